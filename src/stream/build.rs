@@ -1,0 +1,290 @@
+//! Pass two, for the documents a filter reads: the events of one document, comments
+//! included, become a node tree that remembers scalar styles and comments.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::Range;
+
+use granit_parser::{
+    Event, Options, Parser, Placement, ScalarStyle as Style, Span, StructureStyle, Tag,
+};
+
+use super::emit::Layout;
+use super::tree::{Comments, Content, Entry, Item, Node, Scalar, ScalarStyle};
+
+/// A parsed document: its tree and the indentation habits to write it back with.
+#[derive(Debug, Clone)]
+pub struct Tree {
+    pub root: Node,
+    pub layout: Layout,
+}
+
+/// Builds the tree of `text` (one document). Only comments inside `content` are kept: the
+/// lines before and after it are written back verbatim by the caller.
+pub fn build(text: &str, content: Range<usize>, max_depth: usize) -> Result<Tree, String> {
+    let mut options = Options::default();
+    options.block_nesting_limit = max_depth;
+    options.flow_nesting_limit = max_depth;
+    let mut b = Builder {
+        text,
+        content,
+        stack: Vec::new(),
+        pending: Vec::new(),
+        anchors: HashMap::new(),
+        root: None,
+        last_line: 0,
+        indent: None,
+        indent_sequences: None,
+    };
+    for next in Parser::new_from_str_with_options(text, options) {
+        let (event, span) = next.map_err(|e| e.to_string())?;
+        b.event(event, &span);
+        if b.root.is_some() {
+            break;
+        }
+    }
+    let root = b.root.ok_or("the document has no content")?;
+    let default = Layout::default();
+    Ok(Tree {
+        root,
+        layout: Layout {
+            indent: b.indent.unwrap_or(default.indent),
+            indent_sequences: b.indent_sequences.unwrap_or(default.indent_sequences),
+        },
+    })
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    content: Range<usize>,
+    stack: Vec<Open>,
+    /// Own-line comments waiting for the next entry or item.
+    pending: Vec<String>,
+    anchors: HashMap<usize, Node>,
+    root: Option<Node>,
+    /// Line of the last scalar or flow-collection end: a same-line comment belongs to it.
+    last_line: usize,
+    indent: Option<usize>,
+    indent_sequences: Option<bool>,
+}
+
+struct Open {
+    node: Node,
+    anchor: usize,
+    /// For mappings: the key read, waiting for its value, with the entry's comments.
+    key: Option<(Node, Comments)>,
+    /// Comments for the next entry or item of this collection.
+    next: Comments,
+    /// Own-line comments above this collection's own entry or item.
+    own: Vec<String>,
+    /// Column of this collection's keys or dashes.
+    column: usize,
+}
+
+impl Builder<'_> {
+    fn event(&mut self, event: Event<'_>, span: &Span) {
+        match event {
+            Event::Comment(text, placement) => self.comment(&text, placement, span),
+            Event::Scalar(text, style, anchor, tag) => {
+                let node = Node {
+                    content: Content::Scalar(Scalar {
+                        text: text.into_owned(),
+                        style: scalar_style(style),
+                    }),
+                    tag: tag.map(|t| tag_text(&t)),
+                    trailing: Vec::new(),
+                };
+                if anchor != 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                self.last_line = span.end.line();
+                let own = std::mem::take(&mut self.pending);
+                self.attach(node, own);
+            }
+            Event::Alias(id) => {
+                let node = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| Node::from_json(&serde_json::Value::Null));
+                self.last_line = span.end.line();
+                let own = std::mem::take(&mut self.pending);
+                self.attach(node, own);
+            }
+            Event::MappingStart(style, anchor, tag) => {
+                self.open(Content::Mapping(Vec::new()), style, anchor, tag, span)
+            }
+            Event::SequenceStart(style, anchor, tag) => {
+                self.open(Content::Sequence(Vec::new()), style, anchor, tag, span)
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                if !span.is_empty() {
+                    self.last_line = span.end.line();
+                }
+                self.close();
+            }
+            _ => {}
+        }
+    }
+
+    fn comment(&mut self, text: &str, placement: Placement, span: &Span) {
+        let start = span.start.byte_offset().unwrap_or(span.start.index());
+        if !self.content.contains(&start) {
+            return;
+        }
+        let same_line = span.start.line() == self.last_line;
+        let Some(top) = self.stack.last_mut() else {
+            return;
+        };
+        if placement != Placement::Right {
+            self.pending.push(text.to_owned());
+            return;
+        }
+        let text = Some(text.to_owned());
+        if let Some((_, comments)) = top.key.as_mut() {
+            comments.right = comments.right.take().or(text);
+            return;
+        }
+        if same_line {
+            let last = match &mut top.node.content {
+                Content::Mapping(entries) => entries.last_mut().map(|e| &mut e.comments),
+                Content::Sequence(items) => items.last_mut().map(|i| &mut i.comments),
+                Content::Scalar(_) => None,
+            };
+            if let Some(c) = last.filter(|c| c.right.is_none()) {
+                c.right = text;
+                return;
+            }
+        }
+        // `- # note` before the item's content: the comment goes on the dash's line.
+        top.next.right = top.next.right.take().or(text);
+    }
+
+    fn open(
+        &mut self,
+        content: Content,
+        style: StructureStyle,
+        anchor: usize,
+        tag: Option<Cow<'_, Tag>>,
+        span: &Span,
+    ) {
+        let column = self.collection_column(&content, span);
+        let is_value = self.stack.last().is_some_and(|p| p.key.is_some());
+        if is_value && style == StructureStyle::Block {
+            let key_column = self.stack.last().map_or(0, |p| p.column);
+            self.observe_layout(&content, column, key_column);
+        }
+        // Comments between `key:` and a nested block describe its first entry; comments
+        // above a list item or key describe the item or entry itself.
+        let pending = std::mem::take(&mut self.pending);
+        let (own, next) = if is_value {
+            (Vec::new(), pending)
+        } else {
+            (pending, Vec::new())
+        };
+        self.stack.push(Open {
+            node: Node {
+                content,
+                tag: tag.map(|t| tag_text(&t)),
+                trailing: Vec::new(),
+            },
+            anchor,
+            key: None,
+            next: Comments {
+                above: next,
+                right: None,
+            },
+            own,
+            column,
+        });
+    }
+
+    /// The column of a block sequence's dashes, or of a mapping's first key.
+    fn collection_column(&self, content: &Content, span: &Span) -> usize {
+        if let Content::Sequence(_) = content {
+            let offset = span.start.byte_offset().unwrap_or(span.start.index());
+            let line_start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            if let Some(dash) = self.text[line_start..offset].rfind('-') {
+                return self.text[line_start..line_start + dash].chars().count();
+            }
+        }
+        span.start.col()
+    }
+
+    fn observe_layout(&mut self, content: &Content, column: usize, key_column: usize) {
+        match content {
+            Content::Mapping(_) if self.indent.is_none() && column > key_column => {
+                self.indent = Some(column - key_column);
+            }
+            Content::Sequence(_) if self.indent_sequences.is_none() => {
+                self.indent_sequences = Some(column > key_column);
+            }
+            _ => {}
+        }
+    }
+
+    fn close(&mut self) {
+        let Some(mut open) = self.stack.pop() else {
+            return;
+        };
+        open.node.trailing.append(&mut self.pending);
+        open.node.trailing.extend(open.next.above);
+        if open.anchor != 0 {
+            self.anchors.insert(open.anchor, open.node.clone());
+        }
+        self.attach(open.node, open.own);
+    }
+
+    /// Puts a finished node where it belongs: a key, a value, an item, or the root.
+    fn attach(&mut self, node: Node, own: Vec<String>) {
+        let Some(top) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return;
+        };
+        match &mut top.node.content {
+            Content::Mapping(entries) => match top.key.take() {
+                None => {
+                    let mut comments = std::mem::take(&mut top.next);
+                    comments.above.extend(own);
+                    top.key = Some((node, comments));
+                }
+                Some((key, mut comments)) => {
+                    comments.above.extend(own);
+                    entries.push(Entry {
+                        key,
+                        value: node,
+                        comments,
+                    });
+                }
+            },
+            Content::Sequence(items) => {
+                let mut comments = std::mem::take(&mut top.next);
+                comments.above.extend(own);
+                items.push(Item {
+                    value: node,
+                    comments,
+                });
+            }
+            Content::Scalar(_) => {}
+        }
+    }
+}
+
+fn scalar_style(style: Style) -> ScalarStyle {
+    match style {
+        Style::Plain => ScalarStyle::Plain,
+        Style::SingleQuoted => ScalarStyle::SingleQuoted,
+        Style::DoubleQuoted => ScalarStyle::DoubleQuoted,
+        Style::Literal => ScalarStyle::Literal,
+        Style::Folded => ScalarStyle::Folded,
+    }
+}
+
+/// A tag as it can be written without `%TAG` directives.
+fn tag_text(tag: &Tag) -> String {
+    match tag.handle() {
+        "tag:yaml.org,2002:" => format!("!!{}", tag.suffix()),
+        "!" => format!("!{}", tag.suffix()),
+        handle => format!("!<{}{}>", handle, tag.suffix()),
+    }
+}

@@ -1,0 +1,391 @@
+//! The manifest stream: the multi-document YAML that Helm hands a post-renderer.
+//!
+//! Reading keeps every byte of the input. Documents that no filter changes are written back
+//! byte for byte; a changed document keeps its leading lines (`---`, `# Source:`) and
+//! trailing lines verbatim and has its content re-written from a tree that remembers how
+//! every scalar was written, so that YAML 1.1 readers (Kubernetes) read the same data plus
+//! the change, and nothing else.
+
+mod build;
+mod edit;
+mod emit;
+mod error;
+mod limits;
+mod resolve;
+mod scan;
+mod tree;
+
+use std::io::{Read, Write};
+
+use json_patch::PatchOperation;
+use serde_json::Value;
+
+pub use edit::EditError;
+pub use emit::{Layout, emit};
+pub use error::{Location, StreamError};
+pub use limits::Limits;
+pub use resolve::plain_is_unambiguous;
+pub use scan::{FILENAME_ANNOTATION, Header};
+pub use tree::Node;
+
+use build::Tree;
+use scan::{Scanned, ScannedBody};
+
+/// One Kubernetes object in the stream: a document, or an item of a `kind: List` document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectRef {
+    pub document: usize,
+    pub item: Option<usize>,
+}
+
+/// The form in which Helm handed the stream over; added documents follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HelmForm {
+    /// `# Source:` comments (Helm 3, `helm template`, or no Helm at all).
+    SourceComments,
+    /// `postrenderer.helm.sh/postrender-filename` annotations (Helm 4).
+    FilenameAnnotations,
+}
+
+pub struct Stream {
+    source: String,
+    documents: Vec<Document>,
+    /// Objects added by filters: (template name, object).
+    added: Vec<(String, Node)>,
+    limits: Limits,
+    form: HelmForm,
+}
+
+struct Document {
+    scanned: Scanned,
+    tree: Option<Tree>,
+    /// Headers of the items of a `kind: List`.
+    items: Vec<Header>,
+    changed: bool,
+}
+
+/// Reads at most `limits.max_bytes` bytes and checks they are UTF-8 text.
+pub fn read_input(mut input: impl Read, limits: &Limits) -> Result<String, StreamError> {
+    let mut bytes = Vec::new();
+    let cap = limits.max_bytes as u64 + 1;
+    input.by_ref().take(cap).read_to_end(&mut bytes)?;
+    if bytes.len() > limits.max_bytes {
+        return Err(StreamError::TooLarge {
+            limit: limits.max_bytes,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let text = String::from_utf8_lossy(valid);
+        StreamError::InvalidUtf8 {
+            at: text_location(&text, text.len()),
+        }
+    })
+}
+
+/// Line, column and document number of a byte offset, by counting separators.
+fn text_location(text: &str, offset: usize) -> Location {
+    let before = &text[..offset];
+    let line = 1 + before.matches('\n').count();
+    let column = 1 + before.rsplit('\n').next().map_or(0, |l| l.chars().count());
+    let is_separator = |l: &str| l == "---" || l.starts_with("--- ");
+    let separators = before.split('\n').filter(|l| is_separator(l)).count();
+    // The first document is number 1 whether or not it opens with `---`.
+    let document = if before.split('\n').next().is_some_and(is_separator) {
+        separators.max(1)
+    } else {
+        separators + 1
+    };
+    Location {
+        document,
+        line,
+        column,
+        template: before
+            .rsplit("\n---")
+            .next()
+            .and_then(scan::source_comment),
+    }
+}
+
+impl Stream {
+    pub fn parse(source: String, limits: Limits) -> Result<Stream, StreamError> {
+        let scanned = scan::scan(&source, &limits)?;
+        let mut stream = Stream {
+            documents: scanned
+                .into_iter()
+                .map(|scanned| Document {
+                    scanned,
+                    tree: None,
+                    items: Vec::new(),
+                    changed: false,
+                })
+                .collect(),
+            source,
+            added: Vec::new(),
+            limits,
+            form: HelmForm::SourceComments,
+        };
+        stream.form = stream.detect_form();
+        stream.read_lists()?;
+        Ok(stream)
+    }
+
+    /// `kind: List` documents are opened at once so that filters see their items.
+    fn read_lists(&mut self) -> Result<(), StreamError> {
+        for index in 0..self.documents.len() {
+            let is_list = matches!(&self.documents[index].scanned.body,
+                ScannedBody::Object { header, .. } if header.kind == "List");
+            if !is_list {
+                continue;
+            }
+            let json = self.document_json(index)?;
+            let items = json.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            let mut headers = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let header = item_header(item).ok_or_else(|| StreamError::NotAnObject {
+                    at: self.location(index),
+                    problem: format!("item {i} of the List has no apiVersion or kind"),
+                })?;
+                headers.push(header);
+            }
+            self.documents[index].items = headers;
+        }
+        Ok(())
+    }
+
+    /// Every object of the stream in order: documents, and the items of `kind: List`s.
+    pub fn objects(&self) -> Vec<ObjectRef> {
+        let mut refs = Vec::new();
+        for (document, doc) in self.documents.iter().enumerate() {
+            let ScannedBody::Object { header, .. } = &doc.scanned.body else {
+                continue;
+            };
+            if header.kind == "List" {
+                refs.extend((0..doc.items.len()).map(|i| ObjectRef {
+                    document,
+                    item: Some(i),
+                }));
+            } else {
+                refs.push(ObjectRef {
+                    document,
+                    item: None,
+                });
+            }
+        }
+        refs
+    }
+
+    pub fn header(&self, object: ObjectRef) -> &Header {
+        let doc = &self.documents[object.document];
+        match (object.item, &doc.scanned.body) {
+            (Some(i), _) => &doc.items[i],
+            (None, ScannedBody::Object { header, .. }) => header,
+            (None, ScannedBody::Empty) => unreachable!("ObjectRef never names an empty document"),
+        }
+    }
+
+    /// The form of the stream, for added documents: Helm 4 annotations or `# Source:` comments.
+    pub fn form(&self) -> HelmForm {
+        self.form
+    }
+
+    fn detect_form(&self) -> HelmForm {
+        let annotated = self.documents.iter().any(|d| {
+            matches!(&d.scanned.body, ScannedBody::Object { header, .. }
+                if header.template.is_some()
+                    && scan::source_comment(&self.source[d.scanned.range.clone()]).is_none())
+        });
+        if annotated {
+            HelmForm::FilenameAnnotations
+        } else {
+            HelmForm::SourceComments
+        }
+    }
+
+    /// The object as Kubernetes reads it, as JSON.
+    pub fn json(&mut self, object: ObjectRef) -> Result<Value, StreamError> {
+        let json = self.document_json(object.document)?;
+        Ok(match object.item {
+            Some(i) => json["items"][i].clone(),
+            None => json,
+        })
+    }
+
+    fn document_json(&mut self, index: usize) -> Result<Value, StreamError> {
+        Ok(self.tree(index)?.root.to_json())
+    }
+
+    fn tree(&mut self, index: usize) -> Result<&mut Tree, StreamError> {
+        if self.documents[index].tree.is_none() {
+            let tree = self.build_tree(index)?;
+            self.documents[index].tree = Some(tree);
+        }
+        Ok(self.documents[index].tree.as_mut().expect("built above"))
+    }
+
+    fn build_tree(&self, index: usize) -> Result<Tree, StreamError> {
+        let doc = &self.documents[index].scanned;
+        let ScannedBody::Object {
+            head_end,
+            tail_start,
+            ..
+        } = &doc.body
+        else {
+            unreachable!("only objects are opened");
+        };
+        let text = &self.source[doc.range.clone()];
+        let content = (head_end - doc.range.start)..(tail_start - doc.range.start);
+        build::build(text, content, self.limits.max_depth).map_err(|message| StreamError::Syntax {
+            at: self.location(index),
+            message: format!("cannot re-read the document on its own: {message}"),
+        })
+    }
+
+    fn location(&self, index: usize) -> Location {
+        let doc = &self.documents[index].scanned;
+        Location {
+            document: index + 1,
+            line: doc.line,
+            column: 1,
+            template: match &doc.body {
+                ScannedBody::Object { header, .. } => header.template.clone(),
+                ScannedBody::Empty => None,
+            },
+        }
+    }
+
+    /// Changes the object into `after`, touching only what differs, and returns the JSON
+    /// patch that was applied (empty when nothing changed).
+    pub fn update(
+        &mut self,
+        object: ObjectRef,
+        after: &Value,
+    ) -> Result<Vec<PatchOperation>, StreamError> {
+        let before = self.json(object)?;
+        let ops = json_patch::diff(&before, after).0;
+        if ops.is_empty() {
+            return Ok(ops);
+        }
+        let prefix = object.item.map(|i| format!("/items/{i}")).unwrap_or_default();
+        let name = self.header(object).display_name();
+        let tree = self.tree(object.document)?;
+        for op in &ops {
+            let op = with_prefix(op, &prefix);
+            edit::apply(&mut tree.root, &op).map_err(|source| StreamError::Edit {
+                document: object.document + 1,
+                object: name.clone(),
+                source,
+            })?;
+        }
+        self.documents[object.document].changed = true;
+        if let Some(i) = object.item {
+            if let Some(header) = item_header(after) {
+                self.documents[object.document].items[i] = header;
+            }
+        }
+        Ok(ops)
+    }
+
+    /// Adds a new object at the end of the stream, named `template` for Helm (`# Source:`
+    /// comment, or the Helm 4 filename annotation).
+    pub fn add(&mut self, template: &str, mut object: Value) {
+        if self.form() == HelmForm::FilenameAnnotations {
+            if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                let annotations = meta
+                    .entry("annotations")
+                    .or_insert_with(|| Value::Object(Default::default()));
+                if let Some(a) = annotations.as_object_mut() {
+                    a.insert(FILENAME_ANNOTATION.to_owned(), Value::String(template.to_owned()));
+                }
+            }
+        }
+        self.added.push((template.to_owned(), Node::from_json(&object)));
+    }
+
+    /// Writes the stream: unchanged documents verbatim, changed ones re-written, added ones last.
+    pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let mut ends_with_newline = true;
+        for doc in &self.documents {
+            let range = doc.scanned.range.clone();
+            match (&doc.tree, doc.changed, &doc.scanned.body) {
+                (Some(tree), true, ScannedBody::Object { head_end, tail_start, .. }) => {
+                    out.write_all(self.source[range.start..*head_end].as_bytes())?;
+                    out.write_all(emit(&tree.root, tree.layout).as_bytes())?;
+                    out.write_all(self.source[*tail_start..range.end].as_bytes())?;
+                }
+                _ => out.write_all(self.source[range.clone()].as_bytes())?,
+            }
+            if !range.is_empty() {
+                ends_with_newline = self.source[..range.end].ends_with('\n');
+            }
+        }
+        if self.documents.is_empty() {
+            out.write_all(self.source.as_bytes())?;
+            ends_with_newline = self.source.is_empty() || self.source.ends_with('\n');
+        }
+        for (template, node) in &self.added {
+            if !ends_with_newline {
+                out.write_all(b"\n")?;
+                ends_with_newline = true;
+            }
+            match self.form() {
+                HelmForm::SourceComments => write!(out, "---\n# Source: {template}\n")?,
+                HelmForm::FilenameAnnotations => out.write_all(b"---\n")?,
+            }
+            out.write_all(emit(node, Layout::default()).as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Re-writes every object through the tree, changing nothing: the output then shows
+    /// how kubectl-smi writes documents it changes (`render --rewrite-all`).
+    pub fn rewrite_all(&mut self) -> Result<(), StreamError> {
+        for index in 0..self.documents.len() {
+            if matches!(self.documents[index].scanned.body, ScannedBody::Object { .. }) {
+                self.tree(index)?;
+                self.documents[index].changed = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of documents read (empty ones included).
+    pub fn document_count(&self) -> usize {
+        self.documents.len()
+    }
+
+    /// 1-based line where a document starts in the input.
+    pub fn document_line(&self, object: ObjectRef) -> usize {
+        self.documents[object.document].scanned.line
+    }
+}
+
+fn item_header(item: &Value) -> Option<Header> {
+    let api_version = item.get("apiVersion")?.as_str()?.to_owned();
+    let kind = item.get("kind")?.as_str()?.to_owned();
+    let meta = item.get("metadata");
+    let text = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str).map(str::to_owned);
+    Some(Header {
+        api_version,
+        kind,
+        name: text("name"),
+        namespace: text("namespace"),
+        template: meta
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get(FILENAME_ANNOTATION))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
+}
+
+fn with_prefix(op: &PatchOperation, prefix: &str) -> PatchOperation {
+    if prefix.is_empty() {
+        return op.clone();
+    }
+    let mut json = serde_json::to_value(op).expect("patch operations serialize");
+    if let Some(path) = json.get("path").and_then(Value::as_str) {
+        json["path"] = Value::String(format!("{prefix}{path}"));
+    }
+    serde_json::from_value(json).expect("a prefixed pointer is a pointer")
+}
+

@@ -1,0 +1,424 @@
+//! Pass one over the whole stream: YAML events only, no tree. Finds where each document
+//! starts and ends, reads the few fields filters select on (apiVersion, kind, name,
+//! namespace), and enforces the budget. Documents no filter reads are never built.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use granit_parser::{Event, Options, Parser, ScalarStyle, Span};
+
+use super::error::{Location, StreamError};
+use super::limits::Limits;
+
+/// Helm 4 names each document's template with this annotation.
+pub const FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";
+
+/// The fields of a Kubernetes object that select it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Header {
+    pub api_version: String,
+    pub kind: String,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    /// The chart template it came from (`# Source:` comment or Helm 4's annotation).
+    pub template: Option<String>,
+}
+
+impl Header {
+    /// `Kind/namespace/name`, the way an operator names an object.
+    pub fn display_name(&self) -> String {
+        let name = self.name.as_deref().unwrap_or("<unnamed>");
+        match &self.namespace {
+            Some(ns) => format!("{}/{}/{}", self.kind, ns, name),
+            None => format!("{}/{}", self.kind, name),
+        }
+    }
+}
+
+/// One document as found in the input.
+#[derive(Debug, Clone)]
+pub struct Scanned {
+    /// Bytes of the document in the input, from its `---` to the next one.
+    pub range: Range<usize>,
+    /// 1-based line of the first byte.
+    pub line: usize,
+    pub body: ScannedBody,
+}
+
+#[derive(Debug, Clone)]
+pub enum ScannedBody {
+    /// No content: an empty document, or only comments.
+    Empty,
+    Object {
+        header: Header,
+        /// Where the content's first line starts (everything before is kept verbatim).
+        head_end: usize,
+        /// Where the lines after the content start (kept verbatim too).
+        tail_start: usize,
+    },
+}
+
+pub fn scan(source: &str, limits: &Limits) -> Result<Vec<Scanned>, StreamError> {
+    let mut options = Options::default();
+    options.set_emit_comments(false);
+    options.block_nesting_limit = limits.max_depth;
+    options.flow_nesting_limit = limits.max_depth;
+    let mut scanner = Scanner {
+        source,
+        limits,
+        docs: Vec::new(),
+        current: None,
+        counted: (0, 1),
+    };
+    for next in Parser::new_from_str_with_options(source, options) {
+        match next {
+            Ok((event, span)) => scanner.event(event, span)?,
+            Err(e) => {
+                let line = e.marker().line();
+                let at = scanner.location(line, e.marker().col() + 1);
+                let message = e.info();
+                if message.contains("nesting limit") || message.contains("recursion limit") {
+                    return Err(StreamError::TooDeep {
+                        at,
+                        limit: limits.max_depth,
+                    });
+                }
+                return Err(StreamError::Syntax { at, message });
+            }
+        }
+    }
+    Ok(scanner.docs)
+}
+
+struct Scanner<'a> {
+    source: &'a str,
+    limits: &'a Limits,
+    docs: Vec<Scanned>,
+    current: Option<DocState>,
+    /// Lines counted so far: (byte offset, 1-based line at that offset).
+    counted: (usize, usize),
+}
+
+struct DocState {
+    start: usize,
+    line: usize,
+    frames: Vec<Frame>,
+    /// The root node: None until seen.
+    root: Option<Root>,
+    header: Header,
+    nodes: u64,
+    anchors: HashMap<usize, u64>,
+    content: Option<Range<usize>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Root {
+    Mapping,
+    Sequence,
+    Scalar { empty: bool },
+}
+
+struct Frame {
+    mapping: bool,
+    expecting_key: bool,
+    /// The key of the entry being read, tracked only where a header field can be.
+    key: Option<String>,
+    /// Nodes inside, aliases expanded.
+    size: u64,
+    anchor: usize,
+    /// Where in the header this frame sits: root, metadata, metadata.annotations.
+    place: Place,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Place {
+    Root,
+    Metadata,
+    Annotations,
+    Elsewhere,
+}
+
+impl Scanner<'_> {
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), StreamError> {
+        match event {
+            Event::DocumentStart(explicit, _) => self.start_document(explicit, &span),
+            Event::DocumentEnd => self.end_document(),
+            Event::MappingStart(_, anchor, _) => self.open(true, anchor, &span),
+            Event::SequenceStart(_, anchor, _) => self.open(false, anchor, &span),
+            Event::MappingEnd | Event::SequenceEnd => self.close(&span),
+            Event::Scalar(text, style, anchor, _) => self.scalar(&text, style, anchor, &span),
+            Event::Alias(id) => self.alias(id, &span),
+            _ => Ok(()),
+        }
+    }
+
+    fn start_document(&mut self, explicit: bool, span: &Span) -> Result<(), StreamError> {
+        let start = match (self.docs.last(), explicit) {
+            (None, _) => 0,
+            (Some(_), true) => span.start.byte_offset().unwrap_or(span.start.index()),
+            (Some(prev), false) => prev.range.end,
+        };
+        if let Some(prev) = self.docs.last_mut() {
+            prev.range.end = start;
+            // A block scalar's span can reach into the next document's `---` line.
+            if let ScannedBody::Object { tail_start, head_end, .. } = &mut prev.body {
+                *tail_start = (*tail_start).clamp(*head_end, start);
+            }
+        }
+        if self.docs.len() >= self.limits.max_documents {
+            let at = self.location(span.start.line(), 1);
+            return Err(StreamError::TooManyDocuments {
+                at,
+                limit: self.limits.max_documents,
+            });
+        }
+        let (from, line_at_from) = self.counted;
+        let line = line_at_from + self.source[from..start].bytes().filter(|b| *b == b'\n').count();
+        self.counted = (start, line);
+        self.current = Some(DocState {
+            start,
+            line,
+            frames: Vec::new(),
+            root: None,
+            header: Header {
+                template: None,
+                ..Header::default()
+            },
+            nodes: 0,
+            anchors: HashMap::new(),
+            content: None,
+        });
+        Ok(())
+    }
+
+    fn end_document(&mut self) -> Result<(), StreamError> {
+        let Some(doc) = self.current.take() else {
+            return Ok(());
+        };
+        let number = self.docs.len() + 1;
+        let mut header = doc.header;
+        let range = doc.start..self.source.len();
+        let body = match (doc.root, doc.content) {
+            (None | Some(Root::Scalar { empty: true }), _) | (_, None) => ScannedBody::Empty,
+            (Some(root), Some(content)) => {
+                let head_end = line_start(self.source, content.start);
+                let tail_start = next_line_start(self.source, content.end);
+                let template = header
+                    .template
+                    .take()
+                    .or_else(|| source_comment(&self.source[doc.start..head_end]));
+                header.template = template;
+                let at = Location {
+                    document: number,
+                    line: doc.line,
+                    column: 1,
+                    template: header.template.clone(),
+                };
+                check_object(root, &header, at)?;
+                ScannedBody::Object {
+                    header,
+                    head_end,
+                    tail_start,
+                }
+            }
+        };
+        self.docs.push(Scanned {
+            range,
+            line: doc.line,
+            body,
+        });
+        Ok(())
+    }
+
+    fn open(&mut self, mapping: bool, anchor: usize, span: &Span) -> Result<(), StreamError> {
+        let depth_limit = self.limits.max_depth;
+        let at_line = span.start.line();
+        let Some(doc) = self.current.as_mut() else {
+            return Ok(());
+        };
+        let place = match doc.frames.last() {
+            None => {
+                doc.root = Some(if mapping { Root::Mapping } else { Root::Sequence });
+                Place::Root
+            }
+            Some(parent) => match (parent.place, parent.key.as_deref(), parent.expecting_key) {
+                (Place::Root, Some("metadata"), false) if mapping => Place::Metadata,
+                (Place::Metadata, Some("annotations"), false) if mapping => Place::Annotations,
+                _ => Place::Elsewhere,
+            },
+        };
+        mark_content(doc, span);
+        doc.frames.push(Frame {
+            mapping,
+            expecting_key: true,
+            key: None,
+            size: 1,
+            anchor,
+            place,
+        });
+        if doc.frames.len() > depth_limit {
+            let at = self.location(at_line, span.start.col() + 1);
+            return Err(StreamError::TooDeep {
+                at,
+                limit: depth_limit,
+            });
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, span: &Span) -> Result<(), StreamError> {
+        let Some(doc) = self.current.as_mut() else {
+            return Ok(());
+        };
+        if !span.is_empty() {
+            mark_content(doc, span);
+        }
+        let Some(frame) = doc.frames.pop() else {
+            return Ok(());
+        };
+        if frame.anchor != 0 {
+            doc.anchors.insert(frame.anchor, frame.size);
+        }
+        match doc.frames.last_mut() {
+            Some(parent) => {
+                parent.size = parent.size.saturating_add(frame.size);
+                advance(parent);
+            }
+            None => doc.nodes = frame.size,
+        }
+        Ok(())
+    }
+
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        anchor: usize,
+        span: &Span,
+    ) -> Result<(), StreamError> {
+        let Some(doc) = self.current.as_mut() else {
+            return Ok(());
+        };
+        if anchor != 0 {
+            doc.anchors.insert(anchor, 1);
+        }
+        let Some(frame) = doc.frames.last_mut() else {
+            let empty = span.is_empty() && style == ScalarStyle::Plain;
+            doc.root = Some(Root::Scalar { empty });
+            if !empty {
+                mark_content(doc, span);
+            }
+            return Ok(());
+        };
+        frame.size = frame.size.saturating_add(1);
+        if frame.mapping && frame.expecting_key {
+            frame.key = (frame.place != Place::Elsewhere).then(|| text.to_owned());
+        } else if frame.mapping {
+            record_header_field(&mut doc.header, frame.place, frame.key.as_deref(), text);
+        }
+        advance(frame);
+        mark_content(doc, span);
+        Ok(())
+    }
+
+    fn alias(&mut self, id: usize, span: &Span) -> Result<(), StreamError> {
+        let limit = self.limits.max_nodes_per_document;
+        let Some(doc) = self.current.as_mut() else {
+            return Ok(());
+        };
+        mark_content(doc, span);
+        let Some(&size) = doc.anchors.get(&id) else {
+            let at = self.location(span.start.line(), span.start.col() + 1);
+            return Err(StreamError::RecursiveAlias { at });
+        };
+        let Some(frame) = doc.frames.last_mut() else {
+            return Ok(());
+        };
+        frame.size = frame.size.saturating_add(size);
+        advance(frame);
+        let total: u64 = doc.frames.iter().map(|f| f.size).fold(0, u64::saturating_add);
+        if total > limit {
+            let at = self.location(span.start.line(), span.start.col() + 1);
+            return Err(StreamError::TooManyNodes { at, limit });
+        }
+        Ok(())
+    }
+
+    /// A location in the document being read, for errors.
+    fn location(&self, line: usize, column: usize) -> Location {
+        let template = self.current.as_ref().and_then(|d| {
+            d.header.template.clone().or_else(|| {
+                let end = d.content.as_ref().map_or(self.source.len(), |c| c.start);
+                source_comment(self.source.get(d.start..end).unwrap_or(""))
+            })
+        });
+        Location {
+            document: self.docs.len() + 1,
+            line,
+            column,
+            template,
+        }
+    }
+}
+
+fn advance(frame: &mut Frame) {
+    if frame.mapping {
+        frame.expecting_key = !frame.expecting_key;
+    }
+}
+
+fn mark_content(doc: &mut DocState, span: &Span) {
+    let Some(range) = span.byte_range() else {
+        return;
+    };
+    match &mut doc.content {
+        Some(c) => {
+            c.start = c.start.min(range.start);
+            c.end = c.end.max(range.end);
+        }
+        None => doc.content = Some(range),
+    }
+}
+
+fn record_header_field(header: &mut Header, place: Place, key: Option<&str>, value: &str) {
+    match (place, key) {
+        (Place::Root, Some("apiVersion")) => header.api_version = value.to_owned(),
+        (Place::Root, Some("kind")) => header.kind = value.to_owned(),
+        (Place::Metadata, Some("name")) => header.name = Some(value.to_owned()),
+        (Place::Metadata, Some("namespace")) => header.namespace = Some(value.to_owned()),
+        (Place::Annotations, Some(FILENAME_ANNOTATION)) => {
+            header.template = Some(value.to_owned())
+        }
+        _ => {}
+    }
+}
+
+fn check_object(root: Root, header: &Header, at: Location) -> Result<(), StreamError> {
+    let problem = match root {
+        Root::Sequence => "the document is a list, not a Kubernetes object".to_owned(),
+        Root::Scalar { .. } => "the document is a single value, not a Kubernetes object".to_owned(),
+        Root::Mapping if header.api_version.is_empty() => {
+            "the object has no apiVersion".to_owned()
+        }
+        Root::Mapping if header.kind.is_empty() => "the object has no kind".to_owned(),
+        Root::Mapping => return Ok(()),
+    };
+    Err(StreamError::NotAnObject { at, problem })
+}
+
+/// The template named by Helm 3's `# Source: <chart>/templates/x.yaml` comment.
+pub fn source_comment(head: &str) -> Option<String> {
+    head.lines()
+        .find_map(|l| l.trim_start().strip_prefix("# Source: "))
+        .map(|s| s.trim().to_owned())
+}
+
+fn line_start(source: &str, offset: usize) -> usize {
+    source[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+fn next_line_start(source: &str, offset: usize) -> usize {
+    source[offset..]
+        .find('\n')
+        .map_or(source.len(), |i| offset + i + 1)
+}

@@ -1,0 +1,203 @@
+//! The editable form of a document: a YAML node tree that remembers how each scalar was
+//! written (so it can be written back with the same meaning) and the comments around entries.
+
+use serde_json::{Map, Number, Value};
+
+use super::resolve::{plain_is_unambiguous, resolve_plain};
+
+/// How a scalar was written in the source (or should be written, for new scalars).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarStyle {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scalar {
+    /// The scalar's content after YAML escape processing and folding.
+    pub text: String,
+    pub style: ScalarStyle,
+}
+
+/// Comments that belong to one mapping entry or sequence item.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Comments {
+    /// Own-line comments written above the entry (text after `#`).
+    pub above: Vec<String>,
+    /// A comment at the end of the entry's first line.
+    pub right: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: Node,
+    pub value: Node,
+    pub comments: Comments,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub value: Node,
+    pub comments: Comments,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    Scalar(Scalar),
+    Mapping(Vec<Entry>),
+    Sequence(Vec<Item>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub content: Content,
+    /// An explicit tag as it must be written (`!!str`, `!custom`), if any.
+    pub tag: Option<String>,
+    /// Own-line comments after the last entry or item of a collection.
+    pub trailing: Vec<String>,
+}
+
+impl Node {
+    pub fn new(content: Content) -> Self {
+        Node {
+            content,
+            tag: None,
+            trailing: Vec::new(),
+        }
+    }
+
+    /// The node's meaning as Kubernetes reads it, as JSON.
+    pub fn to_json(&self) -> Value {
+        match &self.content {
+            Content::Scalar(s) => self.scalar_to_json(s),
+            Content::Sequence(items) => Value::Array(items.iter().map(|i| i.value.to_json()).collect()),
+            Content::Mapping(entries) => {
+                let mut map = Map::new();
+                for e in entries {
+                    if let Some(k) = e.key.json_key() {
+                        map.insert(k, e.value.to_json());
+                    }
+                }
+                Value::Object(map)
+            }
+        }
+    }
+
+    fn scalar_to_json(&self, s: &Scalar) -> Value {
+        match self.tag.as_deref() {
+            Some("!!str") | Some("!!binary") | Some("!!timestamp") => Value::String(s.text.clone()),
+            Some("!!int") | Some("!!float") | Some("!!bool") | Some("!!null") => {
+                resolve_plain(&s.text)
+            }
+            _ if s.style == ScalarStyle::Plain => resolve_plain(&s.text),
+            _ => Value::String(s.text.clone()),
+        }
+    }
+
+    /// The JSON object key this node stands for, the way YAML-to-JSON conversion names it
+    /// (`on:` is the key "true"); `None` for keys that are collections.
+    pub fn json_key(&self) -> Option<String> {
+        match self.to_json() {
+            Value::String(s) => Some(s),
+            Value::Null => Some("null".to_owned()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Array(_) | Value::Object(_) => None,
+        }
+    }
+
+    /// A new node for a JSON value, written so that every YAML reader reads the same value.
+    pub fn from_json(value: &Value) -> Node {
+        let content = match value {
+            Value::Null => plain("null"),
+            Value::Bool(b) => plain(if *b { "true" } else { "false" }),
+            Value::Number(n) => plain(&number_text(n)),
+            Value::String(s) => Content::Scalar(Scalar {
+                text: s.clone(),
+                style: new_string_style(s),
+            }),
+            Value::Array(items) => Content::Sequence(
+                items
+                    .iter()
+                    .map(|v| Item {
+                        value: Node::from_json(v),
+                        comments: Comments::default(),
+                    })
+                    .collect(),
+            ),
+            Value::Object(map) => Content::Mapping(
+                map.iter()
+                    .map(|(k, v)| Entry {
+                        key: Node::from_json(&Value::String(k.clone())),
+                        value: Node::from_json(v),
+                        comments: Comments::default(),
+                    })
+                    .collect(),
+            ),
+        };
+        Node::new(content)
+    }
+
+    /// The node a JSON pointer designates, if it exists.
+    pub fn pointer_mut(&mut self, tokens: &[String]) -> Option<&mut Node> {
+        let mut node = self;
+        for token in tokens {
+            node = node.child_mut(token)?;
+        }
+        Some(node)
+    }
+
+    fn child_mut(&mut self, token: &str) -> Option<&mut Node> {
+        match &mut self.content {
+            Content::Mapping(entries) => entries
+                .iter_mut()
+                .rev()
+                .find(|e| e.key.json_key().as_deref() == Some(token))
+                .map(|e| &mut e.value),
+            Content::Sequence(items) => {
+                let index = parse_index(token)?;
+                items.get_mut(index).map(|i| &mut i.value)
+            }
+            Content::Scalar(_) => None,
+        }
+    }
+}
+
+fn plain(text: &str) -> Content {
+    Content::Scalar(Scalar {
+        text: text.to_owned(),
+        style: ScalarStyle::Plain,
+    })
+}
+
+fn number_text(n: &Number) -> String {
+    if n.is_f64() && !n.to_string().contains(['.', 'e', 'E']) {
+        format!("{n}.0")
+    } else {
+        n.to_string()
+    }
+}
+
+fn new_string_style(s: &str) -> ScalarStyle {
+    if plain_is_unambiguous(s) {
+        ScalarStyle::Plain
+    } else if s.contains('\n') {
+        ScalarStyle::Literal
+    } else {
+        ScalarStyle::DoubleQuoted
+    }
+}
+
+/// A JSON pointer array index: digits only, no leading zero.
+pub fn parse_index(token: &str) -> Option<usize> {
+    if token.is_empty() || (token.len() > 1 && token.starts_with('0')) {
+        return None;
+    }
+    if !token.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    token.parse().ok()
+}
