@@ -1,5 +1,12 @@
 //! kubectl-smi: installs the SMI Digital Twin Platform on Kubernetes.
 //!
-//! The library holds all logic; the binary only parses arguments and reports errors.
+//! The library holds all logic and never prints; the binary (`main.rs`, `cli.rs`,
+//! `report.rs`) parses arguments, calls in here, and reports errors.
 
+pub mod catalog;
+pub mod error;
+pub mod render;
 pub mod stream;
+pub mod values;
+
+pub use error::Error;

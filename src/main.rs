@@ -1,9 +1,128 @@
-use kubectl_smi::stream::{Limits, Stream, read_input};
+mod cli;
+mod report;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser};
+
+use cli::{Cli, Command, ExplainFormat, RenderArgs, ValuesArgs};
+use kubectl_smi::Error;
+use kubectl_smi::render::{self, RenderOptions};
+use kubectl_smi::stream::Limits;
+use kubectl_smi::values;
 
 fn main() {
-    let limits = Limits::default();
-    let input = read_input(std::io::stdin().lock(), &limits).unwrap_or_else(|e| { eprintln!("{e}"); std::process::exit(1) });
-    let mut stream = Stream::parse(input, limits).unwrap_or_else(|e| { eprintln!("{e}"); std::process::exit(1) });
-    if std::env::args().any(|a| a == "--rewrite-all") { stream.rewrite_all().unwrap(); }
-    stream.write(&mut std::io::stdout().lock()).unwrap();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = e.exit_code();
+            if code != 0 {
+                report::failure(&e.render().to_string());
+            } else {
+                let _ = e.print();
+            }
+            std::process::exit(code);
+        }
+    };
+    let code = match run(cli) {
+        Ok(()) => 0,
+        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            let mut message = format!("error: {e}\n");
+            if let Some(hint) = e.hint() {
+                message.push_str(&format!("  hint: {hint}\n"));
+            }
+            report::failure(&message);
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    let Some(command) = cli.command else {
+        if std::io::stdin().is_terminal() {
+            let _ = Cli::command().print_long_help();
+            return Ok(());
+        }
+        return post_render(cli.render);
+    };
+    match command {
+        Command::Render(args) => {
+            if std::io::stdin().is_terminal() {
+                return Err(Error::Usage(
+                    "no manifests on standard input: pipe them in, e.g. `helm template my-release chart | kubectl smi render -f values.yaml`".into(),
+                ));
+            }
+            post_render(args)
+        }
+        Command::Validate(_) => not_implemented("validate", 3),
+        Command::Schema => not_implemented("schema", 3),
+        Command::Policies(_) => not_implemented("policies", 5),
+        Command::Secrets(_) => not_implemented("secrets", 6),
+        Command::Prometheus(_) => not_implemented("prometheus", 7),
+        Command::Network(_) => not_implemented("network", 7),
+        Command::Preflight(_) => not_implemented("preflight", 7),
+        Command::Completion(args) => {
+            let mut command = Cli::command();
+            let mut out = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "kubectl-smi", &mut out);
+            write_stdout(&out)
+        }
+        Command::Version(args) => {
+            let text = match args.output {
+                cli::ReportFormat::Text => format!("kubectl-smi {}\n", env!("CARGO_PKG_VERSION")),
+                cli::ReportFormat::Json => format!(
+                    "{}\n",
+                    serde_json::json!({"name": "kubectl-smi", "version": env!("CARGO_PKG_VERSION")})
+                ),
+            };
+            write_stdout(text.as_bytes())
+        }
+    }
+}
+
+fn not_implemented(command: &'static str, issue: u32) -> Result<(), Error> {
+    Err(Error::NotImplemented { command, issue })
+}
+
+/// Values files: those listed in SMI_VALUES (':'-separated), then the -f files.
+fn values_paths(args: &ValuesArgs) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::env::var_os("SMI_VALUES")
+        .map(|v| std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect())
+        .unwrap_or_default();
+    paths.extend(args.values.iter().cloned());
+    paths
+}
+
+fn post_render(args: RenderArgs) -> Result<(), Error> {
+    let loaded = values::load(&values_paths(&args.values))?;
+    let options = RenderOptions {
+        values: loaded.typed()?,
+        strict: args.strict,
+        rewrite_all: args.rewrite_all,
+        limits: Limits {
+            max_bytes: args.max_input_bytes,
+            ..Limits::default()
+        },
+    };
+    let rendered = render::render(std::io::stdin().lock(), &options)?;
+    report::warnings(&rendered.warnings);
+    if let Some(format) = args.explain {
+        let text = match format {
+            ExplainFormat::Json => format!(
+                "{}\n",
+                serde_json::to_string_pretty(&rendered.changes).expect("changes serialize")
+            ),
+            ExplainFormat::Text => render::explain_text(&rendered.changes),
+        };
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+    write_stdout(&rendered.output)
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush()).map_err(Error::Output)
 }

@@ -109,7 +109,7 @@ fn text_location(text: &str, offset: usize) -> Location {
 
 impl Stream {
     pub fn parse(source: String, limits: Limits) -> Result<Stream, StreamError> {
-        let scanned = scan::scan(&source, &limits)?;
+        let scanned = scan::scan(&source, &limits, scan::Expect::Objects)?;
         let mut stream = Stream {
             documents: scanned
                 .into_iter()
@@ -358,6 +358,41 @@ impl Stream {
     pub fn document_line(&self, object: ObjectRef) -> usize {
         self.documents[object.document].scanned.line
     }
+}
+
+/// Reads a single-document YAML file (a values file) the way Helm reads it (YAML 1.1
+/// scalars), within the same budget as manifests. An empty file is `None`.
+pub fn read_yaml_document(text: &str, limits: &Limits) -> Result<Option<Node>, StreamError> {
+    let docs = scan::scan(text, limits, scan::Expect::AnyYaml)?;
+    if docs.len() > 1 {
+        return Err(StreamError::NotAnObject {
+            at: Location {
+                document: 2,
+                line: docs[1].line,
+                column: 1,
+                template: None,
+            },
+            problem: "a values file holds one YAML document; remove the `---` separator".to_owned(),
+        });
+    }
+    let Some(doc) = docs.into_iter().next() else {
+        return Ok(None);
+    };
+    let ScannedBody::Object { head_end, tail_start, .. } = doc.body else {
+        return Ok(None);
+    };
+    let tree = build::build(text, head_end..tail_start, limits.max_depth).map_err(|message| {
+        StreamError::Syntax {
+            at: Location {
+                document: 1,
+                line: doc.line,
+                column: 1,
+                template: None,
+            },
+            message,
+        }
+    })?;
+    Ok(Some(tree.root))
 }
 
 fn item_header(item: &Value) -> Option<Header> {

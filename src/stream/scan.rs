@@ -58,7 +58,16 @@ pub enum ScannedBody {
     },
 }
 
-pub fn scan(source: &str, limits: &Limits) -> Result<Vec<Scanned>, StreamError> {
+/// What a document must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Kubernetes objects (mappings with apiVersion and kind), or empty.
+    Objects,
+    /// Any YAML (values files).
+    AnyYaml,
+}
+
+pub fn scan(source: &str, limits: &Limits, expect: Expect) -> Result<Vec<Scanned>, StreamError> {
     let mut options = Options::default();
     options.set_emit_comments(false);
     options.block_nesting_limit = limits.max_depth;
@@ -69,6 +78,7 @@ pub fn scan(source: &str, limits: &Limits) -> Result<Vec<Scanned>, StreamError> 
         docs: Vec::new(),
         current: None,
         counted: (0, 1),
+        expect,
     };
     for next in Parser::new_from_str_with_options(source, options) {
         match next {
@@ -97,6 +107,7 @@ struct Scanner<'a> {
     current: Option<DocState>,
     /// Lines counted so far: (byte offset, 1-based line at that offset).
     counted: (usize, usize),
+    expect: Expect,
 }
 
 struct DocState {
@@ -214,7 +225,9 @@ impl Scanner<'_> {
                     column: 1,
                     template: header.template.clone(),
                 };
-                check_object(root, &header, at)?;
+                if self.expect == Expect::Objects {
+                    check_object(root, &header, at)?;
+                }
                 ScannedBody::Object {
                     header,
                     head_end,
