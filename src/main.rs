@@ -102,8 +102,20 @@ fn values_paths(args: &ValuesArgs) -> Vec<PathBuf> {
 
 fn post_render(args: RenderArgs) -> Result<(), Error> {
     let loaded = values::load(&values_paths(&args.values))?;
+    let typed = loaded.typed()?;
+    let mut overlay_dirs = args.overlays.clone();
+    overlay_dirs.extend(
+        typed
+            .smi
+            .overlays
+            .directories
+            .iter()
+            .map(|d| loaded.base_dir().join(d)),
+    );
     let options = RenderOptions {
-        values: loaded.typed()?,
+        values: typed,
+        values_json: loaded.merged.clone(),
+        overlay_dirs,
         strict: args.strict,
         rewrite_all: args.rewrite_all,
         limits: Limits {

@@ -61,10 +61,17 @@ fn helm3_runs_it_with_no_command_and_one_argument_per_post_renderer_arg() {
             .map(str::to_owned)
             .collect::<Vec<_>>()
     };
+    let (before, after) = (sources(&input), sources(&text));
     assert_eq!(
-        sources(&text),
-        sources(&input),
+        after[..before.len()],
+        before[..],
         "every # Source: comment is kept, in order"
+    );
+    assert!(
+        after[before.len()..]
+            .iter()
+            .all(|s| s.starts_with("# Source: kubectl-smi/")),
+        "added documents carry their own # Source: {after:?}"
     );
     assert!(!helm4_documents(&text).is_empty());
 }

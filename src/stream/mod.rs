@@ -292,8 +292,8 @@ impl Stream {
     }
 
     /// Adds a new object at the end of the stream, named `template` for Helm (`# Source:`
-    /// comment, or the Helm 4 filename annotation).
-    pub fn add(&mut self, template: &str, mut object: Value) {
+    /// comment, or the Helm 4 filename annotation); returns the object as written.
+    pub fn add(&mut self, template: &str, mut object: Value) -> Value {
         if self.form() == HelmForm::FilenameAnnotations
             && let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut)
         {
@@ -309,6 +309,7 @@ impl Stream {
         }
         self.added
             .push((template.to_owned(), Node::from_json(&object)));
+        object
     }
 
     /// Writes the stream: unchanged documents verbatim, changed ones re-written, added ones last.

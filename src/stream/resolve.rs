@@ -132,7 +132,13 @@ pub fn plain_is_unambiguous(text: &str) -> bool {
     let Some(first) = text.chars().next() else {
         return false;
     };
-    if first.is_ascii_digit() || matches!(first, '+' | '-' | '.') {
+    // Starting like a number is fine only with a character no number, timestamp or
+    // sexagesimal spelling of any reader uses (`5s`, `10.0.0.0/8` are text everywhere).
+    if (first.is_ascii_digit() || matches!(first, '+' | '-' | '.'))
+        && text
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || "+-._:xXoOtTzZ iInN".contains(c))
+    {
         return false;
     }
     let lower = text.to_ascii_lowercase();
