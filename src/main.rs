@@ -61,7 +61,9 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Validate(_) => not_implemented("validate", 3),
         Command::Schema => not_implemented("schema", 3),
         Command::Policies(args) => {
-            let paths = values_paths(&args.values);
+            let paths = values_paths(&ValuesArgs {
+                values: args.values.clone(),
+            });
             policies_command::run(args, &paths)
         }
         Command::Secrets(_) => not_implemented("secrets", 6),

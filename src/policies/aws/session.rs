@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, timeout::TimeoutConfig};
 use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
@@ -129,15 +130,14 @@ const DENIED: [&str; 5] = [
 ];
 
 /// Turns an SDK failure into an error naming the service, the call and what went wrong.
-pub fn sdk_error<E, R>(
+pub fn sdk_error<E>(
     service: &'static str,
     operation: &'static str,
     endpoint: &str,
-    error: SdkError<E, R>,
+    error: SdkError<E, HttpResponse>,
 ) -> PoliciesError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let unreachable = |message: String| PoliciesError::Unreachable {
         service,
@@ -156,6 +156,26 @@ where
             "the answer is not an AWS API response: {}",
             DisplayErrorContext(&error)
         )),
+        SdkError::ServiceError(context) if error.code().is_none() => {
+            // An answer the SDK could not parse (some emulators wrap errors differently):
+            // the HTTP status and the message in the body still say what happened.
+            let status = context.raw().status().as_u16();
+            let body = context.raw().body().bytes().map(String::from_utf8_lossy).unwrap_or_default();
+            let message = format!("HTTP {status}: {}", message_in(&body));
+            if status == 403 {
+                PoliciesError::AccessDenied {
+                    service,
+                    operation,
+                    message,
+                }
+            } else {
+                PoliciesError::Api {
+                    service,
+                    operation,
+                    message,
+                }
+            }
+        }
         _ => {
             let code = error.code().unwrap_or("unknown");
             let message = format!("{code}: {}", error.message().unwrap_or("no message"));
@@ -164,12 +184,6 @@ where
                     service,
                     operation,
                     message,
-                }
-            } else if error.code().is_none() {
-                PoliciesError::Api {
-                    service,
-                    operation,
-                    message: DisplayErrorContext(&error).to_string(),
                 }
             } else {
                 PoliciesError::Api {
@@ -180,4 +194,18 @@ where
             }
         }
     }
+}
+
+/// The text of `<Message>` (XML) or `"message"` (JSON) in an error body, else the body.
+fn message_in(body: &str) -> String {
+    let xml = body
+        .split_once("<Message>")
+        .and_then(|(_, rest)| rest.split_once("</Message>"))
+        .map(|(message, _)| message.to_owned());
+    let json = || {
+        serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("message").or(v.get("Message")).and_then(|m| m.as_str().map(str::to_owned)))
+    };
+    xml.or_else(json).unwrap_or_else(|| body.chars().take(300).collect())
 }
