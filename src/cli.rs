@@ -181,7 +181,13 @@ pub struct PoliciesArgs {
     #[arg(short = 'f', long = "values", value_name = "FILE", global = true)]
     pub values: Vec<PathBuf>,
     /// Output: text, json, terraform, script, or dir=PATH (one file per document).
-    #[arg(short, long, value_name = "FORMAT", default_value = "text", global = true)]
+    #[arg(
+        short,
+        long,
+        value_name = "FORMAT",
+        default_value = "text",
+        global = true
+    )]
     pub output: String,
     /// Create or update the roles, policies and pod identity associations (AWS).
     #[arg(long)]

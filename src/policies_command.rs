@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use kubectl_smi::Error;
 use kubectl_smi::policies::aws::{self, Overrides, apply, check, observe, plan, session};
 use kubectl_smi::policies::format::{self, documents, write_dir};
-use kubectl_smi::policies::{Format, Generated, PoliciesError, aws_section, generate_aws, generate_oci};
+use kubectl_smi::policies::{
+    Format, Generated, PoliciesError, aws_section, generate_aws, generate_oci,
+};
 use kubectl_smi::values::{self, Provider, Smi};
 
 use crate::cli::{PoliciesArgs, PoliciesCommand};
@@ -58,7 +60,10 @@ fn run_aws(smi: &Smi, args: &PoliciesArgs, mode: Mode, format: &Format) -> Resul
     let offline = aws::resolve_target(
         section,
         &Overrides {
-            account_id: overrides.account_id.clone().or_else(|| Some("000000000000".into())),
+            account_id: overrides
+                .account_id
+                .clone()
+                .or_else(|| Some("000000000000".into())),
             ..overrides.clone()
         },
         None,
@@ -90,7 +95,9 @@ fn run_aws(smi: &Smi, args: &PoliciesArgs, mode: Mode, format: &Format) -> Resul
         match mode {
             Mode::Generate => output(&Generated::Aws(policies), format),
             Mode::Check => run_check(&session, &policies, format).await,
-            Mode::Apply { dry_run, force } => run_apply(&session, &policies, dry_run, force, format).await,
+            Mode::Apply { dry_run, force } => {
+                run_apply(&session, &policies, dry_run, force, format).await
+            }
         }
     })
 }
@@ -107,7 +114,11 @@ fn output(generated: &Generated, format: &Format) -> Result<(), Error> {
     }
 }
 
-async fn run_check(session: &session::Session, policies: &aws::AwsPolicies, format: &Format) -> Result<(), Error> {
+async fn run_check(
+    session: &session::Session,
+    policies: &aws::AwsPolicies,
+    format: &Format,
+) -> Result<(), Error> {
     let observed = observe::observe(session, policies).await?;
     let found = check::differences(policies, &observed);
     let text = if *format == Format::Json {
@@ -117,7 +128,12 @@ async fn run_check(session: &session::Session, policies: &aws::AwsPolicies, form
     } else {
         let mut text = String::new();
         for d in &found {
-            text.push_str(&format!("{}: {}: {}\n", d.subject, d.kind.label(), d.detail));
+            text.push_str(&format!(
+                "{}: {}: {}\n",
+                d.subject,
+                d.kind.label(),
+                d.detail
+            ));
         }
         text
     };
@@ -157,14 +173,19 @@ async fn run_apply(
     } else if plan.actions.is_empty() {
         write_stdout(format!("nothing to change: {}\n", inventory(policies)).as_bytes())?;
     } else if dry_run {
-        let mut text = format!("plan: {} change(s) (dry run, nothing changed)\n", plan.actions.len());
+        let mut text = format!(
+            "plan: {} change(s) (dry run, nothing changed)\n",
+            plan.actions.len()
+        );
         for action in &plan.actions {
             text.push_str(&format!("  {action}\n"));
         }
         write_stdout(text.as_bytes())?;
     }
     for role in &plan.trust_conflicts {
-        eprintln!("warning: role {role} exists with a different trust policy; left as is (--force replaces it)");
+        eprintln!(
+            "warning: role {role} exists with a different trust policy; left as is (--force replaces it)"
+        );
     }
     if dry_run {
         return conflicts(&plan);
@@ -176,7 +197,9 @@ async fn run_apply(
     }
     result?;
     if json {
-        write_stdout(format::json(&serde_json::json!({"dryRun": false, "plan": &plan})).as_bytes())?;
+        write_stdout(
+            format::json(&serde_json::json!({"dryRun": false, "plan": &plan})).as_bytes(),
+        )?;
     } else if !plan.actions.is_empty() {
         write_stdout(format!("applied {} change(s)\n", plan.actions.len()).as_bytes())?;
     }
@@ -186,7 +209,12 @@ async fn run_apply(
 fn report(progress: apply::Progress<'_>, terminal: bool, json: bool) {
     match progress.step {
         apply::Step::Starting if terminal => {
-            eprint!("\r\x1b[K[{}/{}] {} ...", progress.index + 1, progress.total, progress.action);
+            eprint!(
+                "\r\x1b[K[{}/{}] {} ...",
+                progress.index + 1,
+                progress.total,
+                progress.action
+            );
             let _ = std::io::stderr().flush();
         }
         apply::Step::Starting => {}

@@ -18,7 +18,10 @@ pub enum PoliciesError {
     #[error(
         "smi.cloud.aws.identity is irsa but the cluster's OIDC issuer is unknown (smi.cloud.aws.oidcIssuer or --oidc-issuer)"
     )]
-    MissingOidcIssuer { cluster_name: String, region: String },
+    MissingOidcIssuer {
+        cluster_name: String,
+        region: String,
+    },
     /// A generated OCI statement does not follow the guide's grammar (a value could change its meaning).
     #[error("OCI statement does not follow the guide's grammar ({reason}): {statement}")]
     OciGrammar { statement: String, reason: String },
@@ -131,7 +134,9 @@ impl PoliciesError {
             PoliciesError::AccessDenied { .. } => {
                 "use credentials allowed to read and write IAM roles and policies and EKS pod identity associations, or generate with -o terraform / -o script for an administrator"
             }
-            PoliciesError::Api { .. } => "see the AWS message; re-running continues where it stopped",
+            PoliciesError::Api { .. } => {
+                "see the AWS message; re-running continues where it stopped"
+            }
             PoliciesError::AccountMismatch { .. } => {
                 "use credentials for the account in the values (AWS_PROFILE), or correct smi.cloud.aws.accountId"
             }
@@ -141,7 +146,9 @@ impl PoliciesError {
             PoliciesError::TrustConflict { .. } => {
                 "review the difference with `kubectl smi policies check`, then run --apply --force to replace the trust policies"
             }
-            PoliciesError::Differences { .. } => "run `kubectl smi policies --apply` to create what is missing",
+            PoliciesError::Differences { .. } => {
+                "run `kubectl smi policies --apply` to create what is missing"
+            }
             PoliciesError::Write { .. } => "check the path and its permissions",
             PoliciesError::DirNotOurs { .. } => {
                 "choose a new or empty directory; kubectl-smi replaces only directories it wrote"

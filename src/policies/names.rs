@@ -62,7 +62,9 @@ pub fn check_iam_name(path: &str, value: &str, max: usize) -> Result<(), Policie
         return Err(invalid(
             path,
             value,
-            format!("IAM names are 1-{max} letters, digits and +=,.@_- (shorten smi.cloud.aws.roleNamePrefix)"),
+            format!(
+                "IAM names are 1-{max} letters, digits and +=,.@_- (shorten smi.cloud.aws.roleNamePrefix)"
+            ),
         ));
     }
     Ok(())
@@ -96,14 +98,18 @@ pub fn check_ocid(path: &str, value: &str, types: &[&str]) -> Result<(), Policie
         && types.contains(&parts[1])
         && !parts[2].is_empty()
         && !parts[4].is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'));
+        && value.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
+        });
     if !ok {
         return Err(invalid(
             path,
             value,
-            format!("not an OCID of a {} (ocid1.{}.<realm>.[region].<unique id>)", types.join(" or "), types[0]),
+            format!(
+                "not an OCID of a {} (ocid1.{}.<realm>.[region].<unique id>)",
+                types.join(" or "),
+                types[0]
+            ),
         ));
     }
     Ok(())
@@ -139,7 +145,8 @@ mod tests {
 
     #[test]
     fn ocids_name_their_type() {
-        let ok = "ocid1.compartment.oc1..aaaaaaaa3j4zzeqtk2cotfoak2qh6bn5ba3jgoe4hxubv7elvycrzjb5e7fa";
+        let ok =
+            "ocid1.compartment.oc1..aaaaaaaa3j4zzeqtk2cotfoak2qh6bn5ba3jgoe4hxubv7elvycrzjb5e7fa";
         assert!(check_ocid("c", ok, &["compartment", "tenancy"]).is_ok());
         assert!(check_ocid("c", "ocid1.cluster.oc1.eu-frankfurt-1.aaaa", &["cluster"]).is_ok());
         assert!(check_ocid("c", ok, &["cluster"]).is_err());

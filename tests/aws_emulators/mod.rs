@@ -35,13 +35,22 @@ impl Moto {
             .map(|o| o.status.success())
             .unwrap_or(false);
         if !available {
-            eprintln!("SKIPPED: moto's server is not installed (pip install -r tests/requirements.txt)");
+            eprintln!(
+                "SKIPPED: moto's server is not installed (pip install -r tests/requirements.txt)"
+            );
             return None;
         }
         let port = free_port();
         let mut command = Command::new("python3");
         command
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         for (k, v) in env {
@@ -54,7 +63,10 @@ impl Moto {
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen on {port} within 60s");
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen on {port} within 60s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Some(moto)
@@ -166,7 +178,13 @@ impl EksStub {
     }
 
     pub fn associations(&self) -> Vec<StubAssociation> {
-        self.state.lock().unwrap().associations.values().cloned().collect()
+        self.state
+            .lock()
+            .unwrap()
+            .associations
+            .values()
+            .cloned()
+            .collect()
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -242,7 +260,13 @@ fn association_json(cluster: &str, a: &StubAssociation) -> Value {
     })
 }
 
-fn route(state: &mut State, method: &str, path: &str, query: &str, body: &Value) -> (u16, Option<&'static str>, Value) {
+fn route(
+    state: &mut State,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: &Value,
+) -> (u16, Option<&'static str>, Value) {
     if state.deny || (state.deny_writes && method == "POST") {
         return (
             403,
@@ -252,8 +276,13 @@ fn route(state: &mut State, method: &str, path: &str, query: &str, body: &Value)
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let cluster = state.cluster.clone();
-    if segments.len() < 3 || segments[0] != "clusters" || segments[2] != "pod-identity-associations" {
-        return (404, Some("NotFoundException"), json!({"message": format!("no route {path}")}));
+    if segments.len() < 3 || segments[0] != "clusters" || segments[2] != "pod-identity-associations"
+    {
+        return (
+            404,
+            Some("NotFoundException"),
+            json!({"message": format!("no route {path}")}),
+        );
     }
     if segments[1] != cluster {
         return (
@@ -271,7 +300,11 @@ fn route(state: &mut State, method: &str, path: &str, query: &str, body: &Value)
             let list: Vec<Value> = state
                 .associations
                 .values()
-                .filter(|a| namespace_filter.as_deref().is_none_or(|ns| ns == a.namespace))
+                .filter(|a| {
+                    namespace_filter
+                        .as_deref()
+                        .is_none_or(|ns| ns == a.namespace)
+                })
                 .map(|a| {
                     let mut v = association_json(&cluster, a);
                     if let Some(o) = v.as_object_mut() {
@@ -284,12 +317,23 @@ fn route(state: &mut State, method: &str, path: &str, query: &str, body: &Value)
             (200, None, json!({"associations": list}))
         }
         ("GET", Some(id)) => match state.associations.get(*id) {
-            Some(a) => (200, None, json!({"association": association_json(&cluster, a)})),
-            None => (404, Some("ResourceNotFoundException"), json!({"message": "no association"})),
+            Some(a) => (
+                200,
+                None,
+                json!({"association": association_json(&cluster, a)}),
+            ),
+            None => (
+                404,
+                Some("ResourceNotFoundException"),
+                json!({"message": "no association"}),
+            ),
         },
         ("POST", None) => {
             let namespace = body["namespace"].as_str().unwrap_or_default().to_owned();
-            let service_account = body["serviceAccount"].as_str().unwrap_or_default().to_owned();
+            let service_account = body["serviceAccount"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             if state
                 .associations
                 .values()
@@ -319,9 +363,17 @@ fn route(state: &mut State, method: &str, path: &str, query: &str, body: &Value)
                 let answer = json!({"association": association_json(&cluster, a)});
                 (200, None, answer)
             }
-            None => (404, Some("ResourceNotFoundException"), json!({"message": "no association"})),
+            None => (
+                404,
+                Some("ResourceNotFoundException"),
+                json!({"message": "no association"}),
+            ),
         },
-        _ => (405, Some("InvalidRequestException"), json!({"message": "method"})),
+        _ => (
+            405,
+            Some("InvalidRequestException"),
+            json!({"message": "method"}),
+        ),
     }
 }
 
@@ -359,5 +411,8 @@ pub fn isolate(cmd: &mut assert_cmd::Command) {
     }
     cmd.env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/nonexistent/aws/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws/credentials");
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws/credentials",
+        );
 }

@@ -68,8 +68,14 @@ pub fn check_partition(path: &str, value: &str) -> Result<(), PoliciesError> {
 pub fn check_region(path: &str, value: &str) -> Result<(), PoliciesError> {
     let parts: Vec<&str> = value.split('-').collect();
     let shape_ok = parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
     if shape_ok {
         return Ok(());
     }
@@ -83,9 +89,13 @@ pub fn check_region(path: &str, value: &str) -> Result<(), PoliciesError> {
 /// The account and partition of an ARN such as `arn:aws:sts::123456789012:assumed-role/x/y`.
 pub fn account_of_arn(arn: &str) -> Option<(&str, &str)> {
     let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some(_), Some(_), Some(account)) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some("arn"), Some(partition), Some(_), Some(_), Some(account)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return None;
     };
     Some((partition, account))

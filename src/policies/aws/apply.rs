@@ -41,8 +41,14 @@ pub async fn apply(
         });
         if let Err(error) = execute(session, policies, action).await {
             return Err(PoliciesError::ApplyIncomplete {
-                done: plan.actions[..index].iter().map(ToString::to_string).collect(),
-                not_done: plan.actions[index..].iter().map(ToString::to_string).collect(),
+                done: plan.actions[..index]
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                not_done: plan.actions[index..]
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
                 error: Box::new(error),
             });
         }
@@ -68,7 +74,11 @@ fn compact(document: &serde_json::Value) -> String {
     document.to_string()
 }
 
-async fn execute(session: &Session, policies: &AwsPolicies, action: &Action) -> Result<(), PoliciesError> {
+async fn execute(
+    session: &Session,
+    policies: &AwsPolicies,
+    action: &Action,
+) -> Result<(), PoliciesError> {
     let iam = &session.iam;
     let iam_endpoint = session.endpoints.iam.as_str();
     let eks_endpoint = session.endpoints.eks.as_str();

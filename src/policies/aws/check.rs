@@ -59,7 +59,11 @@ pub fn differences(policies: &AwsPolicies, observed: &Observed) -> Vec<Differenc
             });
             continue;
         };
-        out.extend(document_differences(&subject, &policy.document, &found.document));
+        out.extend(document_differences(
+            &subject,
+            &policy.document,
+            &found.document,
+        ));
     }
     for role in &policies.roles {
         let subject = format!("role {}", role.name);
@@ -67,28 +71,46 @@ pub fn differences(policies: &AwsPolicies, observed: &Observed) -> Vec<Differenc
             out.push(Difference {
                 kind: Kind::MissingRole,
                 subject,
-                detail: format!("for service account {}/{}", policies.namespace, role.service_account),
+                detail: format!(
+                    "for service account {}/{}",
+                    policies.namespace, role.service_account
+                ),
             });
             continue;
         };
         let (missing, extra) = difference(&role.trust_policy, &found.trust_policy);
         if !missing.is_empty() || !extra.is_empty() {
-            let mut detail: Vec<String> = missing.iter().map(|g| format!("lacks {}", g.describe())).collect();
-            detail.extend(extra.iter().map(|g| format!("also trusts {}", g.describe())));
+            let mut detail: Vec<String> = missing
+                .iter()
+                .map(|g| format!("lacks {}", g.describe()))
+                .collect();
+            detail.extend(
+                extra
+                    .iter()
+                    .map(|g| format!("also trusts {}", g.describe())),
+            );
             out.push(Difference {
                 kind: Kind::TrustPolicyDiffers,
                 subject: subject.clone(),
                 detail: detail.join("; "),
             });
         }
-        for arn in role.policy_arns.iter().filter(|a| !found.attached_policy_arns.contains(a)) {
+        for arn in role
+            .policy_arns
+            .iter()
+            .filter(|a| !found.attached_policy_arns.contains(a))
+        {
             out.push(Difference {
                 kind: Kind::MissingAttachment,
                 subject: subject.clone(),
                 detail: format!("policy {arn} is not attached"),
             });
         }
-        for arn in found.attached_policy_arns.iter().filter(|a| !role.policy_arns.contains(a)) {
+        for arn in found
+            .attached_policy_arns
+            .iter()
+            .filter(|a| !role.policy_arns.contains(a))
+        {
             out.push(Difference {
                 kind: Kind::ExtraPermissions,
                 subject: subject.clone(),
@@ -104,12 +126,18 @@ pub fn differences(policies: &AwsPolicies, observed: &Observed) -> Vec<Differenc
         }
     }
     for association in &policies.pod_identity_associations {
-        let subject = format!("association {}/{}", association.namespace, association.service_account);
+        let subject = format!(
+            "association {}/{}",
+            association.namespace, association.service_account
+        );
         match observed.associations.get(association.service_account) {
             None => out.push(Difference {
                 kind: Kind::MissingAssociation,
                 subject,
-                detail: format!("cluster {} should map it to {}", association.cluster_name, association.role_arn),
+                detail: format!(
+                    "cluster {} should map it to {}",
+                    association.cluster_name, association.role_arn
+                ),
             }),
             Some(found) if found.role_arn != association.role_arn => out.push(Difference {
                 kind: Kind::AssociationRoleDiffers,
@@ -123,17 +151,32 @@ pub fn differences(policies: &AwsPolicies, observed: &Observed) -> Vec<Differenc
 }
 
 /// Statements (or single permissions) the document lacks, and permissions it adds.
-fn document_differences(subject: &str, expected: &serde_json::Value, actual: &serde_json::Value) -> Vec<Difference> {
+fn document_differences(
+    subject: &str,
+    expected: &serde_json::Value,
+    actual: &serde_json::Value,
+) -> Vec<Difference> {
     let (missing, extra) = difference(expected, actual);
     let mut out = Vec::new();
     let expected_grants = super::compare::grants(expected);
     let mut statements: Vec<&str> = missing.iter().map(|g| g.statement.as_str()).collect();
     statements.dedup();
     for statement in statements {
-        let lacking: Vec<&Grant> = missing.iter().filter(|g| g.statement == statement).collect();
-        let whole = expected_grants.iter().filter(|g| g.statement == statement).count() == lacking.len();
+        let lacking: Vec<&Grant> = missing
+            .iter()
+            .filter(|g| g.statement == statement)
+            .collect();
+        let whole = expected_grants
+            .iter()
+            .filter(|g| g.statement == statement)
+            .count()
+            == lacking.len();
         out.push(Difference {
-            kind: if whole { Kind::MissingStatement } else { Kind::MissingPermission },
+            kind: if whole {
+                Kind::MissingStatement
+            } else {
+                Kind::MissingPermission
+            },
             subject: subject.to_owned(),
             detail: format!("statement {statement}: {}", describe_all(&lacking)),
         });
@@ -153,7 +196,11 @@ fn document_differences(subject: &str, expected: &serde_json::Value, actual: &se
 }
 
 fn describe_all(grants: &[&Grant]) -> String {
-    grants.iter().map(|g| g.describe()).collect::<Vec<_>>().join(", ")
+    grants
+        .iter()
+        .map(|g| g.describe())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -170,7 +217,10 @@ mod tests {
                 p.arn.clone(),
                 ObservedPolicy {
                     document: p.document.clone(),
-                    versions: vec![PolicyVersion { id: "v1".into(), is_default: true }],
+                    versions: vec![PolicyVersion {
+                        id: "v1".into(),
+                        is_default: true,
+                    }],
                 },
             );
         }
@@ -209,14 +259,29 @@ mod tests {
         observed.roles.remove("dtp-prod-filesvc");
         let kafka = &policies.policies[0];
         let mut document = kafka.document.clone();
-        document["Statement"].as_array_mut().unwrap().retain(|s| s["Sid"] != "Objects");
-        document["Statement"].as_array_mut().unwrap().push(json!({"Sid": "Admin", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}));
+        document["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|s| s["Sid"] != "Objects");
+        document["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Sid": "Admin", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}));
         observed.policies.get_mut(&kafka.arn).unwrap().document = document;
         let found = differences(&policies, &observed);
         let kinds: Vec<(Kind, &str)> = found.iter().map(|d| (d.kind, d.subject.as_str())).collect();
-        assert!(kinds.contains(&(Kind::MissingRole, "role dtp-prod-filesvc")), "{found:?}");
-        assert!(kinds.contains(&(Kind::MissingStatement, "policy dtp-prod-kafka-bucket")), "{found:?}");
-        assert!(kinds.contains(&(Kind::ExtraPermissions, "policy dtp-prod-kafka-bucket")), "{found:?}");
+        assert!(
+            kinds.contains(&(Kind::MissingRole, "role dtp-prod-filesvc")),
+            "{found:?}"
+        );
+        assert!(
+            kinds.contains(&(Kind::MissingStatement, "policy dtp-prod-kafka-bucket")),
+            "{found:?}"
+        );
+        assert!(
+            kinds.contains(&(Kind::ExtraPermissions, "policy dtp-prod-kafka-bucket")),
+            "{found:?}"
+        );
         assert_eq!(found.len(), 3, "{found:?}");
     }
 }

@@ -21,7 +21,13 @@ pub struct Grant {
 impl Grant {
     /// The grant without the statement it came from.
     fn key(&self) -> (&str, &str, &str, &str, &str) {
-        (&self.effect, &self.principal, &self.action, &self.resource, &self.condition)
+        (
+            &self.effect,
+            &self.principal,
+            &self.action,
+            &self.resource,
+            &self.condition,
+        )
     }
 
     /// `s3:GetObject on arn:aws:s3:::b/*`, with the principal and condition when present.
@@ -47,7 +53,13 @@ pub fn same_document(a: &Value, b: &Value) -> bool {
             .iter()
             .map(|g| {
                 let (e, p, a, r, c) = g.key();
-                (e.to_owned(), p.to_owned(), a.to_owned(), r.to_owned(), c.to_owned())
+                (
+                    e.to_owned(),
+                    p.to_owned(),
+                    a.to_owned(),
+                    r.to_owned(),
+                    c.to_owned(),
+                )
             })
             .collect()
     };
@@ -84,12 +96,19 @@ pub fn grants(document: &Value) -> Vec<Grant> {
             .get("Sid")
             .and_then(Value::as_str)
             .map_or_else(|| format!("#{}", i + 1), str::to_owned);
-        let effect = statement.get("Effect").and_then(Value::as_str).unwrap_or("Allow");
+        let effect = statement
+            .get("Effect")
+            .and_then(Value::as_str)
+            .unwrap_or("Allow");
         let principal = canonical(statement.get("Principal").or(statement.get("NotPrincipal")));
         let condition = canonical(statement.get("Condition"));
         let actions = labelled(statement, "Action", "NotAction");
         let resources = labelled(statement, "Resource", "NotResource");
-        let resources = if resources.is_empty() { vec![String::new()] } else { resources };
+        let resources = if resources.is_empty() {
+            vec![String::new()]
+        } else {
+            resources
+        };
         for action in &actions {
             for resource in &resources {
                 out.push(Grant {
@@ -116,7 +135,10 @@ fn labelled(statement: &Value, key: &str, not_key: &str) -> Vec<String> {
         (None, None) => return Vec::new(),
     };
     let mut list: Vec<String> = match values {
-        Value::Array(items) => items.iter().map(|v| format!("{prefix}{}", scalar(v))).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| format!("{prefix}{}", scalar(v)))
+            .collect(),
         v => vec![format!("{prefix}{}", scalar(v))],
     };
     list.sort();

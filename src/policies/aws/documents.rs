@@ -21,7 +21,12 @@ pub const IRSA_AUDIENCE: &str = "sts.amazonaws.com";
 
 /// The trust policy of an IRSA role: only the token of `system:serviceaccount:<ns>:<sa>`,
 /// issued by the cluster's OIDC provider for STS, may assume it.
-pub fn irsa_trust(provider_arn: &str, issuer_host_path: &str, namespace: &str, service_account: &str) -> Value {
+pub fn irsa_trust(
+    provider_arn: &str,
+    issuer_host_path: &str,
+    namespace: &str,
+    service_account: &str,
+) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [

@@ -16,9 +16,9 @@ use serde_json::Value;
 
 use super::PoliciesError;
 use super::names::{check_iam_name, check_namespace, check_s3_bucket};
-use session::CallerIdentity;
 use crate::catalog::{Bucket, SERVICE_ACCOUNTS};
 use crate::values::{Aws, AwsIdentity};
+use session::CallerIdentity;
 
 /// Tag put on every role, policy and association kubectl-smi creates.
 pub const MANAGED_BY_TAG: (&str, &str) = ("smi.dtplatform.io/managed-by", "kubectl-smi");
@@ -59,7 +59,8 @@ pub fn resolve_target(
             return Err(PoliciesError::InvalidValue {
                 path: "smi.cloud.aws.accountId".to_owned(),
                 value: String::new(),
-                reason: "the account id is unknown: set it, pass --account-id, or let STS tell it".to_owned(),
+                reason: "the account id is unknown: set it, pass --account-id, or let STS tell it"
+                    .to_owned(),
             });
         }
     };
@@ -79,7 +80,10 @@ pub fn resolve_target(
     Ok(Target {
         account_id,
         partition,
-        oidc_issuer: overrides.oidc_issuer.clone().or_else(|| aws.oidc_issuer.clone()),
+        oidc_issuer: overrides
+            .oidc_issuer
+            .clone()
+            .or_else(|| aws.oidc_issuer.clone()),
     })
 }
 
@@ -157,7 +161,9 @@ impl AwsPolicies {
     }
 
     pub fn role(&self, service_account: &str) -> Option<&Role> {
-        self.roles.iter().find(|r| r.service_account == service_account)
+        self.roles
+            .iter()
+            .find(|r| r.service_account == service_account)
     }
 }
 
@@ -248,14 +254,20 @@ fn bucket_policy(
     bucket: Bucket,
 ) -> Result<BucketPolicy, PoliciesError> {
     let bucket_name = bucket.name_in(&aws.buckets);
-    check_s3_bucket(&format!("smi.cloud.aws.buckets.{}", bucket.purpose()), bucket_name)?;
+    check_s3_bucket(
+        &format!("smi.cloud.aws.buckets.{}", bucket.purpose()),
+        bucket_name,
+    )?;
     let name = policy_name(&aws.role_name_prefix, bucket);
     check_iam_name("smi.cloud.aws.roleNamePrefix", &name, 128)?;
     let bucket_arn = format!("arn:{}:s3:::{bucket_name}", target.partition);
     Ok(BucketPolicy {
         bucket: bucket.purpose(),
         bucket_name: bucket_name.to_owned(),
-        arn: format!("arn:{}:iam::{}:policy/{name}", target.partition, target.account_id),
+        arn: format!(
+            "arn:{}:iam::{}:policy/{name}",
+            target.partition, target.account_id
+        ),
         description: format!(
             "SMI Digital Twin Platform {environment}: read and write the {} bucket {bucket_name} (kubectl-smi)",
             bucket.purpose()
@@ -323,7 +335,9 @@ pub(crate) mod tests_support {
 
     /// The typed values of `examples/<name>`.
     pub fn example_values(name: &str) -> Values {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(name);
         let text = std::fs::read_to_string(&path).expect("the example exists");
         let file = parse(&path, text).expect("the example parses");
         serde_json::from_value(file.json).expect("the example is typed")
@@ -334,6 +348,12 @@ pub(crate) mod tests_support {
         let values = example_values("values-aws.yaml");
         let aws = values.smi.cloud.aws.as_ref().expect("aws section");
         let target = resolve_target(aws, &Overrides::default(), None).expect("target");
-        generate(aws, &values.smi.environment, values.smi.namespace(), &target).expect("generated")
+        generate(
+            aws,
+            &values.smi.environment,
+            values.smi.namespace(),
+            &target,
+        )
+        .expect("generated")
     }
 }

@@ -62,7 +62,9 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(byte)) => {
                 out.push(byte);
@@ -96,12 +98,20 @@ pub async fn observe(session: &Session, policies: &AwsPolicies) -> Result<Observ
     Ok(observed)
 }
 
-async fn read_policy(session: &Session, arn: &str) -> Result<Option<ObservedPolicy>, PoliciesError> {
+async fn read_policy(
+    session: &Session,
+    arn: &str,
+) -> Result<Option<ObservedPolicy>, PoliciesError> {
     let endpoint = &session.endpoints.iam;
     let got = session.iam.get_policy().policy_arn(arn).send().await;
     let policy = match got {
         Ok(out) => out.policy,
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_entity_exception()) => return Ok(None),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception()) =>
+        {
+            return Ok(None);
+        }
         Err(e) => return Err(sdk_error("IAM", "GetPolicy", endpoint, e)),
     };
     let default_id = policy
@@ -161,7 +171,12 @@ async fn read_role(session: &Session, name: &str) -> Result<Option<ObservedRole>
             .and_then(|r| r.assume_role_policy_document())
             .map(decode_document)
             .unwrap_or(Value::Null),
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_entity_exception()) => return Ok(None),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception()) =>
+        {
+            return Ok(None);
+        }
         Err(e) => return Err(sdk_error("IAM", "GetRole", endpoint, e)),
     };
     let mut attached_policy_arns = Vec::new();
@@ -175,8 +190,16 @@ async fn read_role(session: &Session, name: &str) -> Result<Option<ObservedRole>
             .send()
             .await
             .map_err(|e| sdk_error("IAM", "ListAttachedRolePolicies", endpoint, e))?;
-        attached_policy_arns.extend(page.attached_policies().iter().filter_map(|p| p.policy_arn()).map(str::to_owned));
-        marker = page.marker().filter(|_| page.is_truncated()).map(str::to_owned);
+        attached_policy_arns.extend(
+            page.attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn())
+                .map(str::to_owned),
+        );
+        marker = page
+            .marker()
+            .filter(|_| page.is_truncated())
+            .map(str::to_owned);
         if marker.is_none() {
             break;
         }
@@ -193,7 +216,10 @@ async fn read_role(session: &Session, name: &str) -> Result<Option<ObservedRole>
             .await
             .map_err(|e| sdk_error("IAM", "ListRolePolicies", endpoint, e))?;
         inline_policies.extend(page.policy_names().iter().cloned());
-        marker = page.marker().filter(|_| page.is_truncated()).map(str::to_owned);
+        marker = page
+            .marker()
+            .filter(|_| page.is_truncated())
+            .map(str::to_owned);
         if marker.is_none() {
             break;
         }
@@ -269,7 +295,10 @@ mod tests {
     #[test]
     fn url_encoded_documents_are_decoded() {
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
-        assert_eq!(decode_document(encoded), json!({"Version": "2012-10-17", "Statement": []}));
+        assert_eq!(
+            decode_document(encoded),
+            json!({"Version": "2012-10-17", "Statement": []})
+        );
         assert_eq!(decode_document("{\"a\": 1}"), json!({"a": 1}));
     }
 }

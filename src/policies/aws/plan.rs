@@ -35,8 +35,14 @@ pub enum Action {
         trust_policy: Value,
     },
     /// Only with --force: the role exists with another trust policy.
-    ReplaceTrustPolicy { role: String, trust_policy: Value },
-    AttachPolicy { role: String, policy_arn: String },
+    ReplaceTrustPolicy {
+        role: String,
+        trust_policy: Value,
+    },
+    AttachPolicy {
+        role: String,
+        policy_arn: String,
+    },
     CreateAssociation {
         namespace: String,
         service_account: String,
@@ -59,16 +65,26 @@ impl fmt::Display for Action {
                 delete_version,
                 ..
             } => {
-                write!(f, "update policy {} (new default version", last_segment(arn))?;
+                write!(
+                    f,
+                    "update policy {} (new default version",
+                    last_segment(arn)
+                )?;
                 match delete_version {
                     Some(v) => write!(f, "; deletes the oldest version {v})"),
                     None => write!(f, ")"),
                 }
             }
             Action::CreateRole { name, .. } => write!(f, "create role {name}"),
-            Action::ReplaceTrustPolicy { role, .. } => write!(f, "replace the trust policy of role {role}"),
+            Action::ReplaceTrustPolicy { role, .. } => {
+                write!(f, "replace the trust policy of role {role}")
+            }
             Action::AttachPolicy { role, policy_arn } => {
-                write!(f, "attach policy {} to role {role}", last_segment(policy_arn))
+                write!(
+                    f,
+                    "attach policy {} to role {role}",
+                    last_segment(policy_arn)
+                )
             }
             Action::CreateAssociation {
                 namespace,
@@ -118,7 +134,13 @@ pub fn plan(policies: &AwsPolicies, observed: &Observed, force: bool) -> Plan {
             }),
             Some(found) if !same_document(&found.document, &policy.document) => {
                 let delete_version = (found.versions.len() >= MAX_POLICY_VERSIONS)
-                    .then(|| found.versions.iter().find(|v| !v.is_default).map(|v| v.id.clone()))
+                    .then(|| {
+                        found
+                            .versions
+                            .iter()
+                            .find(|v| !v.is_default)
+                            .map(|v| v.id.clone())
+                    })
                     .flatten();
                 plan.actions.push(Action::UpdatePolicy {
                     arn: policy.arn.clone(),
@@ -149,8 +171,14 @@ pub fn plan(policies: &AwsPolicies, observed: &Observed, force: bool) -> Plan {
             }
             Some(_) => {}
         }
-        let attached = found.map(|f| f.attached_policy_arns.as_slice()).unwrap_or_default();
-        for arn in role.policy_arns.iter().filter(|arn| !attached.contains(arn)) {
+        let attached = found
+            .map(|f| f.attached_policy_arns.as_slice())
+            .unwrap_or_default();
+        for arn in role
+            .policy_arns
+            .iter()
+            .filter(|arn| !attached.contains(arn))
+        {
             plan.actions.push(Action::AttachPolicy {
                 role: role.name.clone(),
                 policy_arn: arn.clone(),
@@ -191,12 +219,34 @@ mod tests {
         let policies = example_policies();
         let plan = plan(&policies, &Observed::default(), false);
         let kinds: Vec<String> = plan.actions.iter().map(|a| a.to_string()).collect();
-        assert_eq!(kinds.iter().filter(|k| k.starts_with("create policy")).count(), 5);
-        assert_eq!(kinds.iter().filter(|k| k.starts_with("create role")).count(), 18);
+        assert_eq!(
+            kinds
+                .iter()
+                .filter(|k| k.starts_with("create policy"))
+                .count(),
+            5
+        );
+        assert_eq!(
+            kinds
+                .iter()
+                .filter(|k| k.starts_with("create role"))
+                .count(),
+            18
+        );
         assert_eq!(kinds.iter().filter(|k| k.starts_with("attach")).count(), 32);
-        assert_eq!(kinds.iter().filter(|k| k.starts_with("create pod identity")).count(), 18);
+        assert_eq!(
+            kinds
+                .iter()
+                .filter(|k| k.starts_with("create pod identity"))
+                .count(),
+            18
+        );
         assert!(kinds[0].starts_with("create policy"));
-        assert!(kinds.last().is_some_and(|k| k.starts_with("create pod identity")));
+        assert!(
+            kinds
+                .last()
+                .is_some_and(|k| k.starts_with("create pod identity"))
+        );
     }
 
     #[test]
@@ -239,9 +289,18 @@ mod tests {
         );
         let without = plan(&policies, &observed, false);
         assert_eq!(without.trust_conflicts, vec![role.name.clone()]);
-        assert!(!without.actions.iter().any(|a| matches!(a, Action::ReplaceTrustPolicy { .. })));
+        assert!(
+            !without
+                .actions
+                .iter()
+                .any(|a| matches!(a, Action::ReplaceTrustPolicy { .. }))
+        );
         let with = plan(&policies, &observed, true);
         assert!(with.trust_conflicts.is_empty());
-        assert!(with.actions.iter().any(|a| matches!(a, Action::ReplaceTrustPolicy { role: r, .. } if r == &role.name)));
+        assert!(
+            with.actions.iter().any(
+                |a| matches!(a, Action::ReplaceTrustPolicy { role: r, .. } if r == &role.name)
+            )
+        );
     }
 }

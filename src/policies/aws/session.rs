@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region, SdkConfig, timeout::TimeoutConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_sts::config::http::HttpResponse;
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 use super::account::{account_of_arn, dns_suffix, partition_of_region};
@@ -94,9 +94,7 @@ async fn check_credentials(config: &SdkConfig) -> Result<(), PoliciesError> {
         .provide_credentials()
         .await
         .map(|_| ())
-        .map_err(|e| PoliciesError::NoCredentials {
-            message: DisplayErrorContext(&e).to_string(),
-        })
+        .map_err(|e| PoliciesError::NoCredentials { message: chain(&e) })
 }
 
 /// STS GetCallerIdentity: the account and partition the credentials act in.
@@ -146,7 +144,7 @@ where
     };
     match &error {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            let context = DisplayErrorContext(&error).to_string();
+            let context = chain(&error);
             if context.contains("credentials") {
                 return PoliciesError::NoCredentials { message: context };
             }
@@ -154,13 +152,18 @@ where
         }
         SdkError::ResponseError(_) => unreachable(format!(
             "the answer is not an AWS API response: {}",
-            DisplayErrorContext(&error)
+            chain(&error)
         )),
         SdkError::ServiceError(context) if error.code().is_none() => {
             // An answer the SDK could not parse (some emulators wrap errors differently):
             // the HTTP status and the message in the body still say what happened.
             let status = context.raw().status().as_u16();
-            let body = context.raw().body().bytes().map(String::from_utf8_lossy).unwrap_or_default();
+            let body = context
+                .raw()
+                .body()
+                .bytes()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
             let message = format!("HTTP {status}: {}", message_in(&body));
             if status == 403 {
                 PoliciesError::AccessDenied {
@@ -205,7 +208,26 @@ fn message_in(body: &str) -> String {
     let json = || {
         serde_json::from_str::<serde_json::Value>(body)
             .ok()
-            .and_then(|v| v.get("message").or(v.get("Message")).and_then(|m| m.as_str().map(str::to_owned)))
+            .and_then(|v| {
+                v.get("message")
+                    .or(v.get("Message"))
+                    .and_then(|m| m.as_str().map(str::to_owned))
+            })
     };
-    xml.or_else(json).unwrap_or_else(|| body.chars().take(300).collect())
+    xml.or_else(json)
+        .unwrap_or_else(|| body.chars().take(300).collect())
+}
+
+/// An error and its causes, `outer: inner: innermost`, without debug dumps.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(&format!(": {cause_text}"));
+        }
+        source = cause.source();
+    }
+    text
 }

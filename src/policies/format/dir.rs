@@ -25,17 +25,21 @@ pub fn documents(generated: &Generated) -> Vec<(String, String)> {
 
 fn aws_documents(aws: &AwsPolicies) -> Vec<(String, String)> {
     let mut docs = Vec::new();
-    if aws.identity == AwsIdentity::PodIdentity {
-        if let Some(role) = aws.roles.first() {
-            docs.push(("trust-policy.json".to_owned(), json(&role.trust_policy)));
-        }
+    if let (AwsIdentity::PodIdentity, Some(role)) = (aws.identity, aws.roles.first()) {
+        docs.push(("trust-policy.json".to_owned(), json(&role.trust_policy)));
     }
     for policy in &aws.policies {
-        docs.push((format!("policy-{}.json", policy.bucket), json(&policy.document)));
+        docs.push((
+            format!("policy-{}.json", policy.bucket),
+            json(&policy.document),
+        ));
     }
     for role in &aws.roles {
         if aws.identity == AwsIdentity::Irsa {
-            docs.push((format!("trust-policy-{}.json", role.service_account), json(&role.trust_policy)));
+            docs.push((
+                format!("trust-policy-{}.json", role.service_account),
+                json(&role.trust_policy),
+            ));
         }
         let summary = json!({
             "roleName": role.name,
@@ -45,7 +49,10 @@ fn aws_documents(aws: &AwsPolicies) -> Vec<(String, String)> {
             "buckets": role.buckets,
             "policyArns": role.policy_arns,
         });
-        docs.push((format!("role-{}.json", role.service_account), json(&summary)));
+        docs.push((
+            format!("role-{}.json", role.service_account),
+            json(&summary),
+        ));
     }
     if !aws.pod_identity_associations.is_empty() {
         docs.push((
@@ -82,9 +89,12 @@ pub fn write_dir(dir: &Path, documents: &[(String, String)]) -> Result<(), Polic
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(write_error(&parent))?;
-    let name = dir.file_name().map_or_else(|| "policies".into(), |n| n.to_string_lossy().into_owned());
+    let name = dir
+        .file_name()
+        .map_or_else(|| "policies".into(), |n| n.to_string_lossy().into_owned());
     let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = fill(&staging, documents).and_then(|()| swap_in(&staging, dir, existing, &parent, &name));
+    let result =
+        fill(&staging, documents).and_then(|()| swap_in(&staging, dir, existing, &parent, &name));
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&staging);
     }
@@ -105,7 +115,10 @@ fn existing_kind(dir: &Path) -> std::io::Result<Existing> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::None),
         Err(e) => return Err(e),
     };
-    let names: Vec<_> = entries.filter_map(Result::ok).map(|e| e.file_name()).collect();
+    let names: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
     Ok(if names.is_empty() {
         Existing::Empty
     } else if names.iter().any(|n| n == MARKER) {
@@ -120,7 +133,11 @@ fn fill(staging: &Path, documents: &[(String, String)]) -> Result<(), PoliciesEr
     let _ = std::fs::remove_dir_all(staging);
     std::fs::create_dir(staging).map_err(error(staging.to_owned()))?;
     let marker = "Written by `kubectl smi policies -o dir=...`; the next run replaces this directory whole.\n";
-    for (name, content) in documents.iter().map(|(n, c)| (n.as_str(), c.as_str())).chain([(MARKER, marker)]) {
+    for (name, content) in documents
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .chain([(MARKER, marker)])
+    {
         let path = staging.join(name);
         std::fs::write(&path, content).map_err(error(path.clone()))?;
     }
@@ -128,7 +145,13 @@ fn fill(staging: &Path, documents: &[(String, String)]) -> Result<(), PoliciesEr
 }
 
 /// Puts `staging` at `dir`; an old directory is moved aside first and removed after.
-fn swap_in(staging: &Path, dir: &Path, existing: Existing, parent: &Path, name: &str) -> Result<(), PoliciesError> {
+fn swap_in(
+    staging: &Path,
+    dir: &Path,
+    existing: Existing,
+    parent: &Path,
+    name: &str,
+) -> Result<(), PoliciesError> {
     let error = |path: &Path| {
         let path = path.to_owned();
         move |source| PoliciesError::Write { path, source }
@@ -160,10 +183,20 @@ mod tests {
         let out = tmp.path().join("out");
         write_dir(&out, &[("old.json".to_owned(), "{}".to_owned())]).unwrap();
         write_dir(&out, &docs()).unwrap();
-        let mut names: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let mut names: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         names.sort();
-        assert_eq!(names, vec![std::ffi::OsString::from(MARKER), "a.json".into()]);
-        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "no staging left behind");
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from(MARKER), "a.json".into()]
+        );
+        assert_eq!(
+            std::fs::read_dir(tmp.path()).unwrap().count(),
+            1,
+            "no staging left behind"
+        );
     }
 
     #[test]
@@ -172,7 +205,10 @@ mod tests {
         std::fs::write(tmp.path().join("precious.txt"), "keep").unwrap();
         let err = write_dir(tmp.path(), &docs()).unwrap_err();
         assert!(matches!(err, PoliciesError::DirNotOurs { .. }), "{err}");
-        assert_eq!(std::fs::read_to_string(tmp.path().join("precious.txt")).unwrap(), "keep");
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("precious.txt")).unwrap(),
+            "keep"
+        );
         assert!(!tmp.path().join("a.json").exists());
     }
 }

@@ -30,9 +30,18 @@ pub fn string(text: &str) -> String {
 
 /// An attribute key: bare when it is an identifier, quoted otherwise.
 pub fn key(text: &str) -> String {
-    let identifier = text.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if identifier { text.to_owned() } else { string(text) }
+    let identifier = text
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if identifier {
+        text.to_owned()
+    } else {
+        string(text)
+    }
 }
 
 /// A value at `indent` (in spaces); nested blocks indent by two.
@@ -57,9 +66,15 @@ pub fn value(v: &Value, indent: usize) -> String {
             out
         }
         Value::Object(map) => {
-            let entries: Vec<(String, String)> =
-                map.iter().map(|(k, v)| (key(k), value(v, indent + 2))).collect();
-            format!("{{\n{}{}}}", attributes(&entries, indent + 2), " ".repeat(indent))
+            let entries: Vec<(String, String)> = map
+                .iter()
+                .map(|(k, v)| (key(k), value(v, indent + 2)))
+                .collect();
+            format!(
+                "{{\n{}{}}}",
+                attributes(&entries, indent + 2),
+                " ".repeat(indent)
+            )
         }
     }
 }
@@ -76,7 +91,11 @@ pub fn attributes(entries: &[(String, String)], indent: usize) -> String {
             end += 1;
         }
         let end = (end + 1).min(entries.len());
-        let width = entries[start..end].iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let width = entries[start..end]
+            .iter()
+            .map(|(k, _)| k.len())
+            .max()
+            .unwrap_or(0);
         for (k, v) in &entries[start..end] {
             out.push_str(&format!("{pad}{k:<width$} = {v}\n"));
         }
@@ -92,7 +111,10 @@ mod tests {
 
     #[test]
     fn template_sequences_stay_literal() {
-        assert_eq!(string("${BUCKET_ARN} %{x} $ \"q\""), r#""$${BUCKET_ARN} %%{x} $ \"q\"""#);
+        assert_eq!(
+            string("${BUCKET_ARN} %{x} $ \"q\""),
+            r#""$${BUCKET_ARN} %%{x} $ \"q\"""#
+        );
     }
 
     #[test]

@@ -28,7 +28,14 @@ mod tests {
 
     #[test]
     fn sh_reads_the_quoted_word_back() {
-        for word in ["plain", "with space", "it's", "{\"a\": [1]}", "$HOME `x` \\ !", "'"] {
+        for word in [
+            "plain",
+            "with space",
+            "it's",
+            "{\"a\": [1]}",
+            "$HOME `x` \\ !",
+            "'",
+        ] {
             let out = std::process::Command::new("sh")
                 .args(["-c", &format!("printf %s {}", quote(word))])
                 .output()

@@ -61,7 +61,11 @@ fn render_aws(aws: &AwsPolicies) -> String {
                 .filter_map(|purpose| aws.policies.iter().find(|p| p.bucket == *purpose))
                 .map(|p| p.bucket_name.as_str())
                 .collect();
-            vec![role.service_account.to_owned(), role.name.clone(), buckets.join(", ")]
+            vec![
+                role.service_account.to_owned(),
+                role.name.clone(),
+                buckets.join(", "),
+            ]
         })
         .collect();
     out.push_str(&table(&["SERVICE ACCOUNT", "ROLE", "BUCKETS"], &rows));
@@ -71,10 +75,18 @@ fn render_aws(aws: &AwsPolicies) -> String {
         .iter()
         .map(|p| {
             let statements = p.document["Statement"].as_array().map_or(0, Vec::len);
-            vec![p.name.clone(), p.bucket.to_owned(), format!("arn:{}:s3:::{}", aws.partition, p.bucket_name), statements.to_string()]
+            vec![
+                p.name.clone(),
+                p.bucket.to_owned(),
+                format!("arn:{}:s3:::{}", aws.partition, p.bucket_name),
+                statements.to_string(),
+            ]
         })
         .collect();
-    out.push_str(&table(&["POLICY", "BUCKET", "RESOURCE", "STATEMENTS"], &rows));
+    out.push_str(&table(
+        &["POLICY", "BUCKET", "RESOURCE", "STATEMENTS"],
+        &rows,
+    ));
     let attachments: usize = aws.roles.iter().map(|r| r.policy_arns.len()).sum();
     out.push_str(&format!(
         "\n{} roles, {} policies, {} attachments, {} pod identity associations\n",
@@ -104,7 +116,10 @@ fn render_oci(oci: &OciPolicies) -> String {
             ]
         })
         .collect();
-    out.push_str(&table(&["SERVICE ACCOUNT", "POLICY", "BUCKETS", "STATEMENTS"], &rows));
+    out.push_str(&table(
+        &["SERVICE ACCOUNT", "POLICY", "BUCKETS", "STATEMENTS"],
+        &rows,
+    ));
     let total: usize = oci.policies.iter().map(|p| p.statements.len()).sum();
     out.push_str(&format!(
         "\n{total} statements in {} policies (at most {STATEMENTS_PER_POLICY} per policy); `-o json` or `-o terraform` shows them\n",

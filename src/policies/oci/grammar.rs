@@ -29,7 +29,13 @@ pub fn required_variables(resource: &str) -> Option<&'static [&'static str]> {
         PRINCIPAL[2],
         PRINCIPAL[3],
     ];
-    const OBJECTS: [&str; 5] = ["target.bucket.name", PRINCIPAL[0], PRINCIPAL[1], PRINCIPAL[2], PRINCIPAL[3]];
+    const OBJECTS: [&str; 5] = [
+        "target.bucket.name",
+        PRINCIPAL[0],
+        PRINCIPAL[1],
+        PRINCIPAL[2],
+        PRINCIPAL[3],
+    ];
     match resource {
         "objectstorage-namespaces" => Some(&NAMESPACES),
         "buckets" => Some(&BUCKETS),
@@ -54,12 +60,19 @@ pub fn parse(statement: &str) -> Result<Parsed, String> {
     let (resource, rest) = rest
         .split_once(" in compartment id ")
         .ok_or("no ` in compartment id ` location")?;
-    let variables = required_variables(resource).ok_or_else(|| format!("unknown resource type `{resource}`"))?;
-    let (compartment_id, rest) = rest.split_once(" where all { ").ok_or("no ` where all { ` condition block")?;
+    let variables = required_variables(resource)
+        .ok_or_else(|| format!("unknown resource type `{resource}`"))?;
+    let (compartment_id, rest) = rest
+        .split_once(" where all { ")
+        .ok_or("no ` where all { ` condition block")?;
     if compartment_id.is_empty() || compartment_id.contains([' ', '\'', '{', '}']) {
-        return Err(format!("the compartment id `{compartment_id}` is not one word"));
+        return Err(format!(
+            "the compartment id `{compartment_id}` is not one word"
+        ));
     }
-    let body = rest.strip_suffix(" }").ok_or("the condition block does not end with ` }`")?;
+    let body = rest
+        .strip_suffix(" }")
+        .ok_or("the condition block does not end with ` }`")?;
     let mut conditions = Vec::new();
     for condition in body.split(", ") {
         let (variable, quoted) = condition
@@ -70,7 +83,9 @@ pub fn parse(statement: &str) -> Result<Parsed, String> {
             .and_then(|v| v.strip_suffix('\''))
             .ok_or_else(|| format!("the value of {variable} is not quoted"))?;
         if value.is_empty() || value.contains(['\'', '{', '}', ',']) {
-            return Err(format!("the value of {variable} is empty or holds ' {{ }} or ,"));
+            return Err(format!(
+                "the value of {variable} is empty or holds ' {{ }} or ,"
+            ));
         }
         conditions.push((variable.to_owned(), value.to_owned()));
     }
@@ -82,7 +97,10 @@ pub fn parse(statement: &str) -> Result<Parsed, String> {
             variables.join(", ")
         ));
     }
-    if conditions.iter().any(|(v, value)| v == "request.principal.type" && value != "workload") {
+    if conditions
+        .iter()
+        .any(|(v, value)| v == "request.principal.type" && value != "workload")
+    {
         return Err("request.principal.type must be 'workload'".to_owned());
     }
     Ok(Parsed {
@@ -102,7 +120,10 @@ mod tests {
     fn a_guide_statement_parses() {
         let parsed = parse(OK).unwrap();
         assert_eq!(parsed.resource, "objects");
-        assert_eq!(parsed.conditions[0], ("target.bucket.name".to_owned(), "b".to_owned()));
+        assert_eq!(
+            parsed.conditions[0],
+            ("target.bucket.name".to_owned(), "b".to_owned())
+        );
     }
 
     #[test]
@@ -110,10 +131,16 @@ mod tests {
         for (statement, fragment) in [
             (OK.replace("objects in", "buckets in"), "tests"),
             (OK.replace("'b'", "'b' or 'c'"), "holds"),
-            (OK.replace("'b'", "'b', request.principal.type = 'any'"), "tests"),
+            (
+                OK.replace("'b'", "'b', request.principal.type = 'any'"),
+                "tests",
+            ),
             (OK.replace("'workload'", "'user'"), "workload"),
             (OK.replace("Allow any-user", "Allow group x"), "start"),
-            (OK.replace("manage objects", "manage all-resources"), "unknown resource"),
+            (
+                OK.replace("manage objects", "manage all-resources"),
+                "unknown resource",
+            ),
             (OK.replace(" }", ""), "end"),
         ] {
             let err = parse(&statement).unwrap_err();

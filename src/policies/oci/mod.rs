@@ -71,11 +71,15 @@ pub fn statements(v: Variables<'_>) -> [String; 3] {
     let location = format!("in compartment id {}", v.compartment_id);
     let bucket = format!("target.bucket.name = '{}'", v.bucket_name);
     [
-        format!("Allow any-user to manage objectstorage-namespaces {location} where all {{ {principal} }}"),
+        format!(
+            "Allow any-user to manage objectstorage-namespaces {location} where all {{ {principal} }}"
+        ),
         format!(
             "Allow any-user to manage buckets {location} where all {{ {bucket}, request.permission = 'PAR_MANAGE', {principal} }}"
         ),
-        format!("Allow any-user to manage objects {location} where all {{ {bucket}, {principal} }}"),
+        format!(
+            "Allow any-user to manage objects {location} where all {{ {bucket}, {principal} }}"
+        ),
     ]
 }
 
@@ -89,9 +93,17 @@ pub fn policy_name(environment: &str, namespace: &str, n: usize) -> String {
 }
 
 /// Generates the statements and policies for the values' OCI section.
-pub fn generate(oci: &Oci, environment: &str, namespace: &str) -> Result<OciPolicies, PoliciesError> {
+pub fn generate(
+    oci: &Oci,
+    environment: &str,
+    namespace: &str,
+) -> Result<OciPolicies, PoliciesError> {
     check_namespace("smi.namespace", namespace)?;
-    check_ocid("smi.cloud.oci.compartmentId", &oci.compartment_id, &["compartment", "tenancy"])?;
+    check_ocid(
+        "smi.cloud.oci.compartmentId",
+        &oci.compartment_id,
+        &["compartment", "tenancy"],
+    )?;
     check_ocid("smi.cloud.oci.clusterId", &oci.cluster_id, &["cluster"])?;
     for bucket in crate::catalog::Bucket::ALL {
         check_oci_bucket(
@@ -202,7 +214,11 @@ fn check_statement(statement: &str, v: Variables<'_>) -> Result<(), PoliciesErro
     if parsed.compartment_id != v.compartment_id {
         return Err(fail("the compartment id does not read back".to_owned()));
     }
-    match parsed.conditions.iter().find(|(var, value)| value != expected(var)) {
+    match parsed
+        .conditions
+        .iter()
+        .find(|(var, value)| value != expected(var))
+    {
         Some((var, _)) => Err(fail(format!("{var} does not read back"))),
         None => Ok(()),
     }
@@ -222,14 +238,23 @@ mod tests {
     #[test]
     fn every_statement_is_written_once_within_the_policy_limit() {
         let generated = example();
-        let all: Vec<&String> = generated.policies.iter().flat_map(|p| &p.statements).collect();
+        let all: Vec<&String> = generated
+            .policies
+            .iter()
+            .flat_map(|p| &p.statements)
+            .collect();
         // 18 namespace statements (one per service account) + 2 per service account and bucket (32).
         assert_eq!(all.len(), 18 + 2 * 32);
         let mut unique = all.clone();
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), all.len());
-        assert!(generated.policies.iter().all(|p| p.statements.len() <= STATEMENTS_PER_POLICY));
+        assert!(
+            generated
+                .policies
+                .iter()
+                .all(|p| p.statements.len() <= STATEMENTS_PER_POLICY)
+        );
         assert_eq!(generated.policies.len(), 2);
     }
 
@@ -242,8 +267,18 @@ mod tests {
             .find(|s| s.service_account == "filesvc")
             .unwrap();
         assert_eq!(filesvc.statements.len(), 5);
-        assert!(filesvc.statements.iter().any(|s| s.contains("target.bucket.name = 'dtp-prod-filesvc'")));
-        assert!(filesvc.statements.iter().any(|s| s.contains("target.bucket.name = 'dtp-prod-kafka'")));
+        assert!(
+            filesvc
+                .statements
+                .iter()
+                .any(|s| s.contains("target.bucket.name = 'dtp-prod-filesvc'"))
+        );
+        assert!(
+            filesvc
+                .statements
+                .iter()
+                .any(|s| s.contains("target.bucket.name = 'dtp-prod-kafka'"))
+        );
     }
 
     #[test]
@@ -252,7 +287,11 @@ mod tests {
         let mut oci = values.smi.cloud.oci.clone().unwrap();
         oci.buckets.filesvc = oci.buckets.kafka.clone();
         let generated = generate(&oci, "prod", "dtp").unwrap();
-        let filesvc = generated.service_accounts.iter().find(|s| s.service_account == "filesvc").unwrap();
+        let filesvc = generated
+            .service_accounts
+            .iter()
+            .find(|s| s.service_account == "filesvc")
+            .unwrap();
         assert_eq!(filesvc.statements.len(), 3);
     }
 }
