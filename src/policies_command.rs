@@ -81,9 +81,7 @@ fn run_aws(smi: &Smi, args: &PoliciesArgs, mode: Mode, format: &Format) -> Resul
         let session = session::Session::connect(&section.region).await?;
         let caller = session::caller_identity(&session.sts, &session.endpoints.sts).await?;
         let target = aws::resolve_target(section, &overrides, Some(&caller))?;
-        let Generated::Aws(policies) = generate_aws(smi, &target)? else {
-            unreachable!("generate_aws generates AWS policies")
-        };
+        let policies = aws::generate(section, &smi.environment, smi.namespace(), &target)?;
         if mode != Mode::Generate && target.account_id != caller.account_id {
             return Err(PoliciesError::AccountMismatch {
                 expected: target.account_id,
@@ -163,6 +161,9 @@ async fn run_apply(
     format: &Format,
 ) -> Result<(), Error> {
     let observed = observe::observe(session, policies).await?;
+    if let (Some(arn), Some(false)) = (&policies.oidc_provider_arn, observed.oidc_provider_exists) {
+        return Err(PoliciesError::MissingOidcProvider { arn: arn.clone() }.into());
+    }
     let plan = plan::plan(policies, &observed, force);
     let json = *format == Format::Json;
     if json {

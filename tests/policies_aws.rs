@@ -427,7 +427,7 @@ fn a_changed_policy_gets_a_new_version_and_the_oldest_goes_at_five() {
 }
 
 #[test]
-fn access_denied_from_iam_is_a_clear_error_and_lists_what_was_not_done() {
+fn access_denied_from_iam_is_a_clear_error_without_the_secret() {
     // moto enforces IAM permissions once INITIAL_NO_AUTH_ACTION_COUNT actions have run:
     // the first two calls make a user without permissions and its access key.
     let Some(moto) = Moto::start(&[
@@ -532,4 +532,79 @@ fn access_denied_from_eks_is_reported_before_any_change() {
         "{stderr}"
     );
     assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn irsa_roles_need_the_clusters_oidc_provider_and_no_pod_identity_association() {
+    let account = "210987654321";
+    let Some(moto) = Moto::start(&[("MOTO_ACCOUNT_ID", account)]) else {
+        return;
+    };
+    let eks = EksStub::start("dtp-staging");
+    let irsa = |args: &[&str]| {
+        let mut cmd = kubectl_smi();
+        aws_env(&mut cmd, &moto.url, &eks.url);
+        cmd.arg("policies")
+            .arg("-f")
+            .arg(example("values-aws-irsa.yaml"))
+            .args(args)
+            .assert()
+    };
+    let issuer = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+    let refused = irsa(&["--apply"]).code(1);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(&format!(
+            "IAM OIDC provider arn:aws:iam::{account}:oidc-provider/{issuer} does not exist"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("eksctl utils associate-iam-oidc-provider"),
+        "{stderr}"
+    );
+    assert_eq!(stdout(&refused), "", "nothing was changed");
+    let check = stdout(&irsa(&["check"]).code(1));
+    assert!(
+        check.starts_with(&format!(
+            "oidc-provider {}: missing OIDC provider",
+            "EXAMPLED539D4633E53DE1B71EXAMPLE"
+        )),
+        "{check}"
+    );
+
+    let iam = iam_client(&moto.url);
+    runtime().block_on(async {
+        iam.create_open_id_connect_provider()
+            .url(format!("https://{issuer}"))
+            .client_id_list("sts.amazonaws.com")
+            .thumbprint_list("9e99a48a9960b14926bb7f3b02e22da2b0ab7280")
+            .send()
+            .await
+            .unwrap();
+    });
+    let applied = stdout(&irsa(&["--apply"]).success());
+    assert!(applied.ends_with("applied 55 change(s)\n"), "{applied}");
+    assert!(eks.requests().is_empty(), "IRSA needs no EKS call");
+    assert!(stdout(&irsa(&["check"]).success()).starts_with("no differences"));
+}
+
+#[test]
+fn apply_refuses_credentials_of_another_account() {
+    let Some(moto) = Moto::start(&[("MOTO_ACCOUNT_ID", MOTO_ACCOUNT)]) else {
+        return;
+    };
+    let eks = EksStub::start("dtp-prod");
+    let mut cmd = kubectl_smi();
+    aws_env(&mut cmd, &moto.url, &eks.url);
+    let out = cmd
+        .args(["policies", "--apply", "-f"])
+        .arg(example("values-aws.yaml"))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("the AWS credentials are for account 111122223333 (arn:aws:sts::111122223333:user/moto) but the values name account 123456789012"),
+        "{stderr}"
+    );
 }

@@ -28,6 +28,9 @@ pub enum PoliciesError {
     /// More statements than one compartment path can hold.
     #[error("{count} OCI statements are needed but a compartment path holds at most {limit}")]
     TooManyStatements { count: usize, limit: usize },
+    /// IRSA roles would trust an IAM OIDC provider that does not exist.
+    #[error("the cluster's IAM OIDC provider {arn} does not exist, so IRSA roles cannot trust it")]
+    MissingOidcProvider { arn: String },
     /// No AWS credentials were found by the standard chain.
     #[error("no AWS credentials found: {message}")]
     NoCredentials { message: String },
@@ -115,6 +118,9 @@ impl PoliciesError {
             PoliciesError::InvalidValue { .. } => "correct the value shown",
             PoliciesError::MissingOidcIssuer { .. } => {
                 "print it with `aws eks describe-cluster --name <cluster> --query cluster.identity.oidc.issuer --output text`"
+            }
+            PoliciesError::MissingOidcProvider { .. } => {
+                "create it first, e.g. `eksctl utils associate-iam-oidc-provider --cluster <cluster> --approve`, then run again"
             }
             PoliciesError::OciGrammar { .. } => {
                 "a bucket name, namespace or OCID holds characters the statement cannot carry; correct it in the values"

@@ -10,6 +10,7 @@ use super::observe::Observed;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
+    MissingOidcProvider,
     MissingPolicy,
     MissingStatement,
     MissingPermission,
@@ -24,6 +25,7 @@ pub enum Kind {
 impl Kind {
     pub fn label(self) -> &'static str {
         match self {
+            Kind::MissingOidcProvider => "missing OIDC provider",
             Kind::MissingPolicy => "missing policy",
             Kind::MissingStatement => "missing statement",
             Kind::MissingPermission => "missing permission",
@@ -49,6 +51,13 @@ pub struct Difference {
 /// Lists every difference between the account and the generated policies.
 pub fn differences(policies: &AwsPolicies, observed: &Observed) -> Vec<Difference> {
     let mut out = Vec::new();
+    if let (Some(arn), Some(false)) = (&policies.oidc_provider_arn, observed.oidc_provider_exists) {
+        out.push(Difference {
+            kind: Kind::MissingOidcProvider,
+            subject: format!("oidc-provider {}", arn.rsplit('/').next().unwrap_or(arn)),
+            detail: format!("{arn} does not exist; the IRSA roles trust it"),
+        });
+    }
     for policy in &policies.policies {
         let subject = format!("policy {}", policy.name);
         let Some(found) = observed.policies.get(&policy.arn) else {

@@ -18,6 +18,8 @@ pub struct Observed {
     pub roles: BTreeMap<String, ObservedRole>,
     /// By service account name (pod identity only).
     pub associations: BTreeMap<String, ObservedAssociation>,
+    /// IRSA: whether the IAM OIDC provider the roles trust exists.
+    pub oidc_provider_exists: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +96,31 @@ pub async fn observe(session: &Session, policies: &AwsPolicies) -> Result<Observ
     }
     if !policies.pod_identity_associations.is_empty() {
         observed.associations = read_associations(session, policies).await?;
+    }
+    if let Some(arn) = &policies.oidc_provider_arn {
+        let got = session
+            .iam
+            .get_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .send()
+            .await;
+        observed.oidc_provider_exists = match got {
+            Ok(_) => Some(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                Some(false)
+            }
+            Err(e) => {
+                return Err(sdk_error(
+                    "IAM",
+                    "GetOpenIDConnectProvider",
+                    &session.endpoints.iam,
+                    e,
+                ));
+            }
+        };
     }
     Ok(observed)
 }
