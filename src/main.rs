@@ -1,4 +1,5 @@
 mod cli;
+mod policies_command;
 mod report;
 
 use std::io::{IsTerminal, Write};
@@ -59,7 +60,12 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Validate(_) => not_implemented("validate", 3),
         Command::Schema => not_implemented("schema", 3),
-        Command::Policies(_) => not_implemented("policies", 5),
+        Command::Policies(args) => {
+            let paths = values_paths(&ValuesArgs {
+                values: args.values.clone(),
+            });
+            policies_command::run(args, &paths)
+        }
         Command::Secrets(_) => not_implemented("secrets", 6),
         Command::Prometheus(_) => not_implemented("prometheus", 7),
         Command::Network(_) => not_implemented("network", 7),
@@ -151,7 +157,7 @@ fn post_render(args: RenderArgs) -> Result<(), Error> {
     write_stdout(&rendered.output)
 }
 
-fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|()| out.flush())
