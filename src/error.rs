@@ -25,6 +25,9 @@ pub enum Error {
     /// The command line is wrong in a way clap cannot see.
     #[error("{0}")]
     Usage(String),
+    /// A check found problems and already printed them on standard output (`validate`).
+    #[error("{0}")]
+    CheckFailed(String),
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(std::io::Error),
@@ -46,7 +49,7 @@ impl Error {
             Error::Render(e) => e.hint(),
             Error::NotImplemented { .. } => Some("see the README for what works today"),
             Error::Usage(_) => Some("run with --help for the usage"),
-            Error::Output(_) => None,
+            Error::CheckFailed(_) | Error::Output(_) => None,
         }
     }
 }

@@ -1,5 +1,6 @@
 mod cli;
 mod report;
+mod validation_report;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -57,8 +58,12 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             post_render(args)
         }
-        Command::Validate(_) => not_implemented("validate", 3),
-        Command::Schema => not_implemented("schema", 3),
+        Command::Validate(args) => {
+            let report = validation_report::run(&values_paths(&args.values), args.output)?;
+            write_stdout(report.output.as_bytes())?;
+            report.outcome
+        }
+        Command::Schema => write_stdout(values::schema::schema_text().as_bytes()),
         Command::Policies(_) => not_implemented("policies", 5),
         Command::Secrets(_) => not_implemented("secrets", 6),
         Command::Prometheus(_) => not_implemented("prometheus", 7),
@@ -97,9 +102,10 @@ fn values_paths(args: &ValuesArgs) -> Vec<PathBuf> {
 }
 
 fn post_render(args: RenderArgs) -> Result<(), Error> {
-    let loaded = values::load(&values_paths(&args.values))?;
+    // Validate before reading the manifests: invalid values leave stdout empty.
+    let (_, values) = values::load_valid(&values_paths(&args.values))?;
     let options = RenderOptions {
-        values: loaded.typed()?,
+        values,
         strict: args.strict,
         rewrite_all: args.rewrite_all,
         limits: Limits {
