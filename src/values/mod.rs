@@ -6,6 +6,7 @@ pub mod format;
 mod model;
 mod positions;
 mod problem;
+pub mod reference;
 mod rules;
 pub mod schema;
 mod validate;

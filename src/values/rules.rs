@@ -6,6 +6,22 @@ use serde_json::Value;
 use super::describe::{Finding, Found, Place};
 use super::problem::Rule;
 
+/// The rules, in words, for the reference documentation.
+pub const DESCRIPTIONS: &[(&str, &str)] = &[
+    (
+        "distinct DNS names",
+        "`smi.dns.app`, `smi.dns.api` and `smi.dns.id` are three different names (compared without case), one per entry point of step 1.",
+    ),
+    (
+        "replicas in order",
+        "`smi.prometheus.scriptworkerAutoscaler.maxReplicas` is at least `minReplicas`.",
+    ),
+    (
+        "partition and region agree",
+        "when `smi.cloud.aws.partition` is set, it is the partition of `smi.cloud.aws.region` (`cn-*` regions are `aws-cn`, `us-gov-*` regions are `aws-us-gov`, all others `aws`).",
+    ),
+];
+
 /// Every rule, on the merged values (which may be invalid in other ways: missing or
 /// mistyped values are the schema's to report, and are skipped here).
 pub fn check(values: &Value) -> Vec<Finding> {
