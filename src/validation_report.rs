@@ -54,8 +54,12 @@ fn render(paths: &[PathBuf], problems: &[Problem], format: ReportFormat, summary
                     entry
                 })
                 .collect();
-            let report = json!({"valid": problems.is_empty(), "files": files, "problems": problems});
-            format!("{}\n", serde_json::to_string_pretty(&report).unwrap_or_default())
+            let report =
+                json!({"valid": problems.is_empty(), "files": files, "problems": problems});
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            )
         }
         ReportFormat::Text if problems.is_empty() => {
             format!("{}: valid ({summary})\n", files.join(" + "))

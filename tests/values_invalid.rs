@@ -40,84 +40,580 @@ const fn case(
     line: usize,
     says: &'static str,
 ) -> Case {
-    Case { mistake, base, find, replace, path, line, says }
+    Case {
+        mistake,
+        base,
+        find,
+        replace,
+        path,
+        line,
+        says,
+    }
 }
 
 use Base::*;
 
 const CASES: &[Case] = &[
     // Buckets (step 3)
-    case("a missing bucket", Aws, "        filesvc: dtp-prod-filesvc\n", "", "smi.cloud.aws.buckets.filesvc", 22, "an S3 bucket name"),
-    case("an S3 bucket name in capitals", Aws, "kafka: dtp-prod-kafka", "kafka: Dtp-Prod-Kafka", "smi.cloud.aws.buckets.kafka", 23, "lowercase letters"),
-    case("an S3 bucket name too short", Aws, "kafka: dtp-prod-kafka", "kafka: ab", "smi.cloud.aws.buckets.kafka", 23, "at least 3 characters"),
-    case("an S3 bucket name with two dots", Aws, "kafka: dtp-prod-kafka", "kafka: dtp..kafka", "smi.cloud.aws.buckets.kafka", 23, "no two adjacent dots"),
-    case("an S3 bucket name that is an IP address", Aws, "kafka: dtp-prod-kafka", "kafka: 192.168.5.4", "smi.cloud.aws.buckets.kafka", 23, "IP address"),
-    case("an S3 bucket name with a reserved prefix", Aws, "kafka: dtp-prod-kafka", "kafka: xn--dtp-kafka", "smi.cloud.aws.buckets.kafka", 23, "reserved by AWS"),
-    case("an OCI bucket name with a space", Oci, "kafka: dtp-prod-kafka", "kafka: \"dtp prod kafka\"", "smi.cloud.oci.buckets.kafka", 16, "OCI Object Storage bucket name"),
-    case("a misspelt bucket purpose", Aws, "workflowsvc: dtp", "workflowsvcs: dtp", "smi.cloud.aws.buckets.workflowsvcs", 27, "did you mean `workflowsvc`"),
+    case(
+        "a missing bucket",
+        Aws,
+        "        filesvc: dtp-prod-filesvc\n",
+        "",
+        "smi.cloud.aws.buckets.filesvc",
+        22,
+        "an S3 bucket name",
+    ),
+    case(
+        "an S3 bucket name in capitals",
+        Aws,
+        "kafka: dtp-prod-kafka",
+        "kafka: Dtp-Prod-Kafka",
+        "smi.cloud.aws.buckets.kafka",
+        23,
+        "lowercase letters",
+    ),
+    case(
+        "an S3 bucket name too short",
+        Aws,
+        "kafka: dtp-prod-kafka",
+        "kafka: ab",
+        "smi.cloud.aws.buckets.kafka",
+        23,
+        "at least 3 characters",
+    ),
+    case(
+        "an S3 bucket name with two dots",
+        Aws,
+        "kafka: dtp-prod-kafka",
+        "kafka: dtp..kafka",
+        "smi.cloud.aws.buckets.kafka",
+        23,
+        "no two adjacent dots",
+    ),
+    case(
+        "an S3 bucket name that is an IP address",
+        Aws,
+        "kafka: dtp-prod-kafka",
+        "kafka: 192.168.5.4",
+        "smi.cloud.aws.buckets.kafka",
+        23,
+        "IP address",
+    ),
+    case(
+        "an S3 bucket name with a reserved prefix",
+        Aws,
+        "kafka: dtp-prod-kafka",
+        "kafka: xn--dtp-kafka",
+        "smi.cloud.aws.buckets.kafka",
+        23,
+        "reserved by AWS",
+    ),
+    case(
+        "an OCI bucket name with a space",
+        Oci,
+        "kafka: dtp-prod-kafka",
+        "kafka: \"dtp prod kafka\"",
+        "smi.cloud.oci.buckets.kafka",
+        16,
+        "OCI Object Storage bucket name",
+    ),
+    case(
+        "a misspelt bucket purpose",
+        Aws,
+        "workflowsvc: dtp",
+        "workflowsvcs: dtp",
+        "smi.cloud.aws.buckets.workflowsvcs",
+        27,
+        "did you mean `workflowsvc`",
+    ),
     // OCIDs, regions, accounts, ARNs
-    case("a cluster OCID as compartment", Oci, "compartmentId: ocid1.compartment.oc1..aaaaaaaa3j4zzeqtk2cotfoak2qh6bn5ba3jgoe4hxubv7elvycrzjb5e7fa", "compartmentId: ocid1.cluster.oc1.eu-frankfurt-1.aaaa", "smi.cloud.oci.compartmentId", 13, "a compartment OCID"),
-    case("an OCID without its unique part", Oci, "clusterId: ocid1.cluster.oc1.eu-frankfurt-1.aaaaaaaaqd6cmfnt3szakqlcwf3ck2n2djgwkldfkvdkzphqtyzm7pbr2gwq", "clusterId: ocid1.cluster.oc1.eu-frankfurt-1", "smi.cloud.oci.clusterId", 14, "a cluster OCID"),
-    case("an OCI region that is not one", Oci, "region: eu-frankfurt-1", "region: FRA", "smi.cloud.oci.region", 12, "an OCI region identifier"),
-    case("an OCI region in the AWS section", Aws, "region: us-east-1", "region: eu-frankfurt-1", "smi.cloud.aws.region", 17, "an AWS region"),
-    case("the account id as a number", Aws, "accountId: \"123456789012\"", "accountId: 123456789012", "smi.cloud.aws.accountId", 18, "the number 123456789012"),
-    case("the account id unquoted with a leading zero", Aws, "accountId: \"123456789012\"", "accountId: 012345678901", "smi.cloud.aws.accountId", 18, "`012345678901`, which YAML reads as the number"),
-    case("an 11-digit account id", Aws, "accountId: \"123456789012\"", "accountId: \"12345678901\"", "smi.cloud.aws.accountId", 18, "exactly 12 digits"),
-    case("a KMS key id instead of its ARN", Aws, "- arn:aws:kms:us-east-1:123456789012:key/", "- ", "smi.cloud.aws.kmsKeyArns[0]", 29, "a KMS key ARN"),
-    case("a cluster name with a space", Aws, "clusterName: dtp-prod", "clusterName: dtp prod", "smi.cloud.aws.clusterName", 19, "an EKS cluster name"),
-    case("an identity written the wrong way", Aws, "identity: podIdentity", "identity: pod-identity", "smi.cloud.aws.identity", 20, "did you mean `podIdentity`"),
-    case("a role name prefix too long for IAM", Aws, "roleNamePrefix: dtp-prod-", "roleNamePrefix: dtp-production-eu-central-platform-", "smi.cloud.aws.roleNamePrefix", 21, "at most 33 characters"),
-    case("a snake_case key", Aws, "roleNamePrefix: dtp-prod-", "role_name_prefix: dtp-prod-", "smi.cloud.aws.role_name_prefix", 21, "did you mean `roleNamePrefix`"),
-    case("a partition that does not match the region", Aws, "      region: us-east-1\n", "      region: us-east-1\n      partition: aws-cn\n", "smi.cloud.aws.partition", 18, "the partition of region us-east-1"),
-    case("ACK associations with IRSA", Irsa, "      identity: irsa\n", "      identity: irsa\n      ackPodIdentityAssociations: true\n", "smi.cloud.aws.ackPodIdentityAssociations", 17, "when `identity` is `irsa`"),
+    case(
+        "a cluster OCID as compartment",
+        Oci,
+        "compartmentId: ocid1.compartment.oc1..aaaaaaaa3j4zzeqtk2cotfoak2qh6bn5ba3jgoe4hxubv7elvycrzjb5e7fa",
+        "compartmentId: ocid1.cluster.oc1.eu-frankfurt-1.aaaa",
+        "smi.cloud.oci.compartmentId",
+        13,
+        "a compartment OCID",
+    ),
+    case(
+        "an OCID without its unique part",
+        Oci,
+        "clusterId: ocid1.cluster.oc1.eu-frankfurt-1.aaaaaaaaqd6cmfnt3szakqlcwf3ck2n2djgwkldfkvdkzphqtyzm7pbr2gwq",
+        "clusterId: ocid1.cluster.oc1.eu-frankfurt-1",
+        "smi.cloud.oci.clusterId",
+        14,
+        "a cluster OCID",
+    ),
+    case(
+        "an OCI region that is not one",
+        Oci,
+        "region: eu-frankfurt-1",
+        "region: FRA",
+        "smi.cloud.oci.region",
+        12,
+        "an OCI region identifier",
+    ),
+    case(
+        "an OCI region in the AWS section",
+        Aws,
+        "region: us-east-1",
+        "region: eu-frankfurt-1",
+        "smi.cloud.aws.region",
+        17,
+        "an AWS region",
+    ),
+    case(
+        "the account id as a number",
+        Aws,
+        "accountId: \"123456789012\"",
+        "accountId: 123456789012",
+        "smi.cloud.aws.accountId",
+        18,
+        "the number 123456789012",
+    ),
+    case(
+        "the account id unquoted with a leading zero",
+        Aws,
+        "accountId: \"123456789012\"",
+        "accountId: 012345678901",
+        "smi.cloud.aws.accountId",
+        18,
+        "`012345678901`, which YAML reads as the number",
+    ),
+    case(
+        "an 11-digit account id",
+        Aws,
+        "accountId: \"123456789012\"",
+        "accountId: \"12345678901\"",
+        "smi.cloud.aws.accountId",
+        18,
+        "exactly 12 digits",
+    ),
+    case(
+        "a KMS key id instead of its ARN",
+        Aws,
+        "- arn:aws:kms:us-east-1:123456789012:key/",
+        "- ",
+        "smi.cloud.aws.kmsKeyArns[0]",
+        29,
+        "a KMS key ARN",
+    ),
+    case(
+        "a cluster name with a space",
+        Aws,
+        "clusterName: dtp-prod",
+        "clusterName: dtp prod",
+        "smi.cloud.aws.clusterName",
+        19,
+        "an EKS cluster name",
+    ),
+    case(
+        "an identity written the wrong way",
+        Aws,
+        "identity: podIdentity",
+        "identity: pod-identity",
+        "smi.cloud.aws.identity",
+        20,
+        "did you mean `podIdentity`",
+    ),
+    case(
+        "a role name prefix too long for IAM",
+        Aws,
+        "roleNamePrefix: dtp-prod-",
+        "roleNamePrefix: dtp-production-eu-central-platform-",
+        "smi.cloud.aws.roleNamePrefix",
+        21,
+        "at most 33 characters",
+    ),
+    case(
+        "a snake_case key",
+        Aws,
+        "roleNamePrefix: dtp-prod-",
+        "role_name_prefix: dtp-prod-",
+        "smi.cloud.aws.role_name_prefix",
+        21,
+        "did you mean `roleNamePrefix`",
+    ),
+    case(
+        "a partition that does not match the region",
+        Aws,
+        "      region: us-east-1\n",
+        "      region: us-east-1\n      partition: aws-cn\n",
+        "smi.cloud.aws.partition",
+        18,
+        "the partition of region us-east-1",
+    ),
+    case(
+        "ACK associations with IRSA",
+        Irsa,
+        "      identity: irsa\n",
+        "      identity: irsa\n      ackPodIdentityAssociations: true\n",
+        "smi.cloud.aws.ackPodIdentityAssociations",
+        17,
+        "when `identity` is `irsa`",
+    ),
     // Provider sections
-    case("the other provider's section", Aws, "provider: aws", "provider: oci", "smi.cloud.aws", 16, "no `aws` section (when `provider` is `oci`)"),
-    case("no section for the provider", Oci, "provider: oci", "provider: aws", "smi.cloud.aws", 9, "(when `provider` is `aws`)"),
-    case("both provider sections", Aws, "  networkPolicy:\n", "    oci:\n      region: eu-frankfurt-1\n  networkPolicy:\n", "smi.cloud.oci", 30, "no `oci` section"),
-    case("an unknown provider", Aws, "provider: aws", "provider: gcp", "smi.cloud.provider", 15, "one of `aws`, `oci`"),
-    case("a provider in capitals", Aws, "provider: aws", "provider: AWS", "smi.cloud.provider", 15, "did you mean `aws`"),
+    case(
+        "the other provider's section",
+        Aws,
+        "provider: aws",
+        "provider: oci",
+        "smi.cloud.aws",
+        16,
+        "no `aws` section (when `provider` is `oci`)",
+    ),
+    case(
+        "no section for the provider",
+        Oci,
+        "provider: oci",
+        "provider: aws",
+        "smi.cloud.aws",
+        9,
+        "(when `provider` is `aws`)",
+    ),
+    case(
+        "both provider sections",
+        Aws,
+        "  networkPolicy:\n",
+        "    oci:\n      region: eu-frankfurt-1\n  networkPolicy:\n",
+        "smi.cloud.oci",
+        30,
+        "no `oci` section",
+    ),
+    case(
+        "an unknown provider",
+        Aws,
+        "provider: aws",
+        "provider: gcp",
+        "smi.cloud.provider",
+        15,
+        "one of `aws`, `oci`",
+    ),
+    case(
+        "a provider in capitals",
+        Aws,
+        "provider: aws",
+        "provider: AWS",
+        "smi.cloud.provider",
+        15,
+        "did you mean `aws`",
+    ),
     // DNS names (step 1)
-    case("a duplicate DNS name", Aws, "id: id.example-domain.com", "id: app.example-domain.com", "smi.dns.id", 12, "a name other than smi.dns.app"),
-    case("a DNS name that is not fully qualified", Aws, "app: app.example-domain.com", "app: app", "smi.dns.app", 10, "fully qualified DNS name"),
-    case("a DNS name in capitals", Aws, "api: api.example-domain.com", "api: API.example-domain.com", "smi.dns.api", 11, "fully qualified DNS name"),
-    case("a URL instead of a DNS name", Aws, "id: id.example-domain.com", "id: https://id.example-domain.com", "smi.dns.id", 12, "fully qualified DNS name"),
-    case("a missing DNS name", Aws, "    api: api.example-domain.com\n", "", "smi.dns.api", 9, "no `api` key"),
-    case("externalDns as a word", Aws, "    loadBalancer:", "    externalDns: please\n    loadBalancer:", "smi.dns.externalDns", 13, "true or false"),
+    case(
+        "a duplicate DNS name",
+        Aws,
+        "id: id.example-domain.com",
+        "id: app.example-domain.com",
+        "smi.dns.id",
+        12,
+        "a name other than smi.dns.app",
+    ),
+    case(
+        "a DNS name that is not fully qualified",
+        Aws,
+        "app: app.example-domain.com",
+        "app: app",
+        "smi.dns.app",
+        10,
+        "fully qualified DNS name",
+    ),
+    case(
+        "a DNS name in capitals",
+        Aws,
+        "api: api.example-domain.com",
+        "api: API.example-domain.com",
+        "smi.dns.api",
+        11,
+        "fully qualified DNS name",
+    ),
+    case(
+        "a URL instead of a DNS name",
+        Aws,
+        "id: id.example-domain.com",
+        "id: https://id.example-domain.com",
+        "smi.dns.id",
+        12,
+        "fully qualified DNS name",
+    ),
+    case(
+        "a missing DNS name",
+        Aws,
+        "    api: api.example-domain.com\n",
+        "",
+        "smi.dns.api",
+        9,
+        "no `api` key",
+    ),
+    case(
+        "externalDns as a word",
+        Aws,
+        "    loadBalancer:",
+        "    externalDns: please\n    loadBalancer:",
+        "smi.dns.externalDns",
+        13,
+        "true or false",
+    ),
     // Names and labels
-    case("an unknown key under smi", Aws, "  namespace: prod", "  namspace: prod", "smi.namspace", 8, "did you mean `namespace`"),
-    case("a key one level too high", Aws, "  namespace: prod\n", "  namespace: prod\n  region: us-east-1\n", "smi.region", 9, "`smi.cloud.aws.region`"),
-    case("an environment in capitals", Aws, "environment: prod", "environment: Prod", "smi.environment", 7, "a DNS-1123 label"),
-    case("an environment too long for the ServiceMonitor", Aws, "environment: prod", "environment: production-environment-for-the-digital-twin-platfo", "smi.environment", 7, "at most 49 characters"),
-    case("a namespace with an underscore", Aws, "  namespace: prod", "  namespace: dtp_prod", "smi.namespace", 8, "a DNS-1123 label"),
+    case(
+        "an unknown key under smi",
+        Aws,
+        "  namespace: prod",
+        "  namspace: prod",
+        "smi.namspace",
+        8,
+        "did you mean `namespace`",
+    ),
+    case(
+        "a key one level too high",
+        Aws,
+        "  namespace: prod\n",
+        "  namespace: prod\n  region: us-east-1\n",
+        "smi.region",
+        9,
+        "`smi.cloud.aws.region`",
+    ),
+    case(
+        "an environment in capitals",
+        Aws,
+        "environment: prod",
+        "environment: Prod",
+        "smi.environment",
+        7,
+        "a DNS-1123 label",
+    ),
+    case(
+        "an environment too long for the ServiceMonitor",
+        Aws,
+        "environment: prod",
+        "environment: production-environment-for-the-digital-twin-platfo",
+        "smi.environment",
+        7,
+        "at most 49 characters",
+    ),
+    case(
+        "a namespace with an underscore",
+        Aws,
+        "  namespace: prod",
+        "  namespace: dtp_prod",
+        "smi.namespace",
+        8,
+        "a DNS-1123 label",
+    ),
     // Network policy (step 4)
-    case("an unknown policy engine", Aws, "engine: calico", "engine: cilium", "smi.networkPolicy.engine", 31, "one of `calico`, `kubernetes`, `none`"),
-    case("egress ports without a protocol", Aws, "    engine: calico\n", "    engine: calico\n    extraEgress:\n      - ports: [443]\n", "smi.networkPolicy.extraEgress[0].protocol", 33, "when `ports` is not empty"),
-    case("an egress network that is not CIDR", Aws, "    engine: calico\n", "    engine: calico\n    extraEgress:\n      - nets: [10.0.0.0/33]\n", "smi.networkPolicy.extraEgress[0].nets[0]", 33, "CIDR"),
+    case(
+        "an unknown policy engine",
+        Aws,
+        "engine: calico",
+        "engine: cilium",
+        "smi.networkPolicy.engine",
+        31,
+        "one of `calico`, `kubernetes`, `none`",
+    ),
+    case(
+        "egress ports without a protocol",
+        Aws,
+        "    engine: calico\n",
+        "    engine: calico\n    extraEgress:\n      - ports: [443]\n",
+        "smi.networkPolicy.extraEgress[0].protocol",
+        33,
+        "when `ports` is not empty",
+    ),
+    case(
+        "an egress network that is not CIDR",
+        Aws,
+        "    engine: calico\n",
+        "    engine: calico\n    extraEgress:\n      - nets: [10.0.0.0/33]\n",
+        "smi.networkPolicy.extraEgress[0].nets[0]",
+        33,
+        "CIDR",
+    ),
     // Prometheus (step 5)
-    case("a missing Prometheus namespace", Aws, "    namespace: monitoring\n", "", "smi.prometheus.namespace", 32, "no `namespace` key"),
-    case("an unquoted `on` as release label", Aws, "releaseLabel: kube-prometheus-stack", "releaseLabel: on", "smi.prometheus.releaseLabel", 34, "the boolean true"),
-    case("a duration without a unit", Aws, "interval: 5s", "interval: 5sec", "smi.prometheus.interval", 35, "a Prometheus duration"),
-    case("fewer replicas at most than at least", Aws, "    interval: 5s\n", "    interval: 5s\n    scriptworkerAutoscaler: {minReplicas: 4, maxReplicas: 2, targetQueueSize: 10}\n", "smi.prometheus.scriptworkerAutoscaler.maxReplicas", 36, "at least minReplicas (4)"),
+    case(
+        "a missing Prometheus namespace",
+        Aws,
+        "    namespace: monitoring\n",
+        "",
+        "smi.prometheus.namespace",
+        32,
+        "no `namespace` key",
+    ),
+    case(
+        "an unquoted `on` as release label",
+        Aws,
+        "releaseLabel: kube-prometheus-stack",
+        "releaseLabel: on",
+        "smi.prometheus.releaseLabel",
+        34,
+        "the boolean true",
+    ),
+    case(
+        "a duration without a unit",
+        Aws,
+        "interval: 5s",
+        "interval: 5sec",
+        "smi.prometheus.interval",
+        35,
+        "a Prometheus duration",
+    ),
+    case(
+        "fewer replicas at most than at least",
+        Aws,
+        "    interval: 5s\n",
+        "    interval: 5s\n    scriptworkerAutoscaler: {minReplicas: 4, maxReplicas: 2, targetQueueSize: 10}\n",
+        "smi.prometheus.scriptworkerAutoscaler.maxReplicas",
+        36,
+        "at least minReplicas (4)",
+    ),
     // Endpoints (step 2)
-    case("port 70000", Aws, "port: 27017", "port: 70000", "smi.endpoints.mongodb.port", 38, "a port number from 1 to 65535"),
-    case("port 0", Aws, "port: 587", "port: 0", "smi.endpoints.smtp.port", 48, "a port number from 1 to 65535"),
-    case("a port as a string", Aws, "port: 7687", "port: \"7687\"", "smi.endpoints.neo4j.port", 47, "a port number"),
-    case("a host with a port in it", Aws, "host: dtp-prod-mongo.example-domain.com", "host: \"dtp-prod-mongo.example-domain.com:27017\"", "smi.endpoints.mongodb.host", 38, "a host name or IP address"),
-    case("an ActiveMQ port out of range", Aws, "mqttPort: 1183", "mqttPort: 99999", "smi.endpoints.activemq.mqttPort", 46, "1 to 65535"),
-    case("no Kafka bootstrap broker", Aws, "      bootstrap:\n        - b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n        - b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n", "      bootstrap: []\n", "smi.endpoints.kafka.bootstrap", 41, "at least 1 item"),
-    case("a Kafka broker without its port", Aws, "- b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096", "- b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com", "smi.endpoints.kafka.bootstrap[0]", 42, "a host:port address"),
-    case("no endpoints section", Oci, "  endpoints:\n", "  endpointz:\n", "smi.endpoints", 2, "no `endpoints` key"),
+    case(
+        "port 70000",
+        Aws,
+        "port: 27017",
+        "port: 70000",
+        "smi.endpoints.mongodb.port",
+        38,
+        "a port number from 1 to 65535",
+    ),
+    case(
+        "port 0",
+        Aws,
+        "port: 587",
+        "port: 0",
+        "smi.endpoints.smtp.port",
+        48,
+        "a port number from 1 to 65535",
+    ),
+    case(
+        "a port as a string",
+        Aws,
+        "port: 7687",
+        "port: \"7687\"",
+        "smi.endpoints.neo4j.port",
+        47,
+        "a port number",
+    ),
+    case(
+        "a host with a port in it",
+        Aws,
+        "host: dtp-prod-mongo.example-domain.com",
+        "host: \"dtp-prod-mongo.example-domain.com:27017\"",
+        "smi.endpoints.mongodb.host",
+        38,
+        "a host name or IP address",
+    ),
+    case(
+        "an ActiveMQ port out of range",
+        Aws,
+        "mqttPort: 1183",
+        "mqttPort: 99999",
+        "smi.endpoints.activemq.mqttPort",
+        46,
+        "1 to 65535",
+    ),
+    case(
+        "no Kafka bootstrap broker",
+        Aws,
+        "      bootstrap:\n        - b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n        - b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n",
+        "      bootstrap: []\n",
+        "smi.endpoints.kafka.bootstrap",
+        41,
+        "at least 1 item",
+    ),
+    case(
+        "a Kafka broker without its port",
+        Aws,
+        "- b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096",
+        "- b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com",
+        "smi.endpoints.kafka.bootstrap[0]",
+        42,
+        "a host:port address",
+    ),
+    case(
+        "no endpoints section",
+        Oci,
+        "  endpoints:\n",
+        "  endpointz:\n",
+        "smi.endpoints",
+        2,
+        "no `endpoints` key",
+    ),
     // Secrets: a value that could be secret is never echoed
-    case("a backup target as a string", Aws, "  networkPolicy:\n", "  secrets:\n    backup: s3://bucket/passphrase-in-clear\n  networkPolicy:\n", "smi.secrets.backup", 31, "found a string; expected a mapping"),
+    case(
+        "a backup target as a string",
+        Aws,
+        "  networkPolicy:\n",
+        "  secrets:\n    backup: s3://bucket/passphrase-in-clear\n  networkPolicy:\n",
+        "smi.secrets.backup",
+        31,
+        "found a string; expected a mapping",
+    ),
     // Files that are not values
     case("an empty file", Text, "", "", "smi", 1, "no `smi` key"),
-    case("a YAML syntax error", Aws, "    api: api", "     api: api", "", 11, "invalid YAML"),
-    case("an unclosed quote", Text, "", "smi:\n  environment: \"prod\n  dns: {}\n", "", 2, "invalid YAML: unclosed quote"),
-    case("a file that is a list", Text, "", "# values\n- smi\n- dns\n", "", 2, "a list at the top of the file"),
-    case("a file that is a sentence", Text, "", "install the platform please\n", "", 1, "a string at the top of the file"),
-    case("two documents in one file", Aws, "global:\n", "smi: {}\n---\nglobal:\n", "", 4, "one YAML document per values file"),
-    case("smi as a list", Text, "", "smi:\n  - environment: prod\n", "smi", 2, "a mapping with environment, dns, cloud, prometheus, endpoints"),
-    case("invalid UTF-8", Text, "", "smi:\n  environment: pr\u{FFFD}od\n", "", 2, "not UTF-8"),
+    case(
+        "a YAML syntax error",
+        Aws,
+        "    api: api",
+        "     api: api",
+        "",
+        11,
+        "invalid YAML",
+    ),
+    case(
+        "an unclosed quote",
+        Text,
+        "",
+        "smi:\n  environment: \"prod\n  dns: {}\n",
+        "",
+        2,
+        "invalid YAML: unclosed quote",
+    ),
+    case(
+        "a file that is a list",
+        Text,
+        "",
+        "# values\n- smi\n- dns\n",
+        "",
+        2,
+        "a list at the top of the file",
+    ),
+    case(
+        "a file that is a sentence",
+        Text,
+        "",
+        "install the platform please\n",
+        "",
+        1,
+        "a string at the top of the file",
+    ),
+    case(
+        "two documents in one file",
+        Aws,
+        "global:\n",
+        "smi: {}\n---\nglobal:\n",
+        "",
+        4,
+        "one YAML document per values file",
+    ),
+    case(
+        "smi as a list",
+        Text,
+        "",
+        "smi:\n  - environment: prod\n",
+        "smi",
+        2,
+        "a mapping with environment, dns, cloud, prometheus, endpoints",
+    ),
+    case(
+        "invalid UTF-8",
+        Text,
+        "",
+        "smi:\n  environment: pr\u{FFFD}od\n",
+        "",
+        2,
+        "not UTF-8",
+    ),
 ];
 
 fn base_text(base: Base) -> String {
@@ -136,7 +632,13 @@ fn content(case: &Case) -> Vec<u8> {
         Text => case.replace.to_owned(),
         base => {
             let base = base_text(base);
-            assert_eq!(base.matches(case.find).count(), 1, "{}: `{}` must occur once", case.mistake, case.find);
+            assert_eq!(
+                base.matches(case.find).count(),
+                1,
+                "{}: `{}` must occur once",
+                case.mistake,
+                case.find
+            );
             base.replacen(case.find, case.replace, 1)
         }
     };
@@ -158,13 +660,22 @@ fn write_case(dir: &Path, index: usize, case: &Case) -> std::path::PathBuf {
 
 /// What is wrong with how `validate -o json` reported the case, if anything.
 fn validate_failure(case: &Case, file: &Path) -> Option<String> {
-    let output = kubectl_smi().args(["validate", "-o", "json", "-f"]).arg(file).output().expect("runs");
+    let output = kubectl_smi()
+        .args(["validate", "-o", "json", "-f"])
+        .arg(file)
+        .output()
+        .expect("runs");
     if output.status.code() != Some(1) {
         return Some(format!("exit code {:?}, expected 1", output.status.code()));
     }
     let report: Value = match serde_json::from_slice(&output.stdout) {
         Ok(r) => r,
-        Err(e) => return Some(format!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout))),
+        Err(e) => {
+            return Some(format!(
+                "stdout is not JSON ({e}): {}",
+                String::from_utf8_lossy(&output.stdout)
+            ));
+        }
     };
     let problems = report["problems"].as_array().cloned().unwrap_or_default();
     let matching = problems.iter().any(|p| {
@@ -174,8 +685,17 @@ fn validate_failure(case: &Case, file: &Path) -> Option<String> {
             && p["message"].as_str().is_some_and(|m| m.contains(case.says))
     });
     (!matching).then(|| {
-        let shown: Vec<String> = problems.iter().map(|p| p["message"].as_str().unwrap_or("?").to_owned()).collect();
-        format!("no problem at {} line {} saying `{}`; got:\n      {}", case.path, case.line, case.says, shown.join("\n      "))
+        let shown: Vec<String> = problems
+            .iter()
+            .map(|p| p["message"].as_str().unwrap_or("?").to_owned())
+            .collect();
+        format!(
+            "no problem at {} line {} saying `{}`; got:\n      {}",
+            case.path,
+            case.line,
+            case.says,
+            shown.join("\n      ")
+        )
     })
 }
 
@@ -190,14 +710,34 @@ fn render_failure(case: &Case, file: &Path) -> Option<String> {
         .expect("runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     if output.status.code() != Some(1) {
-        return Some(format!("render exit code {:?}, expected 1", output.status.code()));
+        return Some(format!(
+            "render exit code {:?}, expected 1",
+            output.status.code()
+        ));
     }
     if !output.stdout.is_empty() {
-        return Some(format!("render wrote {} bytes on stdout", output.stdout.len()));
+        return Some(format!(
+            "render wrote {} bytes on stdout",
+            output.stdout.len()
+        ));
     }
     let place = format!("{}:{}:", file.display(), case.line);
-    (!(stderr.contains(&place) && stderr.contains(case.says)))
-        .then(|| format!("render stderr lacks `{place}` or `{}`:\n{stderr}", case.says))
+    if !(stderr.contains(&place) && stderr.contains(case.says)) {
+        return Some(format!(
+            "render stderr lacks `{place}` or `{}`:\n{stderr}",
+            case.says
+        ));
+    }
+    // The same messages as `validate`, line for line.
+    let validate = kubectl_smi()
+        .args(["validate", "-f"])
+        .arg(file)
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&validate.stdout);
+    text.lines()
+        .find(|line| !stderr.contains(line.trim()))
+        .map(|line| format!("render stderr lacks validate's line `{line}`:\n{stderr}"))
 }
 
 /// Runs `check` on every case and fails with the full list of what went wrong.
@@ -211,7 +751,13 @@ fn run_all(check: fn(&Case, &Path) -> Option<String>) {
             failures.push(format!("{} ({}): {failure}", case.mistake, file.display()));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), CASES.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -226,14 +772,33 @@ fn the_post_renderer_refuses_every_mistake_with_the_same_message_and_empty_stdou
 
 #[test]
 fn a_secret_looking_value_is_never_echoed() {
-    let case = CASES.iter().find(|c| c.mistake == "a backup target as a string").expect("the case exists");
+    let case = CASES
+        .iter()
+        .find(|c| c.mistake == "a backup target as a string")
+        .expect("the case exists");
     let dir = tempfile::tempdir().expect("temp dir");
     let file = write_case(dir.path(), 0, case);
-    let validate = kubectl_smi().args(["validate", "-f"]).arg(&file).output().expect("runs");
-    let render = kubectl_smi().args(["render", "-f"]).arg(&file).write_stdin("").output().expect("runs");
+    let validate = kubectl_smi()
+        .args(["validate", "-f"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let render = kubectl_smi()
+        .args(["render", "-f"])
+        .arg(&file)
+        .write_stdin("")
+        .output()
+        .expect("runs");
     for output in [validate, render] {
-        let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
         assert!(all.contains("smi.secrets.backup"), "{all}");
-        assert!(!all.contains("passphrase-in-clear"), "the value leaked: {all}");
+        assert!(
+            !all.contains("passphrase-in-clear"),
+            "the value leaked: {all}"
+        );
     }
 }

@@ -46,7 +46,9 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
     let pointer = error.instance_path().as_str().to_owned();
     let schema_path = error.schema_path().as_str();
     // The subschema holding the failed keyword: the path minus its last segment.
-    let subschema_path = schema_path.rsplit_once('/').map_or("", |(parent, _)| parent);
+    let subschema_path = schema_path
+        .rsplit_once('/')
+        .map_or("", |(parent, _)| parent);
     let subschema = schema.pointer(subschema_path).unwrap_or(&Value::Null);
     let condition = condition(schema, schema_path);
     let value = || Found::Value(error.instance().clone().into_owned());
@@ -71,7 +73,10 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
                 place: Place::Key(pointer.clone()),
                 rule: Rule::Missing,
                 found: Found::Words(format!("no `{key}` key")),
-                expected: with_condition(format!("`{key}`: {}", expected_of(property_schema)), &condition),
+                expected: with_condition(
+                    format!("`{key}`: {}", expected_of(property_schema)),
+                    &condition,
+                ),
                 suggestion: None,
                 quote: false,
             }]
@@ -102,28 +107,53 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
             vec![finding(Rule::Format, expected)]
         }
         Kind::Not { schema: not } => {
-            let pattern = not.get("pattern").and_then(Value::as_str).unwrap_or_default();
+            let pattern = not
+                .get("pattern")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let expected = match format::by_pattern(pattern) {
-                Some(f) => format!("{} with {}", f.name, f.forbidden_rule(pattern).unwrap_or("another form")),
+                Some(f) => format!(
+                    "{} with {}",
+                    f.name,
+                    f.forbidden_rule(pattern).unwrap_or("another form")
+                ),
                 None => "another value".to_owned(),
             };
             vec![finding(Rule::Format, expected)]
         }
         Kind::MinLength { limit } | Kind::MaxLength { limit } => {
-            let bound = if matches!(error.kind(), Kind::MinLength { .. }) { "at least" } else { "at most" };
+            let bound = if matches!(error.kind(), Kind::MinLength { .. }) {
+                "at least"
+            } else {
+                "at most"
+            };
             let what = format_of(subschema).map_or("a string", |f| f.name);
-            vec![finding(Rule::Range, format!("{what} of {bound} {limit} characters"))]
+            vec![finding(
+                Rule::Range,
+                format!("{what} of {bound} {limit} characters"),
+            )]
         }
         Kind::MinItems { limit } => {
-            vec![finding(Rule::Range, format!("a list of at least {limit} item{}", plural(*limit)))]
+            vec![finding(
+                Rule::Range,
+                format!("a list of at least {limit} item{}", plural(*limit)),
+            )]
         }
         Kind::MaxItems { limit } => {
-            vec![finding(Rule::Range, format!("a list of at most {limit} item{}", plural(*limit)))]
+            vec![finding(
+                Rule::Range,
+                format!("a list of at most {limit} item{}", plural(*limit)),
+            )]
         }
-        Kind::Minimum { .. } | Kind::Maximum { .. } => vec![finding(Rule::Range, expected_of(subschema))],
+        Kind::Minimum { .. } | Kind::Maximum { .. } => {
+            vec![finding(Rule::Range, expected_of(subschema))]
+        }
         Kind::Enum { options } => {
             let mut f = finding(Rule::Enum, expected_of(subschema));
-            f.suggestion = error.instance().as_str().and_then(|found| closest_option(found, options));
+            f.suggestion = error
+                .instance()
+                .as_str()
+                .and_then(|found| closest_option(found, options));
             vec![f]
         }
         Kind::Constant { expected_value } => {
@@ -139,13 +169,15 @@ fn unknown_key(schema: &Value, object_schema: &Value, pointer: &str, key: &str) 
         .and_then(Value::as_object)
         .map(|p| p.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    let suggestion = closest(key, &allowed).map(|k| format!("`{k}`")).or_else(|| {
-        let elsewhere = paths_of_key(schema, key);
-        (!elsewhere.is_empty()).then(|| {
-            let places: Vec<String> = elsewhere.iter().map(|p| format!("`{p}`")).collect();
-            format!("{} (the key belongs there)", places.join(" or "))
-        })
-    });
+    let suggestion = closest(key, &allowed)
+        .map(|k| format!("`{k}`"))
+        .or_else(|| {
+            let elsewhere = paths_of_key(schema, key);
+            (!elsewhere.is_empty()).then(|| {
+                let places: Vec<String> = elsewhere.iter().map(|p| format!("`{p}`")).collect();
+                format!("{} (the key belongs there)", places.join(" or "))
+            })
+        });
     let child = format!("{pointer}/{}", escape(key));
     let section = super::problem::yaml_path(pointer);
     let expected = if allowed.is_empty() {
@@ -176,14 +208,18 @@ fn parent_property<'a>(schema: &'a Value, subschema_path: &str, key: &str) -> Op
 /// "when `provider` is `aws`", for a keyword inside the `then` of an `if`.
 fn condition(schema: &Value, schema_path: &str) -> Option<String> {
     let (rule, _) = schema_path.split_once("/then")?;
-    let properties = schema.pointer(&format!("{rule}/if/properties"))?.as_object()?;
+    let properties = schema
+        .pointer(&format!("{rule}/if/properties"))?
+        .as_object()?;
     let parts: Vec<String> = properties
         .iter()
-        .map(|(key, test)| match (test.get("const"), test.get("minItems")) {
-            (Some(value), _) => format!("`{key}` is {}", shown(value)),
-            (None, Some(_)) => format!("`{key}` is not empty"),
-            _ => format!("`{key}` is set"),
-        })
+        .map(
+            |(key, test)| match (test.get("const"), test.get("minItems")) {
+                (Some(value), _) => format!("`{key}` is {}", shown(value)),
+                (None, Some(_)) => format!("`{key}` is not empty"),
+                _ => format!("`{key}` is set"),
+            },
+        )
         .collect();
     (!parts.is_empty()).then(|| format!("when {}", parts.join(" and ")))
 }
@@ -206,7 +242,11 @@ pub fn expected_of(schema: &Value) -> String {
     }
     let types: Vec<&str> = match schema.get("type") {
         Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect(),
         _ => Vec::new(),
     };
     match types.first().copied() {
@@ -233,7 +273,9 @@ fn number_range(schema: &Value) -> String {
     let max = schema.get("maximum").and_then(Value::as_u64);
     match (min, max) {
         (Some(1), Some(65535)) => "a port number from 1 to 65535".to_owned(),
-        (Some(min), Some(max)) if max == u64::from(u32::MAX) => format!("a whole number of at least {min}"),
+        (Some(min), Some(max)) if max == u64::from(u32::MAX) => {
+            format!("a whole number of at least {min}")
+        }
         (Some(min), Some(max)) => format!("a whole number from {min} to {max}"),
         (Some(min), None) => format!("a whole number of at least {min}"),
         (None, Some(max)) => format!("a whole number of at most {max}"),
@@ -243,7 +285,10 @@ fn number_range(schema: &Value) -> String {
 
 /// The format a string schema (or the schema of a list's items) checks.
 fn format_of(schema: &Value) -> Option<&'static Format> {
-    schema.get("pattern").and_then(Value::as_str).and_then(format::by_pattern)
+    schema
+        .get("pattern")
+        .and_then(Value::as_str)
+        .and_then(format::by_pattern)
 }
 
 fn shown(value: &Value) -> String {
@@ -263,7 +308,10 @@ fn escape(key: &str) -> String {
 
 /// Case, `-` and `_` do not matter when comparing names: `account_id` means `accountId`.
 fn normalized(s: &str) -> String {
-    s.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect()
+    s.chars()
+        .filter(|c| *c != '-' && *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// The closest name to `found`, if one is close enough to be what was meant.
@@ -281,7 +329,11 @@ pub fn closest<'a>(found: &str, candidates: &[&'a str]) -> Option<&'a str> {
 }
 
 fn closest_option(found: &str, options: &Value) -> Option<String> {
-    let options: Vec<&str> = options.as_array()?.iter().filter_map(Value::as_str).collect();
+    let options: Vec<&str> = options
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     closest(found, &options).map(|o| format!("`{o}`"))
 }
 
@@ -297,7 +349,11 @@ fn paths_of_key(schema: &Value, key: &str) -> Vec<String> {
 fn collect_paths(schema: &Value, path: &str, key: &str, found: &mut Vec<String>) {
     if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
         for (name, sub) in properties {
-            let child = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+            let child = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
             if normalized(name) == key {
                 found.push(child.clone());
             }
@@ -330,7 +386,9 @@ mod tests {
             "a port number from 1 to 65535"
         );
         assert_eq!(
-            expected_of(&serde_json::json!({"type": ["string", "null"], "enum": ["TCP", "UDP", null]})),
+            expected_of(
+                &serde_json::json!({"type": ["string", "null"], "enum": ["TCP", "UDP", null]})
+            ),
             "one of `TCP`, `UDP`"
         );
     }

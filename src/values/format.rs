@@ -54,7 +54,10 @@ impl Format {
     /// Adds this format to a string schema, or to the items of an array schema.
     pub fn apply(&self, schema: &mut Schema) {
         let target = if has_type(schema, "array") {
-            match schema.get_mut("items").and_then(|i| <&mut Schema>::try_from(i).ok()) {
+            match schema
+                .get_mut("items")
+                .and_then(|i| <&mut Schema>::try_from(i).ok())
+            {
                 Some(items) => items,
                 None => return,
             }
@@ -68,7 +71,10 @@ impl Format {
 
     /// The words for a `not` clause of this format, found by its pattern.
     pub fn forbidden_rule(&self, pattern: &str) -> Option<&'static str> {
-        self.forbidden.iter().find(|(p, _)| *p == pattern).map(|(_, rule)| *rule)
+        self.forbidden
+            .iter()
+            .find(|(p, _)| *p == pattern)
+            .map(|(_, rule)| *rule)
     }
 
     /// What an error says is expected: "an S3 bucket name (3-63 characters ...)".
@@ -135,8 +141,20 @@ pub const DNS_NAME: Format = Format {
     min_length: None,
     max_length: Some(253),
     forbidden: &[],
-    valid: &["app.example-domain.com", "api.prod.example.io", "id.x1.example.org"],
-    invalid: &["App.example.com", "app", "app..example.com", "-app.example.com", "app.example.com.", "https://app.example.com", "*.example.com"],
+    valid: &[
+        "app.example-domain.com",
+        "api.prod.example.io",
+        "id.x1.example.org",
+    ],
+    invalid: &[
+        "App.example.com",
+        "app",
+        "app..example.com",
+        "-app.example.com",
+        "app.example.com.",
+        "https://app.example.com",
+        "*.example.com",
+    ],
 };
 
 /// A host name or IP address of an external system.
@@ -147,7 +165,12 @@ pub const HOST: Format = Format {
     min_length: Some(1),
     max_length: Some(253),
     forbidden: &[],
-    valid: &["pg.internal", "10.0.12.7", "fd00::12", "email-smtp.us-east-1.amazonaws.com"],
+    valid: &[
+        "pg.internal",
+        "10.0.12.7",
+        "fd00::12",
+        "email-smtp.us-east-1.amazonaws.com",
+    ],
     invalid: &["pg.internal:5432", "https://pg.internal", "pg internal", ""],
 };
 
@@ -159,8 +182,17 @@ pub const HOST_PORT: Format = Format {
     min_length: None,
     max_length: Some(260),
     forbidden: &[],
-    valid: &["b-1.kafka.us-east-1.amazonaws.com:9096", "10.0.0.5:2181", "[fd00::5]:9092"],
-    invalid: &["kafka.internal", "kafka.internal:0", "kafka.internal:70000", "kafka://kafka.internal:9092"],
+    valid: &[
+        "b-1.kafka.us-east-1.amazonaws.com:9096",
+        "10.0.0.5:2181",
+        "[fd00::5]:9092",
+    ],
+    invalid: &[
+        "kafka.internal",
+        "kafka.internal:0",
+        "kafka.internal:70000",
+        "kafka://kafka.internal:9092",
+    ],
 };
 
 /// A Kubernetes label value.
@@ -219,7 +251,14 @@ pub const AWS_REGION: Format = Format {
     min_length: None,
     max_length: None,
     forbidden: &[],
-    valid: &["us-east-1", "eu-central-2", "ap-southeast-4", "us-gov-west-1", "cn-north-1", "il-central-1"],
+    valid: &[
+        "us-east-1",
+        "eu-central-2",
+        "ap-southeast-4",
+        "us-gov-west-1",
+        "cn-north-1",
+        "il-central-1",
+    ],
     invalid: &["us-east", "US-EAST-1", "eu-frankfurt-1", "useast1"],
 };
 
@@ -260,7 +299,11 @@ pub const IAM_ROLE_PREFIX: Format = Format {
     max_length: Some(IAM_ROLE_PREFIX_MAX),
     forbidden: &[],
     valid: &["dtp-prod-", "", "DtpProd_"],
-    invalid: &["dtp prod-", "dtp/prod-", "dtp-prod-with-a-prefix-far-too-long-"],
+    invalid: &[
+        "dtp prod-",
+        "dtp/prod-",
+        "dtp-prod-with-a-prefix-far-too-long-",
+    ],
 };
 
 /// An S3 bucket name, per the AWS general purpose bucket naming rules.
@@ -272,12 +315,31 @@ pub const S3_BUCKET: Format = Format {
     max_length: Some(63),
     forbidden: &[
         ("\\.\\.", "no two adjacent dots"),
-        ("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", "not formatted as an IP address"),
-        ("^(xn--|sthree-|amzn-s3-demo-)", "not starting with xn--, sthree- or amzn-s3-demo- (reserved by AWS)"),
-        ("(-s3alias|--ol-s3|\\.mrap|--x-s3|--table-s3)$", "not ending with -s3alias, --ol-s3, .mrap, --x-s3 or --table-s3 (reserved by AWS)"),
+        (
+            "^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$",
+            "not formatted as an IP address",
+        ),
+        (
+            "^(xn--|sthree-|amzn-s3-demo-)",
+            "not starting with xn--, sthree- or amzn-s3-demo- (reserved by AWS)",
+        ),
+        (
+            "(-s3alias|--ol-s3|\\.mrap|--x-s3|--table-s3)$",
+            "not ending with -s3alias, --ol-s3, .mrap, --x-s3 or --table-s3 (reserved by AWS)",
+        ),
     ],
     valid: &["dtp-prod-kafka", "dtp.prod.files", "abc"],
-    invalid: &["ab", "Dtp-Prod", "dtp_prod", "dtp..prod", "192.168.5.4", "xn--dtp", "dtp-s3alias", "-dtp", "dtp-"],
+    invalid: &[
+        "ab",
+        "Dtp-Prod",
+        "dtp_prod",
+        "dtp..prod",
+        "192.168.5.4",
+        "xn--dtp",
+        "dtp-s3alias",
+        "-dtp",
+        "dtp-",
+    ],
 };
 
 /// A KMS key ARN (or alias ARN).
@@ -288,8 +350,15 @@ pub const KMS_KEY_ARN: Format = Format {
     min_length: None,
     max_length: Some(2048),
     forbidden: &[],
-    valid: &["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws-us-gov:kms:us-gov-west-1:123456789012:alias/dtp"],
-    invalid: &["1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:s3:::dtp-prod-kafka", "arn:aws:kms:us-east-1:1234:key/x"],
+    valid: &[
+        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws-us-gov:kms:us-gov-west-1:123456789012:alias/dtp",
+    ],
+    invalid: &[
+        "1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:s3:::dtp-prod-kafka",
+        "arn:aws:kms:us-east-1:1234:key/x",
+    ],
 };
 
 /// The cluster's OIDC issuer URL (IRSA).
@@ -301,7 +370,11 @@ pub const OIDC_ISSUER: Format = Format {
     max_length: Some(2048),
     forbidden: &[],
     valid: &["https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"],
-    invalid: &["oidc.eks.eu-west-1.amazonaws.com/id/X", "http://oidc.example.com", "https://oidc.example.com/?a=b"],
+    invalid: &[
+        "oidc.eks.eu-west-1.amazonaws.com/id/X",
+        "http://oidc.example.com",
+        "https://oidc.example.com/?a=b",
+    ],
 };
 
 /// An OCI region identifier.
@@ -325,8 +398,16 @@ pub const OCI_COMPARTMENT_OCID: Format = Format {
     min_length: None,
     max_length: Some(255),
     forbidden: &[],
-    valid: &["ocid1.compartment.oc1..aaaaaaaa3j4zzeqtk2cotfoak2qh6bn5ba3jgoe4hxubv7elvycrzjb5e7fa", "ocid1.tenancy.oc1..aaaa"],
-    invalid: &["ocid1.cluster.oc1.eu-frankfurt-1.aaaa", "ocid1.compartment.oc1.aaaa", "ocid2.compartment.oc1..aaaa", "compartment-prod"],
+    valid: &[
+        "ocid1.compartment.oc1..aaaaaaaa3j4zzeqtk2cotfoak2qh6bn5ba3jgoe4hxubv7elvycrzjb5e7fa",
+        "ocid1.tenancy.oc1..aaaa",
+    ],
+    invalid: &[
+        "ocid1.cluster.oc1.eu-frankfurt-1.aaaa",
+        "ocid1.compartment.oc1.aaaa",
+        "ocid2.compartment.oc1..aaaa",
+        "compartment-prod",
+    ],
 };
 
 /// The OKE cluster's OCID.
@@ -337,8 +418,14 @@ pub const OCI_CLUSTER_OCID: Format = Format {
     min_length: None,
     max_length: Some(255),
     forbidden: &[],
-    valid: &["ocid1.cluster.oc1.eu-frankfurt-1.aaaaaaaaqd6cmfnt3szakqlcwf3ck2n2djgwkldfkvdkzphqtyzm7pbr2gwq"],
-    invalid: &["ocid1.compartment.oc1..aaaa", "ocid1.cluster.oc1.eu-frankfurt-1", "ocid1.cluster.oc1.eu-frankfurt-1.AAAA"],
+    valid: &[
+        "ocid1.cluster.oc1.eu-frankfurt-1.aaaaaaaaqd6cmfnt3szakqlcwf3ck2n2djgwkldfkvdkzphqtyzm7pbr2gwq",
+    ],
+    invalid: &[
+        "ocid1.compartment.oc1..aaaa",
+        "ocid1.cluster.oc1.eu-frankfurt-1",
+        "ocid1.cluster.oc1.eu-frankfurt-1.AAAA",
+    ],
 };
 
 /// An OCI Object Storage bucket name.
@@ -370,17 +457,28 @@ mod tests {
     fn every_format_accepts_its_examples_and_refuses_its_counter_examples() {
         for format in ALL {
             for value in format.valid {
-                assert!(accepts(format, value), "{} should accept {value:?}", format.name);
+                assert!(
+                    accepts(format, value),
+                    "{} should accept {value:?}",
+                    format.name
+                );
             }
             for value in format.invalid {
-                assert!(!accepts(format, value), "{} should refuse {value:?}", format.name);
+                assert!(
+                    !accepts(format, value),
+                    "{} should refuse {value:?}",
+                    format.name
+                );
             }
         }
     }
 
     #[test]
     fn role_names_fit_iam_limits_with_the_longest_service_account() {
-        assert_eq!(LONGEST_SERVICE_ACCOUNT, "platform-notificationsvc-worker".len());
+        assert_eq!(
+            LONGEST_SERVICE_ACCOUNT,
+            "platform-notificationsvc-worker".len()
+        );
         assert_eq!(IAM_ROLE_PREFIX_MAX, 33);
     }
 }

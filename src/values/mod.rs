@@ -43,7 +43,10 @@ pub enum ValuesError {
 
 fn problems_text(problems: &[Problem]) -> String {
     let count = problems.len();
-    let mut text = format!("the values are not valid ({count} problem{}):", if count == 1 { "" } else { "s" });
+    let mut text = format!(
+        "the values are not valid ({count} problem{}):",
+        if count == 1 { "" } else { "s" }
+    );
     for problem in problems {
         text.push_str("\n  ");
         text.push_str(&problem.to_string().replace('\n', "\n  "));
@@ -176,7 +179,11 @@ pub fn parse(path: &Path, text: String) -> Result<ValuesFile, ValuesError> {
             }],
         });
     }
-    let json = if json.is_null() { Value::Object(Map::new()) } else { json };
+    let json = if json.is_null() {
+        Value::Object(Map::new())
+    } else {
+        json
+    };
     Ok(ValuesFile {
         path: path.to_owned(),
         text,
@@ -218,7 +225,8 @@ fn file_problem(path: &Path, error: &StreamError) -> ValuesError {
             at.line,
             at.column,
             "a second YAML document (`---`)".to_owned(),
-            "one YAML document per values file: split it into two files, each given with -f".to_owned(),
+            "one YAML document per values file: split it into two files, each given with -f"
+                .to_owned(),
         ),
         StreamError::TooDeep { at, limit } => (
             at.line,
@@ -238,7 +246,12 @@ fn file_problem(path: &Path, error: &StreamError) -> ValuesError {
             "an alias inside the node it refers to".to_owned(),
             "aliases that refer to other nodes".to_owned(),
         ),
-        other => (1, 1, other.to_string(), "a readable YAML values file".to_owned()),
+        other => (
+            1,
+            1,
+            other.to_string(),
+            "a readable YAML values file".to_owned(),
+        ),
     };
     ValuesError::Invalid {
         problems: vec![Problem {
@@ -281,19 +294,30 @@ mod tests {
     #[test]
     fn later_files_win_and_maps_merge() {
         let mut base = json!({"smi": {"dns": {"app": "a", "api": "b"}, "environment": "dev"}});
-        merge(&mut base, &json!({"smi": {"dns": {"app": "x"}, "environment": null}}));
+        merge(
+            &mut base,
+            &json!({"smi": {"dns": {"app": "x"}, "environment": null}}),
+        );
         assert_eq!(base, json!({"smi": {"dns": {"app": "x", "api": "b"}}}));
     }
 
     #[test]
     fn values_are_read_as_helm_reads_them() {
-        let file = parse(Path::new("v.yaml"), "a: on\nb: '0755'\nc: 0755\n".to_owned()).unwrap();
+        let file = parse(
+            Path::new("v.yaml"),
+            "a: on\nb: '0755'\nc: 0755\n".to_owned(),
+        )
+        .unwrap();
         assert_eq!(file.json, json!({"a": true, "b": "0755", "c": 493}));
     }
 
     #[test]
     fn a_list_is_not_a_values_file() {
         let err = parse(Path::new("v.yaml"), "# values\n- a\n".to_owned()).unwrap_err();
-        assert!(err.to_string().contains("v.yaml:2:1: found a list at the top of the file"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("v.yaml:2:1: found a list at the top of the file"),
+            "{err}"
+        );
     }
 }

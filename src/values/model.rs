@@ -381,7 +381,7 @@ fn default_openwire_port() -> u16 {
 pub struct Secrets {
     /// Where generated key material is backed up before it reaches the cluster (see `kubectl smi secrets create`).
     #[serde(default)]
-    #[schemars(extend("type" = "object"))]
+    #[schemars(extend("type" = ["object", "null"]))]
     pub backup: Option<serde_json::Value>,
     /// Secrets added to, or replacing entries of, the built-in catalog.
     #[serde(default)]
@@ -389,7 +389,7 @@ pub struct Secrets {
     pub catalog: Vec<serde_json::Value>,
     /// Where `kubectl smi secrets external` reads the values from (External Secrets Operator).
     #[serde(default)]
-    #[schemars(extend("type" = "object"))]
+    #[schemars(extend("type" = ["object", "null"]))]
     pub external: Option<serde_json::Value>,
 }
 

@@ -138,16 +138,24 @@ impl Walker<'_> {
             None => (Some(String::new()), None),
             Some(Frame::Mapping { pointer, key }) => {
                 let (name, at) = key.take()?;
-                (pointer.as_deref().zip(name).map(|(p, n)| child(p, &n)), Some(at))
+                (
+                    pointer.as_deref().zip(name).map(|(p, n)| child(p, &n)),
+                    Some(at),
+                )
             }
             Some(Frame::Sequence { pointer, next }) => {
                 let index = *next;
                 *next += 1;
-                (pointer.as_deref().map(|p| child(p, &index.to_string())), None)
+                (
+                    pointer.as_deref().map(|p| child(p, &index.to_string())),
+                    None,
+                )
             }
         };
         let pointer = pointer?;
-        self.index.nodes.insert(pointer.clone(), Written { key, value, source });
+        self.index
+            .nodes
+            .insert(pointer.clone(), Written { key, value, source });
         Some(pointer)
     }
 
@@ -198,7 +206,9 @@ mod tests {
     use super::*;
 
     fn at(index: &PositionIndex, pointer: &str) -> (usize, usize) {
-        let w = index.get(pointer).unwrap_or_else(|| panic!("{pointer} not indexed"));
+        let w = index
+            .get(pointer)
+            .unwrap_or_else(|| panic!("{pointer} not indexed"));
         (w.value.line, w.value.column)
     }
 
@@ -211,9 +221,19 @@ mod tests {
         assert_eq!(app.key, Some(Position { line: 3, column: 5 }));
         assert_eq!(app.source.as_deref(), Some("a.example.com"));
         assert_eq!(at(&index, "/smi/kafka/bootstrap/1"), (7, 9));
-        assert_eq!(index.get("/smi/kafka/bootstrap/1").unwrap().source.as_deref(), Some("'b2:9092'"));
+        assert_eq!(
+            index
+                .get("/smi/kafka/bootstrap/1")
+                .unwrap()
+                .source
+                .as_deref(),
+            Some("'b2:9092'")
+        );
         assert_eq!(at(&index, "/smi/flow/z/1"), (8, 23));
-        assert_eq!(index.get("/smi/dns").unwrap().key, Some(Position { line: 2, column: 3 }));
+        assert_eq!(
+            index.get("/smi/dns").unwrap().key,
+            Some(Position { line: 2, column: 3 })
+        );
     }
 
     #[test]

@@ -76,7 +76,9 @@ pub fn yaml_path(pointer: &str) -> String {
         if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) && !path.is_empty() {
             path.push_str(&format!("[{token}]"));
         } else if !token.is_empty()
-            && token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && token
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
             if !path.is_empty() {
                 path.push('.');
@@ -95,8 +97,14 @@ mod tests {
 
     #[test]
     fn paths_read_as_an_operator_writes_them() {
-        assert_eq!(yaml_path("/smi/cloud/aws/buckets/filesvc"), "smi.cloud.aws.buckets.filesvc");
-        assert_eq!(yaml_path("/smi/endpoints/kafka/bootstrap/0"), "smi.endpoints.kafka.bootstrap[0]");
+        assert_eq!(
+            yaml_path("/smi/cloud/aws/buckets/filesvc"),
+            "smi.cloud.aws.buckets.filesvc"
+        );
+        assert_eq!(
+            yaml_path("/smi/endpoints/kafka/bootstrap/0"),
+            "smi.endpoints.kafka.bootstrap[0]"
+        );
         assert_eq!(yaml_path("/smi/a.b"), "smi[\"a.b\"]");
         assert_eq!(yaml_path("/smi/a~1b"), "smi[\"a/b\"]");
         assert_eq!(yaml_path(""), "");

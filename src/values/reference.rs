@@ -75,7 +75,11 @@ fn section(out: &mut String, schema: &Value, path: &str) {
         }
     }
     for (key, sub) in properties {
-        let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let child = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
         section(out, sub, &child);
         if let Some(items) = sub.get("items") {
             section(out, items, &format!("{child}[]"));
@@ -102,10 +106,20 @@ fn conditions(schema: &Value) -> Vec<String> {
                 .collect();
             let then = rule.get("then")?;
             let mut musts = Vec::new();
-            for key in then.get("required").and_then(Value::as_array).into_iter().flatten() {
+            for key in then
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 musts.push(format!("`{}` is required", key.as_str()?));
             }
-            for (key, test) in then.get("properties").and_then(Value::as_object).into_iter().flatten() {
+            for (key, test) in then
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
                 match test {
                     Value::Bool(false) => musts.push(format!("`{key}` is not allowed")),
                     other => match other.get("const") {
@@ -114,7 +128,11 @@ fn conditions(schema: &Value) -> Vec<String> {
                     },
                 }
             }
-            Some(format!("When {}: {}.", when.join(" and "), musts.join(", ")))
+            Some(format!(
+                "When {}: {}.",
+                when.join(" and "),
+                musts.join(", ")
+            ))
         })
         .collect()
 }
@@ -133,7 +151,11 @@ fn value_words(schema: &Value) -> String {
     }
     let types: Vec<&str> = match schema.get("type") {
         Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect(),
         _ => Vec::new(),
     };
     match types.first().copied() {
@@ -145,14 +167,17 @@ fn value_words(schema: &Value) -> String {
         Some("array") => {
             let items = schema.get("items").unwrap_or(&Value::Null);
             let each = if items.get("properties").is_some() {
-                "mappings (below)".to_owned()
+                "a mapping (below)".to_owned()
             } else {
                 value_words(items)
             };
-            let min = schema.get("minItems").and_then(Value::as_u64).filter(|m| *m > 0);
+            let min = schema
+                .get("minItems")
+                .and_then(Value::as_u64)
+                .filter(|m| *m > 0);
             match min {
-                Some(m) => format!("a list (at least {m}) of {each}"),
-                None => format!("a list of {each}"),
+                Some(m) => format!("a list of at least {m}, each {each}"),
+                None => format!("a list, each {each}"),
             }
         }
         _ => "any value".to_owned(),
@@ -161,21 +186,35 @@ fn value_words(schema: &Value) -> String {
 
 fn format_entry(out: &mut String, f: &Format) {
     out.push_str(&format!("### {}\n\n", title(f)));
-    out.push_str(&format!("{}.", capitalized(f.rule)));
-    for (_, rule) in f.forbidden {
-        out.push_str(&format!(" Also {rule}."));
+    out.push_str(&format!("- Rule: {}", f.rule));
+    let also: Vec<&str> = f.forbidden.iter().map(|(_, rule)| *rule).collect();
+    if !also.is_empty() {
+        out.push_str(&format!("; {}", also.join("; ")));
     }
-    let examples: Vec<String> = f.valid.iter().filter(|v| !v.is_empty()).map(|v| format!("`{v}`")).collect();
-    out.push_str(&format!(" Examples: {}.\n\n", examples.join(", ")));
+    out.push_str(&format!(".\n- Pattern: `{}`\n", f.pattern));
+    let examples: Vec<String> = f
+        .valid
+        .iter()
+        .filter(|v| !v.is_empty())
+        .map(|v| format!("`{v}`"))
+        .collect();
+    out.push_str(&format!("- Examples: {}\n\n", examples.join(", ")));
 }
 
 fn pattern_format(schema: &Value) -> Option<&'static Format> {
-    schema.get("pattern").and_then(Value::as_str).and_then(format::by_pattern)
+    schema
+        .get("pattern")
+        .and_then(Value::as_str)
+        .and_then(format::by_pattern)
 }
 
 /// The format's heading: its name without the article.
 fn title(f: &Format) -> String {
-    let name = f.name.strip_prefix("an ").or_else(|| f.name.strip_prefix("a ")).unwrap_or(f.name);
+    let name = f
+        .name
+        .strip_prefix("an ")
+        .or_else(|| f.name.strip_prefix("a "))
+        .unwrap_or(f.name);
     capitalized(name)
 }
 
@@ -216,5 +255,7 @@ fn cell(text: &str) -> String {
 
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }

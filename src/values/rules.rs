@@ -36,7 +36,10 @@ fn distinct_dns_names(values: &Value) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut seen: Vec<(&str, &str)> = Vec::new();
     for key in ["app", "api", "id"] {
-        let Some(name) = values.pointer(&format!("/smi/dns/{key}")).and_then(Value::as_str) else {
+        let Some(name) = values
+            .pointer(&format!("/smi/dns/{key}"))
+            .and_then(Value::as_str)
+        else {
             continue;
         };
         if let Some((first, _)) = seen.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)) {
@@ -125,7 +128,8 @@ mod tests {
         assert_eq!(partition_of("cn-north-1"), "aws-cn");
         assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
         assert_eq!(partition_of("eu-west-1"), "aws");
-        let values = json!({"smi": {"cloud": {"aws": {"region": "eu-west-1", "partition": "aws-cn"}}}});
+        let values =
+            json!({"smi": {"cloud": {"aws": {"region": "eu-west-1", "partition": "aws-cn"}}}});
         assert_eq!(check(&values)[0].pointer, "/smi/cloud/aws/partition");
     }
 

@@ -38,8 +38,14 @@ fn generate() -> Value {
     let generated = SchemaGenerator::new(settings).into_root_schema_for::<Values>();
     // The identifying keywords first, as a reader of the file expects them.
     let mut root = serde_json::Map::new();
-    root.insert("$schema".into(), "http://json-schema.org/draft-07/schema#".into());
-    root.insert("$id".into(), "https://dtplatform.io/schemas/kubectl-smi/values.schema.json".into());
+    root.insert(
+        "$schema".into(),
+        "http://json-schema.org/draft-07/schema#".into(),
+    );
+    root.insert(
+        "$id".into(),
+        "https://dtplatform.io/schemas/kubectl-smi/values.schema.json".into(),
+    );
     root.insert("title".into(), "kubectl-smi values".into());
     if let Value::Object(rest) = generated.to_value() {
         for (key, value) in rest {
@@ -77,7 +83,10 @@ impl Transform for UnitEnumsAsEnum {
         object.insert("type".into(), "string".into());
         object.insert("enum".into(), Value::Array(values));
         if !lines.is_empty() {
-            let head = object.get("description").and_then(Value::as_str).unwrap_or_default();
+            let head = object
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let description = format!("{head} {}", lines.join(" "));
             object.insert("description".into(), description.trim().to_owned().into());
         }
@@ -96,7 +105,12 @@ impl Transform for NoIntegerFormats {
             return;
         }
         let object = schema.ensure_object();
-        if object.remove("format").and_then(|f| f.as_str().map(str::to_owned)).as_deref() == Some("uint32") {
+        if object
+            .remove("format")
+            .and_then(|f| f.as_str().map(str::to_owned))
+            .as_deref()
+            == Some("uint32")
+        {
             object.entry("maximum").or_insert(u32::MAX.into());
         }
     }
@@ -122,7 +136,11 @@ impl Transform for NullableInPlace {
         let [first, second] = branches.as_slice() else {
             return;
         };
-        let (inner, null) = if is_null(second) { (first, second) } else { (second, first) };
+        let (inner, null) = if is_null(second) {
+            (first, second)
+        } else {
+            (second, first)
+        };
         let (Some(Value::Object(inner)), true) = (Some(inner), is_null(null)) else {
             return;
         };

@@ -73,11 +73,18 @@ fn place(loaded: &LoadedValues, findings: Vec<Finding>) -> Vec<Problem> {
             let redact = finding.pointer.starts_with("/smi/secrets");
             let source = written.and_then(|w| w.source.as_deref());
             let suggestion = match (finding.quote, source) {
-                (true, Some(text)) if !redact => Some(format!("{} (quoted, YAML keeps it a string)", Value::String(text.to_owned()))),
+                (true, Some(text)) if !redact => Some(format!(
+                    "{} (quoted, YAML keeps it a string)",
+                    Value::String(text.to_owned())
+                )),
                 _ => finding.suggestion,
             };
             let problem = Problem {
-                file: loaded.files.get(file).map(|f| f.path.clone()).unwrap_or_default(),
+                file: loaded
+                    .files
+                    .get(file)
+                    .map(|f| f.path.clone())
+                    .unwrap_or_default(),
                 line: position.line,
                 column: position.column,
                 path: yaml_path(&finding.pointer),
@@ -98,14 +105,21 @@ fn place(loaded: &LoadedValues, findings: Vec<Finding>) -> Vec<Problem> {
 
 /// The last file that writes the pointer (later files win in the merge), or else the
 /// closest ancestor it writes; the start of the last file when nothing matches.
-fn locate<'a>(indexes: &'a [PositionIndex], finding: &Finding) -> (usize, Position, Option<&'a Written>) {
+fn locate<'a>(
+    indexes: &'a [PositionIndex],
+    finding: &Finding,
+) -> (usize, Position, Option<&'a Written>) {
     let (mut pointer, want_key) = match &finding.place {
         Place::Value(p) => (p.as_str(), false),
         Place::Key(p) => (p.as_str(), true),
     };
     let last = indexes.len().saturating_sub(1);
     loop {
-        let hit = indexes.iter().enumerate().rev().find_map(|(i, index)| index.get(pointer).map(|w| (i, w)));
+        let hit = indexes
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(i, index)| index.get(pointer).map(|w| (i, w)));
         if let Some((file, written)) = hit {
             let exact = pointer == finding.pointer;
             let position = match (want_key || !exact, written.key) {
@@ -137,7 +151,9 @@ fn found_text(found: &Found, written: Option<&Written>, redact: bool) -> String 
             format!("{}{cut}", Value::String(shown))
         }
         Value::Number(n) => match source {
-            Some(text) if text != n.to_string() => format!("`{text}`, which YAML reads as the number {n}"),
+            Some(text) if text != n.to_string() => {
+                format!("`{text}`, which YAML reads as the number {n}")
+            }
             _ => format!("the number {n}"),
         },
         Value::Bool(b) => match source {
@@ -147,7 +163,11 @@ fn found_text(found: &Found, written: Option<&Written>, redact: bool) -> String 
             _ => format!("the boolean {b}"),
         },
         Value::Null => "an empty value (null)".to_owned(),
-        Value::Array(items) => format!("a list of {} item{}", items.len(), if items.len() == 1 { "" } else { "s" }),
+        Value::Array(items) => format!(
+            "a list of {} item{}",
+            items.len(),
+            if items.len() == 1 { "" } else { "s" }
+        ),
         Value::Object(_) => "a mapping".to_owned(),
     }
 }
