@@ -95,7 +95,11 @@ fn not_implemented(command: &'static str, issue: u32) -> Result<(), Error> {
 /// Values files: those listed in SMI_VALUES (':'-separated), then the -f files.
 fn values_paths(args: &ValuesArgs) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::env::var_os("SMI_VALUES")
-        .map(|v| std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect())
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     paths.extend(args.values.iter().cloned());
     paths
@@ -103,9 +107,21 @@ fn values_paths(args: &ValuesArgs) -> Vec<PathBuf> {
 
 fn post_render(args: RenderArgs) -> Result<(), Error> {
     // Validate before reading the manifests: invalid values leave stdout empty.
-    let (_, values) = values::load_valid(&values_paths(&args.values))?;
+    let loaded = values::load(&values_paths(&args.values))?;
+    let typed = loaded.typed()?;
+    let mut overlay_dirs = args.overlays.clone();
+    overlay_dirs.extend(
+        typed
+            .smi
+            .overlays
+            .directories
+            .iter()
+            .map(|d| loaded.base_dir().join(d)),
+    );
     let options = RenderOptions {
-        values,
+        values: typed,
+        values_json: loaded.merged.clone(),
+        overlay_dirs,
         strict: args.strict,
         rewrite_all: args.rewrite_all,
         limits: Limits {
@@ -115,7 +131,10 @@ fn post_render(args: RenderArgs) -> Result<(), Error> {
     };
     let rendered = render::render(std::io::stdin().lock(), &options)?;
     report::warnings(&rendered.warnings);
-    if let Some(format) = args.explain {
+    let format = args
+        .explain
+        .or(args.explain_file.as_ref().map(|_| ExplainFormat::Text));
+    if let Some(format) = format {
         let text = match format {
             ExplainFormat::Json => format!(
                 "{}\n",
@@ -123,12 +142,24 @@ fn post_render(args: RenderArgs) -> Result<(), Error> {
             ),
             ExplainFormat::Text => render::explain_text(&rendered.changes),
         };
-        let _ = std::io::stderr().write_all(text.as_bytes());
+        match &args.explain_file {
+            Some(path) => std::fs::write(path, text).map_err(|e| {
+                Error::Usage(format!(
+                    "cannot write the --explain-file {}: {e}",
+                    path.display()
+                ))
+            })?,
+            None => {
+                let _ = std::io::stderr().write_all(text.as_bytes());
+            }
+        }
     }
     write_stdout(&rendered.output)
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    out.write_all(bytes).and_then(|()| out.flush()).map_err(Error::Output)
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)
 }

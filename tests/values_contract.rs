@@ -509,6 +509,10 @@ fn helm_4_users_find_the_problems_in_the_log_file() {
     let bad = dir.path().join("values.yaml");
     let text = std::fs::read_to_string(example("values-aws.yaml")).expect("example");
     std::fs::write(&bad, text.replace("port: 27017", "port: 70000")).expect("write");
+    let line = 1 + text
+        .lines()
+        .position(|l| l.starts_with("    mongodb:"))
+        .expect("mongodb");
     let log = dir.path().join("last-error.log");
     let output = kubectl_smi()
         .args(["--values"])
@@ -523,7 +527,7 @@ fn helm_4_users_find_the_problems_in_the_log_file() {
     assert!(output.stdout.is_empty());
     let logged = std::fs::read_to_string(&log).expect("the log file is written");
     assert!(
-        logged.contains(&format!("{}:38:", bad.display()))
+        logged.contains(&format!("{}:{line}:", bad.display()))
             && logged.contains("smi.endpoints.mongodb.port"),
         "{logged}"
     );

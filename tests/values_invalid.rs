@@ -18,15 +18,24 @@ enum Base {
     Text,
 }
 
+/// The line a problem must be reported at.
+#[derive(Clone, Copy)]
+enum Line {
+    /// The first line of the case's file that starts with this text (indentation included).
+    At(&'static str),
+    /// This line number.
+    No(usize),
+}
+
 struct Case {
     mistake: &'static str,
     base: Base,
     /// Text of the base to change (exactly once), and what it becomes.
     find: &'static str,
     replace: &'static str,
-    /// The YAML path and line the problem must name ("" for the whole file).
+    /// The YAML path the problem must name ("" for the whole file), and where.
     path: &'static str,
-    line: usize,
+    line: Line,
     /// Words the problem must contain.
     says: &'static str,
 }
@@ -37,7 +46,7 @@ const fn case(
     find: &'static str,
     replace: &'static str,
     path: &'static str,
-    line: usize,
+    line: Line,
     says: &'static str,
 ) -> Case {
     Case {
@@ -52,569 +61,94 @@ const fn case(
 }
 
 use Base::*;
+use Line::*;
 
+#[rustfmt::skip]
 const CASES: &[Case] = &[
     // Buckets (step 3)
-    case(
-        "a missing bucket",
-        Aws,
-        "        filesvc: dtp-prod-filesvc\n",
-        "",
-        "smi.cloud.aws.buckets.filesvc",
-        22,
-        "an S3 bucket name",
-    ),
-    case(
-        "an S3 bucket name in capitals",
-        Aws,
-        "kafka: dtp-prod-kafka",
-        "kafka: Dtp-Prod-Kafka",
-        "smi.cloud.aws.buckets.kafka",
-        23,
-        "lowercase letters",
-    ),
-    case(
-        "an S3 bucket name too short",
-        Aws,
-        "kafka: dtp-prod-kafka",
-        "kafka: ab",
-        "smi.cloud.aws.buckets.kafka",
-        23,
-        "at least 3 characters",
-    ),
-    case(
-        "an S3 bucket name with two dots",
-        Aws,
-        "kafka: dtp-prod-kafka",
-        "kafka: dtp..kafka",
-        "smi.cloud.aws.buckets.kafka",
-        23,
-        "no two adjacent dots",
-    ),
-    case(
-        "an S3 bucket name that is an IP address",
-        Aws,
-        "kafka: dtp-prod-kafka",
-        "kafka: 192.168.5.4",
-        "smi.cloud.aws.buckets.kafka",
-        23,
-        "IP address",
-    ),
-    case(
-        "an S3 bucket name with a reserved prefix",
-        Aws,
-        "kafka: dtp-prod-kafka",
-        "kafka: xn--dtp-kafka",
-        "smi.cloud.aws.buckets.kafka",
-        23,
-        "reserved by AWS",
-    ),
-    case(
-        "an OCI bucket name with a space",
-        Oci,
-        "kafka: dtp-prod-kafka",
-        "kafka: \"dtp prod kafka\"",
-        "smi.cloud.oci.buckets.kafka",
-        16,
-        "OCI Object Storage bucket name",
-    ),
-    case(
-        "a misspelt bucket purpose",
-        Aws,
-        "workflowsvc: dtp",
-        "workflowsvcs: dtp",
-        "smi.cloud.aws.buckets.workflowsvcs",
-        27,
-        "did you mean `workflowsvc`",
-    ),
+    case("a missing bucket", Aws, "        filesvc: dtp-prod-filesvc\n", "", "smi.cloud.aws.buckets.filesvc", At("      buckets:"), "an S3 bucket name"),
+    case("an S3 bucket name in capitals", Aws, "kafka: dtp-prod-kafka", "kafka: Dtp-Prod-Kafka", "smi.cloud.aws.buckets.kafka", At("        kafka: Dtp"), "lowercase letters"),
+    case("an S3 bucket name too short", Aws, "kafka: dtp-prod-kafka", "kafka: ab", "smi.cloud.aws.buckets.kafka", At("        kafka: ab"), "at least 3 characters"),
+    case("an S3 bucket name with two dots", Aws, "kafka: dtp-prod-kafka", "kafka: dtp..kafka", "smi.cloud.aws.buckets.kafka", At("        kafka: dtp..kafka"), "no two adjacent dots"),
+    case("an S3 bucket name that is an IP address", Aws, "kafka: dtp-prod-kafka", "kafka: 192.168.5.4", "smi.cloud.aws.buckets.kafka", At("        kafka: 192"), "IP address"),
+    case("an S3 bucket name with a reserved prefix", Aws, "kafka: dtp-prod-kafka", "kafka: xn--dtp-kafka", "smi.cloud.aws.buckets.kafka", At("        kafka: xn--"), "reserved by AWS"),
+    case("an OCI bucket name with a space", Oci, "kafka: dtp-prod-kafka", "kafka: \"dtp prod kafka\"", "smi.cloud.oci.buckets.kafka", At("        kafka: \"dtp"), "OCI Object Storage bucket name"),
+    case("a misspelt bucket purpose", Aws, "workflowsvc: dtp", "workflowsvcs: dtp", "smi.cloud.aws.buckets.workflowsvcs", At("        workflowsvcs:"), "did you mean `workflowsvc`"),
     // OCIDs, regions, accounts, ARNs
-    case(
-        "a cluster OCID as compartment",
-        Oci,
-        "compartmentId: ocid1.compartment.oc1..aaaaaaaa3j4zzeqtk2cotfoak2qh6bn5ba3jgoe4hxubv7elvycrzjb5e7fa",
-        "compartmentId: ocid1.cluster.oc1.eu-frankfurt-1.aaaa",
-        "smi.cloud.oci.compartmentId",
-        13,
-        "a compartment OCID",
-    ),
-    case(
-        "an OCID without its unique part",
-        Oci,
-        "clusterId: ocid1.cluster.oc1.eu-frankfurt-1.aaaaaaaaqd6cmfnt3szakqlcwf3ck2n2djgwkldfkvdkzphqtyzm7pbr2gwq",
-        "clusterId: ocid1.cluster.oc1.eu-frankfurt-1",
-        "smi.cloud.oci.clusterId",
-        14,
-        "a cluster OCID",
-    ),
-    case(
-        "an OCI region that is not one",
-        Oci,
-        "region: eu-frankfurt-1",
-        "region: FRA",
-        "smi.cloud.oci.region",
-        12,
-        "an OCI region identifier",
-    ),
-    case(
-        "an OCI region in the AWS section",
-        Aws,
-        "region: us-east-1",
-        "region: eu-frankfurt-1",
-        "smi.cloud.aws.region",
-        17,
-        "an AWS region",
-    ),
-    case(
-        "the account id as a number",
-        Aws,
-        "accountId: \"123456789012\"",
-        "accountId: 123456789012",
-        "smi.cloud.aws.accountId",
-        18,
-        "the number 123456789012",
-    ),
-    case(
-        "the account id unquoted with a leading zero",
-        Aws,
-        "accountId: \"123456789012\"",
-        "accountId: 012345678901",
-        "smi.cloud.aws.accountId",
-        18,
-        "`012345678901`, which YAML reads as the number",
-    ),
-    case(
-        "an 11-digit account id",
-        Aws,
-        "accountId: \"123456789012\"",
-        "accountId: \"12345678901\"",
-        "smi.cloud.aws.accountId",
-        18,
-        "exactly 12 digits",
-    ),
-    case(
-        "a KMS key id instead of its ARN",
-        Aws,
-        "- arn:aws:kms:us-east-1:123456789012:key/",
-        "- ",
-        "smi.cloud.aws.kmsKeyArns[0]",
-        29,
-        "a KMS key ARN",
-    ),
-    case(
-        "a cluster name with a space",
-        Aws,
-        "clusterName: dtp-prod",
-        "clusterName: dtp prod",
-        "smi.cloud.aws.clusterName",
-        19,
-        "an EKS cluster name",
-    ),
-    case(
-        "an identity written the wrong way",
-        Aws,
-        "identity: podIdentity",
-        "identity: pod-identity",
-        "smi.cloud.aws.identity",
-        20,
-        "did you mean `podIdentity`",
-    ),
-    case(
-        "a role name prefix too long for IAM",
-        Aws,
-        "roleNamePrefix: dtp-prod-",
-        "roleNamePrefix: dtp-production-eu-central-platform-",
-        "smi.cloud.aws.roleNamePrefix",
-        21,
-        "at most 33 characters",
-    ),
-    case(
-        "a snake_case key",
-        Aws,
-        "roleNamePrefix: dtp-prod-",
-        "role_name_prefix: dtp-prod-",
-        "smi.cloud.aws.role_name_prefix",
-        21,
-        "did you mean `roleNamePrefix`",
-    ),
-    case(
-        "a partition that does not match the region",
-        Aws,
-        "      region: us-east-1\n",
-        "      region: us-east-1\n      partition: aws-cn\n",
-        "smi.cloud.aws.partition",
-        18,
-        "the partition of region us-east-1",
-    ),
-    case(
-        "ACK associations with IRSA",
-        Irsa,
-        "      identity: irsa\n",
-        "      identity: irsa\n      ackPodIdentityAssociations: true\n",
-        "smi.cloud.aws.ackPodIdentityAssociations",
-        17,
-        "when `identity` is `irsa`",
-    ),
+    case("a cluster OCID as compartment", Oci, "compartmentId: ocid1.compartment.oc1..", "compartmentId: ocid1.cluster.oc1.eu-frankfurt-1.", "smi.cloud.oci.compartmentId", At("      compartmentId:"), "a compartment OCID"),
+    case("an OCID without its unique part", Oci, "clusterId: ocid1.cluster.oc1.eu-frankfurt-1.aaaaaaaaqd6cmfnt3szakqlcwf3ck2n2djgwkldfkvdkzphqtyzm7pbr2gwq", "clusterId: ocid1.cluster.oc1.eu-frankfurt-1", "smi.cloud.oci.clusterId", At("      clusterId:"), "a cluster OCID"),
+    case("an OCI region that is not one", Oci, "region: eu-frankfurt-1", "region: FRA", "smi.cloud.oci.region", At("      region: FRA"), "an OCI region identifier"),
+    case("an OCI region in the AWS section", Aws, "region: us-east-1", "region: eu-frankfurt-1", "smi.cloud.aws.region", At("      region: eu-frankfurt-1"), "an AWS region"),
+    case("the account id as a number", Aws, "accountId: \"123456789012\"", "accountId: 123456789012", "smi.cloud.aws.accountId", At("      accountId:"), "the number 123456789012"),
+    case("the account id unquoted with a leading zero", Aws, "accountId: \"123456789012\"", "accountId: 012345678901", "smi.cloud.aws.accountId", At("      accountId:"), "`012345678901`, which YAML reads as the number"),
+    case("an 11-digit account id", Aws, "accountId: \"123456789012\"", "accountId: \"12345678901\"", "smi.cloud.aws.accountId", At("      accountId:"), "exactly 12 digits"),
+    case("a KMS key id instead of its ARN", Aws, "- arn:aws:kms:us-east-1:123456789012:key/", "- ", "smi.cloud.aws.kmsKeyArns[0]", At("        - 1234abcd"), "a KMS key ARN"),
+    case("a cluster name with a space", Aws, "clusterName: dtp-prod", "clusterName: dtp prod", "smi.cloud.aws.clusterName", At("      clusterName:"), "an EKS cluster name"),
+    case("an identity written the wrong way", Aws, "identity: podIdentity", "identity: pod-identity", "smi.cloud.aws.identity", At("      identity:"), "did you mean `podIdentity`"),
+    case("a role name prefix too long for IAM", Aws, "roleNamePrefix: dtp-prod-", "roleNamePrefix: dtp-production-eu-central-platform-", "smi.cloud.aws.roleNamePrefix", At("      roleNamePrefix:"), "at most 33 characters"),
+    case("a snake_case key", Aws, "roleNamePrefix: dtp-prod-", "role_name_prefix: dtp-prod-", "smi.cloud.aws.role_name_prefix", At("      role_name_prefix:"), "did you mean `roleNamePrefix`"),
+    case("a partition that does not match the region", Aws, "      region: us-east-1\n", "      region: us-east-1\n      partition: aws-cn\n", "smi.cloud.aws.partition", At("      partition:"), "the partition of region us-east-1"),
+    case("ACK associations with IRSA", Irsa, "      identity: irsa\n", "      identity: irsa\n      ackPodIdentityAssociations: true\n", "smi.cloud.aws.ackPodIdentityAssociations", At("      ackPodIdentityAssociations:"), "when `identity` is `irsa`"),
     // Provider sections
-    case(
-        "the other provider's section",
-        Aws,
-        "provider: aws",
-        "provider: oci",
-        "smi.cloud.aws",
-        16,
-        "no `aws` section (when `provider` is `oci`)",
-    ),
-    case(
-        "no section for the provider",
-        Oci,
-        "provider: oci",
-        "provider: aws",
-        "smi.cloud.aws",
-        9,
-        "(when `provider` is `aws`)",
-    ),
-    case(
-        "both provider sections",
-        Aws,
-        "  networkPolicy:\n",
-        "    oci:\n      region: eu-frankfurt-1\n  networkPolicy:\n",
-        "smi.cloud.oci",
-        30,
-        "no `oci` section",
-    ),
-    case(
-        "an unknown provider",
-        Aws,
-        "provider: aws",
-        "provider: gcp",
-        "smi.cloud.provider",
-        15,
-        "one of `aws`, `oci`",
-    ),
-    case(
-        "a provider in capitals",
-        Aws,
-        "provider: aws",
-        "provider: AWS",
-        "smi.cloud.provider",
-        15,
-        "did you mean `aws`",
-    ),
+    case("the other provider's section", Aws, "provider: aws", "provider: oci", "smi.cloud.aws", At("    aws:"), "no `aws` section (when `provider` is `oci`)"),
+    case("no section for the provider", Oci, "provider: oci", "provider: aws", "smi.cloud.aws", At("  cloud:"), "(when `provider` is `aws`)"),
+    case("both provider sections", Aws, "  networkPolicy:\n", "    oci:\n      region: eu-frankfurt-1\n  networkPolicy:\n", "smi.cloud.oci", At("    oci:"), "no `oci` section"),
+    case("an unknown provider", Aws, "provider: aws", "provider: gcp", "smi.cloud.provider", At("    provider:"), "one of `aws`, `oci`"),
+    case("a provider in capitals", Aws, "provider: aws", "provider: AWS", "smi.cloud.provider", At("    provider:"), "did you mean `aws`"),
     // DNS names (step 1)
-    case(
-        "a duplicate DNS name",
-        Aws,
-        "id: id.example-domain.com",
-        "id: app.example-domain.com",
-        "smi.dns.id",
-        12,
-        "a name other than smi.dns.app",
-    ),
-    case(
-        "a DNS name that is not fully qualified",
-        Aws,
-        "app: app.example-domain.com",
-        "app: app",
-        "smi.dns.app",
-        10,
-        "fully qualified DNS name",
-    ),
-    case(
-        "a DNS name in capitals",
-        Aws,
-        "api: api.example-domain.com",
-        "api: API.example-domain.com",
-        "smi.dns.api",
-        11,
-        "fully qualified DNS name",
-    ),
-    case(
-        "a URL instead of a DNS name",
-        Aws,
-        "id: id.example-domain.com",
-        "id: https://id.example-domain.com",
-        "smi.dns.id",
-        12,
-        "fully qualified DNS name",
-    ),
-    case(
-        "a missing DNS name",
-        Aws,
-        "    api: api.example-domain.com\n",
-        "",
-        "smi.dns.api",
-        9,
-        "no `api` key",
-    ),
-    case(
-        "externalDns as a word",
-        Aws,
-        "    loadBalancer:",
-        "    externalDns: please\n    loadBalancer:",
-        "smi.dns.externalDns",
-        13,
-        "true or false",
-    ),
+    case("a duplicate DNS name", Aws, "id: id.example-domain.com", "id: app.example-domain.com", "smi.dns.id", At("    id:"), "a name other than smi.dns.app"),
+    case("a DNS name that is not fully qualified", Aws, "app: app.example-domain.com", "app: app", "smi.dns.app", At("    app:"), "fully qualified DNS name"),
+    case("a DNS name in capitals", Aws, "api: api.example-domain.com", "api: API.example-domain.com", "smi.dns.api", At("    api:"), "fully qualified DNS name"),
+    case("a URL instead of a DNS name", Aws, "id: id.example-domain.com", "id: https://id.example-domain.com", "smi.dns.id", At("    id:"), "fully qualified DNS name"),
+    case("a missing DNS name", Aws, "    api: api.example-domain.com\n", "", "smi.dns.api", At("  dns:"), "no `api` key"),
+    case("externalDns as a word", Aws, "    loadBalancer:", "    externalDns: please\n    loadBalancer:", "smi.dns.externalDns", At("    externalDns:"), "true or false"),
     // Names and labels
-    case(
-        "an unknown key under smi",
-        Aws,
-        "  namespace: prod",
-        "  namspace: prod",
-        "smi.namspace",
-        8,
-        "did you mean `namespace`",
-    ),
-    case(
-        "a key one level too high",
-        Aws,
-        "  namespace: prod\n",
-        "  namespace: prod\n  region: us-east-1\n",
-        "smi.region",
-        9,
-        "`smi.cloud.aws.region`",
-    ),
-    case(
-        "an environment in capitals",
-        Aws,
-        "environment: prod",
-        "environment: Prod",
-        "smi.environment",
-        7,
-        "a DNS-1123 label",
-    ),
-    case(
-        "an environment too long for the ServiceMonitor",
-        Aws,
-        "environment: prod",
-        "environment: production-environment-for-the-digital-twin-platfo",
-        "smi.environment",
-        7,
-        "at most 49 characters",
-    ),
-    case(
-        "a namespace with an underscore",
-        Aws,
-        "  namespace: prod",
-        "  namespace: dtp_prod",
-        "smi.namespace",
-        8,
-        "a DNS-1123 label",
-    ),
+    case("an unknown key under smi", Aws, "  namespace: prod", "  namspace: prod", "smi.namspace", At("  namspace:"), "did you mean `namespace`"),
+    case("a key one level too high", Aws, "  namespace: prod\n", "  namespace: prod\n  region: us-east-1\n", "smi.region", At("  region:"), "`smi.cloud.aws.region`"),
+    case("an environment in capitals", Aws, "environment: prod", "environment: Prod", "smi.environment", At("  environment:"), "a DNS-1123 label"),
+    case("an environment too long for the ServiceMonitor", Aws, "environment: prod", "environment: production-environment-for-the-digital-twin-platfo", "smi.environment", At("  environment:"), "at most 49 characters"),
+    case("a namespace with an underscore", Aws, "  namespace: prod", "  namespace: dtp_prod", "smi.namespace", At("  namespace:"), "a DNS-1123 label"),
     // Network policy (step 4)
-    case(
-        "an unknown policy engine",
-        Aws,
-        "engine: calico",
-        "engine: cilium",
-        "smi.networkPolicy.engine",
-        31,
-        "one of `calico`, `kubernetes`, `none`",
-    ),
-    case(
-        "egress ports without a protocol",
-        Aws,
-        "    engine: calico\n",
-        "    engine: calico\n    extraEgress:\n      - ports: [443]\n",
-        "smi.networkPolicy.extraEgress[0].protocol",
-        33,
-        "when `ports` is not empty",
-    ),
-    case(
-        "an egress network that is not CIDR",
-        Aws,
-        "    engine: calico\n",
-        "    engine: calico\n    extraEgress:\n      - nets: [10.0.0.0/33]\n",
-        "smi.networkPolicy.extraEgress[0].nets[0]",
-        33,
-        "CIDR",
-    ),
+    case("an unknown policy engine", Aws, "engine: calico", "engine: cilium", "smi.networkPolicy.engine", At("    engine:"), "one of `calico`, `kubernetes`, `none`"),
+    case("egress ports without a protocol", Oci, "    engine: calico\n", "    engine: calico\n    extraEgress:\n      - ports: [443]\n", "smi.networkPolicy.extraEgress[0].protocol", At("      - ports:"), "when `ports` is not empty"),
+    case("an egress network that is not CIDR", Oci, "    engine: calico\n", "    engine: calico\n    extraEgress:\n      - nets: [10.0.0.0/33]\n", "smi.networkPolicy.extraEgress[0].nets[0]", At("      - nets:"), "CIDR"),
     // Prometheus (step 5)
-    case(
-        "a missing Prometheus namespace",
-        Aws,
-        "    namespace: monitoring\n",
-        "",
-        "smi.prometheus.namespace",
-        32,
-        "no `namespace` key",
-    ),
-    case(
-        "an unquoted `on` as release label",
-        Aws,
-        "releaseLabel: kube-prometheus-stack",
-        "releaseLabel: on",
-        "smi.prometheus.releaseLabel",
-        34,
-        "the boolean true",
-    ),
-    case(
-        "a duration without a unit",
-        Aws,
-        "interval: 5s",
-        "interval: 5sec",
-        "smi.prometheus.interval",
-        35,
-        "a Prometheus duration",
-    ),
-    case(
-        "fewer replicas at most than at least",
-        Aws,
-        "    interval: 5s\n",
-        "    interval: 5s\n    scriptworkerAutoscaler: {minReplicas: 4, maxReplicas: 2, targetQueueSize: 10}\n",
-        "smi.prometheus.scriptworkerAutoscaler.maxReplicas",
-        36,
-        "at least minReplicas (4)",
-    ),
+    case("a missing Prometheus namespace", Aws, "    namespace: monitoring\n", "", "smi.prometheus.namespace", At("  prometheus:"), "no `namespace` key"),
+    case("an unquoted `on` as release label", Aws, "releaseLabel: kube-prometheus-stack", "releaseLabel: on", "smi.prometheus.releaseLabel", At("    releaseLabel:"), "the boolean true"),
+    case("a duration without a unit", Aws, "interval: 5s", "interval: 5sec", "smi.prometheus.interval", At("    interval:"), "a Prometheus duration"),
+    case("fewer replicas at most than at least", Aws, "    interval: 5s\n", "    interval: 5s\n    scriptworkerAutoscaler: {minReplicas: 4, maxReplicas: 2, targetQueueSize: 10}\n", "smi.prometheus.scriptworkerAutoscaler.maxReplicas", At("    scriptworkerAutoscaler:"), "at least minReplicas (4)"),
     // Endpoints (step 2)
-    case(
-        "port 70000",
-        Aws,
-        "port: 27017",
-        "port: 70000",
-        "smi.endpoints.mongodb.port",
-        38,
-        "a port number from 1 to 65535",
-    ),
-    case(
-        "port 0",
-        Aws,
-        "port: 587",
-        "port: 0",
-        "smi.endpoints.smtp.port",
-        48,
-        "a port number from 1 to 65535",
-    ),
-    case(
-        "a port as a string",
-        Aws,
-        "port: 7687",
-        "port: \"7687\"",
-        "smi.endpoints.neo4j.port",
-        47,
-        "a port number",
-    ),
-    case(
-        "a host with a port in it",
-        Aws,
-        "host: dtp-prod-mongo.example-domain.com",
-        "host: \"dtp-prod-mongo.example-domain.com:27017\"",
-        "smi.endpoints.mongodb.host",
-        38,
-        "a host name or IP address",
-    ),
-    case(
-        "an ActiveMQ port out of range",
-        Aws,
-        "mqttPort: 1183",
-        "mqttPort: 99999",
-        "smi.endpoints.activemq.mqttPort",
-        46,
-        "1 to 65535",
-    ),
-    case(
-        "no Kafka bootstrap broker",
-        Aws,
-        "      bootstrap:\n        - b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n        - b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n",
-        "      bootstrap: []\n",
-        "smi.endpoints.kafka.bootstrap",
-        41,
-        "at least 1 item",
-    ),
-    case(
-        "a Kafka broker without its port",
-        Aws,
-        "- b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096",
-        "- b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com",
-        "smi.endpoints.kafka.bootstrap[0]",
-        42,
-        "a host:port address",
-    ),
-    case(
-        "no endpoints section",
-        Oci,
-        "  endpoints:\n",
-        "  endpointz:\n",
-        "smi.endpoints",
-        2,
-        "no `endpoints` key",
-    ),
+    case("port 70000", Aws, "port: 27017", "port: 70000", "smi.endpoints.mongodb.port", At("    mongodb:"), "a port number from 1 to 65535"),
+    case("port 0", Aws, "port: 587", "port: 0", "smi.endpoints.smtp.port", At("    smtp:"), "a port number from 1 to 65535"),
+    case("a port as a string", Aws, "port: 7687", "port: \"7687\"", "smi.endpoints.neo4j.port", At("    neo4j:"), "a port number"),
+    case("a host with a port in it", Aws, "host: dtp-prod-mongo.example-domain.com", "host: \"dtp-prod-mongo.example-domain.com:27017\"", "smi.endpoints.mongodb.host", At("    mongodb:"), "a host name or IP address"),
+    case("an ActiveMQ port out of range", Aws, "mqttPort: 1183", "mqttPort: 99999", "smi.endpoints.activemq.mqttPort", At("    activemq:"), "1 to 65535"),
+    case("no Kafka bootstrap broker", Aws, "      bootstrap:\n        - b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n        - b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n", "      bootstrap: []\n", "smi.endpoints.kafka.bootstrap", At("      bootstrap:"), "at least 1 item"),
+    case("a Kafka broker without its port", Aws, "- b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096", "- b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com", "smi.endpoints.kafka.bootstrap[0]", At("        - b-1."), "a host:port address"),
+    case("no endpoints section", Oci, "  endpoints:\n", "  endpointz:\n", "smi.endpoints", At("smi:"), "no `endpoints` key"),
     // Secrets: a value that could be secret is never echoed
-    case(
-        "a backup target as a string",
-        Aws,
-        "  networkPolicy:\n",
-        "  secrets:\n    backup: s3://bucket/passphrase-in-clear\n  networkPolicy:\n",
-        "smi.secrets.backup",
-        31,
-        "found a string; expected a mapping",
-    ),
+    case("a backup target as a string", Aws, "  networkPolicy:\n", "  secrets:\n    backup: s3://bucket/passphrase-in-clear\n  networkPolicy:\n", "smi.secrets.backup", At("    backup:"), "found a string; expected a mapping"),
     // Files that are not values
-    case("an empty file", Text, "", "", "smi", 1, "no `smi` key"),
-    case(
-        "a YAML syntax error",
-        Aws,
-        "    api: api",
-        "     api: api",
-        "",
-        11,
-        "invalid YAML",
-    ),
-    case(
-        "an unclosed quote",
-        Text,
-        "",
-        "smi:\n  environment: \"prod\n  dns: {}\n",
-        "",
-        2,
-        "invalid YAML: unclosed quote",
-    ),
-    case(
-        "a file that is a list",
-        Text,
-        "",
-        "# values\n- smi\n- dns\n",
-        "",
-        2,
-        "a list at the top of the file",
-    ),
-    case(
-        "a file that is a sentence",
-        Text,
-        "",
-        "install the platform please\n",
-        "",
-        1,
-        "a string at the top of the file",
-    ),
-    case(
-        "two documents in one file",
-        Aws,
-        "global:\n",
-        "smi: {}\n---\nglobal:\n",
-        "",
-        4,
-        "one YAML document per values file",
-    ),
-    case(
-        "smi as a list",
-        Text,
-        "",
-        "smi:\n  - environment: prod\n",
-        "smi",
-        2,
-        "a mapping with environment, dns, cloud, prometheus, endpoints",
-    ),
-    case(
-        "invalid UTF-8",
-        Text,
-        "",
-        "smi:\n  environment: pr\u{FFFD}od\n",
-        "",
-        2,
-        "not UTF-8",
-    ),
+    case("an empty file", Text, "", "", "smi", No(1), "no `smi` key"),
+    case("a YAML syntax error", Aws, "    api: api", "     api: api", "", At("     api:"), "invalid YAML"),
+    case("an unclosed quote", Text, "", "smi:\n  environment: \"prod\n  dns: {}\n", "", No(2), "invalid YAML: unclosed quote"),
+    case("a file that is a list", Text, "", "# values\n- smi\n- dns\n", "", No(2), "a list at the top of the file"),
+    case("a file that is a sentence", Text, "", "install the platform please\n", "", No(1), "a string at the top of the file"),
+    case("two documents in one file", Aws, "global:\n", "smi: {}\n---\nglobal:\n", "", At("---"), "one YAML document per values file"),
+    case("smi as a list", Text, "", "smi:\n  - environment: prod\n", "smi", No(2), "a mapping with environment, dns, cloud, prometheus, endpoints"),
+    case("invalid UTF-8", Text, "", "smi:\n  environment: pr\u{FFFD}od\n", "", No(2), "not UTF-8"),
 ];
+
+/// The expected line number of a case, in its file's text.
+fn line_of(case: &Case, text: &str) -> usize {
+    match case.line {
+        No(n) => n,
+        At(start) => {
+            let found = text.lines().position(|l| l.starts_with(start));
+            1 + found.unwrap_or_else(|| panic!("{}: no line starts with `{start}`", case.mistake))
+        }
+    }
+}
 
 fn base_text(base: Base) -> String {
     let name = match base {
@@ -652,6 +186,11 @@ fn content(case: &Case) -> Vec<u8> {
     bytes
 }
 
+fn expected_line(case: &Case, file: &Path) -> usize {
+    let bytes = std::fs::read(file).expect("the case was written");
+    line_of(case, &String::from_utf8_lossy(&bytes))
+}
+
 fn write_case(dir: &Path, index: usize, case: &Case) -> std::path::PathBuf {
     let path = dir.join(format!("case-{index:02}.yaml"));
     std::fs::write(&path, content(case)).expect("temp dir is writable");
@@ -660,6 +199,7 @@ fn write_case(dir: &Path, index: usize, case: &Case) -> std::path::PathBuf {
 
 /// What is wrong with how `validate -o json` reported the case, if anything.
 fn validate_failure(case: &Case, file: &Path) -> Option<String> {
+    let line = expected_line(case, file);
     let output = kubectl_smi()
         .args(["validate", "-o", "json", "-f"])
         .arg(file)
@@ -680,7 +220,7 @@ fn validate_failure(case: &Case, file: &Path) -> Option<String> {
     let problems = report["problems"].as_array().cloned().unwrap_or_default();
     let matching = problems.iter().any(|p| {
         p["path"] == case.path
-            && p["line"] == case.line
+            && p["line"] == line
             && p["file"] == file.display().to_string()
             && p["message"].as_str().is_some_and(|m| m.contains(case.says))
     });
@@ -692,7 +232,7 @@ fn validate_failure(case: &Case, file: &Path) -> Option<String> {
         format!(
             "no problem at {} line {} saying `{}`; got:\n      {}",
             case.path,
-            case.line,
+            line,
             case.says,
             shown.join("\n      ")
         )
@@ -721,7 +261,7 @@ fn render_failure(case: &Case, file: &Path) -> Option<String> {
             output.stdout.len()
         ));
     }
-    let place = format!("{}:{}:", file.display(), case.line);
+    let place = format!("{}:{}:", file.display(), expected_line(case, file));
     if !(stderr.contains(&place) && stderr.contains(case.says)) {
         return Some(format!(
             "render stderr lacks `{place}` or `{}`:\n{stderr}",

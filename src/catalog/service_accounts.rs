@@ -46,6 +46,9 @@ impl Bucket {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServiceAccount {
     pub name: &'static str,
+    /// The platform service (chart) the account belongs to: its workers and migrations
+    /// share it, so a release holding one of them is expected to hold all of them.
+    pub service: &'static str,
     pub buckets: &'static [Bucket],
 }
 
@@ -53,24 +56,96 @@ use Bucket::*;
 
 /// The guide's table "A role for each Kubernetes service account" (step 3), in its order.
 pub const SERVICE_ACCOUNTS: [ServiceAccount; 18] = [
-    ServiceAccount { name: "aisvc", buckets: &[Kafka] },
-    ServiceAccount { name: "datasourcesvc", buckets: &[Kafka, Datasourcesvc] },
-    ServiceAccount { name: "filesvc-migrations", buckets: &[Kafka, Filesvc] },
-    ServiceAccount { name: "filesvc", buckets: &[Kafka, Filesvc] },
-    ServiceAccount { name: "itemsvc-migrations", buckets: &[Kafka, Filesvc] },
-    ServiceAccount { name: "itemsvc-rdbms-migrations", buckets: &[Kafka, Filesvc] },
-    ServiceAccount { name: "itemsvc-telemetry-worker", buckets: &[Kafka, Filesvc] },
-    ServiceAccount { name: "itemsvc-worker", buckets: &[Kafka, Filesvc] },
-    ServiceAccount { name: "itemsvc", buckets: &[Kafka, Filesvc] },
-    ServiceAccount { name: "objectmodelsvc", buckets: &[Kafka] },
-    ServiceAccount { name: "passportsvc-migrations", buckets: &[Kafka, Filesvc] },
-    ServiceAccount { name: "passportsvc", buckets: &[Kafka, Filesvc] },
-    ServiceAccount { name: "platform-notificationsvc-api", buckets: &[Kafka] },
-    ServiceAccount { name: "platform-notificationsvc-worker", buckets: &[Kafka] },
-    ServiceAccount { name: "scriptmanager", buckets: &[Kafka, Scriptmanager] },
-    ServiceAccount { name: "workflowsvc-api", buckets: &[Kafka, Workflowsvc] },
-    ServiceAccount { name: "workflowsvc-backend", buckets: &[Kafka, Workflowsvc] },
-    ServiceAccount { name: "workflowwkr-backend", buckets: &[Kafka, Workflowsvc] },
+    ServiceAccount {
+        name: "aisvc",
+        service: "aisvc",
+        buckets: &[Kafka],
+    },
+    ServiceAccount {
+        name: "datasourcesvc",
+        service: "datasourcesvc",
+        buckets: &[Kafka, Datasourcesvc],
+    },
+    ServiceAccount {
+        name: "filesvc-migrations",
+        service: "filesvc",
+        buckets: &[Kafka, Filesvc],
+    },
+    ServiceAccount {
+        name: "filesvc",
+        service: "filesvc",
+        buckets: &[Kafka, Filesvc],
+    },
+    ServiceAccount {
+        name: "itemsvc-migrations",
+        service: "itemsvc",
+        buckets: &[Kafka, Filesvc],
+    },
+    ServiceAccount {
+        name: "itemsvc-rdbms-migrations",
+        service: "itemsvc",
+        buckets: &[Kafka, Filesvc],
+    },
+    ServiceAccount {
+        name: "itemsvc-telemetry-worker",
+        service: "itemsvc",
+        buckets: &[Kafka, Filesvc],
+    },
+    ServiceAccount {
+        name: "itemsvc-worker",
+        service: "itemsvc",
+        buckets: &[Kafka, Filesvc],
+    },
+    ServiceAccount {
+        name: "itemsvc",
+        service: "itemsvc",
+        buckets: &[Kafka, Filesvc],
+    },
+    ServiceAccount {
+        name: "objectmodelsvc",
+        service: "objectmodelsvc",
+        buckets: &[Kafka],
+    },
+    ServiceAccount {
+        name: "passportsvc-migrations",
+        service: "passportsvc",
+        buckets: &[Kafka, Filesvc],
+    },
+    ServiceAccount {
+        name: "passportsvc",
+        service: "passportsvc",
+        buckets: &[Kafka, Filesvc],
+    },
+    ServiceAccount {
+        name: "platform-notificationsvc-api",
+        service: "platform-notificationsvc",
+        buckets: &[Kafka],
+    },
+    ServiceAccount {
+        name: "platform-notificationsvc-worker",
+        service: "platform-notificationsvc",
+        buckets: &[Kafka],
+    },
+    ServiceAccount {
+        name: "scriptmanager",
+        service: "scriptmanager",
+        buckets: &[Kafka, Scriptmanager],
+    },
+    ServiceAccount {
+        name: "workflowsvc-api",
+        service: "workflowsvc",
+        buckets: &[Kafka, Workflowsvc],
+    },
+    ServiceAccount {
+        name: "workflowsvc-backend",
+        service: "workflowsvc",
+        buckets: &[Kafka, Workflowsvc],
+    },
+    ServiceAccount {
+        name: "workflowwkr-backend",
+        service: "workflowwkr",
+        buckets: &[Kafka, Workflowsvc],
+    },
 ];
 
 /// The service account of the guide's table with this name.
@@ -84,12 +159,19 @@ mod tests {
 
     #[test]
     fn every_service_account_reaches_the_kafka_bucket() {
-        assert!(SERVICE_ACCOUNTS.iter().all(|sa| sa.buckets.contains(&Kafka)));
+        assert!(
+            SERVICE_ACCOUNTS
+                .iter()
+                .all(|sa| sa.buckets.contains(&Kafka))
+        );
     }
 
     #[test]
     fn the_filesvc_role_gets_the_kafka_and_filesvc_policies() {
-        assert_eq!(service_account("filesvc").unwrap().buckets, &[Kafka, Filesvc]);
+        assert_eq!(
+            service_account("filesvc").unwrap().buckets,
+            &[Kafka, Filesvc]
+        );
     }
 
     #[test]

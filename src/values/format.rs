@@ -346,7 +346,7 @@ pub const S3_BUCKET: Format = Format {
 pub const KMS_KEY_ARN: Format = Format {
     name: "a KMS key ARN",
     rule: "arn:<partition>:kms:<region>:<12-digit account>:key/<id> (or alias/<name>)",
-    pattern: "^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+$",
+    pattern: "^arn:aws(-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+$",
     min_length: None,
     max_length: Some(2048),
     forbidden: &[],

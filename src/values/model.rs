@@ -118,9 +118,9 @@ pub struct Aws {
     #[serde(default)]
     #[schemars(transform = aws_account_id)]
     pub account_id: Option<String>,
-    /// `aws`, `aws-cn` or `aws-us-gov`; derived from the region when absent.
+    /// The AWS partition; derived from the region when absent.
     #[serde(default)]
-    #[schemars(extend("enum" = ["aws", "aws-cn", "aws-us-gov", null]))]
+    #[schemars(extend("enum" = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", null]))]
     pub partition: Option<String>,
     /// The EKS cluster's name (pod identity associations are made in it).
     #[schemars(transform = eks_cluster_name)]
@@ -146,6 +146,46 @@ pub struct Aws {
     /// Emit ACK PodIdentityAssociation resources with the release (pod identity only).
     #[serde(default)]
     pub ack_pod_identity_associations: bool,
+}
+
+impl Aws {
+    /// The partition: from values, else from the region (cn-* and us-gov-* have their own).
+    pub fn partition(&self) -> &str {
+        match &self.partition {
+            Some(p) => p,
+            None => partition_of_region(&self.region),
+        }
+    }
+
+    /// The IAM role name of a service account: prefix + name.
+    pub fn role_name(&self, service_account: &str) -> String {
+        format!("{}{}", self.role_name_prefix, service_account)
+    }
+
+    /// The IAM role ARN of a service account in `account`.
+    pub fn role_arn(&self, account: &str, service_account: &str) -> String {
+        format!(
+            "arn:{}:iam::{}:role/{}",
+            self.partition(),
+            account,
+            self.role_name(service_account)
+        )
+    }
+}
+
+/// The AWS partition a region belongs to (cn-*, us-gov-* and the isolated regions have their own).
+pub fn partition_of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else {
+        "aws"
+    }
 }
 
 /// How pods get AWS credentials.

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::describe::{Finding, Found, Place};
+use super::partition_of_region;
 use super::problem::Rule;
 
 /// The rules, in words, for the reference documentation.
@@ -18,7 +19,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "partition and region agree",
-        "when `smi.cloud.aws.partition` is set, it is the partition of `smi.cloud.aws.region` (`cn-*` regions are `aws-cn`, `us-gov-*` regions are `aws-us-gov`, all others `aws`).",
+        "when `smi.cloud.aws.partition` is set, it is the partition of `smi.cloud.aws.region` (`cn-*` regions are `aws-cn`, `us-gov-*` `aws-us-gov`, `us-iso-*` `aws-iso`, `us-isob-*` `aws-iso-b`, all others `aws`).",
     ),
 ];
 
@@ -79,22 +80,11 @@ fn replicas_in_order(values: &Value) -> Option<Finding> {
     })
 }
 
-/// The partition a region belongs to.
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
 fn partition_matches_region(values: &Value) -> Option<Finding> {
     let aws = values.pointer("/smi/cloud/aws")?;
     let partition = aws.get("partition")?.as_str()?;
     let region = aws.get("region")?.as_str()?;
-    let expected = partition_of(region);
+    let expected = partition_of_region(region);
     (partition != expected).then(|| {
         let pointer = "/smi/cloud/aws/partition".to_owned();
         Finding {
@@ -125,9 +115,6 @@ mod tests {
 
     #[test]
     fn partitions_follow_regions() {
-        assert_eq!(partition_of("cn-north-1"), "aws-cn");
-        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
-        assert_eq!(partition_of("eu-west-1"), "aws");
         let values =
             json!({"smi": {"cloud": {"aws": {"region": "eu-west-1", "partition": "aws-cn"}}}});
         assert_eq!(check(&values)[0].pointer, "/smi/cloud/aws/partition");
