@@ -3,6 +3,7 @@
 
 mod describe;
 pub mod format;
+mod keywords;
 mod model;
 mod positions;
 mod problem;

@@ -2,10 +2,10 @@
 //! command reads. `schemas/values.schema.json` is generated from these types (doc comments
 //! become descriptions, `format::*` adds the patterns), so the two cannot drift.
 
-use schemars::{JsonSchema, Schema};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::format;
+use super::keywords;
 
 /// The values file given to Helm: only `smi` is kubectl-smi's; every other key belongs to the platform's charts and is not checked here.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -19,11 +19,11 @@ pub struct Values {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Smi {
     /// `env_name` of the installation guide: names the ServiceMonitor (`scriptmanager-<environment>`) and the instance label it selects, and is the namespace unless `namespace` is set. A DNS-1123 label of at most 49 characters, so that `scriptmanager-<environment>` fits a label value.
-    #[schemars(transform = environment)]
+    #[schemars(transform = keywords::environment)]
     pub environment: String,
     /// The platform's namespace (one platform per namespace); `environment` when absent.
     #[serde(default)]
-    #[schemars(transform = dns_label)]
+    #[schemars(transform = keywords::dns_label)]
     pub namespace: Option<String>,
     /// The three DNS names of step 1 of the guide; they must be distinct.
     pub dns: Dns,
@@ -56,17 +56,17 @@ impl Smi {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Dns {
     /// Web applications: static files for Reference, Console and CAD plugins.
-    #[schemars(transform = dns_name)]
+    #[schemars(transform = keywords::dns_name)]
     pub app: String,
     /// REST APIs and the server-side web application (login).
-    #[schemars(transform = dns_name)]
+    #[schemars(transform = keywords::dns_name)]
     pub api: String,
     /// The identity service.
-    #[schemars(transform = dns_name)]
+    #[schemars(transform = keywords::dns_name)]
     pub id: String,
     /// The load balancer the names must point to (host name or IP address), checked by `kubectl smi preflight`.
     #[serde(default)]
-    #[schemars(transform = host)]
+    #[schemars(transform = keywords::host)]
     pub load_balancer: Option<String>,
     /// Add external-dns hostname annotations to the platform's Services and Ingresses.
     #[serde(default)]
@@ -76,7 +76,7 @@ pub struct Dns {
 /// The cloud the cluster runs in. Only the section of the chosen provider may be present.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(transform = provider_sections)]
+#[schemars(transform = keywords::provider_sections)]
 pub struct Cloud {
     /// The cloud provider: `aws` (EKS) or `oci` (OKE). Its section (`aws` or `oci`) is required and the other one is not allowed.
     pub provider: Provider,
@@ -109,39 +109,39 @@ impl Provider {
 /// AWS EKS settings.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(transform = ack_needs_pod_identity)]
+#[schemars(transform = keywords::ack_needs_pod_identity)]
 pub struct Aws {
     /// The region of the cluster and the buckets.
-    #[schemars(transform = aws_region)]
+    #[schemars(transform = keywords::aws_region)]
     pub region: String,
     /// 12-digit account id, as a quoted string; resolved with STS GetCallerIdentity when absent.
     #[serde(default)]
-    #[schemars(transform = aws_account_id)]
+    #[schemars(transform = keywords::aws_account_id)]
     pub account_id: Option<String>,
     /// The AWS partition; derived from the region when absent.
     #[serde(default)]
     #[schemars(extend("enum" = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", null]))]
     pub partition: Option<String>,
     /// The EKS cluster's name (pod identity associations are made in it).
-    #[schemars(transform = eks_cluster_name)]
+    #[schemars(transform = keywords::eks_cluster_name)]
     pub cluster_name: String,
     /// How pods get AWS credentials.
     #[serde(default)]
     pub identity: AwsIdentity,
     /// Role name = prefix + service account name; IAM limits role names to 64 characters.
     #[serde(default)]
-    #[schemars(transform = iam_role_prefix)]
+    #[schemars(transform = keywords::iam_role_prefix)]
     pub role_name_prefix: String,
     /// The S3 bucket of each purpose of the guide.
-    #[schemars(transform = s3_buckets)]
+    #[schemars(transform = keywords::s3_buckets)]
     pub buckets: Buckets,
     /// Customer-managed KMS keys the buckets are encrypted with: adds the extra statement the guide mentions.
     #[serde(default)]
-    #[schemars(transform = kms_key_arns)]
+    #[schemars(transform = keywords::kms_key_arns)]
     pub kms_key_arns: Vec<String>,
     /// The cluster's OIDC issuer URL (IRSA only), e.g. https://oidc.eks.<region>.amazonaws.com/id/<id>.
     #[serde(default)]
-    #[schemars(transform = oidc_issuer)]
+    #[schemars(transform = keywords::oidc_issuer)]
     pub oidc_issuer: Option<String>,
     /// Emit ACK PodIdentityAssociation resources with the release (pod identity only).
     #[serde(default)]
@@ -204,16 +204,16 @@ pub enum AwsIdentity {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Oci {
     /// The region identifier of the cluster and the buckets.
-    #[schemars(transform = oci_region)]
+    #[schemars(transform = keywords::oci_region)]
     pub region: String,
     /// The compartment that contains the cluster (COMPARTMENT_ID of the guide); the tenancy OCID for the root compartment.
-    #[schemars(transform = oci_compartment)]
+    #[schemars(transform = keywords::oci_compartment)]
     pub compartment_id: String,
     /// The cluster's OCID (KUBERNETES_CLUSTER_ID of the guide).
-    #[schemars(transform = oci_cluster)]
+    #[schemars(transform = keywords::oci_cluster)]
     pub cluster_id: String,
     /// The Object Storage bucket of each purpose of the guide.
-    #[schemars(transform = oci_buckets)]
+    #[schemars(transform = keywords::oci_buckets)]
     pub buckets: Buckets,
 }
 
@@ -261,7 +261,7 @@ pub enum PolicyEngine {
 /// One egress rule added to the Script Worker policy.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(transform = ports_need_protocol)]
+#[schemars(transform = keywords::ports_need_protocol)]
 pub struct EgressRule {
     /// Allow or deny the matching traffic.
     #[serde(default)]
@@ -271,7 +271,7 @@ pub struct EgressRule {
     pub protocol: Option<Protocol>,
     /// Destination networks (CIDR); all destinations when empty.
     #[serde(default)]
-    #[schemars(transform = cidrs)]
+    #[schemars(transform = keywords::cidrs)]
     pub nets: Vec<String>,
     /// Destination ports; all ports when empty.
     #[serde(default)]
@@ -305,14 +305,14 @@ pub enum Protocol {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Prometheus {
     /// `prometheus_namespace` of the guide: where the ServiceMonitor goes.
-    #[schemars(transform = dns_label)]
+    #[schemars(transform = keywords::dns_label)]
     pub namespace: String,
     /// `prometheus_release_label_value` of the guide: the `release` label Prometheus selects ServiceMonitors by.
-    #[schemars(transform = label_value)]
+    #[schemars(transform = keywords::label_value)]
     pub release_label: String,
     /// Scrape interval of the scriptmanager (the guide uses 5s).
     #[serde(default = "default_interval")]
-    #[schemars(transform = duration)]
+    #[schemars(transform = keywords::duration)]
     pub interval: String,
     /// Add the scriptmanager ServiceMonitor to the release.
     #[serde(default = "yes")]
@@ -370,7 +370,7 @@ pub struct Endpoints {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HostPort {
     /// Host name or IP address.
-    #[schemars(transform = host)]
+    #[schemars(transform = keywords::host)]
     pub host: String,
     /// TCP port, 1-65535.
     #[schemars(range(min = 1))]
@@ -382,11 +382,11 @@ pub struct HostPort {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Kafka {
     /// Bootstrap brokers as `host:port` (e.g. MSK's SASL/SCRAM port 9096); at least one.
-    #[schemars(transform = host_ports, length(min = 1))]
+    #[schemars(transform = keywords::host_ports, length(min = 1))]
     pub bootstrap: Vec<String>,
     /// ZooKeeper nodes as `host:port` (2181 in the guide).
     #[serde(default)]
-    #[schemars(transform = host_ports)]
+    #[schemars(transform = keywords::host_ports)]
     pub zookeeper: Vec<String>,
 }
 
@@ -395,7 +395,7 @@ pub struct Kafka {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ActiveMq {
     /// Host name or IP address of the broker.
-    #[schemars(transform = host)]
+    #[schemars(transform = keywords::host)]
     pub host: String,
     /// MQTT port, 1-65535.
     #[serde(default = "default_mqtt_port")]
@@ -457,123 +457,5 @@ impl Default for Overlays {
             directories: Vec::new(),
             patches: Vec::new(),
         }
-    }
-}
-
-// Schema transforms: the formats of `format.rs` on the fields above, and the rules that
-// tie one field to another (schemars derives none of these from the types).
-
-fn environment(s: &mut Schema) {
-    format::DNS_LABEL.apply(s);
-    // `scriptmanager-<environment>` is a label value: 63 characters at most.
-    s.insert("maxLength".into(), (63 - "scriptmanager-".len()).into());
-}
-fn dns_label(s: &mut Schema) {
-    format::DNS_LABEL.apply(s)
-}
-fn dns_name(s: &mut Schema) {
-    format::DNS_NAME.apply(s)
-}
-fn host(s: &mut Schema) {
-    format::HOST.apply(s)
-}
-fn host_ports(s: &mut Schema) {
-    format::HOST_PORT.apply(s)
-}
-fn label_value(s: &mut Schema) {
-    format::LABEL_VALUE.apply(s)
-}
-fn duration(s: &mut Schema) {
-    format::DURATION.apply(s)
-}
-fn cidrs(s: &mut Schema) {
-    format::CIDR.apply(s)
-}
-fn aws_region(s: &mut Schema) {
-    format::AWS_REGION.apply(s)
-}
-fn aws_account_id(s: &mut Schema) {
-    format::AWS_ACCOUNT_ID.apply(s)
-}
-fn eks_cluster_name(s: &mut Schema) {
-    format::EKS_CLUSTER_NAME.apply(s)
-}
-fn iam_role_prefix(s: &mut Schema) {
-    format::IAM_ROLE_PREFIX.apply(s)
-}
-fn kms_key_arns(s: &mut Schema) {
-    format::KMS_KEY_ARN.apply(s)
-}
-fn oidc_issuer(s: &mut Schema) {
-    format::OIDC_ISSUER.apply(s)
-}
-fn oci_region(s: &mut Schema) {
-    format::OCI_REGION.apply(s)
-}
-fn oci_compartment(s: &mut Schema) {
-    format::OCI_COMPARTMENT_OCID.apply(s)
-}
-fn oci_cluster(s: &mut Schema) {
-    format::OCI_CLUSTER_OCID.apply(s)
-}
-fn s3_buckets(s: &mut Schema) {
-    each_property(s, &format::S3_BUCKET)
-}
-fn oci_buckets(s: &mut Schema) {
-    each_property(s, &format::OCI_BUCKET)
-}
-
-/// Buckets is one type for both clouds; each cloud's naming rules go on its own copy.
-fn each_property(schema: &mut Schema, format: &format::Format) {
-    let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
-        return;
-    };
-    for property in properties.values_mut() {
-        if let Ok(property) = <&mut Schema>::try_from(property) {
-            format.apply(property);
-        }
-    }
-}
-
-/// `provider: aws` requires the `aws` section and forbids `oci`; likewise for `oci`.
-fn provider_sections(schema: &mut Schema) {
-    let rule = |chosen: &str, other: &str| {
-        serde_json::json!({
-            "if": {"properties": {"provider": {"const": chosen}}, "required": ["provider"]},
-            "then": {"required": [chosen], "properties": {other: false}}
-        })
-    };
-    append_all_of(schema, [rule("aws", "oci"), rule("oci", "aws")]);
-}
-
-/// ACK PodIdentityAssociations are for EKS Pod Identity; with IRSA they would do nothing.
-fn ack_needs_pod_identity(schema: &mut Schema) {
-    append_all_of(
-        schema,
-        [serde_json::json!({
-            "if": {"properties": {"identity": {"const": "irsa"}}, "required": ["identity"]},
-            "then": {"properties": {"ackPodIdentityAssociations": {"const": false}}}
-        })],
-    );
-}
-
-/// Calico and Kubernetes both need a protocol for a rule with ports.
-fn ports_need_protocol(schema: &mut Schema) {
-    append_all_of(
-        schema,
-        [serde_json::json!({
-            "if": {"properties": {"ports": {"minItems": 1}}, "required": ["ports"]},
-            "then": {"required": ["protocol"]}
-        })],
-    );
-}
-
-fn append_all_of<const N: usize>(schema: &mut Schema, rules: [serde_json::Value; N]) {
-    let all_of = schema
-        .ensure_object()
-        .entry("allOf")
-        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
-    if let Some(all_of) = all_of.as_array_mut() {
-        all_of.extend(rules);
     }
 }

@@ -150,12 +150,13 @@ fn found_text(found: &Found, written: Option<&Written>, redact: bool) -> String 
             let cut = if shown.len() < s.len() { "…" } else { "" };
             format!("{}{cut}", Value::String(shown))
         }
-        Value::Number(n) => match source {
-            Some(text) if text != n.to_string() => {
-                format!("`{text}`, which YAML reads as the number {n}")
+        Value::Number(n) => {
+            let n = number_text(n);
+            match source {
+                Some(text) if text != n => format!("`{text}`, which YAML reads as the number {n}"),
+                _ => format!("the number {n}"),
             }
-            _ => format!("the number {n}"),
-        },
+        }
         Value::Bool(b) => match source {
             Some(text) if text != b.to_string() => {
                 format!("`{text}`, which Helm's YAML reads as the boolean {b}")
@@ -169,5 +170,13 @@ fn found_text(found: &Found, written: Option<&Written>, redact: bool) -> String 
             if items.len() == 1 { "" } else { "s" }
         ),
         Value::Object(_) => "a mapping".to_owned(),
+    }
+}
+
+/// A number as an operator writes it: `12345678901`, not `12345678901.0`.
+fn number_text(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        _ => n.to_string(),
     }
 }
