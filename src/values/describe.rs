@@ -89,15 +89,14 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
             let key = pointer.rsplit('/').next().unwrap_or_default();
             vec![Finding {
                 place: Place::Key(pointer.clone()),
-                found: Found::Words(format!("a `{key}` section")),
+                found: Found::Words(format!("the `{key}` section")),
                 ..finding(Rule::NotAllowed, format!("no `{key}` section"))
             }]
         }
         Kind::Type { .. } => {
             let scalar = matches!(error.instance().as_ref(), Value::Number(_) | Value::Bool(_));
-            let wants_string = matches!(subschema.get("type"), Some(t) if t == "string" || t.as_array().is_some_and(|ts| ts.contains(&Value::from("string"))));
             vec![Finding {
-                quote: scalar && wants_string,
+                quote: scalar && type_includes(subschema, "string"),
                 ..finding(Rule::Type, expected_of(subschema))
             }]
         }
@@ -130,7 +129,7 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
             let what = format_of(subschema).map_or("a string", |f| f.name);
             vec![finding(
                 Rule::Range,
-                format!("{what} of {bound} {limit} characters"),
+                format!("{what} of {bound} {limit} character{}", plural(*limit)),
             )]
         }
         Kind::MinItems { limit } => {
@@ -295,6 +294,14 @@ fn shown(value: &Value) -> String {
     match value {
         Value::String(s) => format!("`{s}`"),
         other => format!("`{other}`"),
+    }
+}
+
+fn type_includes(schema: &Value, ty: &str) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => t == ty,
+        Some(Value::Array(types)) => types.iter().any(|t| t == ty),
+        _ => false,
     }
 }
 

@@ -42,10 +42,6 @@ fn generate() -> Value {
         "$schema".into(),
         "http://json-schema.org/draft-07/schema#".into(),
     );
-    root.insert(
-        "$id".into(),
-        "https://dtplatform.io/schemas/kubectl-smi/values.schema.json".into(),
-    );
     root.insert("title".into(), "kubectl-smi values".into());
     if let Value::Object(rest) = generated.to_value() {
         for (key, value) in rest {
