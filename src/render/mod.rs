@@ -304,7 +304,8 @@ pub fn render(input: impl std::io::Read, options: &RenderOptions) -> Result<Rend
     })
 }
 
-/// The --explain report for a reviewer: one line per object, then what changed.
+/// The --explain report for a reviewer: one line per object and why, then the paths that
+/// changed (the full JSON patch is in `--explain=json`).
 pub fn explain_text(changes: &[Change]) -> String {
     if changes.is_empty() {
         return "kubectl-smi: no object added or changed\n".to_owned();
@@ -320,20 +321,30 @@ pub fn explain_text(changes: &[Change]) -> String {
             "{verb} {} [{}]: {}\n",
             c.object, c.filter, c.reason
         ));
-        for op in &c.patch {
-            let (name, path) = match op {
-                PatchOperation::Add(o) => ("add", o.path.to_string()),
-                PatchOperation::Remove(o) => ("remove", o.path.to_string()),
-                PatchOperation::Replace(o) => ("replace", o.path.to_string()),
-                PatchOperation::Move(o) => ("move", o.path.to_string()),
-                PatchOperation::Copy(o) => ("copy", o.path.to_string()),
-                PatchOperation::Test(o) => ("test", o.path.to_string()),
-            };
-            text.push_str(&format!(
-                "    {name} {}\n",
-                if path.is_empty() { "/" } else { &path }
-            ));
+        if c.document.is_none() || c.patch.is_empty() {
+            continue;
+        }
+        let paths: Vec<String> = c
+            .patch
+            .iter()
+            .map(|op| format!("{} {}", op_name(op), op.path()))
+            .collect();
+        let shown = paths.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        match paths.len() {
+            0..=3 => text.push_str(&format!("    {shown}\n")),
+            n => text.push_str(&format!("    {shown} and {} more\n", n - 3)),
         }
     }
     text
+}
+
+pub fn op_name(op: &PatchOperation) -> &'static str {
+    match op {
+        PatchOperation::Add(_) => "add",
+        PatchOperation::Remove(_) => "remove",
+        PatchOperation::Replace(_) => "replace",
+        PatchOperation::Move(_) => "move",
+        PatchOperation::Copy(_) => "copy",
+        PatchOperation::Test(_) => "test",
+    }
 }

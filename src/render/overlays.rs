@@ -17,7 +17,7 @@ use json_patch::PatchOperation;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Context, Filter, RenderError};
+use super::{Context, Filter, RenderError, op_name};
 use crate::stream::{Limits, Stream, read_yaml_document};
 use crate::values::Provider;
 
@@ -283,16 +283,5 @@ fn create_parents(object: &mut Value, path: &str) {
         node = map
             .entry(token.clone())
             .or_insert_with(|| Value::Object(Default::default()));
-    }
-}
-
-fn op_name(op: &PatchOperation) -> &'static str {
-    match op {
-        PatchOperation::Add(_) => "add",
-        PatchOperation::Remove(_) => "remove",
-        PatchOperation::Replace(_) => "replace",
-        PatchOperation::Move(_) => "move",
-        PatchOperation::Copy(_) => "copy",
-        PatchOperation::Test(_) => "test",
     }
 }
