@@ -1,5 +1,6 @@
 //! The errors every command can end with, and what the operator can do about each.
 
+use crate::policies::PoliciesError;
 use crate::render::RenderError;
 use crate::stream::StreamError;
 use crate::values::ValuesError;
@@ -19,6 +20,9 @@ pub enum Error {
     /// A post-render filter failed.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// Cloud access policies could not be generated, written, applied or checked.
+    #[error(transparent)]
+    Policies(#[from] PoliciesError),
     /// The command exists but is not built yet.
     #[error("`kubectl smi {command}` is not implemented yet (tracked in issue #{issue})")]
     NotImplemented { command: &'static str, issue: u32 },
@@ -53,6 +57,7 @@ impl Error {
             Error::Stream(e) => Some(e.hint()),
             Error::Values(e) => Some(e.hint()),
             Error::Render(e) => e.hint(),
+            Error::Policies(e) => Some(e.hint()),
             Error::NotImplemented { .. } => Some("see the README for what works today"),
             Error::Usage(_) => Some("run with --help for the usage"),
             Error::CheckFailed(_) | Error::Output(_) => None,

@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod error;
+pub mod policies;
 pub mod prometheus;
 pub mod render;
 pub mod stream;

@@ -1,4 +1,5 @@
 mod cli;
+mod policies_command;
 mod report;
 mod validation_report;
 
@@ -64,7 +65,12 @@ fn run(cli: Cli) -> Result<(), Error> {
             report.outcome
         }
         Command::Schema => write_stdout(values::schema::schema_text().as_bytes()),
-        Command::Policies(_) => not_implemented("policies", 5),
+        Command::Policies(args) => {
+            let paths = values_paths(&ValuesArgs {
+                values: args.values.clone(),
+            });
+            policies_command::run(args, &paths)
+        }
         Command::Secrets(_) => not_implemented("secrets", 6),
         Command::Prometheus(_) => not_implemented("prometheus", 7),
         Command::Network(_) => not_implemented("network", 7),
@@ -157,7 +163,7 @@ fn post_render(args: RenderArgs) -> Result<(), Error> {
     write_stdout(&rendered.output)
 }
 
-fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|()| out.flush())

@@ -120,7 +120,7 @@ pub struct Aws {
     pub account_id: Option<String>,
     /// The AWS partition; derived from the region when absent.
     #[serde(default)]
-    #[schemars(extend("enum" = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", null]))]
+    #[schemars(extend("enum" = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-f", "aws-eusc", null]))]
     pub partition: Option<String>,
     /// The EKS cluster's name (pod identity associations are made in it).
     #[schemars(transform = keywords::eks_cluster_name)]
@@ -151,10 +151,9 @@ pub struct Aws {
 impl Aws {
     /// The partition: from values, else from the region (cn-* and us-gov-* have their own).
     pub fn partition(&self) -> &str {
-        match &self.partition {
-            Some(p) => p,
-            None => partition_of_region(&self.region),
-        }
+        self.partition
+            .as_deref()
+            .unwrap_or_else(|| partition_of_region(&self.region))
     }
 
     /// The IAM role name of a service account: prefix + name.
@@ -173,19 +172,20 @@ impl Aws {
     }
 }
 
-/// The AWS partition a region belongs to (cn-*, us-gov-* and the isolated regions have their own).
+/// The partition a region belongs to (cn-north-1 is in aws-cn, us-gov-west-1 in aws-us-gov).
 pub fn partition_of_region(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else {
-        "aws"
-    }
+    const PREFIXES: [(&str, &str); 6] = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("us-iso-", "aws-iso"),
+        ("eusc-", "aws-eusc"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
 }
 
 /// How pods get AWS credentials.

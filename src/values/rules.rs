@@ -19,7 +19,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "partition and region agree",
-        "when `smi.cloud.aws.partition` is set, it is the partition of `smi.cloud.aws.region` (`cn-*` regions are `aws-cn`, `us-gov-*` `aws-us-gov`, `us-iso-*` `aws-iso`, `us-isob-*` `aws-iso-b`, all others `aws`).",
+        "when `smi.cloud.aws.partition` is set, it is the partition of `smi.cloud.aws.region` (`cn-*` regions are in `aws-cn`, `us-gov-*` in `aws-us-gov`, `us-iso-*`, `us-isob-*` and `us-isof-*` in `aws-iso`, `aws-iso-b` and `aws-iso-f`, `eusc-*` in `aws-eusc`, all others in `aws`).",
     ),
 ];
 
@@ -118,6 +118,36 @@ mod tests {
         let values =
             json!({"smi": {"cloud": {"aws": {"region": "eu-west-1", "partition": "aws-cn"}}}});
         assert_eq!(check(&values)[0].pointer, "/smi/cloud/aws/partition");
+    }
+
+    #[test]
+    fn every_partition_a_region_can_be_in_is_one_the_schema_allows() {
+        let schema = crate::values::schema::schema();
+        let allowed = &schema["properties"]["smi"]["properties"]["cloud"]["properties"]["aws"]["properties"]
+            ["partition"]["enum"];
+        let regions = crate::values::format::AWS_REGION.valid;
+        for region in regions {
+            let partition = partition_of_region(region);
+            assert!(
+                allowed
+                    .as_array()
+                    .is_some_and(|a| a.contains(&json!(partition))),
+                "{region} is in {partition}, which the schema does not allow"
+            );
+        }
+        for region in [
+            "cn-north-1",
+            "us-gov-west-1",
+            "us-iso-east-1",
+            "us-isob-east-1",
+            "us-isof-south-1",
+            "eusc-de-east-1",
+        ] {
+            assert!(
+                regions.contains(&region),
+                "{region} is among the format's examples"
+            );
+        }
     }
 
     #[test]

@@ -99,7 +99,14 @@ fn place(loaded: &LoadedValues, findings: Vec<Finding>) -> Vec<Problem> {
     placed.sort_by(|(fa, a), (fb, b)| {
         (fa, a.line, a.column, &a.path, a.rule).cmp(&(fb, b.line, b.column, &b.path, b.rule))
     });
-    placed.dedup_by(|(_, a), (_, b)| a == b);
+    // One problem per value for its format: the pattern's words already give the lengths.
+    placed.dedup_by(|(_, later), (_, first)| {
+        later == first
+            || (later.path == first.path
+                && later.line == first.line
+                && first.rule == Rule::Format
+                && later.rule == Rule::Range)
+    });
     placed.into_iter().map(|(_, p)| p).collect()
 }
 

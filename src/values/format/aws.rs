@@ -18,8 +18,8 @@ pub const AWS_ACCOUNT_ID: Format = Format {
 /// An AWS region. Its middle word is a direction, which tells an OCI region apart.
 pub const AWS_REGION: Format = Format {
     name: "an AWS region",
-    rule: "an area, an optional -gov/-iso part, a direction and a number, e.g. us-east-1, eu-central-1, us-gov-west-1",
-    pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-(central|north|south|east|west|northeast|northwest|southeast|southwest)-[0-9]{1,2}$",
+    rule: "an area, an optional -gov/-iso part, a direction and a number, e.g. us-east-1, eu-central-1, us-gov-west-1, eusc-de-east-1",
+    pattern: "^([a-z]{2}(-gov|-iso[a-z]?)?|eusc-[a-z]{2})-(central|north|south|east|west|northeast|northwest|southeast|southwest)-[0-9]{1,2}$",
     min_length: None,
     max_length: None,
     forbidden: &[],
@@ -30,6 +30,10 @@ pub const AWS_REGION: Format = Format {
         "us-gov-west-1",
         "cn-north-1",
         "il-central-1",
+        "us-iso-east-1",
+        "us-isob-east-1",
+        "us-isof-south-1",
+        "eusc-de-east-1",
     ],
     invalid: &["us-east", "US-EAST-1", "eu-frankfurt-1", "useast1"],
 };
@@ -118,7 +122,7 @@ pub const S3_BUCKET: Format = Format {
 pub const KMS_KEY_ARN: Format = Format {
     name: "a KMS key ARN",
     rule: "arn:<partition>:kms:<region>:<12-digit account>:key/<id> (or alias/<name>)",
-    pattern: "^arn:aws(-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+$",
+    pattern: "^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-f|-eusc)?:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+$",
     min_length: None,
     max_length: Some(2048),
     forbidden: &[],
