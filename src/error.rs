@@ -29,6 +29,9 @@ pub enum Error {
     /// The command line is wrong in a way clap cannot see.
     #[error("{0}")]
     Usage(String),
+    /// A check found problems and already printed them on standard output (`validate`).
+    #[error("{0}")]
+    CheckFailed(String),
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(std::io::Error),
@@ -57,7 +60,7 @@ impl Error {
             Error::Policies(e) => Some(e.hint()),
             Error::NotImplemented { .. } => Some("see the README for what works today"),
             Error::Usage(_) => Some("run with --help for the usage"),
-            Error::Output(_) => None,
+            Error::CheckFailed(_) | Error::Output(_) => None,
             Error::WriteFile { .. } => Some("check that the directory exists and is writable"),
         }
     }

@@ -1,6 +1,7 @@
 mod cli;
 mod policies_command;
 mod report;
+mod validation_report;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -58,8 +59,12 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             post_render(args)
         }
-        Command::Validate(_) => not_implemented("validate", 3),
-        Command::Schema => not_implemented("schema", 3),
+        Command::Validate(args) => {
+            let report = validation_report::run(&values_paths(&args.values), args.output)?;
+            write_stdout(report.output.as_bytes())?;
+            report.outcome
+        }
+        Command::Schema => write_stdout(values::schema::schema_text().as_bytes()),
         Command::Policies(args) => {
             let paths = values_paths(&ValuesArgs {
                 values: args.values.clone(),
@@ -107,6 +112,7 @@ fn values_paths(args: &ValuesArgs) -> Vec<PathBuf> {
 }
 
 fn post_render(args: RenderArgs) -> Result<(), Error> {
+    // Validate before reading the manifests: invalid values leave stdout empty.
     let loaded = values::load(&values_paths(&args.values))?;
     let typed = loaded.typed()?;
     let mut overlay_dirs = args.overlays.clone();

@@ -58,13 +58,19 @@ fn cases() -> Vec<Case> {
             "missing bucket",
             "values-aws.yaml",
             "smi:\n  cloud:\n    aws:\n      buckets:\n        workflowsvc: null\n",
-            &["smi.cloud.aws.buckets", "missing field `workflowsvc`"],
+            &[
+                "smi.cloud.aws.buckets.workflowsvc",
+                "found no `workflowsvc` key",
+            ],
         ),
         case(
             "empty bucket",
             "values-aws.yaml",
             "smi:\n  cloud:\n    aws:\n      buckets:\n        workflowsvc: ''\n",
-            &["smi.cloud.aws.buckets.workflowsvc: the bucket name is missing"],
+            &[
+                "smi.cloud.aws.buckets.workflowsvc: found \"\"",
+                "an S3 bucket name",
+            ],
         ),
         case(
             "bucket name S3 refuses",
@@ -72,7 +78,7 @@ fn cases() -> Vec<Case> {
             "smi:\n  cloud:\n    aws:\n      buckets:\n        kafka: Kafka_Bucket\n",
             &[
                 "smi.cloud.aws.buckets.kafka",
-                "3-63 lowercase letters",
+                "3-63 characters: lowercase letters",
                 "Kafka_Bucket",
             ],
         ),
@@ -81,7 +87,8 @@ fn cases() -> Vec<Case> {
             "values-aws.yaml",
             "smi:\n  cloud:\n    aws:\n      accountId: '12345678901a'\n",
             &[
-                "smi.cloud.aws.accountId: an AWS account id is exactly 12 digits",
+                "smi.cloud.aws.accountId",
+                "an AWS account id: exactly 12 digits",
                 "12345678901a",
             ],
         ),
@@ -119,20 +126,23 @@ fn cases() -> Vec<Case> {
             "smi:\n  cloud:\n    oci:\n      buckets:\n        kafka: \"x' or 'y\"\n",
             &[
                 "smi.cloud.oci.buckets.kafka",
-                "hyphens, underscores and periods",
+                "an OCI Object Storage bucket name",
             ],
         ),
         case(
             "OCI compartment that is not an OCID",
             "values-oci.yaml",
             "smi:\n  cloud:\n    oci:\n      compartmentId: my-compartment\n",
-            &["smi.cloud.oci.compartmentId: not an OCID of a compartment"],
+            &["smi.cloud.oci.compartmentId", "a compartment OCID"],
         ),
         case(
             "provider section missing",
             "values-aws.yaml",
             "smi:\n  cloud:\n    aws: null\n",
-            &["smi.cloud.provider is aws but smi.cloud.aws is missing"],
+            &[
+                "smi.cloud.aws: found no `aws` key",
+                "(when `provider` is `aws`)",
+            ],
         ),
         Case {
             env: [

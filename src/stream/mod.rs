@@ -24,7 +24,7 @@ pub use edit::EditError;
 pub use emit::{Layout, emit};
 pub use error::{Location, StreamError};
 pub use limits::Limits;
-pub use resolve::plain_is_unambiguous;
+pub use resolve::{plain_is_unambiguous, resolve_plain};
 pub use scan::{FILENAME_ANNOTATION, Header};
 pub use tree::Node;
 

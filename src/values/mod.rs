@@ -1,17 +1,28 @@
 //! Values files: read as Helm reads them (YAML 1.1 scalars), merged as Helm merges several
 //! `-f` files (later files win, maps merge key by key, `null` removes a key), then typed.
 
+mod describe;
+pub mod format;
+mod keywords;
 mod model;
+mod positions;
+mod problem;
+pub mod reference;
+mod rules;
+pub mod schema;
+mod validate;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
 pub use model::*;
+pub use problem::{Problem, Rule};
 
 use crate::stream::{Limits, StreamError, read_yaml_document};
 
-/// Values files are small; anything near this size is a mistake (a wrong file passed).
+/// Values files are a few kilobytes; anything near this size is a mistake (a wrong file
+/// passed, a rendered manifest instead of values), refused before it is parsed.
 pub const MAX_VALUES_BYTES: usize = 4 * 1024 * 1024;
 
 /// Why values could not be loaded.
@@ -26,18 +37,22 @@ pub enum ValuesError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// A values file is not valid YAML, or too large.
-    #[error("values file {path}: {source}")]
-    Yaml { path: PathBuf, source: StreamError },
-    /// A values file is not a mapping at the top.
-    #[error("values file {path}: the top level must be a mapping (key: value), found {found}")]
-    NotAMapping { path: PathBuf, found: &'static str },
-    /// The merged values have no `smi` section.
-    #[error("no `smi:` section in the values")]
-    NoSmiSection,
-    /// The merged values do not fit the typed contract.
-    #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
+    /// The values break the contract: every problem, each at its file, line and column.
+    #[error("{}", problems_text(problems))]
+    Invalid { problems: Vec<Problem> },
+}
+
+fn problems_text(problems: &[Problem]) -> String {
+    let count = problems.len();
+    let mut text = format!(
+        "the values are not valid ({count} problem{}):",
+        if count == 1 { "" } else { "s" }
+    );
+    for problem in problems {
+        text.push_str("\n  ");
+        text.push_str(&problem.to_string().replace('\n', "\n  "));
+    }
+    text
 }
 
 impl ValuesError {
@@ -47,13 +62,8 @@ impl ValuesError {
                 "pass the platform's values file with -f values.yaml (or set SMI_VALUES)"
             }
             ValuesError::Read { .. } => "check the path and its permissions",
-            ValuesError::Yaml { .. } => "fix the YAML at the position shown",
-            ValuesError::NotAMapping { .. } => "a values file is a mapping, e.g. `smi:` at the top",
-            ValuesError::NoSmiSection => {
-                "add the `smi:` section; `kubectl smi schema` prints what it holds"
-            }
             ValuesError::Invalid { .. } => {
-                "run `kubectl smi validate -f <values>` for every problem"
+                "fix each value at the place shown; `kubectl smi schema` prints the contract and docs/values.md explains every key"
             }
         }
     }
@@ -76,15 +86,10 @@ pub struct LoadedValues {
 }
 
 impl LoadedValues {
-    /// The typed `smi` section.
+    /// The typed `smi` section, once the merged values pass the schema and the rules it
+    /// cannot state; otherwise every problem, placed in the file that set the value.
     pub fn typed(&self) -> Result<Values, ValuesError> {
-        if self.merged.get("smi").is_none() {
-            return Err(ValuesError::NoSmiSection);
-        }
-        serde_path_to_error::deserialize(&self.merged).map_err(|e| ValuesError::Invalid {
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
-        })
+        validate::check(self).map_err(|problems| ValuesError::Invalid { problems })
     }
 
     /// The directory of the last values file, against which relative paths in values resolve.
@@ -97,63 +102,82 @@ impl LoadedValues {
     }
 }
 
+/// Loads, merges and validates values files: what every command that reads values calls.
+pub fn load_valid(paths: &[PathBuf]) -> Result<(LoadedValues, Values), ValuesError> {
+    let loaded = load(paths)?;
+    let values = loaded.typed()?;
+    Ok((loaded, values))
+}
+
+/// Reads and merges values files. A file that is not readable YAML mapping is a problem
+/// of its own; every file is read so that all such problems are reported at once.
 pub fn load(paths: &[PathBuf]) -> Result<LoadedValues, ValuesError> {
     if paths.is_empty() {
         return Err(ValuesError::NoFiles);
     }
     let mut files = Vec::new();
-    let mut merged = Value::Object(Map::new());
+    let mut problems = Vec::new();
     for path in paths {
-        let file = read_file(path)?;
+        match read_file(path) {
+            Ok(file) => files.push(file),
+            Err(ValuesError::Invalid { problems: found }) => problems.extend(found),
+            Err(e) => return Err(e),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ValuesError::Invalid { problems });
+    }
+    let mut merged = Value::Object(Map::new());
+    for file in &files {
         merge(&mut merged, &file.json);
-        files.push(file);
     }
     Ok(LoadedValues { files, merged })
 }
 
-pub fn read_file(path: &Path) -> Result<ValuesFile, ValuesError> {
-    let limits = Limits {
+fn limits() -> Limits {
+    Limits {
         max_bytes: MAX_VALUES_BYTES,
         ..Limits::default()
-    };
+    }
+}
+
+pub fn read_file(path: &Path) -> Result<ValuesFile, ValuesError> {
     let read_error = |source| ValuesError::Read {
         path: path.to_owned(),
         source,
     };
     let handle = std::fs::File::open(path).map_err(read_error)?;
-    let text = crate::stream::read_input(handle, &limits).map_err(|source| match source {
+    let text = crate::stream::read_input(handle, &limits()).map_err(|source| match source {
         StreamError::Io(e) => read_error(e),
-        source => ValuesError::Yaml {
-            path: path.to_owned(),
-            source,
-        },
+        source => file_problem(path, &source),
     })?;
     parse(path, text)
 }
 
 /// Parses the text of a values file named `path`.
 pub fn parse(path: &Path, text: String) -> Result<ValuesFile, ValuesError> {
-    let limits = Limits {
-        max_bytes: MAX_VALUES_BYTES,
-        ..Limits::default()
-    };
-    let node = read_yaml_document(&text, &limits).map_err(|source| ValuesError::Yaml {
-        path: path.to_owned(),
-        source,
-    })?;
+    let node = read_yaml_document(&text, &limits()).map_err(|e| file_problem(path, &e))?;
     let json = node.map_or(Value::Object(Map::new()), |n| n.to_json());
     let found = match &json {
-        Value::Object(_) => None,
-        Value::Null => None,
+        Value::Object(_) | Value::Null => None,
         Value::Array(_) => Some("a list"),
         Value::String(_) => Some("a string"),
         Value::Number(_) => Some("a number"),
         Value::Bool(_) => Some("a boolean"),
     };
     if let Some(found) = found {
-        return Err(ValuesError::NotAMapping {
-            path: path.to_owned(),
-            found,
+        let at = first_content_line(&text);
+        return Err(ValuesError::Invalid {
+            problems: vec![Problem {
+                file: path.to_owned(),
+                line: at,
+                column: 1,
+                path: String::new(),
+                rule: Rule::NotAMapping,
+                found: format!("{found} at the top of the file"),
+                expected: "a mapping (key: value) with the `smi:` section at the top".to_owned(),
+                suggestion: None,
+            }],
         });
     }
     let json = if json.is_null() {
@@ -166,6 +190,82 @@ pub fn parse(path: &Path, text: String) -> Result<ValuesFile, ValuesError> {
         text,
         json,
     })
+}
+
+fn first_content_line(text: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let l = l.trim();
+            !l.is_empty() && !l.starts_with('#') && l != "---"
+        })
+        .map_or(1, |i| i + 1)
+}
+
+/// A values file that cannot be read as one YAML document, as a problem at its place.
+fn file_problem(path: &Path, error: &StreamError) -> ValuesError {
+    let (line, column, found, expected) = match error {
+        StreamError::TooLarge { limit } => (
+            1,
+            1,
+            format!("a file larger than {} MiB", limit / (1024 * 1024)),
+            "a values file (a few kilobytes): is this the right file?".to_owned(),
+        ),
+        StreamError::InvalidUtf8 { at } => (
+            at.line,
+            at.column,
+            "bytes that are not UTF-8 text".to_owned(),
+            "a YAML text file in UTF-8 (is this a binary or an encrypted file?)".to_owned(),
+        ),
+        StreamError::Syntax { at, message } => (
+            at.line,
+            at.column,
+            format!("invalid YAML: {message}"),
+            "valid YAML: check the indentation and quoting at this place".to_owned(),
+        ),
+        StreamError::NotAnObject { at, .. } | StreamError::TooManyDocuments { at, .. } => (
+            at.line,
+            at.column,
+            "a second YAML document (`---`)".to_owned(),
+            "one YAML document per values file: split it into two files, each given with -f"
+                .to_owned(),
+        ),
+        StreamError::TooDeep { at, limit } => (
+            at.line,
+            at.column,
+            format!("nesting deeper than {limit} levels"),
+            "values nested a few levels deep (is this generated by mistake?)".to_owned(),
+        ),
+        StreamError::TooManyNodes { at, limit } => (
+            at.line,
+            at.column,
+            format!("more than {limit} values once anchors and aliases are expanded"),
+            "values without an alias bomb".to_owned(),
+        ),
+        StreamError::RecursiveAlias { at } => (
+            at.line,
+            at.column,
+            "an alias inside the node it refers to".to_owned(),
+            "aliases that refer to other nodes".to_owned(),
+        ),
+        other => (
+            1,
+            1,
+            other.to_string(),
+            "a readable YAML values file".to_owned(),
+        ),
+    };
+    ValuesError::Invalid {
+        problems: vec![Problem {
+            file: path.to_owned(),
+            line,
+            column,
+            path: String::new(),
+            rule: Rule::Syntax,
+            found,
+            expected,
+            suggestion: None,
+        }],
+    }
 }
 
 /// Helm's merge of `-f` files: maps merge recursively, anything else is replaced, and a
@@ -214,7 +314,11 @@ mod tests {
 
     #[test]
     fn a_list_is_not_a_values_file() {
-        let err = parse(Path::new("v.yaml"), "- a\n".to_owned()).unwrap_err();
-        assert!(err.to_string().contains("must be a mapping"), "{err}");
+        let err = parse(Path::new("v.yaml"), "# values\n- a\n".to_owned()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("v.yaml:2:1: found a list at the top of the file"),
+            "{err}"
+        );
     }
 }

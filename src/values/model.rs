@@ -1,30 +1,45 @@
 //! The `smi:` section of the values file, as typed values. This is the contract every
-//! command reads; `schemas/values.schema.json` describes the same shape for Helm and editors.
+//! command reads. `schemas/values.schema.json` is generated from these types (doc comments
+//! become descriptions, `format::*` adds the patterns), so the two cannot drift.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The whole values file: only `smi` is ours; every other key belongs to the charts.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+use super::keywords;
+
+/// The values file given to Helm: only `smi` is kubectl-smi's; every other key belongs to the platform's charts and is not checked here.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Values {
+    /// Everything kubectl-smi needs to install the platform: DNS names, cloud, network policy, Prometheus and the external systems.
     pub smi: Smi,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// Everything kubectl-smi needs to install the platform.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Smi {
-    /// `env_name` of the installation guide: names the ServiceMonitor and the release labels.
+    /// `env_name` of the installation guide: names the ServiceMonitor (`scriptmanager-<environment>`) and the instance label it selects, and is the namespace unless `namespace` is set. A DNS-1123 label of at most 49 characters, so that `scriptmanager-<environment>` fits a label value.
+    #[schemars(transform = keywords::environment)]
     pub environment: String,
     /// The platform's namespace (one platform per namespace); `environment` when absent.
     #[serde(default)]
+    #[schemars(transform = keywords::dns_label)]
     pub namespace: Option<String>,
+    /// The three DNS names of step 1 of the guide; they must be distinct.
     pub dns: Dns,
+    /// The cloud the cluster runs in, and what step 3 (cloud access policies) needs.
     pub cloud: Cloud,
+    /// The Script Worker isolation policy of step 4.
     #[serde(default)]
     pub network_policy: NetworkPolicy,
+    /// The Prometheus configuration of step 5.
     pub prometheus: Prometheus,
+    /// The external systems of the network table of step 2.
     pub endpoints: Endpoints,
+    /// How `kubectl smi secrets` keeps key material safe, and changes to the secret catalog (step 6).
     #[serde(default)]
     pub secrets: Secrets,
+    /// JSON patches the post-renderer applies after its own injections.
     #[serde(default)]
     pub overlays: Overlays,
 }
@@ -36,62 +51,97 @@ impl Smi {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// The three DNS names of step 1 of the guide.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Dns {
-    /// Web applications (static files for Reference, Console and CAD plugins).
+    /// Web applications: static files for Reference, Console and CAD plugins.
+    #[schemars(transform = keywords::dns_name)]
     pub app: String,
     /// REST APIs and the server-side web application (login).
+    #[schemars(transform = keywords::dns_name)]
     pub api: String,
     /// The identity service.
+    #[schemars(transform = keywords::dns_name)]
     pub id: String,
-    /// The load balancer the names must point to (hostname or IP), checked by preflight.
+    /// The load balancer the names must point to (host name or IP address), checked by `kubectl smi preflight`.
     #[serde(default)]
+    #[schemars(transform = keywords::host)]
     pub load_balancer: Option<String>,
     /// Add external-dns hostname annotations to the platform's Services and Ingresses.
     #[serde(default)]
     pub external_dns: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// The cloud the cluster runs in. Only the section of the chosen provider may be present.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(transform = keywords::provider_sections)]
 pub struct Cloud {
+    /// The cloud provider: `aws` (EKS) or `oci` (OKE). Its section (`aws` or `oci`) is required and the other one is not allowed.
     pub provider: Provider,
+    /// AWS EKS settings; required when `provider` is `aws`.
     #[serde(default)]
     pub aws: Option<Aws>,
+    /// Oracle OKE settings; required when `provider` is `oci`.
     #[serde(default)]
     pub oci: Option<Oci>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+/// The cloud provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     Aws,
     Oci,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+impl Provider {
+    /// The name as values write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Aws => "aws",
+            Provider::Oci => "oci",
+        }
+    }
+}
+
+/// AWS EKS settings.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(transform = keywords::ack_needs_pod_identity)]
 pub struct Aws {
+    /// The region of the cluster and the buckets.
+    #[schemars(transform = keywords::aws_region)]
     pub region: String,
-    /// 12-digit account id; resolved with STS GetCallerIdentity when absent.
+    /// 12-digit account id, as a quoted string; resolved with STS GetCallerIdentity when absent.
     #[serde(default)]
+    #[schemars(transform = keywords::aws_account_id)]
     pub account_id: Option<String>,
-    /// `aws`, `aws-cn` or `aws-us-gov`; derived from the region when absent.
+    /// The AWS partition; derived from the region when absent.
     #[serde(default)]
+    #[schemars(extend("enum" = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-f", "aws-eusc", null]))]
     pub partition: Option<String>,
+    /// The EKS cluster's name (pod identity associations are made in it).
+    #[schemars(transform = keywords::eks_cluster_name)]
     pub cluster_name: String,
+    /// How pods get AWS credentials.
     #[serde(default)]
     pub identity: AwsIdentity,
-    /// Role name = prefix + service account name.
+    /// Role name = prefix + service account name; IAM limits role names to 64 characters.
     #[serde(default)]
+    #[schemars(transform = keywords::iam_role_prefix)]
     pub role_name_prefix: String,
+    /// The S3 bucket of each purpose of the guide.
+    #[schemars(transform = keywords::s3_buckets)]
     pub buckets: Buckets,
-    /// Customer-managed KMS keys the buckets are encrypted with.
+    /// Customer-managed KMS keys the buckets are encrypted with: adds the extra statement the guide mentions.
     #[serde(default)]
+    #[schemars(transform = keywords::kms_key_arns)]
     pub kms_key_arns: Vec<String>,
     /// The cluster's OIDC issuer URL (IRSA only), e.g. https://oidc.eks.<region>.amazonaws.com/id/<id>.
     #[serde(default)]
+    #[schemars(transform = keywords::oidc_issuer)]
     pub oidc_issuer: Option<String>,
     /// Emit ACK PodIdentityAssociation resources with the release (pod identity only).
     #[serde(default)]
@@ -138,7 +188,8 @@ pub fn partition_of_region(region: &str) -> &'static str {
         .map_or("aws", |(_, partition)| partition)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+/// How pods get AWS credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum AwsIdentity {
     /// EKS Pod Identity (the guide's choice): roles trust pods.eks.amazonaws.com.
@@ -148,31 +199,45 @@ pub enum AwsIdentity {
     Irsa,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// Oracle OKE settings (an enhanced cluster with OKE workload identity).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Oci {
+    /// The region identifier of the cluster and the buckets.
+    #[schemars(transform = keywords::oci_region)]
     pub region: String,
-    /// The compartment that contains the cluster (COMPARTMENT_ID of the guide).
+    /// The compartment that contains the cluster (COMPARTMENT_ID of the guide); the tenancy OCID for the root compartment.
+    #[schemars(transform = keywords::oci_compartment)]
     pub compartment_id: String,
     /// The cluster's OCID (KUBERNETES_CLUSTER_ID of the guide).
+    #[schemars(transform = keywords::oci_cluster)]
     pub cluster_id: String,
+    /// The Object Storage bucket of each purpose of the guide.
+    #[schemars(transform = keywords::oci_buckets)]
     pub buckets: Buckets,
 }
 
 /// The five buckets of the guide, by purpose.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Buckets {
+    /// The Kafka bucket: every service account of the guide reaches it.
     pub kafka: String,
+    /// Files of filesvc, itemsvc and passportsvc (and their migrations and workers).
     pub filesvc: String,
+    /// Scripts of the scriptmanager.
     pub scriptmanager: String,
+    /// Data of the datasourcesvc.
     pub datasourcesvc: String,
+    /// Workflows of workflowsvc-api, workflowsvc-backend and workflowwkr-backend.
     pub workflowsvc: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+/// The Script Worker isolation policy of step 4.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkPolicy {
+    /// Which policy isolates the Script Worker pods.
     #[serde(default)]
     pub engine: PolicyEngine,
     /// Egress rules appended after the guide's rules (after the private-range deny).
@@ -180,53 +245,74 @@ pub struct NetworkPolicy {
     pub extra_egress: Vec<EgressRule>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+/// Which policy isolates the Script Worker pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PolicyEngine {
+    /// A crd.projectcalico.org/v1 NetworkPolicy, exactly as the guide writes it.
     #[default]
     Calico,
+    /// An equivalent networking.k8s.io/v1 NetworkPolicy.
     Kubernetes,
+    /// No policy (isolate the Script Worker some other way).
     None,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// One egress rule added to the Script Worker policy.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(transform = keywords::ports_need_protocol)]
 pub struct EgressRule {
+    /// Allow or deny the matching traffic.
     #[serde(default)]
     pub action: RuleAction,
+    /// TCP or UDP; required when `ports` is set.
     #[serde(default)]
     pub protocol: Option<Protocol>,
-    /// Destination CIDRs.
+    /// Destination networks (CIDR); all destinations when empty.
     #[serde(default)]
+    #[schemars(transform = keywords::cidrs)]
     pub nets: Vec<String>,
+    /// Destination ports; all ports when empty.
     #[serde(default)]
+    #[schemars(inner(range(min = 1)))]
     pub ports: Vec<u16>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+/// What an egress rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 pub enum RuleAction {
+    /// Let the traffic through.
     #[default]
     Allow,
+    /// Drop the traffic.
     Deny,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+/// An IP protocol of a network rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub enum Protocol {
+    /// TCP.
     #[serde(rename = "TCP")]
     Tcp,
+    /// UDP.
     #[serde(rename = "UDP")]
     Udp,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// The Prometheus configuration of step 5.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Prometheus {
     /// `prometheus_namespace` of the guide: where the ServiceMonitor goes.
+    #[schemars(transform = keywords::dns_label)]
     pub namespace: String,
-    /// `prometheus_release_label_value` of the guide: the `release` label Prometheus selects.
+    /// `prometheus_release_label_value` of the guide: the `release` label Prometheus selects ServiceMonitors by.
+    #[schemars(transform = keywords::label_value)]
     pub release_label: String,
     /// Scrape interval of the scriptmanager (the guide uses 5s).
     #[serde(default = "default_interval")]
+    #[schemars(transform = keywords::duration)]
     pub interval: String,
     /// Add the scriptmanager ServiceMonitor to the release.
     #[serde(default = "yes")]
@@ -244,52 +330,80 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// The scriptworker HorizontalPodAutoscaler, scaling on the scriptmanager's queue size.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Autoscaler {
+    /// Fewest scriptworker replicas (at least 1).
+    #[schemars(range(min = 1))]
     pub min_replicas: u32,
+    /// Most scriptworker replicas (at least `minReplicas`).
+    #[schemars(range(min = 1))]
     pub max_replicas: u32,
     /// Average queue size per scriptworker replica.
+    #[schemars(range(min = 1))]
     pub target_queue_size: u32,
 }
 
 /// The external systems of the network table.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Endpoints {
+    /// PostgreSQL, or its proxy (5432/tcp in the guide).
     pub postgresql: HostPort,
+    /// MongoDB (27017/tcp in the guide).
     pub mongodb: HostPort,
+    /// Redis (6379/tcp in the guide).
     pub redis: HostPort,
+    /// Kafka: bootstrap brokers and ZooKeeper.
     pub kafka: Kafka,
+    /// ActiveMQ: MQTT and OpenWire.
     pub activemq: ActiveMq,
+    /// Neo4j (7687/tcp in the guide).
     pub neo4j: HostPort,
+    /// SMTP (587/tcp in the guide; adjust to the mail service).
     pub smtp: HostPort,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// A host and a TCP port.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HostPort {
+    /// Host name or IP address.
+    #[schemars(transform = keywords::host)]
     pub host: String,
+    /// TCP port, 1-65535.
+    #[schemars(range(min = 1))]
     pub port: u16,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// Kafka (AWS MSK or Apache Kafka).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Kafka {
-    /// Bootstrap brokers as `host:port` (e.g. MSK's SASL/SCRAM port 9096).
+    /// Bootstrap brokers as `host:port` (e.g. MSK's SASL/SCRAM port 9096); at least one.
+    #[schemars(transform = keywords::host_ports, length(min = 1))]
     pub bootstrap: Vec<String>,
-    /// ZooKeeper nodes as `host:port`.
+    /// ZooKeeper nodes as `host:port` (2181 in the guide).
     #[serde(default)]
+    #[schemars(transform = keywords::host_ports)]
     pub zookeeper: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// ActiveMQ (AWS MQ or Apache ActiveMQ).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ActiveMq {
+    /// Host name or IP address of the broker.
+    #[schemars(transform = keywords::host)]
     pub host: String,
+    /// MQTT port, 1-65535.
     #[serde(default = "default_mqtt_port")]
+    #[schemars(range(min = 1))]
     pub mqtt_port: u16,
+    /// OpenWire (TCP) port, 1-65535.
     #[serde(default = "default_openwire_port")]
+    #[schemars(range(min = 1))]
     pub openwire_port: u16,
 }
 
@@ -302,22 +416,25 @@ fn default_openwire_port() -> u16 {
 }
 
 /// How `kubectl smi secrets` keeps key material safe, and changes to the secret catalog.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Secrets {
-    /// Where generated key material is backed up before it reaches the cluster.
+    /// Where generated key material is backed up before it reaches the cluster (see `kubectl smi secrets create`).
     #[serde(default)]
+    #[schemars(extend("type" = ["object", "null"]))]
     pub backup: Option<serde_json::Value>,
     /// Secrets added to, or replacing entries of, the built-in catalog.
     #[serde(default)]
+    #[schemars(extend("items" = {"type": "object"}))]
     pub catalog: Vec<serde_json::Value>,
-    /// Where `secrets external` reads the values from (External Secrets Operator).
+    /// Where `kubectl smi secrets external` reads the values from (External Secrets Operator).
     #[serde(default)]
+    #[schemars(extend("type" = ["object", "null"]))]
     pub external: Option<serde_json::Value>,
 }
 
 /// JSON patches applied to the rendered manifests after the built-in injections.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Overlays {
     /// Apply the overlays shipped for the provider (overlays/aws, overlays/oci).
@@ -325,9 +442,11 @@ pub struct Overlays {
     pub defaults: bool,
     /// Directories of overlay files, relative to the values file.
     #[serde(default)]
+    #[schemars(inner(length(min = 1)))]
     pub directories: Vec<String>,
-    /// Overlays written inline.
+    /// Overlays written inline: each a target selector and RFC 6902 JSON patch operations.
     #[serde(default)]
+    #[schemars(extend("items" = {"type": "object"}))]
     pub patches: Vec<serde_json::Value>,
 }
 

@@ -1,0 +1,63 @@
+//! Kubernetes and Prometheus names: namespaces, DNS names, label values, durations.
+
+use super::Format;
+
+/// A Kubernetes namespace or other DNS-1123 label.
+pub const DNS_LABEL: Format = Format {
+    name: "a DNS-1123 label",
+    rule: "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
+    pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+    min_length: Some(1),
+    max_length: Some(63),
+    forbidden: &[],
+    valid: &["prod", "dtp-staging", "monitoring", "a1"],
+    invalid: &["Prod", "-prod", "prod-", "prod_1", "prod.eu", ""],
+};
+
+/// A fully qualified DNS name the platform is reached by (step 1 of the guide).
+pub const DNS_NAME: Format = Format {
+    name: "a fully qualified DNS name (DNS-1123 subdomain)",
+    rule: "dot-separated labels of lowercase letters, digits and '-' (each 1-63 characters, starting and ending with a letter or digit), at least two labels, at most 253 characters",
+    pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$",
+    min_length: None,
+    max_length: Some(253),
+    forbidden: &[],
+    valid: &[
+        "app.example-domain.com",
+        "api.prod.example.io",
+        "id.x1.example.org",
+    ],
+    invalid: &[
+        "App.example.com",
+        "app",
+        "app..example.com",
+        "-app.example.com",
+        "app.example.com.",
+        "https://app.example.com",
+        "*.example.com",
+    ],
+};
+
+/// A Kubernetes label value.
+pub const LABEL_VALUE: Format = Format {
+    name: "a Kubernetes label value",
+    rule: "letters, digits, '-', '_' and '.', starting and ending with a letter or digit, 1-63 characters",
+    pattern: "^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$",
+    min_length: Some(1),
+    max_length: Some(63),
+    forbidden: &[],
+    valid: &["kube-prometheus-stack", "prometheus", "Release_1.2"],
+    invalid: &["kube prometheus", "-stack", "stack.", ""],
+};
+
+/// A Prometheus duration (the ServiceMonitor CRD's own pattern, minus the bare `0`).
+pub const DURATION: Format = Format {
+    name: "a Prometheus duration",
+    rule: "a number and a unit, largest unit first, e.g. 5s, 30s, 1m30s (units: y, w, d, h, m, s, ms)",
+    pattern: "^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$",
+    min_length: Some(2),
+    max_length: None,
+    forbidden: &[],
+    valid: &["5s", "30s", "1m30s", "500ms"],
+    invalid: &["5", "5 s", "s5", "1.5s", ""],
+};

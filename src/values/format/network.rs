@@ -1,0 +1,53 @@
+//! Network addresses: hosts, host:port pairs, CIDRs.
+
+use super::Format;
+
+/// A host name or IP address of an external system.
+pub const HOST: Format = Format {
+    name: "a host name or IP address",
+    rule: "a DNS name (letters, digits, '-' and '.') or an IPv4/IPv6 address, without scheme, port or path",
+    pattern: "^([A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)$",
+    min_length: Some(1),
+    max_length: Some(253),
+    forbidden: &[],
+    valid: &[
+        "pg.internal",
+        "10.0.12.7",
+        "fd00::12",
+        "email-smtp.us-east-1.amazonaws.com",
+    ],
+    invalid: &["pg.internal:5432", "https://pg.internal", "pg internal", ""],
+};
+
+/// `host:port` (Kafka brokers and ZooKeeper nodes).
+pub const HOST_PORT: Format = Format {
+    name: "a host:port address",
+    rule: "a host name or IPv4 address, or an IPv6 address in brackets, then ':' and a port from 1 to 65535",
+    pattern: "^([A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*|\\[[0-9A-Fa-f:.]+\\]):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",
+    min_length: None,
+    max_length: Some(260),
+    forbidden: &[],
+    valid: &[
+        "b-1.kafka.us-east-1.amazonaws.com:9096",
+        "10.0.0.5:2181",
+        "[fd00::5]:9092",
+    ],
+    invalid: &[
+        "kafka.internal",
+        "kafka.internal:0",
+        "kafka.internal:70000",
+        "kafka://kafka.internal:9092",
+    ],
+};
+
+/// An IPv4 or IPv6 network in CIDR notation.
+pub const CIDR: Format = Format {
+    name: "a network in CIDR notation",
+    rule: "an IPv4 address and a prefix length 0-32 (10.0.0.0/8), or an IPv6 address and a prefix length 0-128",
+    pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2])$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:]*/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8])$",
+    min_length: None,
+    max_length: None,
+    forbidden: &[],
+    valid: &["10.0.0.0/8", "0.0.0.0/0", "192.168.1.0/24", "fd00::/8"],
+    invalid: &["10.0.0.0", "10.0.0.0/33", "256.0.0.0/8", "10.0.0/8"],
+};

@@ -1,0 +1,158 @@
+//! Rules JSON Schema cannot state, checked on the merged values and reported like schema
+//! problems: values that must differ, and values that must agree with each other.
+
+use serde_json::Value;
+
+use super::describe::{Finding, Found, Place};
+use super::partition_of_region;
+use super::problem::Rule;
+
+/// The rules, in words, for the reference documentation.
+pub const DESCRIPTIONS: &[(&str, &str)] = &[
+    (
+        "distinct DNS names",
+        "`smi.dns.app`, `smi.dns.api` and `smi.dns.id` are three different names (compared without case), one per entry point of step 1.",
+    ),
+    (
+        "replicas in order",
+        "`smi.prometheus.scriptworkerAutoscaler.maxReplicas` is at least `minReplicas`.",
+    ),
+    (
+        "partition and region agree",
+        "when `smi.cloud.aws.partition` is set, it is the partition of `smi.cloud.aws.region` (`cn-*` regions are in `aws-cn`, `us-gov-*` in `aws-us-gov`, `us-iso-*`, `us-isob-*` and `us-isof-*` in `aws-iso`, `aws-iso-b` and `aws-iso-f`, `eusc-*` in `aws-eusc`, all others in `aws`).",
+    ),
+];
+
+/// Every rule, on the merged values (which may be invalid in other ways: missing or
+/// mistyped values are the schema's to report, and are skipped here).
+pub fn check(values: &Value) -> Vec<Finding> {
+    let mut findings = distinct_dns_names(values);
+    findings.extend(replicas_in_order(values));
+    findings.extend(partition_matches_region(values));
+    findings
+}
+
+/// Step 1 of the guide: three DNS names, one per entry point.
+fn distinct_dns_names(values: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for key in ["app", "api", "id"] {
+        let Some(name) = values
+            .pointer(&format!("/smi/dns/{key}"))
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        if let Some((first, _)) = seen.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)) {
+            let pointer = format!("/smi/dns/{key}");
+            findings.push(Finding {
+                place: Place::Value(pointer.clone()),
+                pointer,
+                rule: Rule::Distinct,
+                found: Found::Value(Value::String(name.to_owned())),
+                expected: format!(
+                    "a name other than smi.dns.{first}: the web applications, the REST API and the identity service each need their own DNS name"
+                ),
+                suggestion: None,
+                quote: false,
+            });
+        }
+        seen.push((key, name));
+    }
+    findings
+}
+
+fn replicas_in_order(values: &Value) -> Option<Finding> {
+    let autoscaler = values.pointer("/smi/prometheus/scriptworkerAutoscaler")?;
+    let min = autoscaler.get("minReplicas")?.as_u64()?;
+    let max = autoscaler.get("maxReplicas")?.as_u64()?;
+    (max < min).then(|| {
+        let pointer = "/smi/prometheus/scriptworkerAutoscaler/maxReplicas".to_owned();
+        Finding {
+            place: Place::Value(pointer.clone()),
+            pointer,
+            rule: Rule::Inconsistent,
+            found: Found::Value(Value::from(max)),
+            expected: format!("at least minReplicas ({min})"),
+            suggestion: None,
+            quote: false,
+        }
+    })
+}
+
+fn partition_matches_region(values: &Value) -> Option<Finding> {
+    let aws = values.pointer("/smi/cloud/aws")?;
+    let partition = aws.get("partition")?.as_str()?;
+    let region = aws.get("region")?.as_str()?;
+    let expected = partition_of_region(region);
+    (partition != expected).then(|| {
+        let pointer = "/smi/cloud/aws/partition".to_owned();
+        Finding {
+            place: Place::Value(pointer.clone()),
+            pointer,
+            rule: Rule::Inconsistent,
+            found: Found::Value(Value::String(partition.to_owned())),
+            expected: format!("`{expected}`, the partition of region {region} (or leave partition out: it is derived from the region)"),
+            suggestion: None,
+            quote: false,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_three_dns_names_must_differ() {
+        let values = json!({"smi": {"dns": {"app": "a.example.com", "api": "b.example.com", "id": "A.example.com"}}});
+        let findings = check(&values);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].pointer, "/smi/dns/id");
+        assert!(findings[0].expected.contains("smi.dns.app"));
+    }
+
+    #[test]
+    fn partitions_follow_regions() {
+        let values =
+            json!({"smi": {"cloud": {"aws": {"region": "eu-west-1", "partition": "aws-cn"}}}});
+        assert_eq!(check(&values)[0].pointer, "/smi/cloud/aws/partition");
+    }
+
+    #[test]
+    fn every_partition_a_region_can_be_in_is_one_the_schema_allows() {
+        let schema = crate::values::schema::schema();
+        let allowed = &schema["properties"]["smi"]["properties"]["cloud"]["properties"]["aws"]["properties"]
+            ["partition"]["enum"];
+        let regions = crate::values::format::AWS_REGION.valid;
+        for region in regions {
+            let partition = partition_of_region(region);
+            assert!(
+                allowed
+                    .as_array()
+                    .is_some_and(|a| a.contains(&json!(partition))),
+                "{region} is in {partition}, which the schema does not allow"
+            );
+        }
+        for region in [
+            "cn-north-1",
+            "us-gov-west-1",
+            "us-iso-east-1",
+            "us-isob-east-1",
+            "us-isof-south-1",
+            "eusc-de-east-1",
+        ] {
+            assert!(
+                regions.contains(&region),
+                "{region} is among the format's examples"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_values_are_left_to_the_schema() {
+        assert!(check(&json!({})).is_empty());
+        assert!(check(&json!({"smi": {"dns": 3}})).is_empty());
+    }
+}
