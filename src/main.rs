@@ -1,4 +1,7 @@
 mod cli;
+mod network_command;
+mod preflight_command;
+mod prometheus_command;
 mod report;
 
 use std::io::{IsTerminal, Write};
@@ -61,9 +64,17 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Schema => not_implemented("schema", 3),
         Command::Policies(_) => not_implemented("policies", 5),
         Command::Secrets(_) => not_implemented("secrets", 6),
-        Command::Prometheus(_) => not_implemented("prometheus", 7),
-        Command::Network(_) => not_implemented("network", 7),
-        Command::Preflight(_) => not_implemented("preflight", 7),
+        Command::Prometheus(cli::PrometheusCommand::Servicemonitor(args)) => {
+            prometheus_command::servicemonitor(args)
+        }
+        Command::Prometheus(cli::PrometheusCommand::AdapterRules(args)) => {
+            prometheus_command::adapter_rules(args)
+        }
+        Command::Network(cli::NetworkCommand::Rules(args)) => network_command::rules(args),
+        Command::Preflight(args) => match preflight_command::run(args)? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
         Command::Completion(args) => {
             let mut command = Cli::command();
             let mut out = Vec::new();
@@ -88,9 +99,13 @@ fn not_implemented(command: &'static str, issue: u32) -> Result<(), Error> {
 }
 
 /// Values files: those listed in SMI_VALUES (':'-separated), then the -f files.
-fn values_paths(args: &ValuesArgs) -> Vec<PathBuf> {
+pub(crate) fn values_paths(args: &ValuesArgs) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::env::var_os("SMI_VALUES")
-        .map(|v| std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect())
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     paths.extend(args.values.iter().cloned());
     paths
@@ -122,7 +137,9 @@ fn post_render(args: RenderArgs) -> Result<(), Error> {
     write_stdout(&rendered.output)
 }
 
-fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    out.write_all(bytes).and_then(|()| out.flush()).map_err(Error::Output)
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)
 }

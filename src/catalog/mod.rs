@@ -2,16 +2,22 @@
 //! buckets each reaches, the workloads' labels, the metric the Script Worker scales on, the
 //! network table and the secret catalog. Every command reads them from here.
 
+mod network;
+mod prometheus;
 mod secrets;
 mod service_accounts;
 
+pub use network::*;
+pub use prometheus::*;
 pub use secrets::*;
 pub use service_accounts::*;
 
 /// Label key and value of the Script Worker pods (step 4 of the guide).
-pub const SCRIPTWORKER_SELECTOR: (&str, &str) = ("app.kubernetes.io/name", "dtplatform-scriptworker");
+pub const SCRIPTWORKER_SELECTOR: (&str, &str) =
+    ("app.kubernetes.io/name", "dtplatform-scriptworker");
 /// Label key and value of the Script Manager pods (step 4 of the guide).
-pub const SCRIPTMANAGER_SELECTOR: (&str, &str) = ("app.kubernetes.io/name", "dtplatform-scriptmanager");
+pub const SCRIPTMANAGER_SELECTOR: (&str, &str) =
+    ("app.kubernetes.io/name", "dtplatform-scriptmanager");
 /// The Service port Prometheus scrapes on the scriptmanager (step 5).
 pub const SCRIPTMANAGER_METRICS_PORT: &str = "http-web";
 /// The external metric the scriptworker HorizontalPodAutoscaler follows (step 5).

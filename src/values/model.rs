@@ -231,6 +231,10 @@ pub struct Endpoints {
 pub struct HostPort {
     pub host: String,
     pub port: u16,
+    /// Destination networks (CIDR blocks) for the cloud egress rules of `kubectl smi network
+    /// rules`; any address (0.0.0.0/0) when empty, since a security rule cannot name a host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cidrs: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -241,6 +245,10 @@ pub struct Kafka {
     /// ZooKeeper nodes as `host:port`.
     #[serde(default)]
     pub zookeeper: Vec<String>,
+    /// Destination networks (CIDR blocks) for the cloud egress rules of `kubectl smi network
+    /// rules`; any address (0.0.0.0/0) when empty, since a security rule cannot name a host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cidrs: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -251,6 +259,10 @@ pub struct ActiveMq {
     pub mqtt_port: u16,
     #[serde(default = "default_openwire_port")]
     pub openwire_port: u16,
+    /// Destination networks (CIDR blocks) for the cloud egress rules of `kubectl smi network
+    /// rules`; any address (0.0.0.0/0) when empty, since a security rule cannot name a host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cidrs: Vec<String>,
 }
 
 fn default_mqtt_port() -> u16 {
