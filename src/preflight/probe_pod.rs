@@ -95,10 +95,10 @@ pub fn parse_probe_log(log: &str, targets: &[Target], timeout: Duration) -> Vec<
         let mut parts = rest.splitn(3, ' ');
         let index = parts.next().and_then(|i| i.parse::<usize>().ok());
         let code = parts.next().and_then(|c| c.parse::<i32>().ok());
-        if let (Some(index), Some(code)) = (index, code) {
-            if let Some(slot) = results.get_mut(index) {
-                *slot = Some((code, parts.next().unwrap_or("").trim().to_owned()));
-            }
+        if let (Some(index), Some(code)) = (index, code)
+            && let Some(slot) = results.get_mut(index)
+        {
+            *slot = Some((code, parts.next().unwrap_or("").trim().to_owned()));
         }
     }
     targets

@@ -159,7 +159,7 @@ pub fn merge_external_rule(path: &Path, text: &str) -> Result<Merged, AdapterVal
         })?;
     let mut after = text.to_owned();
     let mut edits = edits;
-    edits.sort_by(|a, b| b.at.start.cmp(&a.at.start));
+    edits.sort_by_key(|edit| std::cmp::Reverse(edit.at.start));
     for edit in edits {
         after.replace_range(edit.at, &edit.text);
     }
