@@ -88,6 +88,10 @@ pub struct RenderArgs {
     #[arg(long, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "text")]
     pub explain: Option<ExplainFormat>,
 
+    /// Write the --explain report to this file instead of stderr (Helm 4 discards stderr).
+    #[arg(long, value_name = "FILE")]
+    pub explain_file: Option<PathBuf>,
+
     /// Directory of overlay files (JSON patches with a target), applied after the built-in
     /// injections (repeatable).
     #[arg(long = "overlays", value_name = "DIR")]

@@ -44,6 +44,12 @@ pub enum Error {
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(std::io::Error),
+    /// A file the command was asked to write could not be written.
+    #[error("cannot write {path}: {source}")]
+    WriteFile {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -67,6 +73,7 @@ impl Error {
             Error::NotImplemented { .. } => Some("see the README for what works today"),
             Error::Usage(_) => Some("run with --help for the usage"),
             Error::Output(_) => None,
+            Error::WriteFile { .. } => Some("check that the directory exists and is writable"),
         }
     }
 }

@@ -113,8 +113,20 @@ pub(crate) fn values_paths(args: &ValuesArgs) -> Vec<PathBuf> {
 
 fn post_render(args: RenderArgs) -> Result<(), Error> {
     let loaded = values::load(&values_paths(&args.values))?;
+    let typed = loaded.typed()?;
+    let mut overlay_dirs = args.overlays.clone();
+    overlay_dirs.extend(
+        typed
+            .smi
+            .overlays
+            .directories
+            .iter()
+            .map(|d| loaded.base_dir().join(d)),
+    );
     let options = RenderOptions {
-        values: loaded.typed()?,
+        values: typed,
+        values_json: loaded.merged.clone(),
+        overlay_dirs,
         strict: args.strict,
         rewrite_all: args.rewrite_all,
         limits: Limits {
@@ -124,7 +136,10 @@ fn post_render(args: RenderArgs) -> Result<(), Error> {
     };
     let rendered = render::render(std::io::stdin().lock(), &options)?;
     report::warnings(&rendered.warnings);
-    if let Some(format) = args.explain {
+    let format = args
+        .explain
+        .or(args.explain_file.as_ref().map(|_| ExplainFormat::Text));
+    if let Some(format) = format {
         let text = match format {
             ExplainFormat::Json => format!(
                 "{}\n",
@@ -132,7 +147,17 @@ fn post_render(args: RenderArgs) -> Result<(), Error> {
             ),
             ExplainFormat::Text => render::explain_text(&rendered.changes),
         };
-        let _ = std::io::stderr().write_all(text.as_bytes());
+        match &args.explain_file {
+            Some(path) => std::fs::write(path, text).map_err(|e| {
+                Error::Usage(format!(
+                    "cannot write the --explain-file {}: {e}",
+                    path.display()
+                ))
+            })?,
+            None => {
+                let _ = std::io::stderr().write_all(text.as_bytes());
+            }
+        }
     }
     write_stdout(&rendered.output)
 }

@@ -52,10 +52,10 @@ pub fn warnings(lines: &[String]) {
     }
     let text: String = lines.iter().map(|l| format!("warning: {l}\n")).collect();
     let _ = std::io::stderr().write_all(text.as_bytes());
-    if under_helm_plugin() {
-        if let Some(path) = log_path() {
-            write_log(&path, &text);
-        }
+    if under_helm_plugin()
+        && let Some(path) = log_path()
+    {
+        write_log(&path, &text);
     }
 }
 

@@ -46,6 +46,9 @@ impl Bucket {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServiceAccount {
     pub name: &'static str,
+    /// The platform service (chart) the account belongs to: its workers and migrations
+    /// share it, so a release holding one of them is expected to hold all of them.
+    pub service: &'static str,
     pub buckets: &'static [Bucket],
 }
 
@@ -55,74 +58,92 @@ use Bucket::*;
 pub const SERVICE_ACCOUNTS: [ServiceAccount; 18] = [
     ServiceAccount {
         name: "aisvc",
+        service: "aisvc",
         buckets: &[Kafka],
     },
     ServiceAccount {
         name: "datasourcesvc",
+        service: "datasourcesvc",
         buckets: &[Kafka, Datasourcesvc],
     },
     ServiceAccount {
         name: "filesvc-migrations",
+        service: "filesvc",
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "filesvc",
+        service: "filesvc",
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "itemsvc-migrations",
+        service: "itemsvc",
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "itemsvc-rdbms-migrations",
+        service: "itemsvc",
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "itemsvc-telemetry-worker",
+        service: "itemsvc",
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "itemsvc-worker",
+        service: "itemsvc",
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "itemsvc",
+        service: "itemsvc",
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "objectmodelsvc",
+        service: "objectmodelsvc",
         buckets: &[Kafka],
     },
     ServiceAccount {
         name: "passportsvc-migrations",
+        service: "passportsvc",
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "passportsvc",
+        service: "passportsvc",
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "platform-notificationsvc-api",
+        service: "platform-notificationsvc",
         buckets: &[Kafka],
     },
     ServiceAccount {
         name: "platform-notificationsvc-worker",
+        service: "platform-notificationsvc",
         buckets: &[Kafka],
     },
     ServiceAccount {
         name: "scriptmanager",
+        service: "scriptmanager",
         buckets: &[Kafka, Scriptmanager],
     },
     ServiceAccount {
         name: "workflowsvc-api",
+        service: "workflowsvc",
         buckets: &[Kafka, Workflowsvc],
     },
     ServiceAccount {
         name: "workflowsvc-backend",
+        service: "workflowsvc",
         buckets: &[Kafka, Workflowsvc],
     },
     ServiceAccount {
         name: "workflowwkr-backend",
+        service: "workflowwkr",
         buckets: &[Kafka, Workflowsvc],
     },
 ];

@@ -2,18 +2,34 @@
 //!
 //! Each filter is one type in its own file; the order of `filters()` is the order they run.
 
+mod autoscaler;
+mod identity;
+mod network_policy;
+mod overlays;
 mod rewrite;
+mod secret_refs;
+mod service_monitor;
+mod workload;
+
+pub use network_policy::{calico_policy, kubernetes_policy};
+pub use overlays::{Overlay, Target};
 
 use json_patch::PatchOperation;
 use serde::Serialize;
+use serde_json::Value;
 
-use crate::stream::{Limits, Stream, StreamError, read_input};
+use crate::catalog::INJECTED_BY;
+use crate::stream::{Limits, ObjectRef, Stream, StreamError, read_input};
 use crate::values::Values;
 
 /// What a post-render needs besides the manifests.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
     pub values: Values,
+    /// The merged values as JSON, for `${smi...}` in overlays.
+    pub values_json: Value,
+    /// Overlay directories (--overlays, then smi.overlays.directories).
+    pub overlay_dirs: Vec<std::path::PathBuf>,
     /// Missing service accounts are errors instead of warnings.
     pub strict: bool,
     /// Re-write every document through the emitter.
@@ -30,7 +46,14 @@ pub trait Filter {
 
 /// The filters, in the order they run.
 fn filters(options: &RenderOptions) -> Vec<Box<dyn Filter>> {
-    let mut filters: Vec<Box<dyn Filter>> = Vec::new();
+    let mut filters: Vec<Box<dyn Filter>> = vec![
+        Box::new(identity::Identity),
+        Box::new(network_policy::NetworkPolicy),
+        Box::new(service_monitor::ServiceMonitor),
+        Box::new(autoscaler::Autoscaler),
+        Box::new(secret_refs::SecretRefs),
+        Box::new(overlays::Overlays),
+    ];
     if options.rewrite_all {
         filters.push(Box::new(rewrite::RewriteAll));
     }
@@ -42,6 +65,138 @@ pub struct Context<'a> {
     pub options: &'a RenderOptions,
     pub changes: Vec<Change>,
     pub warnings: Vec<String>,
+}
+
+impl Context<'_> {
+    /// Changes an object with `edit` (on its JSON view), marks it with the injected-by
+    /// annotation, and records the change. Nothing is recorded when nothing changed.
+    pub fn change(
+        &mut self,
+        stream: &mut Stream,
+        object: ObjectRef,
+        filter: &'static str,
+        reason: impl Into<String>,
+        edit: impl FnOnce(&mut Value),
+    ) -> Result<(), RenderError> {
+        let before = stream.json(object)?;
+        let mut after = before.clone();
+        edit(&mut after);
+        if after == before {
+            return Ok(());
+        }
+        mark_injected(&mut after, filter);
+        let patch = stream.update(object, &after)?;
+        self.changes.push(Change {
+            object: stream.header(object).display_name(),
+            document: Some(object.document + 1),
+            filter,
+            reason: reason.into(),
+            patch,
+        });
+        Ok(())
+    }
+
+    /// Adds an object to the release, or updates the one of the same kind and name that the
+    /// stream already has (never a duplicate).
+    pub fn add_or_update(
+        &mut self,
+        stream: &mut Stream,
+        filter: &'static str,
+        reason: impl Into<String>,
+        mut object: Value,
+    ) -> Result<(), RenderError> {
+        let api_version = object["apiVersion"].as_str().unwrap_or_default().to_owned();
+        let kind = object["kind"].as_str().unwrap_or_default().to_owned();
+        let name = object["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let existing = stream.objects().into_iter().find(|o| {
+            let h = stream.header(*o);
+            h.kind == kind
+                && h.name.as_deref() == Some(&name)
+                && same_group(&h.api_version, &api_version)
+        });
+        if let Some(existing) = existing {
+            let reason = reason.into();
+            return self.change(stream, existing, filter, reason, |current| {
+                merge_into(current, &object);
+            });
+        }
+        mark_injected(&mut object, filter);
+        let display = display_name(&object);
+        let object = stream.add(&format!("kubectl-smi/{filter}/{name}.yaml"), object);
+        self.changes.push(Change {
+            object: display,
+            document: None,
+            filter,
+            reason: reason.into(),
+            patch: vec![PatchOperation::Add(json_patch::AddOperation {
+                path: json_patch::jsonptr::PointerBuf::root(),
+                value: object,
+            })],
+        });
+        Ok(())
+    }
+
+    pub fn warn(&mut self, message: impl Into<String>) {
+        self.warnings.push(message.into());
+    }
+}
+
+/// Same API group (the version may differ between the chart and the tool).
+fn same_group(a: &str, b: &str) -> bool {
+    let group = |v: &str| v.rsplit_once('/').map_or("", |(g, _)| g).to_owned();
+    group(a) == group(b)
+}
+
+fn display_name(object: &Value) -> String {
+    let kind = object["kind"].as_str().unwrap_or("?");
+    let name = object["metadata"]["name"].as_str().unwrap_or("?");
+    match object["metadata"]["namespace"].as_str() {
+        Some(ns) => format!("{kind}/{ns}/{name}"),
+        None => format!("{kind}/{name}"),
+    }
+}
+
+/// Makes `current` carry everything `desired` says (maps merged, lists and scalars replaced),
+/// keeping what the chart set that the tool does not care about.
+fn merge_into(current: &mut Value, desired: &Value) {
+    match (current, desired) {
+        (Value::Object(current), Value::Object(desired)) => {
+            for (key, value) in desired {
+                match current.get_mut(key) {
+                    Some(existing) => merge_into(existing, value),
+                    None => {
+                        current.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (current, desired) => *current = desired.clone(),
+    }
+}
+
+/// Adds this filter's name to the `smi.dtplatform.io/injected-by` annotation.
+fn mark_injected(object: &mut Value, filter: &str) {
+    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let annotations = metadata
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Some(annotations) = annotations.as_object_mut() else {
+        return;
+    };
+    let mut filters: Vec<String> = annotations
+        .get(INJECTED_BY)
+        .and_then(Value::as_str)
+        .map(|v| v.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    if !filters.iter().any(|f| f == filter) {
+        filters.push(filter.to_owned());
+        annotations.insert(INJECTED_BY.to_owned(), Value::String(filters.join(",")));
+    }
 }
 
 /// One object added or changed, and why.
@@ -64,12 +219,56 @@ pub enum RenderError {
     /// The stream could not be read or changed.
     #[error(transparent)]
     Stream(#[from] StreamError),
+    /// The provider's section is missing from the values.
+    #[error("the values have no {0} section for the chosen provider")]
+    MissingSection(&'static str),
+    /// The role ARNs need the AWS account id, and post-rendering makes no network calls.
+    #[error("smi.cloud.aws.accountId is needed to write the role ARNs on the service accounts")]
+    MissingAccountId,
+    /// With --strict: service accounts of the table that the release lacks.
+    #[error("service accounts missing from the manifests: {0}")]
+    MissingServiceAccounts(String),
+    /// The scriptmanager Service cannot be scraped as step 5 requires.
+    #[error("{object}: {problem}")]
+    Prometheus {
+        object: String,
+        problem: String,
+        hint: &'static str,
+    },
+    /// An overlay could not be read or applied.
+    #[error("overlay {file}: {problem}")]
+    Overlay { file: String, problem: String },
+    /// The secret catalog in the values is not usable.
+    #[error("{0}")]
+    Catalog(String),
+    /// A value the network policy needs is not usable.
+    #[error("smi.networkPolicy: {0}")]
+    NetworkPolicy(String),
 }
 
 impl RenderError {
     pub fn hint(&self) -> Option<&str> {
         match self {
             RenderError::Stream(e) => Some(e.hint()),
+            RenderError::MissingSection(_) => {
+                Some("set smi.cloud.provider to the cloud whose section you filled in")
+            }
+            RenderError::MissingAccountId => Some(
+                "add smi.cloud.aws.accountId (a quoted 12-digit string); `aws sts get-caller-identity` shows it",
+            ),
+            RenderError::MissingServiceAccounts(_) => Some(
+                "Helm 3 does not post-render hooks; install with Helm 4, or drop --strict to get warnings instead",
+            ),
+            RenderError::Prometheus { hint, .. } => Some(hint),
+            RenderError::Overlay { .. } => Some(
+                "check the overlay's target selector and the paths of its operations against `helm template` output",
+            ),
+            RenderError::NetworkPolicy(_) => {
+                Some("see docs/injections.md for the network policy values")
+            }
+            RenderError::Catalog(_) => {
+                Some("see docs/injections.md for the shape of a secret catalog entry")
+            }
         }
     }
 }
@@ -105,7 +304,8 @@ pub fn render(input: impl std::io::Read, options: &RenderOptions) -> Result<Rend
     })
 }
 
-/// The --explain report for a reviewer: one line per object, then what changed.
+/// The --explain report for a reviewer: one line per object and why, then the paths that
+/// changed (the full JSON patch is in `--explain=json`).
 pub fn explain_text(changes: &[Change]) -> String {
     if changes.is_empty() {
         return "kubectl-smi: no object added or changed\n".to_owned();
@@ -121,20 +321,30 @@ pub fn explain_text(changes: &[Change]) -> String {
             "{verb} {} [{}]: {}\n",
             c.object, c.filter, c.reason
         ));
-        for op in &c.patch {
-            let (name, path) = match op {
-                PatchOperation::Add(o) => ("add", o.path.to_string()),
-                PatchOperation::Remove(o) => ("remove", o.path.to_string()),
-                PatchOperation::Replace(o) => ("replace", o.path.to_string()),
-                PatchOperation::Move(o) => ("move", o.path.to_string()),
-                PatchOperation::Copy(o) => ("copy", o.path.to_string()),
-                PatchOperation::Test(o) => ("test", o.path.to_string()),
-            };
-            text.push_str(&format!(
-                "    {name} {}\n",
-                if path.is_empty() { "/" } else { &path }
-            ));
+        if c.document.is_none() || c.patch.is_empty() {
+            continue;
+        }
+        let paths: Vec<String> = c
+            .patch
+            .iter()
+            .map(|op| format!("{} {}", op_name(op), op.path()))
+            .collect();
+        let shown = paths.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        match paths.len() {
+            0..=3 => text.push_str(&format!("    {shown}\n")),
+            n => text.push_str(&format!("    {shown} and {} more\n", n - 3)),
         }
     }
     text
+}
+
+pub fn op_name(op: &PatchOperation) -> &'static str {
+    match op {
+        PatchOperation::Add(_) => "add",
+        PatchOperation::Remove(_) => "remove",
+        PatchOperation::Replace(_) => "replace",
+        PatchOperation::Move(_) => "move",
+        PatchOperation::Copy(_) => "copy",
+        PatchOperation::Test(_) => "test",
+    }
 }

@@ -1,4 +1,4 @@
-use super::{Context, Filter, RenderError};
+use super::{Change, Context, Filter, RenderError};
 use crate::stream::Stream;
 
 /// Re-writes every document without changing its data (`--rewrite-all`).
@@ -9,7 +9,20 @@ impl Filter for RewriteAll {
         "rewrite"
     }
 
-    fn apply(&self, stream: &mut Stream, _cx: &mut Context) -> Result<(), RenderError> {
-        Ok(stream.rewrite_all()?)
+    fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for object in stream.objects() {
+            if seen.insert(object.document) {
+                stream.rewrite(object)?;
+                cx.changes.push(Change {
+                    object: stream.header(object).display_name(),
+                    document: Some(object.document + 1),
+                    filter: self.name(),
+                    reason: "re-written on request (--rewrite-all); data unchanged".to_owned(),
+                    patch: Vec::new(),
+                });
+            }
+        }
+        Ok(())
     }
 }

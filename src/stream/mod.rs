@@ -256,7 +256,8 @@ impl Stream {
     }
 
     /// Changes the object into `after`, touching only what differs, and returns the JSON
-    /// patch that was applied (empty when nothing changed).
+    /// patch that was applied to the document (empty when nothing changed; paths start at
+    /// the document, so a List item's paths start with `/items/<i>`).
     pub fn update(
         &mut self,
         object: ObjectRef,
@@ -272,42 +273,43 @@ impl Stream {
             .map(|i| format!("/items/{i}"))
             .unwrap_or_default();
         let name = self.header(object).display_name();
+        let ops: Vec<PatchOperation> = ops.iter().map(|op| with_prefix(op, &prefix)).collect();
         let tree = self.tree(object.document)?;
         for op in &ops {
-            let op = with_prefix(op, &prefix);
-            edit::apply(&mut tree.root, &op).map_err(|source| StreamError::Edit {
+            edit::apply(&mut tree.root, op).map_err(|source| StreamError::Edit {
                 document: object.document + 1,
                 object: name.clone(),
                 source,
             })?;
         }
         self.documents[object.document].changed = true;
-        if let Some(i) = object.item {
-            if let Some(header) = item_header(after) {
-                self.documents[object.document].items[i] = header;
-            }
+        if let Some(i) = object.item
+            && let Some(header) = item_header(after)
+        {
+            self.documents[object.document].items[i] = header;
         }
         Ok(ops)
     }
 
     /// Adds a new object at the end of the stream, named `template` for Helm (`# Source:`
-    /// comment, or the Helm 4 filename annotation).
-    pub fn add(&mut self, template: &str, mut object: Value) {
-        if self.form() == HelmForm::FilenameAnnotations {
-            if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-                let annotations = meta
-                    .entry("annotations")
-                    .or_insert_with(|| Value::Object(Default::default()));
-                if let Some(a) = annotations.as_object_mut() {
-                    a.insert(
-                        FILENAME_ANNOTATION.to_owned(),
-                        Value::String(template.to_owned()),
-                    );
-                }
+    /// comment, or the Helm 4 filename annotation); returns the object as written.
+    pub fn add(&mut self, template: &str, mut object: Value) -> Value {
+        if self.form() == HelmForm::FilenameAnnotations
+            && let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            let annotations = meta
+                .entry("annotations")
+                .or_insert_with(|| Value::Object(Default::default()));
+            if let Some(a) = annotations.as_object_mut() {
+                a.insert(
+                    FILENAME_ANNOTATION.to_owned(),
+                    Value::String(template.to_owned()),
+                );
             }
         }
         self.added
             .push((template.to_owned(), Node::from_json(&object)));
+        object
     }
 
     /// Writes the stream: unchanged documents verbatim, changed ones re-written, added ones last.
@@ -325,9 +327,9 @@ impl Stream {
                         ..
                     },
                 ) => {
-                    out.write_all(self.source[range.start..*head_end].as_bytes())?;
+                    out.write_all(&self.source.as_bytes()[range.start..*head_end])?;
                     out.write_all(emit(&tree.root, tree.layout).as_bytes())?;
-                    out.write_all(self.source[*tail_start..range.end].as_bytes())?;
+                    out.write_all(&self.source.as_bytes()[*tail_start..range.end])?;
                 }
                 _ => out.write_all(self.source[range.clone()].as_bytes())?,
             }
@@ -353,18 +355,11 @@ impl Stream {
         Ok(())
     }
 
-    /// Re-writes every object through the tree, changing nothing: the output then shows
-    /// how kubectl-smi writes documents it changes (`render --rewrite-all`).
-    pub fn rewrite_all(&mut self) -> Result<(), StreamError> {
-        for index in 0..self.documents.len() {
-            if matches!(
-                self.documents[index].scanned.body,
-                ScannedBody::Object { .. }
-            ) {
-                self.tree(index)?;
-                self.documents[index].changed = true;
-            }
-        }
+    /// Re-writes a document through the tree without changing its data: the output then
+    /// shows how kubectl-smi writes documents it changes (`render --rewrite-all`).
+    pub fn rewrite(&mut self, object: ObjectRef) -> Result<(), StreamError> {
+        self.tree(object.document)?;
+        self.documents[object.document].changed = true;
         Ok(())
     }
 

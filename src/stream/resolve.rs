@@ -41,12 +41,11 @@ fn resolve_number(text: &str) -> Value {
     if let Some(n) = parse_go_int(&plain) {
         return n;
     }
-    if is_go_float(&plain) {
-        if let Ok(f) = plain.parse::<f64>() {
-            if let Some(n) = Number::from_f64(f) {
-                return Value::Number(n);
-            }
-        }
+    if is_go_float(&plain)
+        && let Ok(f) = plain.parse::<f64>()
+        && let Some(n) = Number::from_f64(f)
+    {
+        return Value::Number(n);
     }
     // `.inf` and `.nan` are floats to go-yaml but have no JSON form; keep them as text.
     Value::String(text.to_owned())
@@ -133,7 +132,13 @@ pub fn plain_is_unambiguous(text: &str) -> bool {
     let Some(first) = text.chars().next() else {
         return false;
     };
-    if first.is_ascii_digit() || matches!(first, '+' | '-' | '.') {
+    // Starting like a number is fine only with a character no number, timestamp or
+    // sexagesimal spelling of any reader uses (`5s`, `10.0.0.0/8` are text everywhere).
+    if (first.is_ascii_digit() || matches!(first, '+' | '-' | '.'))
+        && text
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || "+-._:xXoOtTzZ iInN".contains(c))
+    {
         return false;
     }
     let lower = text.to_ascii_lowercase();
@@ -203,7 +208,8 @@ mod tests {
         assert_eq!(resolve_plain("1.5"), json!(1.5));
         assert_eq!(resolve_plain("2001-12-14"), json!("2001-12-14"));
         assert_eq!(resolve_plain("1.2.3"), json!("1.2.3"));
-        assert_eq!(resolve_plain("08"), json!("08"));
+        // Not octal, so go-yaml falls through to its float syntax.
+        assert_eq!(resolve_plain("08"), json!(8.0));
     }
 
     #[test]

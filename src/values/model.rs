@@ -98,6 +98,41 @@ pub struct Aws {
     pub ack_pod_identity_associations: bool,
 }
 
+impl Aws {
+    /// The partition: from values, else from the region (cn-* and us-gov-* have their own).
+    pub fn partition(&self) -> &str {
+        if let Some(p) = &self.partition {
+            return p;
+        }
+        if self.region.starts_with("cn-") {
+            "aws-cn"
+        } else if self.region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else if self.region.starts_with("us-isob-") {
+            "aws-iso-b"
+        } else if self.region.starts_with("us-iso-") {
+            "aws-iso"
+        } else {
+            "aws"
+        }
+    }
+
+    /// The IAM role name of a service account: prefix + name.
+    pub fn role_name(&self, service_account: &str) -> String {
+        format!("{}{}", self.role_name_prefix, service_account)
+    }
+
+    /// The IAM role ARN of a service account in `account`.
+    pub fn role_arn(&self, account: &str, service_account: &str) -> String {
+        format!(
+            "arn:{}:iam::{}:role/{}",
+            self.partition(),
+            account,
+            self.role_name(service_account)
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum AwsIdentity {

@@ -54,3 +54,6 @@ pub fn python_has(module: &str) -> bool {
     }
     ok
 }
+
+pub mod golden;
+pub mod kube_schema;

@@ -1,0 +1,114 @@
+//! Step 5, second half: the scriptworker HorizontalPodAutoscaler must follow the external
+//! metric the Prometheus adapter serves; one is added when the values ask and the chart has none.
+
+use serde_json::{Value, json};
+
+use super::workload::is_workload;
+use super::{Context, Filter, RenderError};
+use crate::catalog::{QUEUE_METRIC, SCRIPTWORKER_SELECTOR};
+use crate::stream::Stream;
+
+pub struct Autoscaler;
+
+impl Filter for Autoscaler {
+    fn name(&self) -> &'static str {
+        "autoscaler"
+    }
+
+    fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
+        let Some((kind, name)) = scriptworker_workload(stream)? else {
+            return Ok(());
+        };
+        let mut found = false;
+        for object in stream.objects() {
+            if stream.header(object).kind != "HorizontalPodAutoscaler" {
+                continue;
+            }
+            let hpa = stream.json(object)?;
+            if hpa
+                .pointer("/spec/scaleTargetRef/name")
+                .and_then(Value::as_str)
+                != Some(&name)
+            {
+                continue;
+            }
+            found = true;
+            let display = stream.header(object).display_name();
+            if !stream
+                .header(object)
+                .api_version
+                .starts_with("autoscaling/v2")
+            {
+                cx.warn(format!("{display} is not autoscaling/v2: it cannot follow the external metric {QUEUE_METRIC}"));
+            } else if !follows_queue_metric(&hpa) {
+                cx.warn(format!(
+                    "{display} does not follow the external metric {QUEUE_METRIC}: the Script Worker will not scale with its job queue (step 5)"
+                ));
+            }
+        }
+        let wanted = cx
+            .options
+            .values
+            .smi
+            .prometheus
+            .scriptworker_autoscaler
+            .clone();
+        if let (false, Some(a)) = (found, wanted) {
+            let hpa = json!({
+                "apiVersion": "autoscaling/v2",
+                "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": name, "namespace": cx.options.values.smi.namespace()},
+                "spec": {
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": name},
+                    "minReplicas": a.min_replicas,
+                    "maxReplicas": a.max_replicas,
+                    "metrics": [{
+                        "type": "External",
+                        "external": {
+                            "metric": {"name": QUEUE_METRIC},
+                            "target": {"type": "AverageValue", "averageValue": a.target_queue_size.to_string()},
+                        }
+                    }],
+                }
+            });
+            let reason = format!(
+                "scales the Script Worker on {QUEUE_METRIC} (smi.prometheus.scriptworkerAutoscaler)"
+            );
+            cx.add_or_update(stream, self.name(), reason, hpa)?;
+        }
+        Ok(())
+    }
+}
+
+fn follows_queue_metric(hpa: &Value) -> bool {
+    hpa.pointer("/spec/metrics")
+        .and_then(Value::as_array)
+        .is_some_and(|metrics| {
+            metrics.iter().any(|m| {
+                m["type"] == "External"
+                    && m.pointer("/external/metric/name").and_then(Value::as_str)
+                        == Some(QUEUE_METRIC)
+            })
+        })
+}
+
+/// Kind and name of the Deployment (or other workload) running the Script Worker pods.
+fn scriptworker_workload(stream: &mut Stream) -> Result<Option<(String, String)>, RenderError> {
+    let (key, value) = SCRIPTWORKER_SELECTOR;
+    for object in stream.objects() {
+        let header = stream.header(object).clone();
+        if !is_workload(&header.kind)
+            || header.kind == "Pod"
+            || header.kind == "Job"
+            || header.kind == "CronJob"
+        {
+            continue;
+        }
+        let json = stream.json(object)?;
+        let labels = json.pointer("/spec/template/metadata/labels");
+        if labels.and_then(|l| l.get(key)).and_then(Value::as_str) == Some(value) {
+            return Ok(header.name.map(|n| (header.kind, n)));
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,252 @@
+//! Step 3 on the cluster side: the cloud identity of each service account of the guide's
+//! table, on the ServiceAccount and on the pods that run as it.
+//!
+//! - AWS IRSA: `eks.amazonaws.com/role-arn` (+ regional STS endpoints) on the ServiceAccount.
+//! - AWS EKS Pod Identity: EKS needs nothing on the ServiceAccount; the role ARN goes under
+//!   kubectl-smi's own annotation for traceability, and, when asked, an ACK
+//!   PodIdentityAssociation per service account (GitOps without a CLI step).
+//! - OCI OKE workload identity: the OCI SDKs' OKE workload identity provider reads
+//!   OCI_RESOURCE_PRINCIPAL_VERSION=2.2 and OCI_RESOURCE_PRINCIPAL_REGION in the pods.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::workload::{
+    containers_mut, is_workload, map_mut, pod_spec_mut, service_account, set_env,
+};
+use super::{Context, Filter, RenderError};
+use crate::catalog::{SERVICE_ACCOUNTS, ServiceAccount, service_account as table_entry};
+use crate::stream::{ObjectRef, Stream};
+use crate::values::{AwsIdentity, Provider, Smi};
+
+pub const ROLE_ARN_ANNOTATION: &str = "smi.dtplatform.io/role-arn";
+pub const IDENTITY_ANNOTATION: &str = "smi.dtplatform.io/cloud-identity";
+pub const BUCKETS_ANNOTATION: &str = "smi.dtplatform.io/buckets";
+const IRSA_ROLE_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+const IRSA_REGIONAL_STS: &str = "eks.amazonaws.com/sts-regional-endpoints";
+
+pub struct Identity;
+
+/// What the values say each service account gets.
+enum Wiring {
+    Irsa {
+        role_arns: Vec<(String, String)>,
+    },
+    PodIdentity {
+        role_arns: Vec<(String, String)>,
+        ack: bool,
+        cluster: String,
+    },
+    Oci {
+        region: String,
+    },
+}
+
+impl Filter for Identity {
+    fn name(&self) -> &'static str {
+        "identity"
+    }
+
+    fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
+        let smi = &cx.options.values.smi;
+        let wiring = wiring(smi)?;
+        let mut present = BTreeSet::new();
+        let mut referenced = BTreeSet::new();
+        for object in stream.objects() {
+            let header = stream.header(object).clone();
+            if header.kind == "ServiceAccount" {
+                if let Some(sa) = header.name.as_deref().and_then(table_entry) {
+                    present.insert(sa.name);
+                    self.annotate_service_account(stream, cx, object, sa, &wiring)?;
+                }
+            } else if is_workload(&header.kind) {
+                let json = stream.json(object)?;
+                let Some(sa) = service_account(&json, &header.kind)
+                    .as_deref()
+                    .and_then(table_entry)
+                else {
+                    continue;
+                };
+                referenced.insert(sa.name);
+                if let Wiring::Oci { region } = &wiring {
+                    let kind = header.kind.clone();
+                    cx.change(
+                        stream,
+                        object,
+                        self.name(),
+                        format!(
+                            "pods run as {}: OKE workload identity for the OCI SDK",
+                            sa.name
+                        ),
+                        |o| {
+                            if let Some(spec) = pod_spec_mut(o, &kind) {
+                                for container in containers_mut(spec) {
+                                    set_env(container, "OCI_RESOURCE_PRINCIPAL_VERSION", "2.2");
+                                    set_env(container, "OCI_RESOURCE_PRINCIPAL_REGION", region);
+                                }
+                            }
+                        },
+                    )?;
+                }
+            }
+        }
+        if let Wiring::PodIdentity {
+            role_arns,
+            ack: true,
+            cluster,
+        } = &wiring
+        {
+            for (sa, arn) in role_arns
+                .iter()
+                .filter(|(sa, _)| present.contains(sa.as_str()))
+            {
+                let association = pod_identity_association(smi.namespace(), cluster, sa, arn);
+                cx.add_or_update(
+                    stream,
+                    self.name(),
+                    format!("EKS Pod Identity association for {sa} (ACK)"),
+                    association,
+                )?;
+            }
+        }
+        report_missing(cx, &present, &referenced)
+    }
+}
+
+impl Identity {
+    fn annotate_service_account(
+        &self,
+        stream: &mut Stream,
+        cx: &mut Context,
+        object: ObjectRef,
+        sa: &ServiceAccount,
+        wiring: &Wiring,
+    ) -> Result<(), RenderError> {
+        let buckets: Vec<&str> = sa.buckets.iter().map(|b| b.purpose()).collect();
+        let mut annotations: Vec<(&str, String)> = vec![(BUCKETS_ANNOTATION, buckets.join(","))];
+        let reason = match wiring {
+            Wiring::Irsa { role_arns } => {
+                let arn = role_of(role_arns, sa.name);
+                annotations.push((IRSA_ROLE_ANNOTATION, arn.clone()));
+                annotations.push((IRSA_REGIONAL_STS, "true".to_owned()));
+                annotations.push((IDENTITY_ANNOTATION, "aws-irsa".to_owned()));
+                format!("IRSA: assumes {arn}")
+            }
+            Wiring::PodIdentity { role_arns, .. } => {
+                let arn = role_of(role_arns, sa.name);
+                annotations.push((ROLE_ARN_ANNOTATION, arn.clone()));
+                annotations.push((IDENTITY_ANNOTATION, "aws-pod-identity".to_owned()));
+                format!("EKS Pod Identity: associated with {arn}")
+            }
+            Wiring::Oci { .. } => {
+                annotations.push((IDENTITY_ANNOTATION, "oci-workload-identity".to_owned()));
+                "OKE workload identity: the OCI policies name this service account".to_owned()
+            }
+        };
+        let reason = format!("{reason}; buckets {}", buckets.join(", "));
+        cx.change(stream, object, self.name(), reason, |o| {
+            if let Some(metadata) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+                let target = map_mut(metadata, "annotations");
+                for (key, value) in annotations {
+                    target.insert(key.to_owned(), Value::String(value));
+                }
+            }
+        })
+    }
+}
+
+fn role_of(role_arns: &[(String, String)], sa: &str) -> String {
+    role_arns
+        .iter()
+        .find(|(name, _)| name == sa)
+        .map(|(_, arn)| arn.clone())
+        .expect("every service account of the table has a role")
+}
+
+fn wiring(smi: &Smi) -> Result<Wiring, RenderError> {
+    match smi.cloud.provider {
+        Provider::Aws => {
+            let aws = smi
+                .cloud
+                .aws
+                .as_ref()
+                .ok_or(RenderError::MissingSection("smi.cloud.aws"))?;
+            let account = aws
+                .account_id
+                .clone()
+                .ok_or(RenderError::MissingAccountId)?;
+            let role_arns = SERVICE_ACCOUNTS
+                .iter()
+                .map(|sa| (sa.name.to_owned(), aws.role_arn(&account, sa.name)))
+                .collect();
+            Ok(match aws.identity {
+                AwsIdentity::Irsa => Wiring::Irsa { role_arns },
+                AwsIdentity::PodIdentity => Wiring::PodIdentity {
+                    role_arns,
+                    ack: aws.ack_pod_identity_associations,
+                    cluster: aws.cluster_name.clone(),
+                },
+            })
+        }
+        Provider::Oci => {
+            let oci = smi
+                .cloud
+                .oci
+                .as_ref()
+                .ok_or(RenderError::MissingSection("smi.cloud.oci"))?;
+            Ok(Wiring::Oci {
+                region: oci.region.clone(),
+            })
+        }
+    }
+}
+
+fn pod_identity_association(namespace: &str, cluster: &str, sa: &str, arn: &str) -> Value {
+    json!({
+        "apiVersion": "eks.services.k8s.aws/v1alpha1",
+        "kind": "PodIdentityAssociation",
+        "metadata": {"name": sa, "namespace": namespace},
+        "spec": {
+            "clusterName": cluster,
+            "namespace": namespace,
+            "serviceAccount": sa,
+            "roleARN": arn,
+        }
+    })
+}
+
+/// Service accounts of the table that the release should have but does not: referenced by
+/// a pod without a ServiceAccount object, or siblings (same service) of one that is present.
+fn report_missing(
+    cx: &mut Context,
+    present: &BTreeSet<&str>,
+    referenced: &BTreeSet<&str>,
+) -> Result<(), RenderError> {
+    let services: BTreeSet<&str> = present
+        .iter()
+        .chain(referenced)
+        .filter_map(|n| table_entry(n))
+        .map(|sa| sa.service)
+        .collect();
+    let missing: Vec<&str> = SERVICE_ACCOUNTS
+        .iter()
+        .filter(|sa| !present.contains(sa.name))
+        .filter(|sa| referenced.contains(sa.name) || services.contains(sa.service))
+        .map(|sa| sa.name)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if cx.options.strict {
+        return Err(RenderError::MissingServiceAccounts(missing.join(", ")));
+    }
+    cx.warn(format!(
+        "service accounts of the guide's table missing from the manifests, so they get no cloud identity \
+         wiring from this render: {}.\n  Helm 3 does not post-render hooks (helm/helm#7891): if the chart \
+         renders them as hooks (migrations), install with Helm 4 or set the annotations in the chart's values; \
+         `kubectl smi policies` still creates their roles. --strict makes this an error.",
+        missing.join(", ")
+    ));
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! Step 4: isolate the Script Worker pods. With Calico, exactly the guide's policy; with plain
+//! Kubernetes NetworkPolicy, the equivalent (ingress denied; egress to DNS and the Script
+//! Manager only, plus the extra rules of the values with the private ranges carved out).
+
+use std::net::Ipv4Addr;
+
+use serde_json::{Value, json};
+
+use super::{Context, Filter, RenderError};
+use crate::catalog::{SCRIPTMANAGER_SELECTOR, SCRIPTWORKER_SELECTOR};
+use crate::stream::Stream;
+use crate::values::{EgressRule, PolicyEngine, Protocol, RuleAction, Smi};
+
+use super::workload::is_workload;
+
+pub const POLICY_NAME: &str = "scriptworker-policy";
+/// The ranges the guide denies: private networks and link-local (cloud metadata endpoints).
+pub const DENIED_NETS: [&str; 4] = [
+    "10.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+];
+
+pub struct NetworkPolicy;
+
+impl Filter for NetworkPolicy {
+    fn name(&self) -> &'static str {
+        "network-policy"
+    }
+
+    fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
+        let smi = &cx.options.values.smi;
+        let policy = match smi.network_policy.engine {
+            PolicyEngine::None => return Ok(()),
+            PolicyEngine::Calico => calico_policy(smi)?,
+            PolicyEngine::Kubernetes => kubernetes_policy(smi)?,
+        };
+        if !runs_scriptworker(stream)? {
+            // Another release (one per service) holds the Script Worker and gets the policy.
+            return Ok(());
+        }
+        let reason = "isolates the Script Worker: DNS and the Script Manager only, private ranges denied (step 4)";
+        cx.add_or_update(stream, self.name(), reason, policy)
+    }
+}
+
+fn runs_scriptworker(stream: &mut Stream) -> Result<bool, RenderError> {
+    let (key, value) = SCRIPTWORKER_SELECTOR;
+    for object in stream.objects() {
+        let kind = stream.header(object).kind.clone();
+        if !is_workload(&kind) {
+            continue;
+        }
+        let json = stream.json(object)?;
+        let labels = match kind.as_str() {
+            "Pod" => json.pointer("/metadata/labels"),
+            "CronJob" => json.pointer("/spec/jobTemplate/spec/template/metadata/labels"),
+            _ => json.pointer("/spec/template/metadata/labels"),
+        };
+        if labels.and_then(|l| l.get(key)).and_then(Value::as_str) == Some(value) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The guide's Calico policy, in the platform's namespace, with the extra rules appended.
+pub fn calico_policy(smi: &Smi) -> Result<Value, RenderError> {
+    let selector = |(key, value): (&str, &str)| format!("{key} == '{value}'");
+    let mut egress = vec![
+        json!({"action": "Allow", "protocol": "UDP", "source": {}, "destination": {"ports": [53]}}),
+        json!({"action": "Allow", "protocol": "TCP", "source": {}, "destination": {"ports": [53]}}),
+        json!({"action": "Allow", "source": {}, "destination": {"selector": selector(SCRIPTMANAGER_SELECTOR)}}),
+        json!({"action": "Deny", "source": {}, "destination": {"nets": DENIED_NETS}}),
+    ];
+    for (i, rule) in smi.network_policy.extra_egress.iter().enumerate() {
+        egress.push(calico_rule(i, rule)?);
+    }
+    Ok(json!({
+        "apiVersion": "crd.projectcalico.org/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": POLICY_NAME, "namespace": smi.namespace()},
+        "spec": {
+            "selector": selector(SCRIPTWORKER_SELECTOR),
+            "types": ["Ingress", "Egress"],
+            "order": 1000,
+            "egress": egress,
+        }
+    }))
+}
+
+fn calico_rule(index: usize, rule: &EgressRule) -> Result<Value, RenderError> {
+    check_ports(index, rule)?;
+    let mut destination = serde_json::Map::new();
+    if !rule.nets.is_empty() {
+        destination.insert("nets".into(), json!(rule.nets));
+    }
+    if !rule.ports.is_empty() {
+        destination.insert("ports".into(), json!(rule.ports));
+    }
+    let mut out = json!({
+        "action": match rule.action { RuleAction::Allow => "Allow", RuleAction::Deny => "Deny" },
+        "source": {},
+        "destination": destination,
+    });
+    if let Some(p) = rule.protocol {
+        out["protocol"] = json!(protocol(p));
+    }
+    Ok(out)
+}
+
+fn check_ports(index: usize, rule: &EgressRule) -> Result<(), RenderError> {
+    if !rule.ports.is_empty() && rule.protocol.is_none() {
+        return Err(RenderError::NetworkPolicy(format!(
+            "extraEgress[{index}] lists ports but no protocol (TCP or UDP): ports need one"
+        )));
+    }
+    Ok(())
+}
+
+fn protocol(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "TCP",
+        Protocol::Udp => "UDP",
+    }
+}
+
+/// The plain Kubernetes equivalent: NetworkPolicy only allows, so the guide's deny of the
+/// private ranges becomes an `except` on every extra CIDR that contains them.
+pub fn kubernetes_policy(smi: &Smi) -> Result<Value, RenderError> {
+    let (worker_key, worker) = SCRIPTWORKER_SELECTOR;
+    let (manager_key, manager) = SCRIPTMANAGER_SELECTOR;
+    let mut egress = vec![
+        json!({"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}),
+        json!({"to": [{"podSelector": {"matchLabels": {manager_key: manager}}}]}),
+    ];
+    for (i, rule) in smi.network_policy.extra_egress.iter().enumerate() {
+        egress.push(kubernetes_rule(i, rule)?);
+    }
+    Ok(json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": POLICY_NAME, "namespace": smi.namespace()},
+        "spec": {
+            "podSelector": {"matchLabels": {worker_key: worker}},
+            "policyTypes": ["Ingress", "Egress"],
+            "egress": egress,
+        }
+    }))
+}
+
+fn kubernetes_rule(index: usize, rule: &EgressRule) -> Result<Value, RenderError> {
+    check_ports(index, rule)?;
+    if rule.action == RuleAction::Deny {
+        return Err(RenderError::NetworkPolicy(format!(
+            "extraEgress[{index}] is a Deny rule: a Kubernetes NetworkPolicy can only allow (everything not allowed is denied); \
+             remove it, or use engine: calico"
+        )));
+    }
+    let mut out = serde_json::Map::new();
+    if !rule.nets.is_empty() {
+        let mut to = Vec::new();
+        for net in &rule.nets {
+            let except = private_ranges_inside(net).map_err(|problem| {
+                RenderError::NetworkPolicy(format!("extraEgress[{index}]: {problem}"))
+            })?;
+            let mut block = json!({"cidr": net});
+            if !except.is_empty() {
+                block["except"] = json!(except);
+            }
+            to.push(json!({"ipBlock": block}));
+        }
+        out.insert("to".into(), Value::Array(to));
+    }
+    if !rule.ports.is_empty() {
+        let p = protocol(rule.protocol.expect("checked above"));
+        let ports: Vec<Value> = rule
+            .ports
+            .iter()
+            .map(|port| json!({"protocol": p, "port": port}))
+            .collect();
+        out.insert("ports".into(), Value::Array(ports));
+    }
+    Ok(Value::Object(out))
+}
+
+/// The denied ranges that lie inside `cidr` (IPv4; IPv6 CIDRs contain none of them).
+/// A CIDR inside a denied range is refused: the guide's deny would make it allow nothing.
+fn private_ranges_inside(cidr: &str) -> Result<Vec<&'static str>, String> {
+    if cidr.contains(':') {
+        return Ok(Vec::new());
+    }
+    let net =
+        parse_cidr(cidr).ok_or_else(|| format!("{cidr} is not an IPv4 CIDR such as 0.0.0.0/0"))?;
+    let mut inside = Vec::new();
+    for denied in DENIED_NETS {
+        let d = parse_cidr(denied).expect("the denied ranges are CIDRs");
+        if contains(d, net) {
+            return Err(format!(
+                "{cidr} lies inside {denied}, which the Script Worker may never reach"
+            ));
+        }
+        if contains(net, d) {
+            inside.push(denied);
+        }
+    }
+    Ok(inside)
+}
+
+fn parse_cidr(cidr: &str) -> Option<(u32, u32)> {
+    let (addr, len) = cidr.split_once('/')?;
+    let addr: Ipv4Addr = addr.parse().ok()?;
+    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
+    Some((u32::from(addr), len))
+}
+
+/// Whether network `outer` contains network `inner`.
+fn contains(outer: (u32, u32), inner: (u32, u32)) -> bool {
+    let mask = |len: u32| if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    outer.1 <= inner.1 && (outer.0 & mask(outer.1)) == (inner.0 & mask(outer.1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_https_carves_out_the_private_ranges() {
+        assert_eq!(
+            private_ranges_inside("0.0.0.0/0").unwrap(),
+            DENIED_NETS.to_vec()
+        );
+        assert_eq!(
+            private_ranges_inside("8.8.8.0/24").unwrap(),
+            Vec::<&str>::new()
+        );
+        assert!(private_ranges_inside("10.1.0.0/16").is_err());
+        assert!(private_ranges_inside("not-a-cidr").is_err());
+    }
+}

@@ -1,0 +1,287 @@
+//! Overlays: RFC 6902 JSON patches with a target selector, applied after the built-in
+//! injections. Sources, in order: the defaults shipped for the provider (overlays/aws,
+//! overlays/oci, compiled in), the directories given with --overlays or
+//! smi.overlays.directories, and smi.overlays.patches.
+//!
+//! An overlay file is one YAML (or JSON) mapping:
+//!   target: {apiVersion, kind, name, namespace, labels: {..}, fields: {"/json/pointer": value}}
+//!   patch: [RFC 6902 operations]          # string values may use ${smi.some.path}
+//!   when: smi.some.path                  # optional: apply only when that value is true
+//!   optional: true                       # optional: matching nothing is not an error
+//! `add` creates missing parent mappings (metadata.annotations, say) instead of failing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use json_patch::PatchOperation;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Context, Filter, RenderError, op_name};
+use crate::stream::{Limits, Stream, read_yaml_document};
+use crate::values::Provider;
+
+const AWS_DEFAULTS: &[(&str, &str)] = &[
+    (
+        "overlays/aws/external-dns.yaml",
+        include_str!("../../overlays/aws/external-dns.yaml"),
+    ),
+    (
+        "overlays/aws/load-balancer.yaml",
+        include_str!("../../overlays/aws/load-balancer.yaml"),
+    ),
+];
+const OCI_DEFAULTS: &[(&str, &str)] = &[
+    (
+        "overlays/oci/external-dns.yaml",
+        include_str!("../../overlays/oci/external-dns.yaml"),
+    ),
+    (
+        "overlays/oci/load-balancer.yaml",
+        include_str!("../../overlays/oci/load-balancer.yaml"),
+    ),
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overlay {
+    pub target: Target,
+    pub patch: Vec<PatchOperation>,
+    #[serde(default)]
+    pub when: Option<String>,
+    #[serde(default)]
+    pub optional: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Target {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// JSON pointer → the value it must have (e.g. `/spec/type: LoadBalancer`).
+    #[serde(default)]
+    pub fields: BTreeMap<String, Value>,
+}
+
+pub struct Overlays;
+
+impl Filter for Overlays {
+    fn name(&self) -> &'static str {
+        "overlays"
+    }
+
+    fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
+        for (file, overlay) in load_all(cx)? {
+            if let Some(path) = &overlay.when
+                && !truthy(lookup(&cx.options.values_json, path))
+            {
+                continue;
+            }
+            let patch = substitute(&overlay.patch, &cx.options.values_json, &file)?;
+            let mut matched = 0;
+            for object in stream.objects() {
+                let json = stream.json(object)?;
+                if !overlay.target.matches(&json) {
+                    continue;
+                }
+                matched += 1;
+                let after = patched(&json, &patch, &file)?;
+                cx.change(
+                    stream,
+                    object,
+                    self.name(),
+                    format!("overlay {file}"),
+                    |o| *o = after,
+                )?;
+            }
+            if matched == 0 && !overlay.optional {
+                return Err(RenderError::Overlay {
+                    file,
+                    problem: "its target matches no object in the manifests (set `optional: true` if that is expected)".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Target {
+    fn matches(&self, object: &Value) -> bool {
+        let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
+        let field = |want: &Option<String>, pointer: &str| {
+            want.as_deref().is_none_or(|w| text(pointer) == Some(w))
+        };
+        field(&self.api_version, "/apiVersion")
+            && field(&self.kind, "/kind")
+            && field(&self.name, "/metadata/name")
+            && field(&self.namespace, "/metadata/namespace")
+            && self.labels.iter().all(|(k, v)| {
+                object
+                    .pointer("/metadata/labels")
+                    .and_then(|l| l.get(k))
+                    .and_then(Value::as_str)
+                    == Some(v)
+            })
+            && self
+                .fields
+                .iter()
+                .all(|(pointer, want)| object.pointer(pointer) == Some(want))
+    }
+}
+
+fn load_all(cx: &Context) -> Result<Vec<(String, Overlay)>, RenderError> {
+    let smi = &cx.options.values.smi;
+    let mut overlays = Vec::new();
+    if smi.overlays.defaults {
+        let defaults = match smi.cloud.provider {
+            Provider::Aws => AWS_DEFAULTS,
+            Provider::Oci => OCI_DEFAULTS,
+        };
+        for (file, text) in defaults {
+            overlays.push((file.to_string(), parse(file, text)?));
+        }
+    }
+    for dir in &cx.options.overlay_dirs {
+        for file in overlay_files(dir)? {
+            let shown = file.display().to_string();
+            let text = std::fs::read_to_string(&file).map_err(|e| RenderError::Overlay {
+                file: shown.clone(),
+                problem: format!("cannot read it: {e}"),
+            })?;
+            overlays.push((shown.clone(), parse(&shown, &text)?));
+        }
+    }
+    for (i, inline) in smi.overlays.patches.iter().enumerate() {
+        let file = format!("smi.overlays.patches[{i}]");
+        let overlay = serde_json::from_value(inline.clone()).map_err(|e| RenderError::Overlay {
+            file: file.clone(),
+            problem: e.to_string(),
+        })?;
+        overlays.push((file, overlay));
+    }
+    Ok(overlays)
+}
+
+fn overlay_files(dir: &Path) -> Result<Vec<PathBuf>, RenderError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| RenderError::Overlay {
+        file: dir.display().to_string(),
+        problem: format!("cannot read the directory: {e}"),
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn parse(file: &str, text: &str) -> Result<Overlay, RenderError> {
+    let problem = |problem: String| RenderError::Overlay {
+        file: file.to_owned(),
+        problem,
+    };
+    let node = read_yaml_document(text, &Limits::default())
+        .map_err(|e| problem(e.to_string()))?
+        .ok_or_else(|| problem("the file is empty".into()))?;
+    serde_json::from_value(node.to_json()).map_err(|e| problem(e.to_string()))
+}
+
+fn lookup<'a>(values: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(values, |v, key| v.get(key))
+}
+
+fn truthy(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// Replaces `${smi.path}` in the patch's string values with the values' content.
+fn substitute(
+    patch: &[PatchOperation],
+    values: &Value,
+    file: &str,
+) -> Result<Vec<PatchOperation>, RenderError> {
+    let mut json = serde_json::to_value(patch).expect("patches serialize");
+    substitute_value(&mut json, values, file)?;
+    Ok(serde_json::from_value(json).expect("substitution keeps the patch's shape"))
+}
+
+fn substitute_value(value: &mut Value, values: &Value, file: &str) -> Result<(), RenderError> {
+    match value {
+        Value::String(s) => {
+            while let Some(start) = s.find("${") {
+                let end = s[start..].find('}').map(|e| start + e).ok_or_else(|| {
+                    RenderError::Overlay {
+                        file: file.to_owned(),
+                        problem: format!("unclosed ${{ in {s:?}"),
+                    }
+                })?;
+                let path = &s[start + 2..end];
+                let replacement = match lookup(values, path) {
+                    Some(Value::String(v)) => v.clone(),
+                    Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
+                    _ => {
+                        return Err(RenderError::Overlay {
+                            file: file.to_owned(),
+                            problem: format!("${{{path}}} is not a value set in the values"),
+                        });
+                    }
+                };
+                s.replace_range(start..=end, &replacement);
+            }
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .try_for_each(|v| substitute_value(v, values, file)),
+        Value::Object(map) => map
+            .values_mut()
+            .try_for_each(|v| substitute_value(v, values, file)),
+        _ => Ok(()),
+    }
+}
+
+/// The object with the patch applied (json-patch semantics; `add` creates missing parents).
+fn patched(object: &Value, patch: &[PatchOperation], file: &str) -> Result<Value, RenderError> {
+    let mut out = object.clone();
+    for (i, op) in patch.iter().enumerate() {
+        if let PatchOperation::Add(add) = op {
+            create_parents(&mut out, add.path.to_string().as_str());
+        }
+        json_patch::patch(&mut out, std::slice::from_ref(op)).map_err(|e| {
+            RenderError::Overlay {
+                file: file.to_owned(),
+                problem: format!("operation {i} ({} {}): {e}", op_name(op), op.path()),
+            }
+        })?;
+    }
+    Ok(out)
+}
+
+fn create_parents(object: &mut Value, path: &str) {
+    let tokens: Vec<String> = path
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut node = object;
+    for token in tokens.iter().take(tokens.len().saturating_sub(1)) {
+        let Value::Object(map) = node else {
+            return;
+        };
+        node = map
+            .entry(token.clone())
+            .or_insert_with(|| Value::Object(Default::default()));
+    }
+}

@@ -1,0 +1,88 @@
+//! Step 5, first half: the scriptmanager ServiceMonitor, added to the release that holds the
+//! scriptmanager Service, which must expose a port named `http-web`.
+
+use serde_json::Value;
+
+use super::{Context, Filter, RenderError};
+use crate::catalog::{SCRIPTMANAGER_METRICS_PORT, SCRIPTMANAGER_SELECTOR};
+use crate::prometheus::service_monitor;
+use crate::stream::{ObjectRef, Stream};
+
+pub struct ServiceMonitor;
+
+impl Filter for ServiceMonitor {
+    fn name(&self) -> &'static str {
+        "service-monitor"
+    }
+
+    fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
+        let smi = &cx.options.values.smi;
+        if !smi.prometheus.service_monitor {
+            return Ok(());
+        }
+        let monitor = service_monitor(smi);
+        let Some(service) = scriptmanager_service(stream)? else {
+            return Ok(());
+        };
+        let json = stream.json(service)?;
+        let object = stream.header(service).display_name();
+        let instance = format!("scriptmanager-{}", smi.environment);
+        if json
+            .pointer("/metadata/labels/app.kubernetes.io~1instance")
+            .and_then(Value::as_str)
+            != Some(&instance)
+        {
+            return Err(RenderError::Prometheus {
+                object,
+                problem: format!(
+                    "the ServiceMonitor selects app.kubernetes.io/instance={instance} (from smi.environment) but the Service is not labelled so"
+                ),
+                hint: "set smi.environment to the env_name the charts were rendered with",
+            });
+        }
+        let ports = json
+            .pointer("/spec/ports")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if !ports
+            .iter()
+            .any(|p| p["name"] == SCRIPTMANAGER_METRICS_PORT)
+        {
+            return Err(RenderError::Prometheus {
+                object,
+                problem: format!(
+                    "no port named {SCRIPTMANAGER_METRICS_PORT}, which Prometheus scrapes"
+                ),
+                hint: "the scriptmanager Service must expose its metrics on a port named http-web (step 5 of the guide)",
+            });
+        }
+        let reason = format!(
+            "Prometheus scrapes {object} every {} (step 5)",
+            smi.prometheus.interval
+        );
+        cx.add_or_update(stream, self.name(), reason, monitor)
+    }
+}
+
+/// The scriptmanager's Service: named `scriptmanager`, or selecting the scriptmanager pods.
+fn scriptmanager_service(stream: &mut Stream) -> Result<Option<ObjectRef>, RenderError> {
+    let (key, value) = SCRIPTMANAGER_SELECTOR;
+    for object in stream.objects() {
+        let header = stream.header(object);
+        if header.kind != "Service" || header.api_version != "v1" {
+            continue;
+        }
+        let named = header.name.as_deref() == Some("scriptmanager");
+        let json = stream.json(object)?;
+        let selects = json
+            .pointer("/spec/selector")
+            .and_then(|s| s.get(key))
+            .and_then(Value::as_str)
+            == Some(value);
+        if named || selects {
+            return Ok(Some(object));
+        }
+    }
+    Ok(None)
+}
