@@ -314,6 +314,11 @@ fn oci_rules_parse_as_security_list_and_nsg_rules() {
                 .is_none()
         );
         assert_eq!(rule.destination, "0.0.0.0/0");
+        assert!(
+            rule.udp_options.is_none()
+                && rule.icmp_options.is_none()
+                && rule.is_stateless == Some(false)
+        );
     }
     let nsg: AddNetworkSecurityGroupSecurityRulesDetails =
         serde_json::from_str(&rules("values-oci.yaml", "oci-nsg")).unwrap();
