@@ -285,6 +285,11 @@ fn oci_rules_parse_as_security_list_and_nsg_rules() {
                 && rule.icmp_options.is_none()
                 && rule.is_stateless == Some(false)
         );
+        assert!(
+            rule.description
+                .as_deref()
+                .is_some_and(|d| d.contains("Load Balancer"))
+        );
     }
     let mut egress: Vec<u16> = list
         .egress_security_rules
