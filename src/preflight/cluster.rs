@@ -90,36 +90,40 @@ pub async fn check_cluster(
     checks
 }
 
-/// The ids and titles of the checks after the API server's, for reporting them blocked.
+/// The ids and titles of the checks after the API server's that apply to these values,
+/// for reporting them blocked.
 fn planned(plan: &ClusterPlan<'_>) -> Vec<(String, String)> {
-    let mut list = vec![
-        (
-            "cluster/namespace".to_owned(),
-            format!("namespace {} exists", plan.namespace),
-        ),
-        (
+    let smi = plan.smi;
+    let mut list = vec![(
+        "cluster/namespace".to_owned(),
+        format!("namespace {} exists", plan.namespace),
+    )];
+    if smi.network_policy.engine == PolicyEngine::Calico {
+        list.push((
             "cluster/calico-crd".to_owned(),
             format!("CRD {CALICO_NETWORK_POLICY_CRD} is installed"),
-        ),
-        (
+        ));
+    }
+    if smi.prometheus.service_monitor {
+        list.push((
             "cluster/servicemonitor-crd".to_owned(),
             format!("CRD {SERVICE_MONITOR_CRD} is installed"),
-        ),
-    ];
-    if plan.smi.prometheus.service_monitor {
+        ));
         list.push((
             "cluster/prometheus-namespace".to_owned(),
-            format!("namespace {} exists", plan.smi.prometheus.namespace),
+            format!("namespace {} exists", smi.prometheus.namespace),
         ));
     }
     list.push((
         "cluster/external-metrics-api".to_owned(),
         format!("APIService {EXTERNAL_METRICS_API_SERVICE} is available"),
     ));
-    list.push((
-        "cluster/pod-identity-agent".to_owned(),
-        format!("DaemonSet kube-system/{POD_IDENTITY_AGENT} is ready"),
-    ));
+    if uses_pod_identity(smi) {
+        list.push((
+            "cluster/pod-identity-agent".to_owned(),
+            format!("DaemonSet kube-system/{POD_IDENTITY_AGENT} is ready"),
+        ));
+    }
     list.extend(plan.secrets.iter().map(|s| {
         (
             format!("cluster/secret/{}", s.name),
@@ -129,6 +133,25 @@ fn planned(plan: &ClusterPlan<'_>) -> Vec<(String, String)> {
     list
 }
 
+fn uses_pod_identity(smi: &Smi) -> bool {
+    smi.cloud.provider == Provider::Aws
+        && smi.cloud.aws.as_ref().map(|a| a.identity) == Some(AwsIdentity::PodIdentity)
+}
+
+/// An error and its causes, on one line (kube's own message leaves the cause out).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(&format!(": {cause_text}"));
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// What the API server said, for a detail line, and whether it was a 404.
 fn describe(error: &kube::Error) -> (String, bool) {
     match error {
@@ -136,7 +159,7 @@ fn describe(error: &kube::Error) -> (String, bool) {
             format!("{} ({})", status.message, status.code),
             status.code == 404,
         ),
-        other => (other.to_string(), false),
+        other => (chain(other), false),
     }
 }
 
@@ -331,8 +354,7 @@ async fn pod_identity_agent(client: &Client, smi: &Smi) -> Check {
     let id = "cluster/pod-identity-agent";
     let title =
         format!("DaemonSet kube-system/{POD_IDENTITY_AGENT} is ready (EKS Pod Identity Agent)");
-    let identity = smi.cloud.aws.as_ref().map(|a| a.identity);
-    if smi.cloud.provider != Provider::Aws || identity != Some(AwsIdentity::PodIdentity) {
+    if !uses_pod_identity(smi) {
         return Check::not_applicable(
             id,
             Group::Cluster,

@@ -10,12 +10,19 @@ use crate::values::Dns;
 /// The checks of step 1, run concurrently.
 pub async fn check_dns(dns: &Dns, resolver: &Resolver, progress: &dyn Progress) -> Vec<Check> {
     let names = [("app", &dns.app), ("api", &dns.api), ("id", &dns.id)];
-    progress.add(names.len() + usize::from(dns.load_balancer.is_some()));
+    // A load balancer given as an address has nothing to resolve.
+    let lb_name = dns
+        .load_balancer
+        .as_deref()
+        .filter(|lb| lb.parse::<IpAddr>().is_err());
+    progress.add(names.len() + usize::from(lb_name.is_some()));
     let load_balancer = async {
         let lb = dns.load_balancer.as_deref()?;
         let resolved = resolver.resolve(lb).await;
-        let check = load_balancer_check(lb, &resolved);
-        progress.finished(&check);
+        let check = lb_name.map(|lb| load_balancer_check(lb, &resolved));
+        if let Some(check) = &check {
+            progress.finished(check);
+        }
         Some((lb, resolved, check))
     };
     let lookups = async {
@@ -37,7 +44,7 @@ pub async fn check_dns(dns: &Dns, resolver: &Resolver, progress: &dyn Progress) 
         progress.finished(&check);
         checks.push(check);
     }
-    if let Some((_, _, check)) = load_balancer {
+    if let Some((_, _, Some(check))) = load_balancer {
         checks.push(check);
     }
     checks
