@@ -3,13 +3,14 @@
 //! the secrets of the catalog (names only: secret values are never read).
 
 use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 use kube::Client;
 use kube::api::{Api, ListParams};
 
 use super::check::{Check, Group, Progress};
+use super::secret_names::{secret_title, secrets};
 use crate::catalog::{EXTERNAL_METRICS_API_SERVICE, SecretSpec};
 use crate::values::{AwsIdentity, PolicyEngine, Provider, Smi};
 
@@ -227,7 +228,7 @@ async fn namespace(client: &Client, name: &str, id: &str, what: &str) -> Check {
     }
 }
 
-fn fail_with(id: &str, title: String, error: &kube::Error, verb: &str) -> Check {
+pub(super) fn fail_with(id: &str, title: String, error: &kube::Error, verb: &str) -> Check {
     let hint = forbidden_hint(error, verb).unwrap_or_else(|| {
         "run the command again; if it persists, check the API server".to_owned()
     });
@@ -402,50 +403,4 @@ async fn pod_identity_agent(client: &Client, smi: &Smi) -> Check {
             "check the agent's pods: `kubectl -n kube-system get pods -l app.kubernetes.io/name=eks-pod-identity-agent`",
         )
     }
-}
-
-fn secret_title(namespace: &str, name: &str) -> String {
-    format!("secret {namespace}/{name} exists")
-}
-
-/// One check per secret of the catalog, from a metadata-only list: values never leave the cluster.
-async fn secrets(client: &Client, plan: &ClusterPlan<'_>, namespace_exists: bool) -> Vec<Check> {
-    let ids = plan.secrets.iter().map(|s| {
-        (
-            format!("cluster/secret/{}", s.name),
-            secret_title(plan.namespace, &s.name),
-        )
-    });
-    if !namespace_exists {
-        return ids
-            .map(|(id, title)| {
-                Check::blocked(id, Group::Cluster, title, "the namespace does not exist")
-            })
-            .collect();
-    }
-    let listed = Api::<Secret>::namespaced(client.clone(), plan.namespace)
-        .list_metadata(&ListParams::default())
-        .await;
-    let names: Vec<String> = match listed {
-        Ok(list) => list
-            .items
-            .into_iter()
-            .filter_map(|s| s.metadata.name)
-            .collect(),
-        Err(e) => {
-            return ids
-                .map(|(id, title)| fail_with(&id, title, &e, "list secrets"))
-                .collect();
-        }
-    };
-    ids.zip(plan.secrets)
-        .map(|((id, title), spec)| {
-            if names.contains(&spec.name) {
-                Check::pass(id, Group::Cluster, title, "")
-            } else {
-                let hint = "`kubectl smi secrets create -f values.yaml` creates it (supplied credentials from --from-env-file)";
-                Check::fail(id, Group::Cluster, title, "not found", hint)
-            }
-        })
-        .collect()
 }

@@ -7,6 +7,7 @@ mod cluster;
 mod dns;
 mod probe_pod;
 mod resolver;
+mod secret_names;
 mod tcp;
 
 use std::net::SocketAddr;

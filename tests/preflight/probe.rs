@@ -203,3 +203,58 @@ fn in_cluster_creates_the_pod_reads_its_log_and_deletes_it() {
     );
     assert!(!log.lock().unwrap().is_empty());
 }
+
+#[test]
+fn a_probe_pod_that_cannot_be_created_fails_with_a_hint_and_blocks_its_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = Ports {
+        postgresql: 1,
+        mongodb: 2,
+        redis: 3,
+        kafka: 4,
+        zookeeper: 5,
+        mqtt: 6,
+        openwire: 7,
+        neo4j: 8,
+        smtp: 9,
+    };
+    let values = values(dir.path(), &["127.0.0.52"; 8], &ports, None);
+    let api = FakeApiServer::start(|_: &Request| {
+        Response::forbidden(
+            "pods is forbidden: User \"dev\" cannot create resource \"pods\" in the namespace \"prod\"",
+        )
+    });
+    let (code, report, _) = preflight(
+        &values,
+        &[
+            "--server",
+            &api.url,
+            "--in-cluster",
+            "--skip",
+            "dns",
+            "--skip",
+            "network",
+            "--skip",
+            "cluster",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(status(&report, "network/in-cluster/pod"), "fail");
+    let pod = super::check(&report, "network/in-cluster/pod");
+    assert!(
+        pod["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cannot create resource"),
+        "{pod:#}"
+    );
+    assert!(
+        pod["hint"].as_str().unwrap().contains("--probe-image"),
+        "{pod:#}"
+    );
+    assert_eq!(status(&report, "network/in-cluster/postgresql"), "skip");
+    assert_eq!(
+        super::check(&report, "network/in-cluster/postgresql")["required"],
+        true
+    );
+}
