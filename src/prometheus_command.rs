@@ -4,7 +4,7 @@ use std::io::Write;
 
 use kubectl_smi::Error;
 use kubectl_smi::catalog::external_metric_rule;
-use kubectl_smi::prometheus::{Merged, merge_into_file, service_monitor};
+use kubectl_smi::prometheus::{Merged, external_rules_ignored, merge_into_file, service_monitor};
 use kubectl_smi::stream::{Layout, Node, emit};
 use kubectl_smi::values;
 use serde_json::{Value, json};
@@ -23,7 +23,8 @@ pub fn adapter_rules(args: AdapterRulesArgs) -> Result<(), Error> {
             "# prometheus-adapter chart values: the scriptworker's external metric (step 5)\n";
         return crate::write_stdout(print(&values, &args.output, Some(comment)).as_bytes());
     };
-    let message = match merge_into_file(&path)? {
+    let merged = merge_into_file(&path)?;
+    let mut message = match &merged {
         Merged::Added(_) => format!(
             "{}: added the external metric rule under rules.external\n",
             path.display()
@@ -33,6 +34,13 @@ pub fn adapter_rules(args: AdapterRulesArgs) -> Result<(), Error> {
             path.display()
         ),
     };
+    let text = match merged {
+        Merged::Added(text) => text,
+        Merged::AlreadyPresent => std::fs::read_to_string(&path).unwrap_or_default(),
+    };
+    if let Some(warning) = external_rules_ignored(&text) {
+        message.push_str(&format!("warning: {warning}\n"));
+    }
     // The outcome is a report, not output: stdout stays empty for scripts.
     let _ = std::io::stderr().write_all(message.as_bytes());
     Ok(())

@@ -438,3 +438,22 @@ fn the_merge_keeps_the_files_permissions_and_writes_through_a_symlink() {
             .contains("scriptmanager_job_queue_size")
     );
 }
+
+#[test]
+fn a_values_file_whose_rules_come_from_a_configmap_gets_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("values.yaml");
+    std::fs::write(&path, "rules:\n  existing: my-rules\n").unwrap();
+    let out = kubectl_smi()
+        .args(["prometheus", "adapter-rules", "--merge-into"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: rules.existing is set (my-rules)"),
+        "{stderr}"
+    );
+    assert!(kubectl_smi::prometheus::external_rules_ignored("rules:\n  existing:\n").is_none());
+}

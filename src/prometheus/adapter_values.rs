@@ -176,6 +176,26 @@ pub fn merge_external_rule(path: &Path, text: &str) -> Result<Merged, AdapterVal
     Ok(Merged::Added(after))
 }
 
+/// Why the chart would not use `rules.external` at all, if it would not: `rules.existing`
+/// names a ConfigMap of pre-generated rules, which overrides the other rule lists.
+pub fn external_rules_ignored(text: &str) -> Option<String> {
+    let limits = Limits {
+        max_bytes: MAX_BYTES,
+        ..Limits::default()
+    };
+    let values = read_yaml_document(text, &limits).ok()??.to_json();
+    let existing = values.pointer("/rules/existing")?;
+    let named = match existing {
+        Value::Null => return None,
+        Value::String(name) if name.is_empty() => return None,
+        Value::String(name) => name.clone(),
+        other => other.to_string(),
+    };
+    Some(format!(
+        "rules.existing is set ({named}): prometheus-adapter then reads its rules from that ConfigMap and ignores rules.external; add the rule there instead"
+    ))
+}
+
 /// Whether `rules.external` already holds the rule; refuses shapes the chart cannot read.
 fn rule_present(
     path: &Path,

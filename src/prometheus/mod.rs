@@ -5,5 +5,7 @@ mod adapter_values;
 mod service_monitor;
 mod values_text;
 
-pub use adapter_values::{AdapterValuesError, Merged, merge_external_rule, merge_into_file};
+pub use adapter_values::{
+    AdapterValuesError, Merged, external_rules_ignored, merge_external_rule, merge_into_file,
+};
 pub use service_monitor::{service_monitor, service_monitor_name};
