@@ -229,3 +229,73 @@ impl Progress for Quiet {
     fn add(&self, _count: usize) {}
     fn finished(&self, _check: &Check) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(checks: Vec<Check>) -> Report {
+        Report::new(checks)
+    }
+
+    #[test]
+    fn only_passing_required_checks_make_the_installation_ready() {
+        let pass = Check::pass("dns/app", Group::Dns, "app resolves", "");
+        let not_applicable = Check::not_applicable(
+            "cluster/calico-crd",
+            Group::Cluster,
+            "calico",
+            "engine kubernetes",
+        );
+        let blocked = Check::blocked(
+            "cluster/namespace",
+            Group::Cluster,
+            "namespace",
+            "API unreachable",
+        );
+        let fail = Check::fail(
+            "network/redis",
+            Group::Network,
+            "redis",
+            "refused",
+            "check the port",
+        );
+        assert!(report(vec![pass.clone(), not_applicable.clone()]).ready);
+        assert!(
+            !report(vec![pass.clone(), blocked]).ready,
+            "a required check that could not run is not a pass"
+        );
+        assert!(!report(vec![pass, not_applicable, fail]).ready);
+    }
+
+    #[test]
+    fn the_text_groups_checks_by_step_and_ends_with_the_verdict() {
+        let text = report(vec![
+            Check::fail(
+                "network/redis",
+                Group::Network,
+                "Redis r:6379 accepts TCP connections",
+                "refused",
+                "check the port",
+            ),
+            Check::pass(
+                "dns/app",
+                Group::Dns,
+                "app.example.com resolves",
+                "to 192.0.2.1",
+            ),
+        ])
+        .text();
+        let expected = "\
+DNS names (step 1)
+  PASS  app.example.com resolves: to 192.0.2.1
+
+Network connectivity (step 2)
+  FAIL  Redis r:6379 accepts TCP connections: refused
+        hint: check the port
+
+1 passed, 1 failed, 0 skipped: NOT ready: 1 required check(s) did not pass
+";
+        assert_eq!(text, expected);
+    }
+}

@@ -136,3 +136,37 @@ pub fn seconds(duration: Duration) -> String {
         format!("{:.1}s", duration.as_secs_f64())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(resolver: &Resolver, host: &str) -> Result<Resolution, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(resolver.resolve(host))
+    }
+
+    #[test]
+    fn addresses_resolve_to_themselves_without_asking_anyone() {
+        let resolver = Resolver::system(Duration::from_secs(1));
+        let v6 = resolve(&resolver, "[fd00::1]").unwrap();
+        assert_eq!(v6.addresses, ["fd00::1".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            resolve(&resolver, "192.0.2.7").unwrap().addresses,
+            ["192.0.2.7".parse::<IpAddr>().unwrap()]
+        );
+    }
+
+    #[test]
+    fn the_system_resolver_reads_the_hosts_file() {
+        let resolver = Resolver::system(Duration::from_secs(2));
+        let localhost = resolve(&resolver, "localhost").unwrap();
+        assert!(
+            localhost.addresses.iter().all(IpAddr::is_loopback) && !localhost.addresses.is_empty(),
+            "{localhost:?}"
+        );
+    }
+}
