@@ -650,3 +650,47 @@ fn bad_flags_and_values_are_usage_errors() {
         assert!(stderr.contains(fragment), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_terminal_sees_progress_while_the_checks_run() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("SKIPPED: `script` (util-linux) is not installed: no pseudo-terminal to run in");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let silent = silent_port(ip(60));
+    let ports = Ports {
+        postgresql: silent.port,
+        mongodb: 1,
+        redis: 1,
+        kafka: 1,
+        zookeeper: 1,
+        mqtt: 1,
+        openwire: 1,
+        neo4j: 1,
+        smtp: 1,
+    };
+    let values = values(dir.path(), &["127.0.0.60"; 8], &ports, None);
+    let binary = assert_cmd::cargo::cargo_bin("kubectl-smi");
+    let command = format!(
+        "{} preflight -f {} --timeout 1 --skip dns --skip cluster --dns-server 127.0.0.1:9",
+        binary.display(),
+        values.display()
+    );
+    // `script` runs the command on a pseudo-terminal and copies what it shows.
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains("checking"),
+        "no progress line on the terminal: {screen}"
+    );
+    assert!(screen.contains("Network connectivity (step 2)"), "{screen}");
+}
