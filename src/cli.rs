@@ -179,10 +179,19 @@ pub struct KubeArgs {
 pub struct PoliciesArgs {
     #[command(subcommand)]
     pub command: Option<PoliciesCommand>,
-    #[command(flatten)]
-    pub values: ValuesArgs,
+    /// Values file with the `smi:` section (repeatable; later files win, as in Helm).
+    /// SMI_VALUES may list files too, separated by ':'; they come before -f files.
+    // Global so that `policies check -f values.yaml` reads as users type it.
+    #[arg(short = 'f', long = "values", value_name = "FILE", global = true)]
+    pub values: Vec<PathBuf>,
     /// Output: text, json, terraform, script, or dir=PATH (one file per document).
-    #[arg(short, long, value_name = "FORMAT", default_value = "text")]
+    #[arg(
+        short,
+        long,
+        value_name = "FORMAT",
+        default_value = "text",
+        global = true
+    )]
     pub output: String,
     /// Create or update the roles, policies and pod identity associations (AWS).
     #[arg(long)]
@@ -194,13 +203,13 @@ pub struct PoliciesArgs {
     #[arg(long)]
     pub force: bool,
     /// AWS account id (instead of values or STS GetCallerIdentity).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", global = true)]
     pub account_id: Option<String>,
     /// AWS partition (aws, aws-cn, aws-us-gov).
-    #[arg(long, value_name = "PARTITION")]
+    #[arg(long, value_name = "PARTITION", global = true)]
     pub partition: Option<String>,
     /// The cluster's OIDC issuer URL (IRSA).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", global = true)]
     pub oidc_issuer: Option<String>,
 }
 

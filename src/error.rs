@@ -4,6 +4,7 @@ use crate::kube_connection::ConnectionError;
 use crate::network::NetworkError;
 use crate::preflight::PreflightError;
 use crate::prometheus::AdapterValuesError;
+use crate::policies::PoliciesError;
 use crate::render::RenderError;
 use crate::stream::StreamError;
 use crate::values::ValuesError;
@@ -35,6 +36,9 @@ pub enum Error {
     /// No Kubernetes client could be made from the flags and kubeconfig.
     #[error(transparent)]
     Connection(#[from] ConnectionError),
+    /// Cloud access policies could not be generated, written, applied or checked.
+    #[error(transparent)]
+    Policies(#[from] PoliciesError),
     /// The command exists but is not built yet.
     #[error("`kubectl smi {command}` is not implemented yet (tracked in issue #{issue})")]
     NotImplemented { command: &'static str, issue: u32 },
@@ -70,6 +74,7 @@ impl Error {
             Error::AdapterValues(e) => Some(e.hint()),
             Error::Preflight(e) => Some(e.hint()),
             Error::Connection(e) => Some(e.hint()),
+            Error::Policies(e) => Some(e.hint()),
             Error::NotImplemented { .. } => Some("see the README for what works today"),
             Error::Usage(_) => Some("run with --help for the usage"),
             Error::Output(_) => None,

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod error;
 pub mod kube_connection;
 pub mod network;
+pub mod policies;
 pub mod preflight;
 pub mod prometheus;
 pub mod render;

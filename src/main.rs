@@ -1,5 +1,6 @@
 mod cli;
 mod network_command;
+mod policies_command;
 mod preflight_command;
 mod prometheus_command;
 mod report;
@@ -62,7 +63,12 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Validate(_) => not_implemented("validate", 3),
         Command::Schema => not_implemented("schema", 3),
-        Command::Policies(_) => not_implemented("policies", 5),
+        Command::Policies(args) => {
+            let paths = values_paths(&ValuesArgs {
+                values: args.values.clone(),
+            });
+            policies_command::run(args, &paths)
+        }
         Command::Secrets(_) => not_implemented("secrets", 6),
         Command::Prometheus(cli::PrometheusCommand::Servicemonitor(args)) => {
             prometheus_command::servicemonitor(args)

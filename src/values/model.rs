@@ -101,20 +101,9 @@ pub struct Aws {
 impl Aws {
     /// The partition: from values, else from the region (cn-* and us-gov-* have their own).
     pub fn partition(&self) -> &str {
-        if let Some(p) = &self.partition {
-            return p;
-        }
-        if self.region.starts_with("cn-") {
-            "aws-cn"
-        } else if self.region.starts_with("us-gov-") {
-            "aws-us-gov"
-        } else if self.region.starts_with("us-isob-") {
-            "aws-iso-b"
-        } else if self.region.starts_with("us-iso-") {
-            "aws-iso"
-        } else {
-            "aws"
-        }
+        self.partition
+            .as_deref()
+            .unwrap_or_else(|| partition_of_region(&self.region))
     }
 
     /// The IAM role name of a service account: prefix + name.
@@ -131,6 +120,22 @@ impl Aws {
             self.role_name(service_account)
         )
     }
+}
+
+/// The partition a region belongs to (cn-north-1 is in aws-cn, us-gov-west-1 in aws-us-gov).
+pub fn partition_of_region(region: &str) -> &'static str {
+    const PREFIXES: [(&str, &str); 6] = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("us-iso-", "aws-iso"),
+        ("eusc-", "aws-eusc"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]

@@ -1,0 +1,186 @@
+//! `--apply`: makes the changes of a plan one by one, telling the caller as each starts and
+//! ends; a failure stops there and reports what was done and what was not.
+
+use aws_sdk_iam::types::Tag;
+
+use super::AwsPolicies;
+use super::plan::{Action, Plan};
+use super::session::{Session, sdk_error};
+use crate::policies::PoliciesError;
+
+/// Where a change is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Starting,
+    Done,
+}
+
+/// One report of progress: change `index` (0-based) of `total`.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    pub index: usize,
+    pub total: usize,
+    pub action: &'a Action,
+    pub step: Step,
+}
+
+/// Makes every change of `plan`, in order.
+pub async fn apply(
+    session: &Session,
+    policies: &AwsPolicies,
+    plan: &Plan,
+    mut report: impl FnMut(Progress<'_>),
+) -> Result<(), PoliciesError> {
+    let total = plan.actions.len();
+    for (index, action) in plan.actions.iter().enumerate() {
+        report(Progress {
+            index,
+            total,
+            action,
+            step: Step::Starting,
+        });
+        if let Err(error) = execute(session, policies, action).await {
+            return Err(PoliciesError::ApplyIncomplete {
+                done: plan.actions[..index]
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                not_done: plan.actions[index..]
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                error: Box::new(error),
+            });
+        }
+        report(Progress {
+            index,
+            total,
+            action,
+            step: Step::Done,
+        });
+    }
+    Ok(())
+}
+
+fn iam_tags(policies: &AwsPolicies) -> Vec<Tag> {
+    policies
+        .tags()
+        .into_iter()
+        .filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok())
+        .collect()
+}
+
+fn compact(document: &serde_json::Value) -> String {
+    document.to_string()
+}
+
+async fn execute(
+    session: &Session,
+    policies: &AwsPolicies,
+    action: &Action,
+) -> Result<(), PoliciesError> {
+    let iam = &session.iam;
+    let iam_endpoint = session.endpoints.iam.as_str();
+    let eks_endpoint = session.endpoints.eks.as_str();
+    match action {
+        Action::CreatePolicy {
+            name,
+            description,
+            document,
+            ..
+        } => {
+            iam.create_policy()
+                .policy_name(name)
+                .description(description)
+                .policy_document(compact(document))
+                .set_tags(Some(iam_tags(policies)))
+                .send()
+                .await
+                .map_err(|e| sdk_error("IAM", "CreatePolicy", iam_endpoint, e))?;
+        }
+        Action::UpdatePolicy {
+            arn,
+            document,
+            delete_version,
+        } => {
+            if let Some(version) = delete_version {
+                iam.delete_policy_version()
+                    .policy_arn(arn)
+                    .version_id(version)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("IAM", "DeletePolicyVersion", iam_endpoint, e))?;
+            }
+            iam.create_policy_version()
+                .policy_arn(arn)
+                .policy_document(compact(document))
+                .set_as_default(true)
+                .send()
+                .await
+                .map_err(|e| sdk_error("IAM", "CreatePolicyVersion", iam_endpoint, e))?;
+        }
+        Action::CreateRole {
+            name,
+            description,
+            trust_policy,
+        } => {
+            iam.create_role()
+                .role_name(name)
+                .description(description)
+                .assume_role_policy_document(compact(trust_policy))
+                .set_tags(Some(iam_tags(policies)))
+                .send()
+                .await
+                .map_err(|e| sdk_error("IAM", "CreateRole", iam_endpoint, e))?;
+        }
+        Action::ReplaceTrustPolicy { role, trust_policy } => {
+            iam.update_assume_role_policy()
+                .role_name(role)
+                .policy_document(compact(trust_policy))
+                .send()
+                .await
+                .map_err(|e| sdk_error("IAM", "UpdateAssumeRolePolicy", iam_endpoint, e))?;
+        }
+        Action::AttachPolicy { role, policy_arn } => {
+            iam.attach_role_policy()
+                .role_name(role)
+                .policy_arn(policy_arn)
+                .send()
+                .await
+                .map_err(|e| sdk_error("IAM", "AttachRolePolicy", iam_endpoint, e))?;
+        }
+        Action::CreateAssociation {
+            namespace,
+            service_account,
+            role_arn,
+        } => {
+            session
+                .eks
+                .create_pod_identity_association()
+                .cluster_name(&policies.cluster_name)
+                .namespace(namespace)
+                .service_account(service_account)
+                .role_arn(role_arn)
+                .set_tags(Some(policies.tags().into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| sdk_error("EKS", "CreatePodIdentityAssociation", eks_endpoint, e))?;
+        }
+        Action::UpdateAssociation {
+            association_id,
+            role_arn,
+            ..
+        } => {
+            session
+                .eks
+                .update_pod_identity_association()
+                .cluster_name(&policies.cluster_name)
+                .association_id(association_id)
+                .role_arn(role_arn)
+                .send()
+                .await
+                .map_err(|e| sdk_error("EKS", "UpdatePodIdentityAssociation", eks_endpoint, e))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,306 @@
+//! What `--apply` has to do: the difference between what exists and what the values
+//! require, as a list of changes in the order they can be made.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::AwsPolicies;
+use super::compare::same_document;
+use super::observe::Observed;
+
+/// IAM keeps at most five versions of a managed policy.
+pub const MAX_POLICY_VERSIONS: usize = 5;
+
+/// One change to the account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    CreatePolicy {
+        name: String,
+        arn: String,
+        description: String,
+        document: Value,
+    },
+    /// A new default version; the oldest non-default version goes first when five exist.
+    UpdatePolicy {
+        arn: String,
+        document: Value,
+        delete_version: Option<String>,
+    },
+    CreateRole {
+        name: String,
+        description: String,
+        trust_policy: Value,
+    },
+    /// Only with --force: the role exists with another trust policy.
+    ReplaceTrustPolicy {
+        role: String,
+        trust_policy: Value,
+    },
+    AttachPolicy {
+        role: String,
+        policy_arn: String,
+    },
+    CreateAssociation {
+        namespace: String,
+        service_account: String,
+        role_arn: String,
+    },
+    UpdateAssociation {
+        namespace: String,
+        service_account: String,
+        association_id: String,
+        role_arn: String,
+    },
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::CreatePolicy { name, .. } => write!(f, "create policy {name}"),
+            Action::UpdatePolicy {
+                arn,
+                delete_version,
+                ..
+            } => {
+                write!(
+                    f,
+                    "update policy {} (new default version",
+                    last_segment(arn)
+                )?;
+                match delete_version {
+                    Some(v) => write!(f, "; deletes the oldest version {v})"),
+                    None => write!(f, ")"),
+                }
+            }
+            Action::CreateRole { name, .. } => write!(f, "create role {name}"),
+            Action::ReplaceTrustPolicy { role, .. } => {
+                write!(f, "replace the trust policy of role {role}")
+            }
+            Action::AttachPolicy { role, policy_arn } => {
+                write!(
+                    f,
+                    "attach policy {} to role {role}",
+                    last_segment(policy_arn)
+                )
+            }
+            Action::CreateAssociation {
+                namespace,
+                service_account,
+                role_arn,
+            } => write!(
+                f,
+                "create pod identity association {namespace}/{service_account} -> role {}",
+                last_segment(role_arn)
+            ),
+            Action::UpdateAssociation {
+                namespace,
+                service_account,
+                association_id,
+                role_arn,
+            } => write!(
+                f,
+                "update pod identity association {namespace}/{service_account} ({association_id}) -> role {}",
+                last_segment(role_arn)
+            ),
+        }
+    }
+}
+
+fn last_segment(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// The changes, and the roles whose trust policy differs but may not be replaced.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub actions: Vec<Action>,
+    pub trust_conflicts: Vec<String>,
+}
+
+/// Computes the changes; `force` allows replacing trust policies.
+pub fn plan(policies: &AwsPolicies, observed: &Observed, force: bool) -> Plan {
+    let mut plan = Plan::default();
+    for policy in &policies.policies {
+        match observed.policies.get(&policy.arn) {
+            None => plan.actions.push(Action::CreatePolicy {
+                name: policy.name.clone(),
+                arn: policy.arn.clone(),
+                description: policy.description.clone(),
+                document: policy.document.clone(),
+            }),
+            Some(found) if !same_document(&found.document, &policy.document) => {
+                let delete_version = (found.versions.len() >= MAX_POLICY_VERSIONS)
+                    .then(|| {
+                        found
+                            .versions
+                            .iter()
+                            .find(|v| !v.is_default)
+                            .map(|v| v.id.clone())
+                    })
+                    .flatten();
+                plan.actions.push(Action::UpdatePolicy {
+                    arn: policy.arn.clone(),
+                    document: policy.document.clone(),
+                    delete_version,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for role in &policies.roles {
+        let found = observed.roles.get(&role.name);
+        match found {
+            None => plan.actions.push(Action::CreateRole {
+                name: role.name.clone(),
+                description: role.description.clone(),
+                trust_policy: role.trust_policy.clone(),
+            }),
+            Some(found) if !same_document(&found.trust_policy, &role.trust_policy) => {
+                if force {
+                    plan.actions.push(Action::ReplaceTrustPolicy {
+                        role: role.name.clone(),
+                        trust_policy: role.trust_policy.clone(),
+                    });
+                } else {
+                    plan.trust_conflicts.push(role.name.clone());
+                }
+            }
+            Some(_) => {}
+        }
+        let attached = found
+            .map(|f| f.attached_policy_arns.as_slice())
+            .unwrap_or_default();
+        for arn in role
+            .policy_arns
+            .iter()
+            .filter(|arn| !attached.contains(arn))
+        {
+            plan.actions.push(Action::AttachPolicy {
+                role: role.name.clone(),
+                policy_arn: arn.clone(),
+            });
+        }
+    }
+    for association in &policies.pod_identity_associations {
+        let sa = association.service_account;
+        match observed.associations.get(sa) {
+            None => plan.actions.push(Action::CreateAssociation {
+                namespace: association.namespace.clone(),
+                service_account: sa.to_owned(),
+                role_arn: association.role_arn.clone(),
+            }),
+            Some(found) if found.role_arn != association.role_arn => {
+                plan.actions.push(Action::UpdateAssociation {
+                    namespace: association.namespace.clone(),
+                    service_account: sa.to_owned(),
+                    association_id: found.association_id.clone(),
+                    role_arn: association.role_arn.clone(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::observe::{ObservedPolicy, ObservedRole, PolicyVersion};
+    use super::super::tests_support::example_policies;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_empty_account_gets_everything_in_order() {
+        let policies = example_policies();
+        let plan = plan(&policies, &Observed::default(), false);
+        let kinds: Vec<String> = plan.actions.iter().map(|a| a.to_string()).collect();
+        assert_eq!(
+            kinds
+                .iter()
+                .filter(|k| k.starts_with("create policy"))
+                .count(),
+            5
+        );
+        assert_eq!(
+            kinds
+                .iter()
+                .filter(|k| k.starts_with("create role"))
+                .count(),
+            18
+        );
+        assert_eq!(kinds.iter().filter(|k| k.starts_with("attach")).count(), 32);
+        assert_eq!(
+            kinds
+                .iter()
+                .filter(|k| k.starts_with("create pod identity"))
+                .count(),
+            18
+        );
+        assert!(kinds[0].starts_with("create policy"));
+        assert!(
+            kinds
+                .last()
+                .is_some_and(|k| k.starts_with("create pod identity"))
+        );
+    }
+
+    #[test]
+    fn a_changed_policy_with_five_versions_loses_its_oldest_non_default_version() {
+        let policies = example_policies();
+        let mut observed = Observed::default();
+        let versions = (1..=5)
+            .map(|n| PolicyVersion {
+                id: format!("v{n}"),
+                is_default: n == 1,
+            })
+            .collect();
+        observed.policies.insert(
+            policies.policies[0].arn.clone(),
+            ObservedPolicy {
+                document: json!({"Version": "2012-10-17", "Statement": []}),
+                versions,
+            },
+        );
+        let plan = plan(&policies, &observed, false);
+        assert!(plan.actions.contains(&Action::UpdatePolicy {
+            arn: policies.policies[0].arn.clone(),
+            document: policies.policies[0].document.clone(),
+            delete_version: Some("v2".to_owned()),
+        }));
+    }
+
+    #[test]
+    fn a_role_with_another_trust_is_only_replaced_with_force() {
+        let policies = example_policies();
+        let role = &policies.roles[0];
+        let mut observed = Observed::default();
+        observed.roles.insert(
+            role.name.clone(),
+            ObservedRole {
+                trust_policy: json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}),
+                attached_policy_arns: role.policy_arns.clone(),
+                inline_policies: vec![],
+            },
+        );
+        let without = plan(&policies, &observed, false);
+        assert_eq!(without.trust_conflicts, vec![role.name.clone()]);
+        assert!(
+            !without
+                .actions
+                .iter()
+                .any(|a| matches!(a, Action::ReplaceTrustPolicy { .. }))
+        );
+        let with = plan(&policies, &observed, true);
+        assert!(with.trust_conflicts.is_empty());
+        assert!(
+            with.actions.iter().any(
+                |a| matches!(a, Action::ReplaceTrustPolicy { role: r, .. } if r == &role.name)
+            )
+        );
+    }
+}

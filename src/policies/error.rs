@@ -1,0 +1,164 @@
+use std::path::PathBuf;
+
+/// Why the cloud access policies could not be generated, written, applied or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum PoliciesError {
+    /// `cloud.provider` names a provider whose section is missing.
+    #[error("smi.cloud.provider is {provider} but smi.cloud.{provider} is missing")]
+    MissingProviderSection { provider: &'static str },
+    /// A value of the values file (or a flag) has the wrong format.
+    #[error("{path}: {reason} (found {value:?})")]
+    InvalidValue {
+        /// Where the value came from: a values path such as `smi.cloud.aws.accountId`, or a flag.
+        path: String,
+        value: String,
+        reason: String,
+    },
+    /// IRSA roles trust the cluster's OIDC provider, whose issuer is unknown.
+    #[error(
+        "smi.cloud.aws.identity is irsa but the cluster's OIDC issuer is unknown (smi.cloud.aws.oidcIssuer or --oidc-issuer)"
+    )]
+    MissingOidcIssuer {
+        cluster_name: String,
+        region: String,
+    },
+    /// A generated OCI statement does not follow the guide's grammar (a value could change its meaning).
+    #[error("OCI statement does not follow the guide's grammar ({reason}): {statement}")]
+    OciGrammar { statement: String, reason: String },
+    /// More statements than one compartment path can hold.
+    #[error("{count} OCI statements are needed but a compartment path holds at most {limit}")]
+    TooManyStatements { count: usize, limit: usize },
+    /// IRSA roles would trust an IAM OIDC provider that does not exist.
+    #[error("the cluster's IAM OIDC provider {arn} does not exist, so IRSA roles cannot trust it")]
+    MissingOidcProvider { arn: String },
+    /// No AWS credentials were found by the standard chain.
+    #[error("no AWS credentials found: {message}")]
+    NoCredentials { message: String },
+    /// An AWS endpoint could not be reached.
+    #[error("cannot reach AWS {service} at {endpoint}: {message}")]
+    Unreachable {
+        service: &'static str,
+        endpoint: String,
+        message: String,
+    },
+    /// The credentials are not allowed to make a call.
+    #[error("access denied: {service} {operation} refused: {message}")]
+    AccessDenied {
+        service: &'static str,
+        operation: &'static str,
+        message: String,
+    },
+    /// An AWS call failed for another reason.
+    #[error("AWS {service} {operation} failed: {message}")]
+    Api {
+        service: &'static str,
+        operation: &'static str,
+        message: String,
+    },
+    /// The credentials belong to another account than the values name.
+    #[error(
+        "the AWS credentials are for account {actual} ({caller}) but the values name account {expected}"
+    )]
+    AccountMismatch {
+        expected: String,
+        actual: String,
+        caller: String,
+    },
+    /// `--apply` stopped part-way; what was done stays done.
+    #[error("{}", apply_incomplete(done, not_done, error))]
+    ApplyIncomplete {
+        done: Vec<String>,
+        not_done: Vec<String>,
+        error: Box<PoliciesError>,
+    },
+    /// Roles exist with another trust policy; they were left as they are.
+    #[error(
+        "{} role(s) exist with a different trust policy and were not changed: {}",
+        roles.len(),
+        roles.join(", ")
+    )]
+    TrustConflict { roles: Vec<String> },
+    /// `policies check` found differences.
+    #[error("the account differs from what the values require ({count} difference(s))")]
+    Differences { count: usize },
+    /// The output directory cannot be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The output directory holds files kubectl-smi did not write; it is not replaced.
+    #[error("{path} is not empty and was not written by kubectl-smi (no {marker} in it)")]
+    DirNotOurs { path: PathBuf, marker: &'static str },
+}
+
+fn apply_incomplete(done: &[String], not_done: &[String], error: &PoliciesError) -> String {
+    let mut text = format!("--apply stopped: {error}");
+    text.push_str(&format!("\n  done ({}):", done.len()));
+    for line in done {
+        text.push_str(&format!("\n    {line}"));
+    }
+    if done.is_empty() {
+        text.push_str(" nothing");
+    }
+    text.push_str(&format!("\n  not done ({}):", not_done.len()));
+    for line in not_done {
+        text.push_str(&format!("\n    {line}"));
+    }
+    text
+}
+
+impl PoliciesError {
+    /// What the operator can do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            PoliciesError::MissingProviderSection { .. } => {
+                "add the provider's section under smi.cloud (see examples/values-aws.yaml, values-oci.yaml)"
+            }
+            PoliciesError::InvalidValue { .. } => "correct the value shown",
+            PoliciesError::MissingOidcIssuer { .. } => {
+                "print it with `aws eks describe-cluster --name <cluster> --query cluster.identity.oidc.issuer --output text`"
+            }
+            PoliciesError::MissingOidcProvider { .. } => {
+                "create it first, e.g. `eksctl utils associate-iam-oidc-provider --cluster <cluster> --approve`, then run again"
+            }
+            PoliciesError::OciGrammar { .. } => {
+                "a bucket name, namespace or OCID holds characters the statement cannot carry; correct it in the values"
+            }
+            PoliciesError::TooManyStatements { .. } => {
+                "OCI allows 500 statements from the root compartment to any leaf; remove policies elsewhere on the path"
+            }
+            PoliciesError::NoCredentials { .. } => {
+                "configure AWS credentials (AWS_PROFILE, `aws sso login`, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or pass --account-id to generate without calling AWS"
+            }
+            PoliciesError::Unreachable { service: "STS", .. } => {
+                "check the network and AWS_ENDPOINT_URL; or pass --account-id (and --partition) to generate without calling AWS"
+            }
+            PoliciesError::Unreachable { .. } => {
+                "check the network, the region and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>"
+            }
+            PoliciesError::AccessDenied { .. } => {
+                "use credentials allowed to read and write IAM roles and policies and EKS pod identity associations, or generate with -o terraform / -o script for an administrator"
+            }
+            PoliciesError::Api { .. } => {
+                "see the AWS message; re-running continues where it stopped"
+            }
+            PoliciesError::AccountMismatch { .. } => {
+                "use credentials for the account in the values (AWS_PROFILE), or correct smi.cloud.aws.accountId"
+            }
+            PoliciesError::ApplyIncomplete { .. } => {
+                "fix the cause and run --apply again: it only does what is still missing"
+            }
+            PoliciesError::TrustConflict { .. } => {
+                "review the difference with `kubectl smi policies check`, then run --apply --force to replace the trust policies"
+            }
+            PoliciesError::Differences { .. } => {
+                "run `kubectl smi policies --apply` to create what is missing"
+            }
+            PoliciesError::Write { .. } => "check the path and its permissions",
+            PoliciesError::DirNotOurs { .. } => {
+                "choose a new or empty directory; kubectl-smi replaces only directories it wrote"
+            }
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Bad input to `kubectl smi policies`: a clear message, exit code 1 (2 for usage), nothing
+//! on stdout and nothing half-written to `-o dir=`.
+
+mod aws_emulators;
+mod support;
+
+use std::net::TcpListener;
+
+use support::{example, kubectl_smi};
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Case {
+    name: &'static str,
+    example: &'static str,
+    /// An extra values file merged after the example.
+    overlay: &'static str,
+    args: Vec<String>,
+    /// Environment beyond the isolated one (no credentials, no metadata service).
+    env: Vec<(&'static str, String)>,
+    code: i32,
+    fragments: Vec<String>,
+}
+
+fn case(
+    name: &'static str,
+    example: &'static str,
+    overlay: &'static str,
+    fragments: &[&str],
+) -> Case {
+    Case {
+        name,
+        example,
+        overlay,
+        args: Vec::new(),
+        env: Vec::new(),
+        code: 1,
+        fragments: fragments.iter().map(|f| f.to_string()).collect(),
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let port = closed_port();
+    let dummy_credentials = vec![
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+    ];
+    let no_account = "smi:\n  cloud:\n    aws:\n      accountId: null\n";
+    vec![
+        case(
+            "missing bucket",
+            "values-aws.yaml",
+            "smi:\n  cloud:\n    aws:\n      buckets:\n        workflowsvc: null\n",
+            &["smi.cloud.aws.buckets", "missing field `workflowsvc`"],
+        ),
+        case(
+            "empty bucket",
+            "values-aws.yaml",
+            "smi:\n  cloud:\n    aws:\n      buckets:\n        workflowsvc: ''\n",
+            &["smi.cloud.aws.buckets.workflowsvc: the bucket name is missing"],
+        ),
+        case(
+            "bucket name S3 refuses",
+            "values-aws.yaml",
+            "smi:\n  cloud:\n    aws:\n      buckets:\n        kafka: Kafka_Bucket\n",
+            &[
+                "smi.cloud.aws.buckets.kafka",
+                "3-63 lowercase letters",
+                "Kafka_Bucket",
+            ],
+        ),
+        case(
+            "malformed account id in values",
+            "values-aws.yaml",
+            "smi:\n  cloud:\n    aws:\n      accountId: '12345678901a'\n",
+            &[
+                "smi.cloud.aws.accountId: an AWS account id is exactly 12 digits",
+                "12345678901a",
+            ],
+        ),
+        Case {
+            args: vec!["--account-id".into(), "12345".into()],
+            ..case(
+                "malformed account id flag",
+                "values-aws.yaml",
+                "",
+                &["--account-id: an AWS account id is exactly 12 digits"],
+            )
+        },
+        Case {
+            args: vec!["--partition".into(), "aws-mars".into()],
+            ..case(
+                "unknown partition",
+                "values-aws.yaml",
+                "",
+                &["--partition: not an AWS partition"],
+            )
+        },
+        case(
+            "IRSA without the OIDC issuer",
+            "values-aws-irsa.yaml",
+            "smi:\n  cloud:\n    aws:\n      oidcIssuer: null\n",
+            &[
+                "the cluster's OIDC issuer is unknown",
+                "--oidc-issuer",
+                "aws eks describe-cluster",
+            ],
+        ),
+        case(
+            "OCI bucket name with a quote",
+            "values-oci.yaml",
+            "smi:\n  cloud:\n    oci:\n      buckets:\n        kafka: \"x' or 'y\"\n",
+            &[
+                "smi.cloud.oci.buckets.kafka",
+                "hyphens, underscores and periods",
+            ],
+        ),
+        case(
+            "OCI compartment that is not an OCID",
+            "values-oci.yaml",
+            "smi:\n  cloud:\n    oci:\n      compartmentId: my-compartment\n",
+            &["smi.cloud.oci.compartmentId: not an OCID of a compartment"],
+        ),
+        case(
+            "provider section missing",
+            "values-aws.yaml",
+            "smi:\n  cloud:\n    aws: null\n",
+            &["smi.cloud.provider is aws but smi.cloud.aws is missing"],
+        ),
+        Case {
+            env: [
+                dummy_credentials.clone(),
+                vec![("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))],
+            ]
+            .concat(),
+            ..case(
+                "STS unreachable",
+                "values-aws.yaml",
+                no_account,
+                &[
+                    &format!("cannot reach AWS STS at http://127.0.0.1:{port}"),
+                    "pass --account-id (and --partition) to generate without calling AWS",
+                ],
+            )
+        },
+        case(
+            "credentials missing",
+            "values-aws.yaml",
+            no_account,
+            &[
+                "no AWS credentials found",
+                "pass --account-id to generate without calling AWS",
+            ],
+        ),
+        Case {
+            args: vec!["-o".into(), "yaml".into()],
+            code: 2,
+            ..case(
+                "unknown output format",
+                "values-aws.yaml",
+                "",
+                &["unknown output format `yaml`"],
+            )
+        },
+        Case {
+            args: vec!["--apply".into()],
+            code: 2,
+            ..case(
+                "apply on OCI",
+                "values-oci.yaml",
+                "",
+                &["work on AWS; for OCI apply the output of -o terraform or -o script"],
+            )
+        },
+    ]
+}
+
+#[test]
+fn bad_input_gives_a_clear_message_and_writes_nothing() {
+    for case in cases() {
+        let tmp = tempfile::tempdir().unwrap();
+        let overlay = tmp.path().join("overlay.yaml");
+        std::fs::write(&overlay, case.overlay).unwrap();
+        let dir = tmp.path().join("out");
+        let dir_arg = format!("dir={}", dir.display());
+        let outputs: Vec<Vec<&str>> = if case.code == 1 {
+            vec![vec![], vec!["-o", &dir_arg]]
+        } else {
+            vec![vec![]]
+        };
+        for output in outputs {
+            let mut cmd = kubectl_smi();
+            aws_emulators::isolate(&mut cmd);
+            for (k, v) in &case.env {
+                cmd.env(k, v);
+            }
+            let out = cmd
+                .arg("policies")
+                .arg("-f")
+                .arg(example(case.example))
+                .arg("-f")
+                .arg(&overlay)
+                .args(&case.args)
+                .args(&output)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(case.code),
+                "{}: {stderr}",
+                case.name
+            );
+            for fragment in &case.fragments {
+                assert!(
+                    stderr.contains(fragment.as_str()),
+                    "{}: expected {fragment:?} in:\n{stderr}",
+                    case.name
+                );
+            }
+            assert!(
+                out.stdout.is_empty(),
+                "{}: stdout {:?}",
+                case.name,
+                String::from_utf8_lossy(&out.stdout)
+            );
+            assert!(
+                !dir.exists(),
+                "{}: {} was written",
+                case.name,
+                dir.display()
+            );
+            let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(
+                leftovers,
+                vec![std::ffi::OsString::from("overlay.yaml")],
+                "{}",
+                case.name
+            );
+        }
+    }
+}
