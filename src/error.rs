@@ -2,9 +2,9 @@
 
 use crate::kube_connection::ConnectionError;
 use crate::network::NetworkError;
+use crate::policies::PoliciesError;
 use crate::preflight::PreflightError;
 use crate::prometheus::AdapterValuesError;
-use crate::policies::PoliciesError;
 use crate::render::RenderError;
 use crate::stream::StreamError;
 use crate::values::ValuesError;
