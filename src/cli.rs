@@ -291,7 +291,7 @@ pub struct PrometheusArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
     /// Output format: yaml or json.
-    #[arg(short, long, default_value = "yaml")]
+    #[arg(short, long, default_value = "yaml", value_parser = ["yaml", "json"])]
     pub output: String,
 }
 
@@ -302,6 +302,9 @@ pub struct AdapterRulesArgs {
     /// Add the rule to this prometheus-adapter values file in place (idempotent).
     #[arg(long, value_name = "FILE")]
     pub merge_into: Option<PathBuf>,
+    /// Output format of the printed rule: yaml (prometheus-adapter chart values) or json.
+    #[arg(short, long, default_value = "yaml", value_parser = ["yaml", "json"])]
+    pub output: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -314,8 +317,9 @@ pub enum NetworkCommand {
 pub struct NetworkRulesArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
-    /// Output: text, json, aws (security group rules) or oci (security list rules).
-    #[arg(short, long, default_value = "text")]
+    /// Output: text, json, aws (security group IpPermissions), oci (security list rules) or
+    /// oci-nsg (network security group rules).
+    #[arg(short, long, default_value = "text", value_parser = ["text", "json", "aws", "oci", "oci-nsg"])]
     pub output: String,
 }
 
@@ -328,11 +332,20 @@ pub struct PreflightArgs {
     /// Also test reachability from a short-lived pod in the namespace.
     #[arg(long)]
     pub in_cluster: bool,
-    /// Seconds to wait for each TCP connection.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3)]
+    /// Image of the --in-cluster probe pod (needs bash and timeout; use a mirror in air-gapped clusters).
+    #[arg(long, value_name = "IMAGE", default_value = kubectl_smi::preflight::DEFAULT_PROBE_IMAGE)]
+    pub probe_image: String,
+    /// Seconds to wait for each TCP connection and DNS answer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub timeout: u64,
+    /// Resolve names with this DNS server (IP[:PORT]) instead of the system's resolver.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub dns_server: Option<String>,
+    /// Do not run a group of checks: dns, network or cluster (repeatable).
+    #[arg(long, value_name = "GROUP", value_parser = ["dns", "network", "cluster"])]
+    pub skip: Vec<String>,
     /// Output format: text or json.
-    #[arg(short, long, default_value = "text")]
+    #[arg(short, long, default_value = "text", value_parser = ["text", "json"])]
     pub output: String,
 }
 

@@ -1,6 +1,10 @@
 //! The errors every command can end with, and what the operator can do about each.
 
+use crate::kube_connection::ConnectionError;
+use crate::network::NetworkError;
 use crate::policies::PoliciesError;
+use crate::preflight::PreflightError;
+use crate::prometheus::AdapterValuesError;
 use crate::render::RenderError;
 use crate::stream::StreamError;
 use crate::values::ValuesError;
@@ -20,6 +24,18 @@ pub enum Error {
     /// A post-render filter failed.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// `network rules` could not fill the table.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// The adapter rule could not be merged into a values file.
+    #[error(transparent)]
+    AdapterValues(#[from] AdapterValuesError),
+    /// Preflight could not run.
+    #[error(transparent)]
+    Preflight(#[from] PreflightError),
+    /// No Kubernetes client could be made from the flags and kubeconfig.
+    #[error(transparent)]
+    Connection(#[from] ConnectionError),
     /// Cloud access policies could not be generated, written, applied or checked.
     #[error(transparent)]
     Policies(#[from] PoliciesError),
@@ -57,6 +73,10 @@ impl Error {
             Error::Stream(e) => Some(e.hint()),
             Error::Values(e) => Some(e.hint()),
             Error::Render(e) => e.hint(),
+            Error::Network(e) => Some(e.hint()),
+            Error::AdapterValues(e) => Some(e.hint()),
+            Error::Preflight(e) => Some(e.hint()),
+            Error::Connection(e) => Some(e.hint()),
             Error::Policies(e) => Some(e.hint()),
             Error::NotImplemented { .. } => Some("see the README for what works today"),
             Error::Usage(_) => Some("run with --help for the usage"),

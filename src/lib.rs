@@ -5,7 +5,10 @@
 
 pub mod catalog;
 pub mod error;
+pub mod kube_connection;
+pub mod network;
 pub mod policies;
+pub mod preflight;
 pub mod prometheus;
 pub mod render;
 pub mod stream;

@@ -1,5 +1,8 @@
 mod cli;
+mod network_command;
 mod policies_command;
+mod preflight_command;
+mod prometheus_command;
 mod report;
 mod validation_report;
 
@@ -72,9 +75,17 @@ fn run(cli: Cli) -> Result<(), Error> {
             policies_command::run(args, &paths)
         }
         Command::Secrets(_) => not_implemented("secrets", 6),
-        Command::Prometheus(_) => not_implemented("prometheus", 7),
-        Command::Network(_) => not_implemented("network", 7),
-        Command::Preflight(_) => not_implemented("preflight", 7),
+        Command::Prometheus(cli::PrometheusCommand::Servicemonitor(args)) => {
+            prometheus_command::servicemonitor(args)
+        }
+        Command::Prometheus(cli::PrometheusCommand::AdapterRules(args)) => {
+            prometheus_command::adapter_rules(args)
+        }
+        Command::Network(cli::NetworkCommand::Rules(args)) => network_command::rules(args),
+        Command::Preflight(args) => match preflight_command::run(args)? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
         Command::Completion(args) => {
             let mut command = Cli::command();
             let mut out = Vec::new();
@@ -99,7 +110,7 @@ fn not_implemented(command: &'static str, issue: u32) -> Result<(), Error> {
 }
 
 /// Values files: those listed in SMI_VALUES (':'-separated), then the -f files.
-fn values_paths(args: &ValuesArgs) -> Vec<PathBuf> {
+pub(crate) fn values_paths(args: &ValuesArgs) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::env::var_os("SMI_VALUES")
         .map(|v| {
             std::env::split_paths(&v)

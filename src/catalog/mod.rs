@@ -2,9 +2,15 @@
 //! buckets each reaches, the workloads' labels, the metric the Script Worker scales on, the
 //! network table and the secret catalog. Every command reads them from here.
 
+mod endpoint;
+mod network;
+mod prometheus;
 mod secrets;
 mod service_accounts;
 
+pub use endpoint::*;
+pub use network::*;
+pub use prometheus::*;
 pub use secrets::*;
 pub use service_accounts::*;
 

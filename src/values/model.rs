@@ -375,6 +375,11 @@ pub struct HostPort {
     /// TCP port, 1-65535.
     #[schemars(range(min = 1))]
     pub port: u16,
+    /// Destination networks (CIDR blocks) for the cloud egress rules of `kubectl smi network
+    /// rules`; any address (0.0.0.0/0) when empty, since a security rule cannot name a host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = keywords::cidrs)]
+    pub cidrs: Vec<String>,
 }
 
 /// Kafka (AWS MSK or Apache Kafka).
@@ -388,6 +393,11 @@ pub struct Kafka {
     #[serde(default)]
     #[schemars(transform = keywords::host_ports)]
     pub zookeeper: Vec<String>,
+    /// Destination networks (CIDR blocks) for the cloud egress rules of `kubectl smi network
+    /// rules`; any address (0.0.0.0/0) when empty, since a security rule cannot name a host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = keywords::cidrs)]
+    pub cidrs: Vec<String>,
 }
 
 /// ActiveMQ (AWS MQ or Apache ActiveMQ).
@@ -405,6 +415,11 @@ pub struct ActiveMq {
     #[serde(default = "default_openwire_port")]
     #[schemars(range(min = 1))]
     pub openwire_port: u16,
+    /// Destination networks (CIDR blocks) for the cloud egress rules of `kubectl smi network
+    /// rules`; any address (0.0.0.0/0) when empty, since a security rule cannot name a host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = keywords::cidrs)]
+    pub cidrs: Vec<String>,
 }
 
 fn default_mqtt_port() -> u16 {

@@ -1,0 +1,98 @@
+//! `kubectl smi network rules`: step 2's connectivity table for the values' provider, as a
+//! table to read, as JSON, and as rules for the cloud's own API (AWS security groups, OCI
+//! security lists or network security groups).
+
+mod aws;
+mod oci;
+mod table;
+
+use crate::catalog::{ConnectivityRule, EndpointError, connectivity_rules};
+use crate::values::{Provider, Smi};
+
+pub use aws::{aws_rules, cloud_description};
+pub use oci::{oci_nsg_rules, oci_security_list_rules};
+pub use table::rules_table;
+
+/// How `network rules` prints the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RulesFormat {
+    /// The guide's table, filled in.
+    Text,
+    /// The filled table as JSON.
+    Json,
+    /// EC2 IpPermissions for AuthorizeSecurityGroupIngress / AuthorizeSecurityGroupEgress.
+    Aws,
+    /// OCI security list rules (ingressSecurityRules / egressSecurityRules).
+    Oci,
+    /// OCI network security group rules (AddNetworkSecurityGroupSecurityRules).
+    OciNsg,
+}
+
+/// Why the rules could not be printed.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    /// An endpoint in the values cannot fill the table.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    /// Cloud rules were asked for the other provider.
+    #[error("the values are for {values}, so `-o {asked}` does not apply")]
+    ProviderMismatch {
+        values: &'static str,
+        asked: &'static str,
+    },
+}
+
+impl NetworkError {
+    pub fn hint(&self) -> &'static str {
+        match self {
+            NetworkError::Endpoint(e) => e.hint(),
+            NetworkError::ProviderMismatch { values: "aws", .. } => "use -o aws (or text, json)",
+            NetworkError::ProviderMismatch { .. } => "use -o oci or -o oci-nsg (or text, json)",
+        }
+    }
+}
+
+/// The output of `network rules` in `format`, ending with a newline.
+pub fn rules_output(smi: &Smi, format: RulesFormat) -> Result<String, NetworkError> {
+    let rules = connectivity_rules(smi)?;
+    let provider = smi.cloud.provider;
+    let mismatch = |asked| NetworkError::ProviderMismatch {
+        values: provider_name(provider),
+        asked,
+    };
+    let json = match format {
+        RulesFormat::Text => return Ok(rules_table(provider, &smi.environment, &rules)),
+        RulesFormat::Json => serde_json::json!({
+            "provider": provider_name(provider),
+            "environment": smi.environment,
+            "rules": rules,
+            "note": crate::catalog::NETWORK_TABLE_NOTE,
+        }),
+        RulesFormat::Aws if provider == Provider::Aws => aws_rules(&smi.environment, &rules),
+        RulesFormat::Aws => return Err(mismatch("aws")),
+        RulesFormat::Oci if provider == Provider::Oci => {
+            oci_security_list_rules(&smi.environment, &rules)
+        }
+        RulesFormat::OciNsg if provider == Provider::Oci => oci_nsg_rules(&smi.environment, &rules),
+        RulesFormat::Oci => return Err(mismatch("oci")),
+        RulesFormat::OciNsg => return Err(mismatch("oci-nsg")),
+    };
+    Ok(format!(
+        "{}\n",
+        serde_json::to_string_pretty(&json).expect("rules serialize")
+    ))
+}
+
+pub fn provider_name(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Aws => "aws",
+        Provider::Oci => "oci",
+    }
+}
+
+/// Rules whose traffic the cloud sees arriving at the platform (ingress) or leaving it (egress).
+fn split(rules: &[ConnectivityRule]) -> (Vec<&ConnectivityRule>, Vec<&ConnectivityRule>) {
+    rules
+        .iter()
+        .partition(|r| r.source == crate::catalog::Source::Internet)
+}

@@ -1,0 +1,207 @@
+//! Step 2 from where the command runs: every endpoint of the network table accepts a TCP
+//! connection. All endpoints are tried at once (bounded), each within the timeout, so the
+//! whole check takes about one timeout however many endpoints are unreachable.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::check::{Check, Group, Progress};
+use super::resolver::{Resolver, seconds};
+use crate::catalog::{ConnectivityRule, Endpoint};
+
+/// Connections tried at once: enough for every endpoint of a real values file.
+pub const CONCURRENCY: usize = 64;
+
+/// One endpoint to try, as it appears in the checklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub id: String,
+    pub title: String,
+    pub endpoint: Endpoint,
+}
+
+/// The endpoints of the network table, each once.
+pub fn targets(rules: &[ConnectivityRule]) -> Vec<Target> {
+    let mut targets: Vec<Target> = Vec::new();
+    for rule in rules {
+        for endpoint in &rule.endpoints {
+            if targets
+                .iter()
+                .any(|t| t.endpoint.host == endpoint.host && t.endpoint.port == endpoint.port)
+            {
+                continue;
+            }
+            let key = match endpoint.values_path.strip_prefix("smi.endpoints.") {
+                Some(key) => key.to_owned(),
+                None => serde_json::to_value(rule.service)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+            };
+            let shared = rule
+                .endpoints
+                .iter()
+                .filter(|e| e.values_path == endpoint.values_path)
+                .count()
+                > 1;
+            let id = if shared {
+                format!("network/{key}:{}", endpoint.port)
+            } else {
+                format!("network/{key}")
+            };
+            let title = format!(
+                "{} {} accepts TCP connections",
+                rule.destination,
+                endpoint.address()
+            );
+            targets.push(Target {
+                id,
+                title,
+                endpoint: endpoint.clone(),
+            });
+        }
+    }
+    targets
+}
+
+/// Tries every target; the checks come back in the targets' order.
+pub async fn check_endpoints(
+    targets: &[Target],
+    resolver: Arc<Resolver>,
+    timeout: Duration,
+    progress: &dyn Progress,
+) -> Vec<Check> {
+    progress.add(targets.len());
+    let permits = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut set = JoinSet::new();
+    for (index, target) in targets.iter().cloned().enumerate() {
+        let (resolver, permits) = (resolver.clone(), permits.clone());
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            (index, check_one(&target, &resolver, timeout).await)
+        });
+    }
+    let mut done: Vec<Option<Check>> = vec![None; targets.len()];
+    while let Some(joined) = set.join_next().await {
+        if let Ok((index, check)) = joined {
+            progress.finished(&check);
+            done[index] = Some(check);
+        }
+    }
+    done.into_iter().flatten().collect()
+}
+
+async fn check_one(target: &Target, resolver: &Resolver, timeout: Duration) -> Check {
+    let endpoint = &target.endpoint;
+    let started = Instant::now();
+    let (id, title) = (target.id.clone(), target.title.clone());
+    let resolution = match resolver.resolve(&endpoint.host).await {
+        Ok(r) if !r.addresses.is_empty() => r,
+        other => {
+            let why = other
+                .err()
+                .unwrap_or_else(|| "no address records".to_owned());
+            let detail = format!("cannot resolve {}: {why}", endpoint.host);
+            let hint = format!(
+                "check {} in the values; a private name may only resolve inside the VPC: run with --in-cluster",
+                endpoint.values_path
+            );
+            return Check::fail(id, Group::Network, title, detail, hint);
+        }
+    };
+    let remaining = timeout.saturating_sub(started.elapsed());
+    let addresses: Vec<SocketAddr> = resolution
+        .addresses
+        .iter()
+        .map(|ip| SocketAddr::new(*ip, endpoint.port))
+        .collect();
+    match connect_any(&addresses, remaining).await {
+        Ok(address) => {
+            let ms = started.elapsed().as_millis();
+            Check::pass(
+                id,
+                Group::Network,
+                title,
+                format!("connected to {address} in {ms} ms"),
+            )
+        }
+        Err(Failure::Refused(address)) => Check::fail(
+            id,
+            Group::Network,
+            title,
+            format!("{address} refused the connection"),
+            format!(
+                "the host answers but nothing listens on port {}: check the port in {} and that the service is up",
+                endpoint.port, endpoint.values_path
+            ),
+        ),
+        Err(Failure::TimedOut) => Check::fail(
+            id,
+            Group::Network,
+            title,
+            format!(
+                "no answer within {} from {}",
+                seconds(timeout),
+                list(&addresses)
+            ),
+            "a firewall, security group or security list drops the traffic: compare with `kubectl smi network rules`",
+        ),
+        Err(Failure::Other(address, e)) => Check::fail(
+            id,
+            Group::Network,
+            title,
+            format!("{address}: {e}"),
+            "check the route from this machine to the endpoint (VPN, peering), or run with --in-cluster",
+        ),
+    }
+}
+
+enum Failure {
+    Refused(SocketAddr),
+    TimedOut,
+    Other(SocketAddr, std::io::Error),
+}
+
+/// Connects to the addresses at once; the first to accept wins.
+async fn connect_any(addresses: &[SocketAddr], timeout: Duration) -> Result<SocketAddr, Failure> {
+    let mut set = JoinSet::new();
+    for &address in addresses {
+        set.spawn(async move {
+            (
+                address,
+                tokio::time::timeout(timeout, tokio::net::TcpStream::connect(address)).await,
+            )
+        });
+    }
+    let mut failure = Failure::TimedOut;
+    while let Some(joined) = set.join_next().await {
+        let Ok((address, result)) = joined else {
+            continue;
+        };
+        match result {
+            Ok(Ok(_stream)) => return Ok(address),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                failure = Failure::Refused(address)
+            }
+            Ok(Err(e)) => {
+                if !matches!(failure, Failure::Refused(_)) {
+                    failure = Failure::Other(address, e);
+                }
+            }
+            Err(_elapsed) => {}
+        }
+    }
+    Err(failure)
+}
+
+fn list(addresses: &[SocketAddr]) -> String {
+    addresses
+        .iter()
+        .map(SocketAddr::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,696 @@
+//! `kubectl smi preflight` against loopback: a DNS server the test controls, listeners on
+//! 127.0.0.x for some endpoints, closed or silent ports for others, and an API server double.
+//! Nothing leaves the machine.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cluster_double;
+mod fake_apiserver;
+mod fake_dns;
+mod probe;
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use cluster_double::{cluster, cluster_answer};
+use fake_apiserver::{FakeApiServer, Request, Response};
+use fake_dns::{Answer, FakeDns};
+use serde_json::Value;
+use support::kubectl_smi;
+
+/// A port on `ip` that accepts connections (kept open while the value lives).
+fn open_port(ip: Ipv4Addr) -> (TcpListener, u16) {
+    let listener = TcpListener::bind((ip, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+/// A port on `ip` where nothing listens: connections are refused.
+fn closed_port(ip: Ipv4Addr) -> u16 {
+    open_port(ip).1
+}
+
+/// A port whose listener never accepts and whose queue is full: the kernel drops new SYNs,
+/// so connections time out as they do behind a firewall that drops packets.
+struct Silent {
+    port: u16,
+    _listener: tokio::net::TcpListener,
+    _queued: Vec<TcpStream>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn silent_port(ip: Ipv4Addr) -> Silent {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::from((ip, 0))).unwrap();
+        socket.listen(0).unwrap()
+    });
+    let port = listener.local_addr().unwrap().port();
+    let mut queued = Vec::new();
+    for _ in 0..8 {
+        match TcpStream::connect_timeout(&SocketAddr::from((ip, port)), Duration::from_millis(200))
+        {
+            Ok(stream) => queued.push(stream),
+            Err(_) => break,
+        }
+    }
+    Silent {
+        port,
+        _listener: listener,
+        _queued: queued,
+        _runtime: runtime,
+    }
+}
+
+fn ip(last: u8) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, last)
+}
+
+/// Ports of the endpoints in the values file the tests write.
+struct Ports {
+    postgresql: u16,
+    mongodb: u16,
+    redis: u16,
+    kafka: u16,
+    zookeeper: u16,
+    mqtt: u16,
+    openwire: u16,
+    neo4j: u16,
+    smtp: u16,
+}
+
+fn values(dir: &Path, hosts: &[&str; 8], ports: &Ports, load_balancer: Option<&str>) -> PathBuf {
+    let [pg, mongo, redis, kafka, zk, mq, neo4j, smtp] = hosts;
+    let lb = load_balancer
+        .map(|lb| format!("\n    loadBalancer: {lb}"))
+        .unwrap_or_default();
+    let text = format!(
+        r#"smi:
+  environment: prod
+  namespace: prod
+  dns:
+    app: app.smi.test
+    api: api.smi.test
+    id: id.smi.test{lb}
+  cloud:
+    provider: aws
+    aws:
+      region: us-east-1
+      accountId: "123456789012"
+      clusterName: dtp-prod
+      buckets: {{kafka: dtp-kafka, filesvc: dtp-files, scriptmanager: dtp-scripts, datasourcesvc: dtp-datasources, workflowsvc: dtp-workflows}}
+  prometheus:
+    namespace: monitoring
+    releaseLabel: kube-prometheus-stack
+  endpoints:
+    postgresql: {{host: {pg}, port: {}}}
+    mongodb: {{host: {mongo}, port: {}}}
+    redis: {{host: {redis}, port: {}}}
+    kafka: {{bootstrap: ["{kafka}:{}"], zookeeper: ["{zk}:{}"]}}
+    activemq: {{host: {mq}, mqttPort: {}, openwirePort: {}}}
+    neo4j: {{host: {neo4j}, port: {}}}
+    smtp: {{host: {smtp}, port: {}}}
+"#,
+        ports.postgresql,
+        ports.mongodb,
+        ports.redis,
+        ports.kafka,
+        ports.zookeeper,
+        ports.mqtt,
+        ports.openwire,
+        ports.neo4j,
+        ports.smtp
+    );
+    let path = dir.join("values.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs preflight with `args`; returns the exit code and the JSON report.
+fn preflight(values: &Path, args: &[&str]) -> (i32, Value, String) {
+    let home = tempfile::tempdir().unwrap();
+    let out = kubectl_smi()
+        .env("HOME", home.path())
+        .args(["preflight", "-o", "json", "-f"])
+        .arg(values)
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap_or(-1), report, stderr)
+}
+
+fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id} in {report:#}"))
+}
+
+fn status(report: &Value, id: &str) -> String {
+    check(report, id)["status"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_checklist_tells_each_endpoint_name_and_cluster_object_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_pg, pg) = open_port(ip(2));
+    let (_kafka, kafka) = open_port(ip(5));
+    let (_mqtt, mqtt) = open_port(ip(6));
+    let (_smtp, smtp) = open_port(ip(8));
+    let neo4j = silent_port(ip(7));
+    let ports = Ports {
+        postgresql: pg,
+        mongodb: closed_port(ip(3)),
+        redis: 6379,
+        kafka,
+        zookeeper: closed_port(ip(5)),
+        mqtt,
+        openwire: closed_port(ip(6)),
+        neo4j: neo4j.port,
+        smtp,
+    };
+    let dns = FakeDns::start(&[
+        ("app.smi.test", Answer::Cname("lb.smi.test")),
+        ("api.smi.test", Answer::A(vec![ip(10)])),
+        ("id.smi.test", Answer::A(vec![ip(99)])),
+        ("lb.smi.test", Answer::A(vec![ip(10)])),
+        ("pg.smi.test", Answer::A(vec![ip(2)])),
+        ("mongo.smi.test", Answer::A(vec![ip(3)])),
+        ("kafka.smi.test", Answer::A(vec![ip(5)])),
+        ("zk.smi.test", Answer::Cname("kafka.smi.test")),
+        ("s3.us-east-1.amazonaws.com", Answer::A(vec![ip(11)])),
+    ]);
+    let hosts = [
+        "pg.smi.test",
+        "mongo.smi.test",
+        "redis.smi.test",
+        "kafka.smi.test",
+        "zk.smi.test",
+        "127.0.0.6",
+        "127.0.0.7",
+        "127.0.0.8",
+    ];
+    let values = values(dir.path(), &hosts, &ports, Some("lb.smi.test"));
+    let api = cluster(&["smi-neo4j", "adapter-ready", "calico"]);
+    let dns_server = dns.address.to_string();
+    let (code, report, stderr) = preflight(
+        &values,
+        &[
+            "--dns-server",
+            &dns_server,
+            "--timeout",
+            "1",
+            "--server",
+            &api.url,
+        ],
+    );
+
+    assert_eq!(code, 1, "not ready, so exit 1: {stderr}");
+    assert_eq!(report["ready"], false);
+    assert!(stderr.is_empty(), "no progress display in a pipe: {stderr}");
+    let expected = [
+        ("dns/app", "pass"),
+        ("dns/api", "pass"),
+        ("dns/id", "fail"),
+        ("dns/loadBalancer", "pass"),
+        ("network/postgresql", "pass"),
+        ("network/mongodb", "fail"),
+        ("network/redis", "fail"),
+        ("network/kafka.bootstrap[0]", "pass"),
+        ("network/kafka.zookeeper[0]", "fail"),
+        ("network/activemq.mqttPort", "pass"),
+        ("network/activemq.openwirePort", "fail"),
+        ("network/neo4j", "fail"),
+        ("network/smtp", "pass"),
+        ("network/loadBalancer:443", "fail"),
+        ("network/internet", "fail"),
+        ("cluster/api", "pass"),
+        ("cluster/namespace", "pass"),
+        ("cluster/calico-crd", "fail"),
+        ("cluster/servicemonitor-crd", "pass"),
+        ("cluster/prometheus-namespace", "pass"),
+        ("cluster/external-metrics-api", "fail"),
+        ("cluster/pod-identity-agent", "pass"),
+        ("cluster/secret/smi-postgresql", "pass"),
+        ("cluster/secret/smi-neo4j", "fail"),
+    ];
+    for (id, want) in expected {
+        assert_eq!(status(&report, id), want, "{id}: {:#}", check(&report, id));
+        if want == "fail" {
+            assert!(
+                check(&report, id)["hint"]
+                    .as_str()
+                    .is_some_and(|h| !h.is_empty()),
+                "{id} has a hint"
+            );
+        }
+    }
+    assert!(
+        check(&report, "dns/app")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("via lb.smi.test")
+    );
+    assert!(
+        check(&report, "dns/id")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("but lb.smi.test resolves to 127.0.0.10")
+    );
+    assert!(
+        check(&report, "network/mongodb")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("refused")
+    );
+    assert!(
+        check(&report, "network/redis")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cannot resolve redis.smi.test")
+    );
+    assert!(
+        check(&report, "network/neo4j")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no answer within 1s")
+    );
+    assert!(
+        check(&report, "cluster/calico-crd")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not found")
+    );
+    assert!(
+        check(&report, "cluster/external-metrics-api")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("FailedDiscoveryCheck")
+    );
+    let summary = &report["summary"];
+    let total = report["checks"].as_array().unwrap().len() as u64;
+    assert_eq!(
+        summary["passed"].as_u64().unwrap()
+            + summary["failed"].as_u64().unwrap()
+            + summary["skipped"].as_u64().unwrap(),
+        total
+    );
+    assert!(api.saw("GET", "/api/v1/namespaces/prod/secrets"));
+    assert!(
+        !api.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.method != "GET"),
+        "preflight only reads"
+    );
+}
+
+#[test]
+fn every_required_check_passing_exits_zero_and_says_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let listeners: Vec<(TcpListener, u16)> = (0..9).map(|_| open_port(ip(20))).collect();
+    let p = |i: usize| listeners[i].1;
+    let ports = Ports {
+        postgresql: p(0),
+        mongodb: p(1),
+        redis: p(2),
+        kafka: p(3),
+        zookeeper: p(4),
+        mqtt: p(5),
+        openwire: p(6),
+        neo4j: p(7),
+        smtp: p(8),
+    };
+    let dns = FakeDns::start(&[
+        ("app.smi.test", Answer::A(vec![ip(20)])),
+        ("api.smi.test", Answer::A(vec![ip(20)])),
+        ("id.smi.test", Answer::A(vec![ip(20)])),
+    ]);
+    let hosts = ["127.0.0.20"; 8];
+    let values = values(dir.path(), &hosts, &ports, None);
+    let api = cluster(&[]);
+    let dns_server = dns.address.to_string();
+    // The internet rule's endpoint is the region's S3 on port 443, which only root can open here.
+    let (code, report, stderr) = preflight(
+        &values,
+        &[
+            "--dns-server",
+            &dns_server,
+            "--server",
+            &api.url,
+            "--timeout",
+            "2",
+            "--skip",
+            "network",
+        ],
+    );
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(report["ready"], true);
+    assert_eq!(status(&report, "network/*"), "skip");
+    assert_eq!(check(&report, "network/*")["required"], false);
+    assert_eq!(report["summary"]["failed"], 0);
+
+    let text = kubectl_smi()
+        .env("HOME", dir.path())
+        .args(["preflight", "-f"])
+        .arg(&values)
+        .args([
+            "--dns-server",
+            &dns_server,
+            "--server",
+            &api.url,
+            "--skip",
+            "network",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(text.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("PASS  app.smi.test resolves: to 127.0.0.20"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("PASS  secret prod/smi-data-encryption exists"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.trim_end().ends_with("ready for the installation"),
+        "{stdout}"
+    );
+
+    // The network checks pass too when every endpoint listens (on 127.0.0.20).
+    let (_, network, _) = preflight(
+        &values,
+        &[
+            "--dns-server",
+            &dns_server,
+            "--skip",
+            "cluster",
+            "--skip",
+            "dns",
+        ],
+    );
+    for check in network["checks"].as_array().unwrap() {
+        let id = check["id"].as_str().unwrap();
+        if id != "network/internet" && id.starts_with("network/") {
+            assert_eq!(check["status"], "pass", "{check:#}");
+        }
+    }
+}
+
+#[test]
+fn ten_unreachable_endpoints_take_about_one_timeout_not_ten() {
+    let dir = tempfile::tempdir().unwrap();
+    let silent: Vec<Silent> = (0..6).map(|_| silent_port(ip(30))).collect();
+    let ports = Ports {
+        postgresql: silent[0].port,
+        mongodb: silent[1].port,
+        redis: silent[2].port,
+        kafka: silent[3].port,
+        zookeeper: silent[4].port,
+        mqtt: silent[5].port,
+        openwire: closed_port(ip(30)),
+        neo4j: closed_port(ip(30)),
+        smtp: closed_port(ip(30)),
+    };
+    let hosts = ["127.0.0.30"; 8];
+    let values = values(dir.path(), &hosts, &ports, None);
+    let dns = FakeDns::start(&[("s3.us-east-1.amazonaws.com", Answer::Silent)]);
+    let dns_server = dns.address.to_string();
+    let started = Instant::now();
+    let (code, report, _) = preflight(
+        &values,
+        &[
+            "--dns-server",
+            &dns_server,
+            "--timeout",
+            "1",
+            "--skip",
+            "dns",
+            "--skip",
+            "cluster",
+        ],
+    );
+    let took = started.elapsed();
+    eprintln!("preflight with 10 unreachable endpoints took {took:?}");
+    let network: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["group"] == "network")
+        .collect();
+    assert_eq!(network.len(), 10, "{report:#}");
+    assert!(network.iter().all(|c| c["status"] == "fail"), "{report:#}");
+    let timed_out = network
+        .iter()
+        .filter(|c| {
+            c["detail"]
+                .as_str()
+                .unwrap()
+                .contains("no answer within 1s")
+        })
+        .count();
+    assert!(
+        timed_out >= 7,
+        "six silent ports and a silent DNS server time out: {report:#}"
+    );
+    assert_eq!(code, 1);
+    // The one timing bound the issue asks for: sequential tries would take 7 s or more.
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn an_unreachable_api_server_fails_the_cluster_checks_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = Ports {
+        postgresql: 1,
+        mongodb: 1,
+        redis: 1,
+        kafka: 1,
+        zookeeper: 1,
+        mqtt: 1,
+        openwire: 1,
+        neo4j: 1,
+        smtp: 1,
+    };
+    let values = values(dir.path(), &["127.0.0.40"; 8], &ports, None);
+    let server = format!("http://127.0.0.40:{}", closed_port(ip(40)));
+    let (code, report, _) = preflight(
+        &values,
+        &[
+            "--server",
+            &server,
+            "--skip",
+            "dns",
+            "--skip",
+            "network",
+            "--request-timeout",
+            "2s",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(status(&report, "cluster/api"), "fail");
+    assert!(
+        check(&report, "cluster/api")["hint"]
+            .as_str()
+            .unwrap()
+            .contains("--context")
+    );
+    assert_eq!(status(&report, "cluster/namespace"), "skip");
+    assert_eq!(
+        check(&report, "cluster/namespace")["required"],
+        true,
+        "a blocked required check keeps the run from passing"
+    );
+    assert_eq!(
+        check(&report, "cluster/secret/smi-postgresql")["detail"],
+        "the API server is unreachable"
+    );
+}
+
+#[test]
+fn a_missing_namespace_blocks_the_secret_checks_and_names_the_command_that_creates_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = Ports {
+        postgresql: 1,
+        mongodb: 1,
+        redis: 1,
+        kafka: 1,
+        zookeeper: 1,
+        mqtt: 1,
+        openwire: 1,
+        neo4j: 1,
+        smtp: 1,
+    };
+    let values = values(dir.path(), &["127.0.0.40"; 8], &ports, None);
+    let api = cluster(&["prod", "eks-pod-identity-agent"]);
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: test\nclusters:\n- name: test\n  cluster: {{server: \"{}\"}}\ncontexts:\n- name: test\n  context: {{cluster: test, user: test, namespace: elsewhere}}\nusers:\n- name: test\n  user: {{token: test-token}}\n",
+        api.url
+    )).unwrap();
+    let (code, report, _) = preflight(
+        &values,
+        &[
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--skip",
+            "dns",
+            "--skip",
+            "network",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(status(&report, "cluster/namespace"), "fail");
+    assert!(
+        check(&report, "cluster/namespace")["hint"]
+            .as_str()
+            .unwrap()
+            .contains("kubectl smi secrets create")
+    );
+    assert_eq!(status(&report, "cluster/secret/smi-session"), "skip");
+    assert_eq!(status(&report, "cluster/pod-identity-agent"), "fail");
+    assert!(
+        check(&report, "cluster/pod-identity-agent")["hint"]
+            .as_str()
+            .unwrap()
+            .contains("eks-pod-identity-agent")
+    );
+    let auth = api
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.headers.clone())
+        .find(|(k, _)| k == "authorization");
+    assert_eq!(
+        auth.map(|(_, v)| v),
+        Some("Bearer test-token".to_owned()),
+        "the kubeconfig's user is used"
+    );
+    assert!(
+        api.saw("GET", "/api/v1/namespaces/prod"),
+        "the values' namespace, not the kubeconfig context's"
+    );
+}
+
+#[test]
+fn forbidden_answers_say_which_permission_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = Ports {
+        postgresql: 1,
+        mongodb: 1,
+        redis: 1,
+        kafka: 1,
+        zookeeper: 1,
+        mqtt: 1,
+        openwire: 1,
+        neo4j: 1,
+        smtp: 1,
+    };
+    let values = values(dir.path(), &["127.0.0.40"; 8], &ports, None);
+    let api = FakeApiServer::start(|request: &Request| {
+        if request.path.starts_with("/apis/apiextensions.k8s.io") {
+            return Response::forbidden(
+                "customresourcedefinitions.apiextensions.k8s.io is forbidden: User \"dev\" cannot get resource",
+            );
+        }
+        cluster_answer(request, &[])
+    });
+    let (_, report, _) = preflight(
+        &values,
+        &["--server", &api.url, "--skip", "dns", "--skip", "network"],
+    );
+    assert_eq!(status(&report, "cluster/servicemonitor-crd"), "fail");
+    let hint = check(&report, "cluster/servicemonitor-crd")["hint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        hint.contains("may not get customresourcedefinitions"),
+        "{hint}"
+    );
+}
+
+#[test]
+fn bad_flags_and_values_are_usage_errors() {
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--dns-server", "not-an-ip"],
+            "--dns-server \"not-an-ip\": expected an IP address",
+        ),
+        (&["--skip", "everything"], "invalid value 'everything'"),
+        (
+            &["--request-timeout", "3 days", "--skip", "dns"],
+            "--request-timeout \"3 days\": the unit must be",
+        ),
+    ];
+    for (args, fragment) in cases {
+        let out = kubectl_smi()
+            .args(["preflight", "-f"])
+            .arg(support::example("values-aws.yaml"))
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0));
+        assert!(stderr.contains(fragment), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_terminal_sees_progress_while_the_checks_run() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("SKIPPED: `script` (util-linux) is not installed: no pseudo-terminal to run in");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let silent = silent_port(ip(60));
+    let ports = Ports {
+        postgresql: silent.port,
+        mongodb: 1,
+        redis: 1,
+        kafka: 1,
+        zookeeper: 1,
+        mqtt: 1,
+        openwire: 1,
+        neo4j: 1,
+        smtp: 1,
+    };
+    let values = values(dir.path(), &["127.0.0.60"; 8], &ports, None);
+    let binary = assert_cmd::cargo::cargo_bin("kubectl-smi");
+    let command = format!(
+        "{} preflight -f {} --timeout 1 --skip dns --skip cluster --dns-server 127.0.0.1:9",
+        binary.display(),
+        values.display()
+    );
+    // `script` runs the command on a pseudo-terminal and copies what it shows.
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains("checking"),
+        "no progress line on the terminal: {screen}"
+    );
+    assert!(screen.contains("Network connectivity (step 2)"), "{screen}");
+}

@@ -1,0 +1,260 @@
+//! `--in-cluster`: the probe pod's shape, and its script run for real (bash and timeout on
+//! this machine, as in the pod) behind an API server double that plays the kubelet.
+
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use kubectl_smi::catalog::Endpoint;
+use kubectl_smi::preflight::{DEFAULT_PROBE_IMAGE, Target, parse_probe_log, probe_pod};
+use serde_json::{Value, json};
+
+use super::fake_apiserver::{FakeApiServer, Request, Response};
+use super::{Ports, closed_port, ip, open_port, preflight, silent_port, status, values};
+
+fn target(id: &str, host: &str, port: u16) -> Target {
+    Target {
+        id: format!("network/{id}"),
+        title: format!("{id} {host}:{port} accepts TCP connections"),
+        endpoint: Endpoint {
+            host: host.to_owned(),
+            port,
+            values_path: format!("smi.endpoints.{id}"),
+        },
+    }
+}
+
+#[test]
+fn the_probe_pod_meets_restricted_pod_security_and_passes_hosts_as_arguments() {
+    let targets = [
+        target("postgresql", "pg.internal", 5432),
+        target("redis", "$(reboot)", 6379),
+    ];
+    let pod = serde_json::to_value(probe_pod(
+        "prod",
+        DEFAULT_PROBE_IMAGE,
+        &targets,
+        Duration::from_secs(3),
+    ))
+    .unwrap();
+    assert_eq!(pod["metadata"]["namespace"], "prod");
+    assert_eq!(pod["metadata"]["generateName"], "smi-preflight-");
+    let spec = &pod["spec"];
+    assert_eq!(spec["restartPolicy"], "Never");
+    assert_eq!(spec["automountServiceAccountToken"], false);
+    assert!(spec["activeDeadlineSeconds"].as_i64().unwrap() > 3);
+    assert_eq!(spec["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(
+        spec["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let container = &spec["containers"][0];
+    assert_eq!(container["image"], DEFAULT_PROBE_IMAGE);
+    assert_eq!(
+        container["securityContext"],
+        json!({"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}})
+    );
+    assert_eq!(container["command"], json!(["bash", "-c"]));
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &args[1..],
+        ["smi-probe", "3", "pg.internal", "5432", "$(reboot)", "6379"]
+    );
+    assert!(
+        !args[0].contains("pg.internal"),
+        "values never become part of the script"
+    );
+}
+
+/// Runs the pod's container command here, as the kubelet would in the pod.
+fn run_container(pod: &Value) -> String {
+    let container = &pod["spec"]["containers"][0];
+    let mut words: Vec<String> = container["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    words.extend(
+        container["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned()),
+    );
+    let out = Command::new(&words[0]).args(&words[1..]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_probe_script_reports_open_refused_and_silent_ports() {
+    let (_open, open) = open_port(ip(50));
+    let silent = silent_port(ip(50));
+    let targets = [
+        target("postgresql", "127.0.0.50", open),
+        target("mongodb", "127.0.0.50", closed_port(ip(50))),
+        target("neo4j", "127.0.0.50", silent.port),
+        target("redis", "$(touch /tmp/smi-probe-injected)", 6379),
+    ];
+    let pod = serde_json::to_value(probe_pod(
+        "prod",
+        DEFAULT_PROBE_IMAGE,
+        &targets,
+        Duration::from_secs(1),
+    ))
+    .unwrap();
+    let log = run_container(&pod);
+    let checks = parse_probe_log(&log, &targets, Duration::from_secs(1));
+    let statuses: Vec<String> = checks.iter().map(|c| format!("{:?}", c.status)).collect();
+    assert_eq!(statuses, ["Pass", "Fail", "Fail", "Fail"], "{log}");
+    assert!(checks[1].detail.contains("refused"), "{log}");
+    assert!(checks[2].detail.contains("no answer within 1s"), "{log}");
+    assert!(
+        !std::path::Path::new("/tmp/smi-probe-injected").exists(),
+        "a host name is never run as a command"
+    );
+    assert!(
+        checks
+            .iter()
+            .all(|c| c.id.starts_with("network/in-cluster/"))
+    );
+}
+
+#[test]
+fn in_cluster_creates_the_pod_reads_its_log_and_deletes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let listeners: Vec<_> = (0..8).map(|_| open_port(ip(51))).collect();
+    let p = |i: usize| listeners[i].1;
+    let closed = closed_port(ip(51));
+    let ports = Ports {
+        postgresql: p(0),
+        mongodb: closed,
+        redis: p(1),
+        kafka: p(2),
+        zookeeper: p(3),
+        mqtt: p(4),
+        openwire: p(5),
+        neo4j: p(6),
+        smtp: p(7),
+    };
+    let values = values(dir.path(), &["127.0.0.51"; 8], &ports, None);
+    let log = std::sync::Arc::new(Mutex::new(String::new()));
+    let written = log.clone();
+    let api = FakeApiServer::start(move |request: &Request| {
+        let pods = "/api/v1/namespaces/prod/pods";
+        match (request.method.as_str(), request.path.as_str()) {
+            ("POST", path) if path == pods => {
+                let mut pod: Value = serde_json::from_slice(&request.body).unwrap();
+                *written.lock().unwrap() = run_container(&pod);
+                pod["metadata"]["name"] = json!("smi-preflight-x7k2p");
+                pod["status"] = json!({"phase": "Pending"});
+                Response::json(201, &pod)
+            }
+            ("GET", "/api/v1/namespaces/prod/pods/smi-preflight-x7k2p") => Response::json(
+                200,
+                &json!({
+                    "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "smi-preflight-x7k2p", "namespace": "prod"},
+                    "status": {"phase": "Succeeded"}
+                }),
+            ),
+            ("GET", "/api/v1/namespaces/prod/pods/smi-preflight-x7k2p/log") => {
+                Response::text(&written.lock().unwrap())
+            }
+            ("DELETE", "/api/v1/namespaces/prod/pods/smi-preflight-x7k2p") => Response::json(
+                200,
+                &json!({
+                    "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "smi-preflight-x7k2p", "namespace": "prod"}
+                }),
+            ),
+            _ => Response::not_found("things", "x"),
+        }
+    });
+    let (_, report, stderr) = preflight(
+        &values,
+        &[
+            "--server",
+            &api.url,
+            "--in-cluster",
+            "--timeout",
+            "1",
+            "--skip",
+            "dns",
+            "--skip",
+            "network",
+            "--skip",
+            "cluster",
+        ],
+    );
+    assert_eq!(
+        status(&report, "network/in-cluster/postgresql"),
+        "pass",
+        "{report:#}\n{stderr}"
+    );
+    assert_eq!(status(&report, "network/in-cluster/mongodb"), "fail");
+    assert_eq!(status(&report, "network/in-cluster/smtp"), "pass");
+    assert!(
+        api.saw("DELETE", "/api/v1/namespaces/prod/pods/smi-preflight-x7k2p"),
+        "the probe pod is deleted"
+    );
+    assert!(!log.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_probe_pod_that_cannot_be_created_fails_with_a_hint_and_blocks_its_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = Ports {
+        postgresql: 1,
+        mongodb: 2,
+        redis: 3,
+        kafka: 4,
+        zookeeper: 5,
+        mqtt: 6,
+        openwire: 7,
+        neo4j: 8,
+        smtp: 9,
+    };
+    let values = values(dir.path(), &["127.0.0.52"; 8], &ports, None);
+    let api = FakeApiServer::start(|_: &Request| {
+        Response::forbidden(
+            "pods is forbidden: User \"dev\" cannot create resource \"pods\" in the namespace \"prod\"",
+        )
+    });
+    let (code, report, _) = preflight(
+        &values,
+        &[
+            "--server",
+            &api.url,
+            "--in-cluster",
+            "--skip",
+            "dns",
+            "--skip",
+            "network",
+            "--skip",
+            "cluster",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(status(&report, "network/in-cluster/pod"), "fail");
+    let pod = super::check(&report, "network/in-cluster/pod");
+    assert!(
+        pod["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cannot create resource"),
+        "{pod:#}"
+    );
+    assert!(
+        pod["hint"].as_str().unwrap().contains("--probe-image"),
+        "{pod:#}"
+    );
+    assert_eq!(status(&report, "network/in-cluster/postgresql"), "skip");
+    assert_eq!(
+        super::check(&report, "network/in-cluster/postgresql")["required"],
+        true
+    );
+}
