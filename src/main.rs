@@ -90,11 +90,7 @@ fn not_implemented(command: &'static str, issue: u32) -> Result<(), Error> {
 /// Values files: those listed in SMI_VALUES (':'-separated), then the -f files.
 fn values_paths(args: &ValuesArgs) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::env::var_os("SMI_VALUES")
-        .map(|v| {
-            std::env::split_paths(&v)
-                .filter(|p| !p.as_os_str().is_empty())
-                .collect()
-        })
+        .map(|v| std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect())
         .unwrap_or_default();
     paths.extend(args.values.iter().cloned());
     paths
@@ -128,7 +124,5 @@ fn post_render(args: RenderArgs) -> Result<(), Error> {
 
 fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .map_err(Error::Output)
+    out.write_all(bytes).and_then(|()| out.flush()).map_err(Error::Output)
 }

@@ -9,11 +9,9 @@ pub use secrets::*;
 pub use service_accounts::*;
 
 /// Label key and value of the Script Worker pods (step 4 of the guide).
-pub const SCRIPTWORKER_SELECTOR: (&str, &str) =
-    ("app.kubernetes.io/name", "dtplatform-scriptworker");
+pub const SCRIPTWORKER_SELECTOR: (&str, &str) = ("app.kubernetes.io/name", "dtplatform-scriptworker");
 /// Label key and value of the Script Manager pods (step 4 of the guide).
-pub const SCRIPTMANAGER_SELECTOR: (&str, &str) =
-    ("app.kubernetes.io/name", "dtplatform-scriptmanager");
+pub const SCRIPTMANAGER_SELECTOR: (&str, &str) = ("app.kubernetes.io/name", "dtplatform-scriptmanager");
 /// The Service port Prometheus scrapes on the scriptmanager (step 5).
 pub const SCRIPTMANAGER_METRICS_PORT: &str = "http-web";
 /// The external metric the scriptworker HorizontalPodAutoscaler follows (step 5).

@@ -96,11 +96,7 @@ mod tests {
         assert!(catalog.len() >= 10);
         for secret in &catalog {
             for consumer in &secret.consumers {
-                assert!(
-                    service_account(consumer).is_some(),
-                    "{consumer} in {}",
-                    secret.name
-                );
+                assert!(service_account(consumer).is_some(), "{consumer} in {}", secret.name);
             }
         }
     }

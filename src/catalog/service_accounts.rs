@@ -53,78 +53,24 @@ use Bucket::*;
 
 /// The guide's table "A role for each Kubernetes service account" (step 3), in its order.
 pub const SERVICE_ACCOUNTS: [ServiceAccount; 18] = [
-    ServiceAccount {
-        name: "aisvc",
-        buckets: &[Kafka],
-    },
-    ServiceAccount {
-        name: "datasourcesvc",
-        buckets: &[Kafka, Datasourcesvc],
-    },
-    ServiceAccount {
-        name: "filesvc-migrations",
-        buckets: &[Kafka, Filesvc],
-    },
-    ServiceAccount {
-        name: "filesvc",
-        buckets: &[Kafka, Filesvc],
-    },
-    ServiceAccount {
-        name: "itemsvc-migrations",
-        buckets: &[Kafka, Filesvc],
-    },
-    ServiceAccount {
-        name: "itemsvc-rdbms-migrations",
-        buckets: &[Kafka, Filesvc],
-    },
-    ServiceAccount {
-        name: "itemsvc-telemetry-worker",
-        buckets: &[Kafka, Filesvc],
-    },
-    ServiceAccount {
-        name: "itemsvc-worker",
-        buckets: &[Kafka, Filesvc],
-    },
-    ServiceAccount {
-        name: "itemsvc",
-        buckets: &[Kafka, Filesvc],
-    },
-    ServiceAccount {
-        name: "objectmodelsvc",
-        buckets: &[Kafka],
-    },
-    ServiceAccount {
-        name: "passportsvc-migrations",
-        buckets: &[Kafka, Filesvc],
-    },
-    ServiceAccount {
-        name: "passportsvc",
-        buckets: &[Kafka, Filesvc],
-    },
-    ServiceAccount {
-        name: "platform-notificationsvc-api",
-        buckets: &[Kafka],
-    },
-    ServiceAccount {
-        name: "platform-notificationsvc-worker",
-        buckets: &[Kafka],
-    },
-    ServiceAccount {
-        name: "scriptmanager",
-        buckets: &[Kafka, Scriptmanager],
-    },
-    ServiceAccount {
-        name: "workflowsvc-api",
-        buckets: &[Kafka, Workflowsvc],
-    },
-    ServiceAccount {
-        name: "workflowsvc-backend",
-        buckets: &[Kafka, Workflowsvc],
-    },
-    ServiceAccount {
-        name: "workflowwkr-backend",
-        buckets: &[Kafka, Workflowsvc],
-    },
+    ServiceAccount { name: "aisvc", buckets: &[Kafka] },
+    ServiceAccount { name: "datasourcesvc", buckets: &[Kafka, Datasourcesvc] },
+    ServiceAccount { name: "filesvc-migrations", buckets: &[Kafka, Filesvc] },
+    ServiceAccount { name: "filesvc", buckets: &[Kafka, Filesvc] },
+    ServiceAccount { name: "itemsvc-migrations", buckets: &[Kafka, Filesvc] },
+    ServiceAccount { name: "itemsvc-rdbms-migrations", buckets: &[Kafka, Filesvc] },
+    ServiceAccount { name: "itemsvc-telemetry-worker", buckets: &[Kafka, Filesvc] },
+    ServiceAccount { name: "itemsvc-worker", buckets: &[Kafka, Filesvc] },
+    ServiceAccount { name: "itemsvc", buckets: &[Kafka, Filesvc] },
+    ServiceAccount { name: "objectmodelsvc", buckets: &[Kafka] },
+    ServiceAccount { name: "passportsvc-migrations", buckets: &[Kafka, Filesvc] },
+    ServiceAccount { name: "passportsvc", buckets: &[Kafka, Filesvc] },
+    ServiceAccount { name: "platform-notificationsvc-api", buckets: &[Kafka] },
+    ServiceAccount { name: "platform-notificationsvc-worker", buckets: &[Kafka] },
+    ServiceAccount { name: "scriptmanager", buckets: &[Kafka, Scriptmanager] },
+    ServiceAccount { name: "workflowsvc-api", buckets: &[Kafka, Workflowsvc] },
+    ServiceAccount { name: "workflowsvc-backend", buckets: &[Kafka, Workflowsvc] },
+    ServiceAccount { name: "workflowwkr-backend", buckets: &[Kafka, Workflowsvc] },
 ];
 
 /// The service account of the guide's table with this name.
@@ -138,19 +84,12 @@ mod tests {
 
     #[test]
     fn every_service_account_reaches_the_kafka_bucket() {
-        assert!(
-            SERVICE_ACCOUNTS
-                .iter()
-                .all(|sa| sa.buckets.contains(&Kafka))
-        );
+        assert!(SERVICE_ACCOUNTS.iter().all(|sa| sa.buckets.contains(&Kafka)));
     }
 
     #[test]
     fn the_filesvc_role_gets_the_kafka_and_filesvc_policies() {
-        assert_eq!(
-            service_account("filesvc").unwrap().buckets,
-            &[Kafka, Filesvc]
-        );
+        assert_eq!(service_account("filesvc").unwrap().buckets, &[Kafka, Filesvc]);
     }
 
     #[test]

@@ -112,15 +112,8 @@ pub fn explain_text(changes: &[Change]) -> String {
     }
     let mut text = String::new();
     for c in changes {
-        let verb = if c.document.is_some() {
-            "changed"
-        } else {
-            "added"
-        };
-        text.push_str(&format!(
-            "{verb} {} [{}]: {}\n",
-            c.object, c.filter, c.reason
-        ));
+        let verb = if c.document.is_some() { "changed" } else { "added" };
+        text.push_str(&format!("{verb} {} [{}]: {}\n", c.object, c.filter, c.reason));
         for op in &c.patch {
             let (name, path) = match op {
                 PatchOperation::Add(o) => ("add", o.path.to_string()),
@@ -130,10 +123,7 @@ pub fn explain_text(changes: &[Change]) -> String {
                 PatchOperation::Copy(o) => ("copy", o.path.to_string()),
                 PatchOperation::Test(o) => ("test", o.path.to_string()),
             };
-            text.push_str(&format!(
-                "    {name} {}\n",
-                if path.is_empty() { "/" } else { &path }
-            ));
+            text.push_str(&format!("    {name} {}\n", if path.is_empty() { "/" } else { &path }));
         }
     }
     text

@@ -132,9 +132,7 @@ impl Writer {
         let value = &item.value;
         let bare = value.tag.is_none() && item.comments.right.is_none();
         match &value.content {
-            Content::Mapping(entries)
-                if bare && starts_bare(entries.first().map(|e| &e.comments)) =>
-            {
+            Content::Mapping(entries) if bare && starts_bare(entries.first().map(|e| &e.comments)) => {
                 self.out.push(' ');
                 self.entry(&entries[0], child);
                 self.entries(&entries[1..], child);

@@ -100,7 +100,10 @@ fn text_location(text: &str, offset: usize) -> Location {
         document,
         line,
         column,
-        template: before.rsplit("\n---").next().and_then(scan::source_comment),
+        template: before
+            .rsplit("\n---")
+            .next()
+            .and_then(scan::source_comment),
     }
 }
 
@@ -136,11 +139,7 @@ impl Stream {
                 continue;
             }
             let json = self.document_json(index)?;
-            let items = json
-                .get("items")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let items = json.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
             let mut headers = Vec::new();
             for (i, item) in items.iter().enumerate() {
                 let header = item_header(item).ok_or_else(|| StreamError::NotAnObject {
@@ -267,10 +266,7 @@ impl Stream {
         if ops.is_empty() {
             return Ok(ops);
         }
-        let prefix = object
-            .item
-            .map(|i| format!("/items/{i}"))
-            .unwrap_or_default();
+        let prefix = object.item.map(|i| format!("/items/{i}")).unwrap_or_default();
         let name = self.header(object).display_name();
         let tree = self.tree(object.document)?;
         for op in &ops {
@@ -299,15 +295,11 @@ impl Stream {
                     .entry("annotations")
                     .or_insert_with(|| Value::Object(Default::default()));
                 if let Some(a) = annotations.as_object_mut() {
-                    a.insert(
-                        FILENAME_ANNOTATION.to_owned(),
-                        Value::String(template.to_owned()),
-                    );
+                    a.insert(FILENAME_ANNOTATION.to_owned(), Value::String(template.to_owned()));
                 }
             }
         }
-        self.added
-            .push((template.to_owned(), Node::from_json(&object)));
+        self.added.push((template.to_owned(), Node::from_json(&object)));
     }
 
     /// Writes the stream: unchanged documents verbatim, changed ones re-written, added ones last.
@@ -316,15 +308,7 @@ impl Stream {
         for doc in &self.documents {
             let range = doc.scanned.range.clone();
             match (&doc.tree, doc.changed, &doc.scanned.body) {
-                (
-                    Some(tree),
-                    true,
-                    ScannedBody::Object {
-                        head_end,
-                        tail_start,
-                        ..
-                    },
-                ) => {
+                (Some(tree), true, ScannedBody::Object { head_end, tail_start, .. }) => {
                     out.write_all(self.source[range.start..*head_end].as_bytes())?;
                     out.write_all(emit(&tree.root, tree.layout).as_bytes())?;
                     out.write_all(self.source[*tail_start..range.end].as_bytes())?;
@@ -357,10 +341,7 @@ impl Stream {
     /// how kubectl-smi writes documents it changes (`render --rewrite-all`).
     pub fn rewrite_all(&mut self) -> Result<(), StreamError> {
         for index in 0..self.documents.len() {
-            if matches!(
-                self.documents[index].scanned.body,
-                ScannedBody::Object { .. }
-            ) {
+            if matches!(self.documents[index].scanned.body, ScannedBody::Object { .. }) {
                 self.tree(index)?;
                 self.documents[index].changed = true;
             }
@@ -397,12 +378,7 @@ pub fn read_yaml_document(text: &str, limits: &Limits) -> Result<Option<Node>, S
     let Some(doc) = docs.into_iter().next() else {
         return Ok(None);
     };
-    let ScannedBody::Object {
-        head_end,
-        tail_start,
-        ..
-    } = doc.body
-    else {
+    let ScannedBody::Object { head_end, tail_start, .. } = doc.body else {
         return Ok(None);
     };
     let tree = build::build(text, head_end..tail_start, limits.max_depth).map_err(|message| {
@@ -423,11 +399,7 @@ fn item_header(item: &Value) -> Option<Header> {
     let api_version = item.get("apiVersion")?.as_str()?.to_owned();
     let kind = item.get("kind")?.as_str()?.to_owned();
     let meta = item.get("metadata");
-    let text = |key: &str| {
-        meta.and_then(|m| m.get(key))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
+    let text = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str).map(str::to_owned);
     Some(Header {
         api_version,
         kind,
@@ -451,3 +423,4 @@ fn with_prefix(op: &PatchOperation, prefix: &str) -> PatchOperation {
     }
     serde_json::from_value(json).expect("a prefixed pointer is a pointer")
 }
+

@@ -163,8 +163,7 @@ pub fn plain_is_well_formed(text: &str) -> bool {
     if text.contains(": ") || text.contains(" #") || text.contains(":\t") || text.contains("\t#") {
         return false;
     }
-    text.chars()
-        .all(|c| c == ' ' || is_printable(c) && c != '\t')
+    text.chars().all(|c| c == ' ' || is_printable(c) && c != '\t')
 }
 
 /// Characters a YAML document may carry unescaped (and that no YAML 1.1 reader treats as a
@@ -209,52 +208,13 @@ mod tests {
     #[test]
     fn ambiguous_strings_are_never_plain() {
         for s in [
-            "on",
-            "Off",
-            "y",
-            "NO",
-            "null",
-            "~",
-            "",
-            "0755",
-            "1e3",
-            "1_000",
-            "2001-12-14",
-            "-1",
-            ".5",
-            "<<",
-            "=",
-            "a: b",
-            "a #b",
-            " x",
-            "x ",
-            "- x",
-            "[a]",
-            "*a",
-            "&a",
-            "!a",
-            "|",
-            "'",
-            "\"",
-            "%x",
-            "@x",
-            "`x",
-            "#x",
-            "x:",
-            "a\nb",
-            "tab\there",
-            "TRUE",
-            "yes",
+            "on", "Off", "y", "NO", "null", "~", "", "0755", "1e3", "1_000", "2001-12-14", "-1",
+            ".5", "<<", "=", "a: b", "a #b", " x", "x ", "- x", "[a]", "*a", "&a", "!a", "|",
+            "'", "\"", "%x", "@x", "`x", "#x", "x:", "a\nb", "tab\there", "TRUE", "yes",
         ] {
             assert!(!plain_is_unambiguous(s), "{s:?} must be quoted");
         }
-        for s in [
-            "kube-system",
-            "http://x.y/z",
-            "a#b",
-            "dtp-prod-filesvc",
-            "Deployment",
-        ] {
+        for s in ["kube-system", "http://x.y/z", "a#b", "dtp-prod-filesvc", "Deployment"] {
             assert!(plain_is_unambiguous(s), "{s:?} can be plain");
         }
     }

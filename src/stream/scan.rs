@@ -172,12 +172,7 @@ impl Scanner<'_> {
         if let Some(prev) = self.docs.last_mut() {
             prev.range.end = start;
             // A block scalar's span can reach into the next document's `---` line.
-            if let ScannedBody::Object {
-                tail_start,
-                head_end,
-                ..
-            } = &mut prev.body
-            {
+            if let ScannedBody::Object { tail_start, head_end, .. } = &mut prev.body {
                 *tail_start = (*tail_start).clamp(*head_end, start);
             }
         }
@@ -189,11 +184,7 @@ impl Scanner<'_> {
             });
         }
         let (from, line_at_from) = self.counted;
-        let line = line_at_from
-            + self.source[from..start]
-                .bytes()
-                .filter(|b| *b == b'\n')
-                .count();
+        let line = line_at_from + self.source[from..start].bytes().filter(|b| *b == b'\n').count();
         self.counted = (start, line);
         self.current = Some(DocState {
             start,
@@ -260,11 +251,7 @@ impl Scanner<'_> {
         };
         let place = match doc.frames.last() {
             None => {
-                doc.root = Some(if mapping {
-                    Root::Mapping
-                } else {
-                    Root::Sequence
-                });
+                doc.root = Some(if mapping { Root::Mapping } else { Root::Sequence });
                 Place::Root
             }
             Some(parent) => match (parent.place, parent.key.as_deref(), parent.expecting_key) {
@@ -362,11 +349,7 @@ impl Scanner<'_> {
         };
         frame.size = frame.size.saturating_add(size);
         advance(frame);
-        let total: u64 = doc
-            .frames
-            .iter()
-            .map(|f| f.size)
-            .fold(0, u64::saturating_add);
+        let total: u64 = doc.frames.iter().map(|f| f.size).fold(0, u64::saturating_add);
         if total > limit {
             let at = self.location(span.start.line(), span.start.col() + 1);
             return Err(StreamError::TooManyNodes { at, limit });
@@ -416,7 +399,9 @@ fn record_header_field(header: &mut Header, place: Place, key: Option<&str>, val
         (Place::Root, Some("kind")) => header.kind = value.to_owned(),
         (Place::Metadata, Some("name")) => header.name = Some(value.to_owned()),
         (Place::Metadata, Some("namespace")) => header.namespace = Some(value.to_owned()),
-        (Place::Annotations, Some(FILENAME_ANNOTATION)) => header.template = Some(value.to_owned()),
+        (Place::Annotations, Some(FILENAME_ANNOTATION)) => {
+            header.template = Some(value.to_owned())
+        }
         _ => {}
     }
 }
@@ -425,7 +410,9 @@ fn check_object(root: Root, header: &Header, at: Location) -> Result<(), StreamE
     let problem = match root {
         Root::Sequence => "the document is a list, not a Kubernetes object".to_owned(),
         Root::Scalar { .. } => "the document is a single value, not a Kubernetes object".to_owned(),
-        Root::Mapping if header.api_version.is_empty() => "the object has no apiVersion".to_owned(),
+        Root::Mapping if header.api_version.is_empty() => {
+            "the object has no apiVersion".to_owned()
+        }
         Root::Mapping if header.kind.is_empty() => "the object has no kind".to_owned(),
         Root::Mapping => return Ok(()),
     };

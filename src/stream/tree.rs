@@ -73,9 +73,7 @@ impl Node {
     pub fn to_json(&self) -> Value {
         match &self.content {
             Content::Scalar(s) => self.scalar_to_json(s),
-            Content::Sequence(items) => {
-                Value::Array(items.iter().map(|i| i.value.to_json()).collect())
-            }
+            Content::Sequence(items) => Value::Array(items.iter().map(|i| i.value.to_json()).collect()),
             Content::Mapping(entries) => {
                 let mut map = Map::new();
                 for e in entries {

@@ -52,9 +52,7 @@ impl ValuesError {
             ValuesError::NoSmiSection => {
                 "add the `smi:` section; `kubectl smi schema` prints what it holds"
             }
-            ValuesError::Invalid { .. } => {
-                "run `kubectl smi validate -f <values>` for every problem"
-            }
+            ValuesError::Invalid { .. } => "run `kubectl smi validate -f <values>` for every problem",
         }
     }
 }
@@ -195,20 +193,13 @@ mod tests {
     #[test]
     fn later_files_win_and_maps_merge() {
         let mut base = json!({"smi": {"dns": {"app": "a", "api": "b"}, "environment": "dev"}});
-        merge(
-            &mut base,
-            &json!({"smi": {"dns": {"app": "x"}, "environment": null}}),
-        );
+        merge(&mut base, &json!({"smi": {"dns": {"app": "x"}, "environment": null}}));
         assert_eq!(base, json!({"smi": {"dns": {"app": "x", "api": "b"}}}));
     }
 
     #[test]
     fn values_are_read_as_helm_reads_them() {
-        let file = parse(
-            Path::new("v.yaml"),
-            "a: on\nb: '0755'\nc: 0755\n".to_owned(),
-        )
-        .unwrap();
+        let file = parse(Path::new("v.yaml"), "a: on\nb: '0755'\nc: 0755\n".to_owned()).unwrap();
         assert_eq!(file.json, json!({"a": true, "b": "0755", "c": 493}));
     }
 
