@@ -1,6 +1,8 @@
 //! The errors every command can end with, and what the operator can do about each.
 
+use crate::cluster::ClusterError;
 use crate::render::RenderError;
+use crate::secrets::SecretsError;
 use crate::stream::StreamError;
 use crate::values::ValuesError;
 
@@ -19,6 +21,12 @@ pub enum Error {
     /// A post-render filter failed.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// A `secrets` command failed.
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    /// The cluster could not be reached or refused a request.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
     /// The command exists but is not built yet.
     #[error("`kubectl smi {command}` is not implemented yet (tracked in issue #{issue})")]
     NotImplemented { command: &'static str, issue: u32 },
@@ -34,6 +42,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::NotImplemented { .. } | Error::Usage(_) => EXIT_USAGE,
+            Error::Secrets(e) if e.is_unsupported() => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }
@@ -44,6 +53,8 @@ impl Error {
             Error::Stream(e) => Some(e.hint()),
             Error::Values(e) => Some(e.hint()),
             Error::Render(e) => e.hint(),
+            Error::Secrets(e) => Some(e.hint()),
+            Error::Cluster(e) => Some(e.hint()),
             Error::NotImplemented { .. } => Some("see the README for what works today"),
             Error::Usage(_) => Some("run with --help for the usage"),
             Error::Output(_) => None,

@@ -4,8 +4,10 @@
 //! `report.rs`) parses arguments, calls in here, and reports errors.
 
 pub mod catalog;
+pub mod cluster;
 pub mod error;
 pub mod render;
+pub mod secrets;
 pub mod stream;
 pub mod values;
 

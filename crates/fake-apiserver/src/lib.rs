@@ -60,6 +60,7 @@ pub struct RequestInfo {
     pub impersonate_user: Option<String>,
     pub impersonate_groups: Vec<String>,
     pub user_agent: String,
+    pub accept: String,
     pub status: u16,
 }
 
@@ -67,6 +68,11 @@ impl RequestInfo {
     /// Whether the request asked to change the store (dry runs included).
     pub fn is_write(&self) -> bool {
         self.verb.is_some_and(Verb::is_write)
+    }
+
+    /// Whether the client asked for metadata only (`as=PartialObjectMetadata[List]`).
+    pub fn wants_metadata_only(&self) -> bool {
+        self.accept.contains("as=PartialObjectMetadata")
     }
 }
 

@@ -76,6 +76,7 @@ pub async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<R
             .map(str::to_owned)
             .collect(),
         user_agent: header("user-agent"),
+        accept: header("accept"),
         field_manager: param("fieldManager"),
         dry_run: param("dryRun").is_some_and(|v| v == "All"),
         force: param("force").is_some_and(|v| v == "true"),
@@ -271,11 +272,34 @@ fn serve(
         return review(shared, info, body);
     }
     let result = match verb {
-        Verb::Get => return state.store.get(&target).map(|v| (200, v)),
+        Verb::Get => {
+            let object = state.store.get(&target)?;
+            let object = if info.wants_metadata_only() {
+                metadata_only(&object)
+            } else {
+                object
+            };
+            return Ok((200, object));
+        }
         Verb::List => {
             let selector = Selector::parse(param("labelSelector"), param("fieldSelector"))
                 .map_err(Failure::bad_request)?;
-            return Ok((200, state.store.list(&target, |o| selector.matches(o))));
+            let mut list = state.store.list(&target, |o| selector.matches(o));
+            if info.wants_metadata_only() {
+                let items: Vec<Value> = list["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(metadata_only)
+                    .collect();
+                list = json!({
+                    "apiVersion": "meta.k8s.io/v1",
+                    "kind": "PartialObjectMetadataList",
+                    "metadata": list["metadata"],
+                    "items": items,
+                });
+            }
+            return Ok((200, list));
         }
         Verb::Watch => return Err(Failure::method_not_allowed()),
         Verb::Create => state.store.create(&target, parse_json(body)?, &options),
@@ -347,6 +371,11 @@ fn review(shared: &Shared, info: &RequestInfo, body: &[u8]) -> Result<(u16, Valu
         json!({"allowed": true, "reason": "the fake API server allows everything not forbidden"})
     };
     Ok((201, review))
+}
+
+/// The object as `PartialObjectMetadata` (what metadata-only requests get).
+fn metadata_only(object: &Value) -> Value {
+    json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": object["metadata"]})
 }
 
 fn parse_json(body: &[u8]) -> Result<Value, Failure> {
