@@ -1,5 +1,6 @@
 mod cli;
 mod report;
+mod secrets_command;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -60,7 +61,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Validate(_) => not_implemented("validate", 3),
         Command::Schema => not_implemented("schema", 3),
         Command::Policies(_) => not_implemented("policies", 5),
-        Command::Secrets(_) => not_implemented("secrets", 6),
+        Command::Secrets(command) => secrets_command::run(command),
         Command::Prometheus(_) => not_implemented("prometheus", 7),
         Command::Network(_) => not_implemented("network", 7),
         Command::Preflight(_) => not_implemented("preflight", 7),

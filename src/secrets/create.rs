@@ -59,6 +59,7 @@ pub struct SecretOutcome {
 /// The result of `secrets create`.
 #[derive(Debug, Clone, Default)]
 pub struct CreateReport {
+    pub namespace: String,
     /// `created`, `labelled` or `unchanged`.
     pub namespace_action: &'static str,
     pub secrets: Vec<SecretOutcome>,
@@ -86,7 +87,10 @@ pub async fn create(
         let names: Vec<String> = options.catalog.iter().map(|s| s.name.clone()).collect();
         live_secrets = live::read_all(conn, namespace, &names).await?;
     }
-    let mut report = CreateReport::default();
+    let mut report = CreateReport {
+        namespace: namespace.to_owned(),
+        ..CreateReport::default()
+    };
     let backed_up = restorable(&options, &live_secrets, &rotate, &mut report).await?;
     let now = now();
     let inputs = PlanInputs {

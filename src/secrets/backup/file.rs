@@ -234,6 +234,33 @@ fn create_private_dir(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// The keys to open a backup named with `--restore-from`: the identity files given, the
+/// configured identity file, and the passphrase when its variable (or file) is set.
+pub fn restore_keys(config: Option<&FileBackup>, identity_files: &[PathBuf], base_dir: &Path) -> Result<DecryptKeys, SecretsError> {
+    let error = |message: String| SecretsError::Backup {
+        target: "--restore-from".to_owned(),
+        message,
+    };
+    let mut keys = DecryptKeys::default();
+    let configured = config.and_then(|c| c.identity_file.as_deref()).map(|p| resolve_path(base_dir, p));
+    for path in identity_files.iter().cloned().chain(configured) {
+        keys.identities.extend(read_identities(&path).map_err(error)?);
+    }
+    let env = config.map_or("SMI_BACKUP_PASSPHRASE", |c| c.passphrase_env.as_str());
+    let from_file = config
+        .and_then(|c| c.passphrase_file.as_deref())
+        .map(|p| resolve_path(base_dir, p))
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|t| t.lines().next().map(str::to_owned));
+    if let Some(passphrase) = from_file.or_else(|| std::env::var(env).ok()) {
+        keys.passphrase = Some(SecretString::from(passphrase));
+    }
+    if keys.passphrase.is_none() && keys.identities.is_empty() {
+        return Err(error(format!("no key to decrypt it: set {env} (passphrase backups) or pass --identity FILE (recipient backups)")));
+    }
+    Ok(keys)
+}
+
 /// age identities (`AGE-SECRET-KEY-1...` lines) from a file.
 pub fn read_identities(path: &Path) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, String> {
     let file = age::IdentityFile::from_file(path.display().to_string())

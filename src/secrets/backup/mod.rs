@@ -15,7 +15,7 @@ use crate::values::SecretBackup;
 use super::error::SecretsError;
 use super::value::SecretValue;
 
-pub use file::{DecryptKeys, read_backup_file};
+pub use file::{DecryptKeys, read_backup_file, restore_keys};
 
 /// The format name written into every backup document.
 pub const FORMAT: &str = "kubectl-smi/secret-backup/v1";
