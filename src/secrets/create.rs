@@ -82,6 +82,7 @@ pub async fn create(
     let rotate = rotations(&options.rotate, &options.catalog)?;
     let namespace = options.namespace.as_str();
     let state = live::check_namespace(conn, namespace, &options.environment).await?;
+    live::check_access(conn, namespace, state).await?;
     let mut live_secrets = BTreeMap::new();
     if state != NamespaceState::Missing {
         let names: Vec<String> = options.catalog.iter().map(|s| s.name.clone()).collect();

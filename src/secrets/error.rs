@@ -117,6 +117,9 @@ pub enum SecretsError {
         other: String,
         evidence: String,
     },
+    /// RBAC does not allow what the command needs (checked before any write).
+    #[error("the API server says your user may not: {}; nothing was changed", .0.join(", "))]
+    Forbidden(Vec<String>),
     /// The namespace is one Kubernetes itself uses.
     #[error("namespace {0} is not for applications; the platform needs a namespace of its own")]
     ReservedNamespace(String),
@@ -137,7 +140,7 @@ pub enum SecretsError {
     #[error("backup target {0} is not supported yet: {1}")]
     BackupUnsupported(&'static str, &'static str),
     /// The apply stopped part-way; what was applied is listed, nothing generated is lost.
-    #[error("{source}\n  applied before the failure: {applied}\n  {backed_up}")]
+    #[error("{source}\n  applied before the failure: {applied}\n  {backed_up}\n  once the cause is fixed, run the same command again: it completes what is missing and reuses the keys already backed up")]
     Interrupted {
         source: Box<SecretsError>,
         applied: String,
@@ -188,6 +191,7 @@ impl SecretsError {
             SecretsError::NamespaceTaken { .. } => {
                 "install into a namespace of its own (-n or smi.namespace)"
             }
+            SecretsError::Forbidden(_) => "ask a cluster administrator for a Role with these verbs on secrets (and namespaces, to create one), or run as a user who has them (--as, --context); `kubectl auth can-i --list -n NAMESPACE` shows yours",
             SecretsError::ReservedNamespace(_) => {
                 "choose a dedicated namespace with -n or smi.namespace"
             }
@@ -203,9 +207,7 @@ impl SecretsError {
             SecretsError::BackupUnsupported(..) => {
                 "use the file or awsSecretsManager backup target"
             }
-            SecretsError::Interrupted { .. } => {
-                "run the same command again: it completes what is missing and reuses the keys already backed up"
-            }
+            SecretsError::Interrupted { source, .. } => source.hint(),
             SecretsError::TooManyConflicts(..) => {
                 "another client is writing the same secret; stop it or run again"
             }

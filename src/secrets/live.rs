@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 
 use crate::cluster::{ClusterError, Connection};
 
@@ -95,6 +96,46 @@ pub async fn check_namespace(
         }
     }
     Ok(NamespaceState::Unlabelled)
+}
+
+/// Asks the API server (SelfSubjectAccessReview, as `kubectl auth can-i`) whether the user
+/// may do everything `secrets create` needs, so that a missing permission stops the run
+/// before its first write. A cluster that cannot answer is not an error: the writes will tell.
+pub async fn check_access(conn: &Connection, namespace: &str, state: NamespaceState) -> Result<(), SecretsError> {
+    let mut needed = vec![("get", "secrets", namespace), ("list", "secrets", namespace), ("create", "secrets", namespace), ("patch", "secrets", namespace)];
+    match state {
+        NamespaceState::Missing => needed.extend([("create", "namespaces", ""), ("patch", "namespaces", "")]),
+        NamespaceState::Unlabelled => needed.push(("patch", "namespaces", "")),
+        NamespaceState::Ours => {}
+    }
+    let api: Api<SelfSubjectAccessReview> = Api::all(conn.client.clone());
+    let mut denied = Vec::new();
+    for (verb, resource, ns) in needed {
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(verb.to_owned()),
+                    resource: Some(resource.to_owned()),
+                    namespace: (!ns.is_empty()).then(|| ns.to_owned()),
+                    ..ResourceAttributes::default()
+                }),
+                ..SelfSubjectAccessReviewSpec::default()
+            },
+            ..SelfSubjectAccessReview::default()
+        };
+        let Ok(answer) = api.create(&PostParams::default(), &review).await else {
+            return Ok(());
+        };
+        if !answer.status.is_some_and(|s| s.allowed) {
+            let scope = if ns.is_empty() { String::new() } else { format!(" in namespace {ns}") };
+            denied.push(format!("{verb} {resource}{scope}"));
+        }
+    }
+    if denied.is_empty() {
+        Ok(())
+    } else {
+        Err(SecretsError::Forbidden(denied))
+    }
 }
 
 /// Reads one secret; None when absent.

@@ -8,7 +8,7 @@ use std::process::Output;
 
 use age::secrecy::ExposeSecret;
 use base64::Engine;
-use fake_apiserver::FakeApiServer;
+use fake_apiserver::{FakeApiServer, Handle};
 
 use crate::support;
 
@@ -98,6 +98,15 @@ impl Cluster {
         self.smi(&args).output().expect("kubectl-smi runs")
     }
 
+    /// Write requests the server received (dry runs included), access reviews left out.
+    pub fn writes(&self) -> Vec<fake_apiserver::RequestInfo> {
+        self.api
+            .write_requests()
+            .into_iter()
+            .filter(|r| r.resource != "selfsubjectaccessreviews")
+            .collect()
+    }
+
     /// Every key of every secret in the namespace, decoded.
     pub fn keys(&self) -> BTreeMap<(String, String), Vec<u8>> {
         secret_keys(&self.api, NAMESPACE)
@@ -120,7 +129,7 @@ impl Cluster {
 }
 
 /// Every key of every secret in `namespace`, decoded.
-pub fn secret_keys(api: &FakeApiServer, namespace: &str) -> BTreeMap<(String, String), Vec<u8>> {
+pub fn secret_keys(api: &Handle, namespace: &str) -> BTreeMap<(String, String), Vec<u8>> {
     let mut keys = BTreeMap::new();
     for secret in api.list("secrets", namespace) {
         let name = secret["metadata"]["name"].as_str().unwrap().to_owned();

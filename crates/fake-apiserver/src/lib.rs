@@ -172,18 +172,32 @@ impl Builder {
             });
         });
         FakeApiServer {
-            shared,
-            addr,
+            handle: Handle { shared, addr },
             thread: Some(thread),
         }
     }
 }
 
-/// A running server; stopped when dropped.
+/// A running server; stopped when dropped. Everything but stopping is on [`Handle`].
 pub struct FakeApiServer {
+    handle: Handle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::ops::Deref for FakeApiServer {
+    type Target = Handle;
+
+    fn deref(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+/// A cheap, cloneable way to the server's state: to seed, inspect and change it, also from
+/// a fault's callback while a request is being served.
+#[derive(Clone)]
+pub struct Handle {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl FakeApiServer {
@@ -199,6 +213,21 @@ impl FakeApiServer {
         }
     }
 
+    /// A handle to the server's state that can move into callbacks.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Stops serving: open connections are dropped, new ones refused.
+    pub fn stop(&mut self) {
+        let _ = self.handle.shared.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Handle {
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
@@ -321,13 +350,6 @@ impl FakeApiServer {
         self.shared.lock().store.resource_version()
     }
 
-    /// Stops serving: open connections are dropped, new ones refused.
-    pub fn stop(&mut self) {
-        let _ = self.shared.shutdown.send(true);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }
 
 impl Drop for FakeApiServer {
