@@ -105,10 +105,11 @@ fn store(
         StoreKind::SecretStore => "SecretStore",
         StoreKind::ClusterSecretStore => "ClusterSecretStore",
     };
-    let mut metadata = json!({"name": config.store.name, "labels": labels(&smi.environment)});
+    let mut metadata = json!({"name": config.store.name});
     if !cluster_wide {
         metadata["namespace"] = json!(namespace);
     }
+    metadata["labels"] = labels(&smi.environment);
     Ok(json!({
         "apiVersion": ESO_API_VERSION,
         "kind": kind,

@@ -96,11 +96,14 @@ pub fn namespace(name: &str, environment: &str) -> Namespace {
 /// JSON of an object for output: Secret values replaced by a marker unless `show`.
 pub fn for_output(object: &impl Serialize, kind: &str, show: bool) -> Value {
     let mut value = serde_json::to_value(object).expect("Kubernetes objects serialize");
+    // kubectl's order: apiVersion, kind, metadata, then the rest.
     let mut ordered = serde_json::Map::new();
-    let api_version = "v1";
-    ordered.insert("apiVersion".into(), Value::from(api_version));
+    ordered.insert("apiVersion".into(), Value::from("v1"));
     ordered.insert("kind".into(), Value::from(kind));
     if let Value::Object(map) = &mut value {
+        if let Some(metadata) = map.remove("metadata") {
+            ordered.insert("metadata".into(), metadata);
+        }
         for (k, v) in std::mem::take(map) {
             ordered.entry(k).or_insert(v);
         }

@@ -44,7 +44,7 @@ pub struct KeyStatus {
     pub source: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
-    /// The last rotation, else the creation, as recorded by kubectl-smi.
+    /// The last rotation, as recorded by kubectl-smi; none when never rotated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_rotation: Option<String>,
 }
@@ -150,6 +150,7 @@ pub fn status_text(report: &StatusReport) -> String {
         "KEY".to_owned(),
         "STATUS".to_owned(),
         "SOURCE".to_owned(),
+        "CREATED".to_owned(),
         "LAST ROTATION".to_owned(),
     ]];
     for secret in &report.secrets {
@@ -164,7 +165,8 @@ pub fn status_text(report: &StatusReport) -> String {
                 key.name.clone(),
                 status.to_owned(),
                 key.source.to_owned(),
-                key.last_rotation.clone().unwrap_or_else(|| "-".to_owned()),
+                key.created.clone().unwrap_or_else(|| "-".to_owned()),
+                key.last_rotation.clone().unwrap_or_else(|| "never".to_owned()),
             ]);
         }
         for other in &secret.other_keys {
@@ -174,10 +176,11 @@ pub fn status_text(report: &StatusReport) -> String {
                 "present".into(),
                 "not in catalog".into(),
                 "-".into(),
+                "-".into(),
             ]);
         }
     }
-    let widths: Vec<usize> = (0..5)
+    let widths: Vec<usize> = (0..6)
         .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
         .collect();
     for row in &rows {

@@ -348,7 +348,7 @@ pub struct OciVaultBackup {
 }
 
 /// External Secrets Operator resources for `secrets external`.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExternalSecrets {
     /// The secret store; `cloud.provider` decides when absent (aws: Secrets Manager, oci: Vault).
@@ -368,6 +368,19 @@ pub struct ExternalSecrets {
     pub aws: Option<ExternalAws>,
     #[serde(default)]
     pub oci: Option<ExternalOci>,
+}
+
+impl Default for ExternalSecrets {
+    fn default() -> Self {
+        ExternalSecrets {
+            provider: None,
+            key_prefix: None,
+            refresh_interval: default_refresh_interval(),
+            store: ExternalStore::default(),
+            aws: None,
+            oci: None,
+        }
+    }
 }
 
 fn default_refresh_interval() -> String {

@@ -143,6 +143,18 @@ pub fn secret_keys(api: &Handle, namespace: &str) -> BTreeMap<(String, String), 
 
 /// Decrypts a backup file with an age identity file: (secret, key) to value.
 pub fn decrypt_backup(path: &Path, identity: &Path) -> BTreeMap<(String, String), Vec<u8>> {
+    let document = backup_document(path, identity);
+    let mut keys = BTreeMap::new();
+    for (secret, values) in document["secrets"].as_object().unwrap() {
+        for (key, value) in values.as_object().unwrap() {
+            keys.insert((secret.clone(), key.clone()), value.as_str().unwrap().as_bytes().to_vec());
+        }
+    }
+    keys
+}
+
+/// The whole decrypted backup document.
+pub fn backup_document(path: &Path, identity: &Path) -> serde_json::Value {
     use std::io::Read;
     let identities = age::IdentityFile::from_file(identity.display().to_string())
         .unwrap()
@@ -157,13 +169,7 @@ pub fn decrypt_backup(path: &Path, identity: &Path) -> BTreeMap<(String, String)
     reader.read_to_end(&mut json).unwrap();
     let document: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(document["format"], "kubectl-smi/secret-backup/v1");
-    let mut keys = BTreeMap::new();
-    for (secret, values) in document["secrets"].as_object().unwrap() {
-        for (key, value) in values.as_object().unwrap() {
-            keys.insert((secret.clone(), key.clone()), value.as_str().unwrap().as_bytes().to_vec());
-        }
-    }
-    keys
+    document
 }
 
 /// Fails when any value, as bytes, as text or base64-encoded, appears in the output.
