@@ -101,8 +101,7 @@ pub async fn status(
                             _ => "generated",
                         },
                         created: record.map(|r| r.created.clone()),
-                        last_rotation: record
-                            .map(|r| r.rotated.clone().unwrap_or_else(|| r.created.clone())),
+                        last_rotation: record.and_then(|r| r.rotated.clone()),
                     }
                 })
                 .collect();

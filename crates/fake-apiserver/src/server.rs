@@ -109,7 +109,7 @@ pub async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<R
         });
     }
 
-    let (callbacks, action, index) = {
+    let (callbacks, delay, action, index) = {
         let mut state = shared
             .state
             .lock()
@@ -125,6 +125,7 @@ pub async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<R
         }
         let writes = state.writes;
         let mut callbacks = Vec::new();
+        let mut delay = std::time::Duration::ZERO;
         let mut action = None;
         for fault in state.faults.iter_mut() {
             if !fault.matches(&info, writes) {
@@ -132,20 +133,20 @@ pub async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<R
             }
             match fault.fire() {
                 Some(Action::Call(callback)) => callbacks.push(callback),
-                Some(Action::Delay(delay)) => {
-                    callbacks.push(Arc::new(move |_: &RequestInfo| std::thread::sleep(delay)))
-                }
+                Some(Action::Delay(wait)) => delay += wait,
                 other => {
                     action = other;
                     break;
                 }
             }
         }
-        (callbacks, action, index)
+        (callbacks, delay, action, index)
     };
     for callback in callbacks {
         callback(&info);
     }
+    // Other connections are served meanwhile, as a slow API server would.
+    tokio::time::sleep(delay).await;
     let result = match action {
         Some(Action::Crash) => {
             shared.record_status(index, 0);
