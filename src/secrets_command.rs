@@ -35,15 +35,24 @@ fn load(args: &ValuesArgs) -> Result<Loaded, Error> {
     let files = values::load(&values_paths(args))?;
     let values = files.typed()?;
     let catalog = secret_catalog(&values.smi.secrets.catalog).map_err(SecretsError::from)?;
-    Ok(Loaded { values, files, catalog })
+    Ok(Loaded {
+        values,
+        files,
+        catalog,
+    })
 }
 
 fn namespace(kube: &KubeArgs, values: &Values) -> String {
-    kube.namespace.clone().unwrap_or_else(|| values.smi.namespace().to_owned())
+    kube.namespace
+        .clone()
+        .unwrap_or_else(|| values.smi.namespace().to_owned())
 }
 
 /// Runs the cluster part on a single-threaded runtime: a handful of sequential requests.
-fn on_cluster<T>(kube: &KubeArgs, work: impl AsyncFnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+fn on_cluster<T>(
+    kube: &KubeArgs,
+    work: impl AsyncFnOnce(&Connection) -> Result<T, Error>,
+) -> Result<T, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -69,12 +78,17 @@ fn create(args: SecretsCreateArgs) -> Result<(), Error> {
     let base_dir = loaded.files.base_dir();
     let restore_from = match &args.restore_from {
         Some(path) => {
-            let keys = backup::restore_keys(backup_config.and_then(|b| b.file.as_ref()), &args.identity, &base_dir)
-                .map_err(Error::from)?;
-            let document = backup::read_backup_file(path, &keys).map_err(|message| SecretsError::Backup {
-                target: "--restore-from".to_owned(),
-                message,
-            })?;
+            let keys = backup::restore_keys(
+                backup_config.and_then(|b| b.file.as_ref()),
+                &args.identity,
+                &base_dir,
+            )
+            .map_err(Error::from)?;
+            let document =
+                backup::read_backup_file(path, &keys).map_err(|message| SecretsError::Backup {
+                    target: "--restore-from".to_owned(),
+                    message,
+                })?;
             Some((path.display().to_string(), document))
         }
         None => None,
@@ -85,7 +99,11 @@ fn create(args: SecretsCreateArgs) -> Result<(), Error> {
         catalog: loaded.catalog.clone(),
         supplied,
         rotate: args.rotate.clone(),
-        backups: Backups::configure(backup_config, &base_dir, smi.cloud.aws.as_ref().map(|a| a.region.as_str())),
+        backups: Backups::configure(
+            backup_config,
+            &base_dir,
+            smi.cloud.aws.as_ref().map(|a| a.region.as_str()),
+        ),
         no_backup: args.no_backup,
         restore_from,
         dry_run: match args.dry_run {
@@ -96,7 +114,9 @@ fn create(args: SecretsCreateArgs) -> Result<(), Error> {
         show_secrets: args.show_secrets,
     };
     let dry_run = options.dry_run;
-    let created = on_cluster(&args.kube, async |conn| secrets::create(conn, options).await.map_err(Error::from))?;
+    let created = on_cluster(&args.kube, async |conn| {
+        secrets::create(conn, options).await.map_err(Error::from)
+    })?;
     report::warnings(&created.warnings);
     let summary = summary(&created, dry_run);
     match args.output {
@@ -122,15 +142,25 @@ fn summary(report: &CreateReport, dry_run: DryRun) -> String {
     for location in &report.backups {
         out.push_str(&format!("backup written and read back: {location}\n"));
     }
-    out.push_str(&format!("namespace/{} {}{suffix}\n", report.namespace, report.namespace_action));
+    out.push_str(&format!(
+        "namespace/{} {}{suffix}\n",
+        report.namespace, report.namespace_action
+    ));
     for secret in &report.secrets {
-        let keys: Vec<String> = secret.keys.iter().map(|(k, o)| format!("{k} {}", o.as_str())).collect();
+        let keys: Vec<String> = secret
+            .keys
+            .iter()
+            .map(|(k, o)| format!("{k} {}", o.as_str()))
+            .collect();
         let detail = match (&secret.note, keys.is_empty()) {
             (Some(note), _) => format!(" ({note})"),
             (None, true) => String::new(),
             (None, false) => format!(" ({})", keys.join(", ")),
         };
-        out.push_str(&format!("secret/{} {}{suffix}{detail}\n", secret.name, secret.action));
+        out.push_str(&format!(
+            "secret/{} {}{suffix}{detail}\n",
+            secret.name, secret.action
+        ));
     }
     out
 }
@@ -139,7 +169,10 @@ fn objects_text(objects: &[Value], format: ObjectFormat) -> String {
     match format {
         ObjectFormat::Json => {
             let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects});
-            format!("{}\n", serde_json::to_string_pretty(&list).expect("JSON serializes"))
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&list).expect("JSON serializes")
+            )
         }
         ObjectFormat::Yaml => objects
             .iter()
@@ -154,7 +187,8 @@ fn external(args: SecretsExternalArgs) -> Result<(), Error> {
         .namespace
         .clone()
         .unwrap_or_else(|| loaded.values.smi.namespace().to_owned());
-    let objects = secrets::external_resources(&loaded.values.smi, &namespace, &loaded.catalog).map_err(Error::from)?;
+    let objects = secrets::external_resources(&loaded.values.smi, &namespace, &loaded.catalog)
+        .map_err(Error::from)?;
     write_stdout(objects_text(&objects, args.output).as_bytes())
 }
 
@@ -162,11 +196,16 @@ fn status(args: SecretsStatusArgs) -> Result<(), Error> {
     let loaded = load(&args.values)?;
     let namespace = namespace(&args.kube, &loaded.values);
     let report = on_cluster(&args.kube, async |conn| {
-        secrets::status(conn, &namespace, &loaded.catalog).await.map_err(Error::from)
+        secrets::status(conn, &namespace, &loaded.catalog)
+            .await
+            .map_err(Error::from)
     })?;
     let text = match args.output {
         ReportFormat::Text => secrets::status_text(&report),
-        ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report).expect("JSON serializes")),
+        ReportFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report).expect("JSON serializes")
+        ),
     };
     write_stdout(text.as_bytes())
 }

@@ -28,12 +28,22 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 fn ok(output: &std::process::Output) -> String {
-    assert!(output.status.success(), "{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn failed(output: &std::process::Output) -> String {
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
@@ -45,7 +55,11 @@ fn kubeconfig_files_listed_in_kubeconfig_are_merged_first_one_winning() {
     let api = FakeApiServer::start();
     let dir = tempfile::tempdir().unwrap();
     // The first file sets current-context "fake"; the context itself is in the second file.
-    let first = write(dir.path(), "first", &DEAD.replace("current-context: dead", "current-context: fake"));
+    let first = write(
+        dir.path(),
+        "first",
+        &DEAD.replace("current-context: dead", "current-context: fake"),
+    );
     let second = write(dir.path(), "second", &api.kubeconfig());
     let joined = std::env::join_paths([&first, &dir.path().join("absent"), &second]).unwrap();
     let output = status(&[], &[("KUBECONFIG", Path::new(&joined))], dir.path());
@@ -57,41 +71,92 @@ fn kubeconfig_files_listed_in_kubeconfig_are_merged_first_one_winning() {
 fn the_context_flag_picks_a_context_and_a_wrong_one_is_named() {
     let api = FakeApiServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let merged = format!(
-        "{}",
-        DEAD.replace(
+    let merged = DEAD
+        .replace(
             "contexts:\n",
-            "contexts:\n- name: fake\n  context: {cluster: fake, user: nobody}\n"
+            "contexts:\n- name: fake\n  context: {cluster: fake, user: nobody}\n",
         )
-        .replace("clusters:\n", &format!("clusters:\n- name: fake\n  cluster: {{server: '{}'}}\n", api.url()))
-    );
+        .replace(
+            "clusters:\n",
+            &format!(
+                "clusters:\n- name: fake\n  cluster: {{server: '{}'}}\n",
+                api.url()
+            ),
+        );
     let kubeconfig = write(dir.path(), "config", &merged);
     let k = kubeconfig.to_str().unwrap();
 
     let stderr = failed(&status(&["--kubeconfig", k], &[], dir.path()));
-    assert!(stderr.contains("cannot reach the API server at http://127.0.0.1:9"), "{stderr}");
-    assert!(stderr.contains("hint: check that the API server is reachable"), "{stderr}");
+    assert!(
+        stderr.contains("cannot reach the API server at http://127.0.0.1:9"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: check that the API server is reachable"),
+        "{stderr}"
+    );
 
-    ok(&status(&["--kubeconfig", k, "--context", "fake"], &[], dir.path()));
+    ok(&status(
+        &["--kubeconfig", k, "--context", "fake"],
+        &[],
+        dir.path(),
+    ));
 
-    let stderr = failed(&status(&["--kubeconfig", k, "--context", "nope"], &[], dir.path()));
-    assert!(stderr.contains("context \"nope\" is not in the kubeconfig"), "{stderr}");
+    let stderr = failed(&status(
+        &["--kubeconfig", k, "--context", "nope"],
+        &[],
+        dir.path(),
+    ));
+    assert!(
+        stderr.contains("context \"nope\" is not in the kubeconfig"),
+        "{stderr}"
+    );
 
-    ok(&status(&["--kubeconfig", k, "--cluster", "fake"], &[], dir.path()));
+    ok(&status(
+        &["--kubeconfig", k, "--cluster", "fake"],
+        &[],
+        dir.path(),
+    ));
 }
 
 #[test]
 fn token_and_impersonation_flags_reach_the_api_server() {
     let api = FakeApiServer::builder().token("s3cr3t-t0ken-value").start();
     let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = write(dir.path(), "config", &api.kubeconfig().replace("{token: \"s3cr3t-t0ken-value\"}", "{}"));
+    let kubeconfig = write(
+        dir.path(),
+        "config",
+        &api.kubeconfig()
+            .replace("{token: \"s3cr3t-t0ken-value\"}", "{}"),
+    );
     let k = kubeconfig.to_str().unwrap();
 
     let stderr = failed(&status(&["--kubeconfig", k], &[], dir.path()));
-    assert!(stderr.contains("Unauthorized (401 Unauthorized)"), "{stderr}");
-    assert!(stderr.contains("hint: your credentials were refused"), "{stderr}");
+    assert!(
+        stderr.contains("Unauthorized (401 Unauthorized)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: your credentials were refused"),
+        "{stderr}"
+    );
 
-    let output = status(&["--kubeconfig", k, "--token", "s3cr3t-t0ken-value", "--as", "ops", "--as-group", "admins", "--as-group", "sre"], &[], dir.path());
+    let output = status(
+        &[
+            "--kubeconfig",
+            k,
+            "--token",
+            "s3cr3t-t0ken-value",
+            "--as",
+            "ops",
+            "--as-group",
+            "admins",
+            "--as-group",
+            "sre",
+        ],
+        &[],
+        dir.path(),
+    );
     ok(&output);
     let request = api.requests().into_iter().last().unwrap();
     assert_eq!(request.bearer_token.as_deref(), Some("s3cr3t-t0ken-value"));
@@ -107,7 +172,12 @@ fn a_server_flag_works_without_any_kubeconfig() {
     ok(&status(&["--server", &api.url()], &[], home.path()));
     let stderr = failed(&status(&[], &[], home.path()));
     assert!(stderr.contains("no cluster to talk to"), "{stderr}");
-    assert!(stderr.contains("hint: point at the cluster with --kubeconfig FILE, KUBECONFIG, or --server URL"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "hint: point at the cluster with --kubeconfig FILE, KUBECONFIG, or --server URL"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -116,12 +186,26 @@ fn the_request_timeout_is_kubectls() {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = api.write_kubeconfig(&dir.path().join("config"));
     let k = kubeconfig.to_str().unwrap();
-    let stderr = failed(&status(&["--kubeconfig", k, "--request-timeout", "soon"], &[], dir.path()));
-    assert!(stderr.contains("--request-timeout \"soon\" is not a duration"), "{stderr}");
+    let stderr = failed(&status(
+        &["--kubeconfig", k, "--request-timeout", "soon"],
+        &[],
+        dir.path(),
+    ));
+    assert!(
+        stderr.contains("--request-timeout \"soon\" is not a duration"),
+        "{stderr}"
+    );
 
     // The server answers after 20 s; without the timeout the command would succeed then.
     api.inject(Fault::on(&[Verb::Get]).delay(Duration::from_secs(20)));
-    let stderr = failed(&status(&["--kubeconfig", k, "--request-timeout", "500ms"], &[], dir.path()));
+    let stderr = failed(&status(
+        &["--kubeconfig", k, "--request-timeout", "500ms"],
+        &[],
+        dir.path(),
+    ));
     assert!(stderr.contains("cannot reach the API server"), "{stderr}");
-    assert!(stderr.to_lowercase().contains("timed out") || stderr.to_lowercase().contains("timeout"), "{stderr}");
+    assert!(
+        stderr.to_lowercase().contains("timed out") || stderr.to_lowercase().contains("timeout"),
+        "{stderr}"
+    );
 }

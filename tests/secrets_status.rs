@@ -12,8 +12,14 @@ fn before_the_install_every_secret_is_missing() {
     let output = cluster.smi(&["status"]).output().unwrap();
     assert!(output.status.success(), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.starts_with("namespace prod does not exist\n"), "{stdout}");
-    assert!(stdout.contains("0 of 19 keys present, 19 missing"), "{stdout}");
+    assert!(
+        stdout.starts_with("namespace prod does not exist\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("0 of 19 keys present, 19 missing"),
+        "{stdout}"
+    );
     assert!(cluster.writes().is_empty(), "status only reads");
 }
 
@@ -21,32 +27,72 @@ fn before_the_install_every_secret_is_missing() {
 fn status_shows_a_deleted_key_as_missing_and_rotations_with_their_time() {
     let cluster = Cluster::new();
     assert!(cluster.create(&[]).status.success());
-    assert!(cluster.create(&["--rotate", "SESSION_SECRET"]).status.success());
+    assert!(
+        cluster
+            .create(&["--rotate", "SESSION_SECRET"])
+            .status
+            .success()
+    );
     cluster
         .api
-        .edit("secrets", NAMESPACE, "smi-data-encryption", "kubectl-edit", |s| {
-            s["data"].as_object_mut().unwrap().remove("FILE_ENCRYPTION_KEY");
-            s["data"]["EXTRA"] = "eA==".into();
-        })
+        .edit(
+            "secrets",
+            NAMESPACE,
+            "smi-data-encryption",
+            "kubectl-edit",
+            |s| {
+                s["data"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("FILE_ENCRYPTION_KEY");
+                s["data"]["EXTRA"] = "eA==".into();
+            },
+        )
         .unwrap();
 
     let output = cluster.smi(&["status"]).output().unwrap();
     assert!(output.status.success(), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = |key: &str| stdout.lines().find(|l| l.split_whitespace().nth(1) == Some(key)).unwrap_or_default().to_owned();
-    assert!(line("FILE_ENCRYPTION_KEY").contains(" missing "), "{stdout}");
-    assert!(line("DATA_ENCRYPTION_KEY").contains(" present "), "{stdout}");
+    let line = |key: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(key))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        line("FILE_ENCRYPTION_KEY").contains(" missing "),
+        "{stdout}"
+    );
+    assert!(
+        line("DATA_ENCRYPTION_KEY").contains(" present "),
+        "{stdout}"
+    );
     assert!(line("POSTGRES_PASSWORD").contains("supplied"), "{stdout}");
     assert!(line("signing-key.pub.pem").contains("derived"), "{stdout}");
-    assert!(line("SESSION_SECRET").trim_end().ends_with('Z'), "a rotation time: {stdout}");
-    assert!(line("CSRF_SECRET").trim_end().ends_with("never"), "{stdout}");
+    assert!(
+        line("SESSION_SECRET").trim_end().ends_with('Z'),
+        "a rotation time: {stdout}"
+    );
+    assert!(
+        line("CSRF_SECRET").trim_end().ends_with("never"),
+        "{stdout}"
+    );
     assert!(line("EXTRA").contains("not in catalog"), "{stdout}");
-    assert!(stdout.contains("18 of 19 keys present, 1 missing"), "{stdout}");
+    assert!(
+        stdout.contains("18 of 19 keys present, 1 missing"),
+        "{stdout}"
+    );
     assert_no_values(&output, &cluster.keys());
 
     let output = cluster.smi(&["status", "-o", "json"]).output().unwrap();
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let session = report["secrets"].as_array().unwrap().iter().find(|s| s["name"] == "smi-session").unwrap();
+    let session = report["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "smi-session")
+        .unwrap();
     assert_eq!(session["managedBy"], "kubectl-smi");
     assert_eq!(session["environment"], "prod");
     assert_eq!(session["keys"][0]["name"], "SESSION_SECRET");
@@ -77,5 +123,8 @@ fn a_secret_managed_by_external_secrets_is_reported_and_left_alone_by_create() {
 
     let output = cluster.smi(&["status"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("note: smi-smtp is managed by external-secrets (ExternalSecret smi-smtp)"), "{stdout}");
+    assert!(
+        stdout.contains("note: smi-smtp is managed by external-secrets (ExternalSecret smi-smtp)"),
+        "{stdout}"
+    );
 }

@@ -225,7 +225,7 @@ mod tests {
             (serde_json::json!({"name": "x", "keys": [{"name": "K", "source": "supplied"}, {"name": "K", "source": "supplied"}]}), "appears twice"),
         ];
         for (entry, expected) in cases {
-            let err = secret_catalog(&[entry.clone()]).unwrap_err().to_string();
+            let err = secret_catalog(std::slice::from_ref(&entry)).unwrap_err().to_string();
             assert!(err.contains(expected), "{entry}: {err}");
         }
     }

@@ -4,17 +4,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::ByteString;
 use serde_json::Value;
 
 use crate::catalog::{Generator, KeySource, SecretSpec};
-use crate::cluster::{ClusterError, Connection};
+use crate::cluster::Connection;
 
+use super::apply::Writer;
 use super::backup::{BackupDocument, Backups, KeyValues};
 use super::error::SecretsError;
 use super::live::{self, NamespaceState};
-use super::manifest::{self, SecretApply};
-use super::plan::{self, Generated, KeyOrigin, LiveSecret, PlanInputs, SecretPlan};
+use super::manifest;
+use super::plan::{self, Generated, KeyOrigin, LiveSecret, PlanInputs};
 use super::sources::{self, NotLocated, Supplied};
 
 /// `--dry-run`, as kubectl has it.
@@ -71,9 +71,6 @@ pub struct CreateReport {
     /// The objects applied (or that would be), values redacted unless asked.
     pub objects: Vec<Value>,
 }
-
-/// How many times a secret is re-read and re-applied after a 409 Conflict.
-const MAX_ATTEMPTS: usize = 5;
 
 pub async fn create(
     conn: &Connection,
@@ -225,240 +222,6 @@ async fn restorable(
         }
         None => KeyValues::new(),
     })
-}
-
-/// Applies secrets one by one, backing up before, and keeps the report.
-struct Writer<'a> {
-    conn: &'a Connection,
-    options: &'a CreateOptions,
-    /// Key material already in a backup written by this run.
-    saved: KeyValues,
-    report: CreateReport,
-}
-
-impl Writer<'_> {
-    /// Writes a backup when the secrets hold key material no backup has yet. The backup
-    /// holds all key material of the installation after the run, and the values rotations
-    /// replace, so the newest backup alone restores everything.
-    async fn back_up(&mut self, secrets: &[SecretPlan], now: &str) -> Result<(), SecretsError> {
-        let unsaved: Vec<String> = secrets
-            .iter()
-            .filter(|s| s.changes())
-            .flat_map(|s| {
-                s.keys
-                    .iter()
-                    .filter(|k| k.needs_backup())
-                    .filter(|k| self.saved.get(&(s.name.clone(), k.name.clone())) != Some(&k.value))
-                    .map(move |k| format!("{}/{}", s.name, k.name))
-            })
-            .collect();
-        if unsaved.is_empty() {
-            return Ok(());
-        }
-        if self.options.backups.is_empty() {
-            if !self.options.no_backup {
-                return Err(SecretsError::NoBackupTarget {
-                    count: unsaved.len(),
-                    keys: unsaved.join(", "),
-                });
-            }
-            self.report.warnings.push(format!(
-                "--no-backup: {} is not backed up anywhere; if the cluster loses it, it is gone",
-                unsaved.join(", ")
-            ));
-            return Ok(());
-        }
-        let mut document = BackupDocument {
-            namespace: self.options.namespace.clone(),
-            environment: self.options.environment.clone(),
-            created: now.to_owned(),
-            keys: KeyValues::new(),
-            previous: KeyValues::new(),
-        };
-        for secret in secrets.iter().filter(|s| s.skipped.is_none()) {
-            for key in &secret.keys {
-                let id = (secret.name.clone(), key.name.clone());
-                if key.is_key_material() {
-                    document.keys.insert(id.clone(), key.value.clone());
-                }
-                if let Some(previous) = &key.previous {
-                    document.previous.insert(id, previous.clone());
-                }
-            }
-        }
-        if self.options.dry_run != DryRun::None {
-            let targets: Vec<String> = self
-                .options
-                .backups
-                .targets
-                .iter()
-                .map(|t| t.describe())
-                .collect();
-            self.report.warnings.push(format!(
-                "dry run: {} would first be backed up to {}",
-                unsaved.join(", "),
-                targets.join(" and ")
-            ));
-            return Ok(());
-        }
-        let locations = self.options.backups.write(&document).await?;
-        self.report.backups.extend(locations);
-        self.saved.extend(document.keys);
-        Ok(())
-    }
-
-    async fn apply(
-        &mut self,
-        spec: &SecretSpec,
-        mut secret: SecretPlan,
-        inputs: &PlanInputs<'_>,
-        generated: &mut Generated,
-        server_validates: bool,
-        now: &str,
-    ) -> Result<(), SecretsError> {
-        for attempt in 1..=MAX_ATTEMPTS {
-            if !secret.changes() {
-                self.report.secrets.push(outcome(&secret));
-                return Ok(());
-            }
-            let object = object_of(&secret, self.options);
-            let sent = match self.options.dry_run {
-                DryRun::Client => Ok(()),
-                DryRun::Server if !server_validates => Ok(()),
-                DryRun::Server => live::apply_secret(self.conn, &object, true).await,
-                DryRun::None => live::apply_secret(self.conn, &object, false).await,
-            };
-            match sent {
-                Ok(()) => {
-                    self.report.objects.push(manifest::for_output(
-                        &object,
-                        "Secret",
-                        self.options.show_secrets,
-                    ));
-                    self.report.secrets.push(outcome(&secret));
-                    return Ok(());
-                }
-                Err(e) if live::is_conflict(&e) && attempt < MAX_ATTEMPTS => {
-                    tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
-                    secret = self.replan(spec, inputs, generated, now).await?;
-                }
-                Err(e) => {
-                    let action = format!("apply secret {}/{}", self.options.namespace, secret.name);
-                    let source =
-                        SecretsError::Cluster(ClusterError::request(action, &self.conn.server, e));
-                    return Err(self.interrupted(source));
-                }
-            }
-        }
-        Err(self.interrupted(SecretsError::TooManyConflicts(
-            secret.name.clone(),
-            MAX_ATTEMPTS,
-        )))
-    }
-
-    /// Reads the secret again after a conflict and plans it anew, reusing the values
-    /// generated (and backed up) before.
-    async fn replan(
-        &mut self,
-        spec: &SecretSpec,
-        inputs: &PlanInputs<'_>,
-        generated: &mut Generated,
-        now: &str,
-    ) -> Result<SecretPlan, SecretsError> {
-        let current = live::read_secret(self.conn, &self.options.namespace, &spec.name).await?;
-        let mut live = inputs.live.clone();
-        match current {
-            Some(current) => live.insert(spec.name.clone(), current),
-            None => live.remove(&spec.name),
-        };
-        let fresh = PlanInputs {
-            live: &live,
-            ..*inputs
-        };
-        let mut problems = Vec::new();
-        let secret = plan::plan_secret(
-            spec,
-            &fresh,
-            generated,
-            &mut problems,
-            &mut self.report.warnings,
-        )?;
-        if !problems.is_empty() {
-            return Err(self.interrupted(SecretsError::Plan(problems)));
-        }
-        self.back_up(std::slice::from_ref(&secret), now).await?;
-        Ok(secret)
-    }
-
-    fn interrupted(&self, source: SecretsError) -> SecretsError {
-        let applied: Vec<String> = self
-            .report
-            .secrets
-            .iter()
-            .filter(|s| s.action == "created" || s.action == "configured")
-            .map(|s| s.name.clone())
-            .collect();
-        let applied = if applied.is_empty() {
-            "nothing".to_owned()
-        } else {
-            applied.join(", ")
-        };
-        let backed_up = if self.report.backups.is_empty() {
-            "no key material was generated in this run before the failure".to_owned()
-        } else {
-            format!(
-                "the generated keys are backed up in {}",
-                self.report.backups.join(" and ")
-            )
-        };
-        SecretsError::Interrupted {
-            source: Box::new(source),
-            applied,
-            backed_up,
-        }
-    }
-}
-
-fn object_of(secret: &SecretPlan, options: &CreateOptions) -> k8s_openapi::api::core::v1::Secret {
-    let mut data: BTreeMap<String, ByteString> = secret
-        .extra
-        .iter()
-        .map(|(k, v)| (k.clone(), ByteString(v.as_bytes().to_vec())))
-        .collect();
-    for key in &secret.keys {
-        data.insert(key.name.clone(), ByteString(key.value.as_bytes().to_vec()));
-    }
-    let live = secret.live.as_ref();
-    manifest::secret(SecretApply {
-        name: &secret.name,
-        namespace: &options.namespace,
-        environment: &options.environment,
-        data,
-        records: &secret.records,
-        resource_version: live.and_then(|l| l.resource_version.clone()),
-        // The live type for an existing secret (Kubernetes never changes it), else the catalog's.
-        secret_type: Some(live.map_or(secret.secret_type.as_str(), |l| l.secret_type.as_str())),
-    })
-}
-
-fn outcome(secret: &SecretPlan) -> SecretOutcome {
-    let action = match (&secret.skipped, &secret.live, secret.changes()) {
-        (Some(_), _, _) => "skipped",
-        (None, None, _) => "created",
-        (None, Some(_), true) => "configured",
-        (None, Some(_), false) => "unchanged",
-    };
-    SecretOutcome {
-        name: secret.name.clone(),
-        action,
-        keys: secret
-            .keys
-            .iter()
-            .filter(|k| k.origin != KeyOrigin::Existing)
-            .map(|k| (k.name.clone(), k.origin))
-            .collect(),
-        note: secret.skipped.clone(),
-    }
 }
 
 /// Now, RFC 3339 in UTC to the second (the API server's own timestamp format).

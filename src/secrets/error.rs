@@ -140,7 +140,9 @@ pub enum SecretsError {
     #[error("backup target {0} is not supported yet: {1}")]
     BackupUnsupported(&'static str, &'static str),
     /// The apply stopped part-way; what was applied is listed, nothing generated is lost.
-    #[error("{source}\n  applied before the failure: {applied}\n  {backed_up}\n  once the cause is fixed, run the same command again: it completes what is missing and reuses the keys already backed up")]
+    #[error(
+        "{source}\n  applied before the failure: {applied}\n  {backed_up}\n  once the cause is fixed, run the same command again: it completes what is missing and reuses the keys already backed up"
+    )]
     Interrupted {
         source: Box<SecretsError>,
         applied: String,
@@ -191,7 +193,9 @@ impl SecretsError {
             SecretsError::NamespaceTaken { .. } => {
                 "install into a namespace of its own (-n or smi.namespace)"
             }
-            SecretsError::Forbidden(_) => "ask a cluster administrator for a Role with these verbs on secrets (and namespaces, to create one), or run as a user who has them (--as, --context); `kubectl auth can-i --list -n NAMESPACE` shows yours",
+            SecretsError::Forbidden(_) => {
+                "ask a cluster administrator for a Role with these verbs on secrets (and namespaces, to create one), or run as a user who has them (--as, --context); `kubectl auth can-i --list -n NAMESPACE` shows yours"
+            }
             SecretsError::ReservedNamespace(_) => {
                 "choose a dedicated namespace with -n or smi.namespace"
             }

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 
@@ -101,10 +103,21 @@ pub async fn check_namespace(
 /// Asks the API server (SelfSubjectAccessReview, as `kubectl auth can-i`) whether the user
 /// may do everything `secrets create` needs, so that a missing permission stops the run
 /// before its first write. A cluster that cannot answer is not an error: the writes will tell.
-pub async fn check_access(conn: &Connection, namespace: &str, state: NamespaceState) -> Result<(), SecretsError> {
-    let mut needed = vec![("get", "secrets", namespace), ("list", "secrets", namespace), ("create", "secrets", namespace), ("patch", "secrets", namespace)];
+pub async fn check_access(
+    conn: &Connection,
+    namespace: &str,
+    state: NamespaceState,
+) -> Result<(), SecretsError> {
+    let mut needed = vec![
+        ("get", "secrets", namespace),
+        ("list", "secrets", namespace),
+        ("create", "secrets", namespace),
+        ("patch", "secrets", namespace),
+    ];
     match state {
-        NamespaceState::Missing => needed.extend([("create", "namespaces", ""), ("patch", "namespaces", "")]),
+        NamespaceState::Missing => {
+            needed.extend([("create", "namespaces", ""), ("patch", "namespaces", "")])
+        }
         NamespaceState::Unlabelled => needed.push(("patch", "namespaces", "")),
         NamespaceState::Ours => {}
     }
@@ -127,7 +140,11 @@ pub async fn check_access(conn: &Connection, namespace: &str, state: NamespaceSt
             return Ok(());
         };
         if !answer.status.is_some_and(|s| s.allowed) {
-            let scope = if ns.is_empty() { String::new() } else { format!(" in namespace {ns}") };
+            let scope = if ns.is_empty() {
+                String::new()
+            } else {
+                format!(" in namespace {ns}")
+            };
             denied.push(format!("{verb} {resource}{scope}"));
         }
     }

@@ -109,15 +109,13 @@ pub fn for_output(object: &impl Serialize, kind: &str, show: bool) -> Value {
         }
     }
     let mut value = Value::Object(ordered);
-    if !show {
-        if let Some(Value::Object(data)) = value.get_mut("data") {
-            for entry in data.values_mut() {
-                let len = entry
-                    .as_str()
-                    .and_then(super::value::SecretValue::from_base64)
-                    .map_or(0, |v| v.len());
-                *entry = Value::from(redacted(len));
-            }
+    if !show && let Some(Value::Object(data)) = value.get_mut("data") {
+        for entry in data.values_mut() {
+            let len = entry
+                .as_str()
+                .and_then(super::value::SecretValue::from_base64)
+                .map_or(0, |v| v.len());
+            *entry = Value::from(redacted(len));
         }
     }
     value

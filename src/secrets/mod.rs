@@ -6,6 +6,7 @@
 //! `status` reports what exists. Values never appear in messages: they live in
 //! [`SecretValue`], whose `Debug` shows only a length.
 
+mod apply;
 pub mod backup;
 mod create;
 mod error;

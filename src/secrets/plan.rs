@@ -259,13 +259,13 @@ fn plan_key(
             }
             return Ok(planned(KeyOrigin::Rotated, new, Some(current.clone())));
         }
-        if let Some((value, origin)) = supplied {
-            if value != current {
-                warnings.push(format!(
-                    "{}/{}: the cluster's value differs from the one supplied at {origin}; the cluster's is kept (--rotate {}/{} replaces it)",
-                    spec.name, key.name, spec.name, key.name
-                ));
-            }
+        if let Some((value, origin)) = supplied
+            && value != current
+        {
+            warnings.push(format!(
+                "{}/{}: the cluster's value differs from the one supplied at {origin}; the cluster's is kept (--rotate {}/{} replaces it)",
+                spec.name, key.name, spec.name, key.name
+            ));
         }
         return Ok(planned(KeyOrigin::Existing, current.clone(), None));
     }

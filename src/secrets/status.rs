@@ -165,7 +165,9 @@ pub fn status_text(report: &StatusReport) -> String {
                 status.to_owned(),
                 key.source.to_owned(),
                 key.created.clone().unwrap_or_else(|| "-".to_owned()),
-                key.last_rotation.clone().unwrap_or_else(|| "never".to_owned()),
+                key.last_rotation
+                    .clone()
+                    .unwrap_or_else(|| "never".to_owned()),
             ]);
         }
         for other in &secret.other_keys {

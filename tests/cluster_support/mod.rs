@@ -55,7 +55,11 @@ impl Cluster {
         let kubeconfig = api.write_kubeconfig(&dir.path().join("kubeconfig"));
         let identity = age::x25519::Identity::generate();
         let identity_path = dir.path().join("backup-identity.txt");
-        std::fs::write(&identity_path, format!("{}\n", identity.to_string().expose_secret())).unwrap();
+        std::fs::write(
+            &identity_path,
+            format!("{}\n", identity.to_string().expose_secret()),
+        )
+        .unwrap();
         let backups = dir.path().join("backups");
         let backup_values = dir.path().join("backup.yaml");
         std::fs::write(
@@ -83,11 +87,15 @@ impl Cluster {
     /// `kubectl-smi secrets <args>` against this cluster, with the values files.
     pub fn smi(&self, args: &[&str]) -> assert_cmd::Command {
         let mut cmd = support::kubectl_smi();
-        cmd.arg("secrets").args(args).arg("--kubeconfig").arg(&self.kubeconfig);
+        cmd.arg("secrets")
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig);
         for values in &self.values {
             cmd.arg("-f").arg(values);
         }
-        cmd.env("HOME", self.dir.path()).env_remove("SMI_BACKUP_PASSPHRASE");
+        cmd.env("HOME", self.dir.path())
+            .env_remove("SMI_BACKUP_PASSPHRASE");
         cmd
     }
 
@@ -134,7 +142,9 @@ pub fn secret_keys(api: &Handle, namespace: &str) -> BTreeMap<(String, String), 
     for secret in api.list("secrets", namespace) {
         let name = secret["metadata"]["name"].as_str().unwrap().to_owned();
         for (key, value) in secret["data"].as_object().into_iter().flatten() {
-            let bytes = base64::engine::general_purpose::STANDARD.decode(value.as_str().unwrap()).unwrap();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(value.as_str().unwrap())
+                .unwrap();
             keys.insert((name.clone(), key.clone()), bytes);
         }
     }
@@ -147,7 +157,10 @@ pub fn decrypt_backup(path: &Path, identity: &Path) -> BTreeMap<(String, String)
     let mut keys = BTreeMap::new();
     for (secret, values) in document["secrets"].as_object().unwrap() {
         for (key, value) in values.as_object().unwrap() {
-            keys.insert((secret.clone(), key.clone()), value.as_str().unwrap().as_bytes().to_vec());
+            keys.insert(
+                (secret.clone(), key.clone()),
+                value.as_str().unwrap().as_bytes().to_vec(),
+            );
         }
     }
     keys
@@ -186,11 +199,20 @@ pub fn assert_no_values_in(text: &str, values: &BTreeMap<(String, String), Vec<u
         // Short values could match by chance; every value of these tests is long and random.
         for form in [plain.as_ref(), encoded.as_str()] {
             if form.len() >= 8 {
-                assert!(!text.contains(form), "the value of {secret}/{key} appears in the output:\n{text}");
+                assert!(
+                    !text.contains(form),
+                    "the value of {secret}/{key} appears in the output:\n{text}"
+                );
             }
             // PEM keys: no line of the body may appear either.
-            for line in form.lines().filter(|l| l.len() >= 16 && !l.starts_with("-----")) {
-                assert!(!text.contains(line), "a line of {secret}/{key} appears in the output:\n{text}");
+            for line in form
+                .lines()
+                .filter(|l| l.len() >= 16 && !l.starts_with("-----"))
+            {
+                assert!(
+                    !text.contains(line),
+                    "a line of {secret}/{key} appears in the output:\n{text}"
+                );
             }
         }
     }

@@ -13,10 +13,12 @@
 //! # let _ = kubeconfig;
 //! ```
 
+mod admission;
 mod apply;
 mod faults;
 mod fields;
 mod resources;
+mod routes;
 mod selectors;
 mod server;
 mod status;
@@ -349,7 +351,6 @@ impl Handle {
     pub fn resource_version(&self) -> u64 {
         self.shared.lock().store.resource_version()
     }
-
 }
 
 impl Drop for FakeApiServer {

@@ -27,14 +27,14 @@ pub fn validate(kind: &str, object: &Value, old: Option<&Value>) -> Vec<(String,
         for (key, value) in labels {
             if let Err(message) = qualified_name(key) {
                 causes.push((
-                    format!("metadata.labels"),
+                    "metadata.labels".to_owned(),
                     format!("Invalid value: \"{key}\": {message}"),
                 ));
             }
             let value = value.as_str().unwrap_or("");
             if let Err(message) = label_value(value) {
                 causes.push((
-                    format!("metadata.labels"),
+                    "metadata.labels".to_owned(),
                     format!("Invalid value: \"{value}\": {message}"),
                 ));
             }

@@ -236,15 +236,22 @@ fn create_private_dir(path: &Path) -> std::io::Result<()> {
 
 /// The keys to open a backup named with `--restore-from`: the identity files given, the
 /// configured identity file, and the passphrase when its variable (or file) is set.
-pub fn restore_keys(config: Option<&FileBackup>, identity_files: &[PathBuf], base_dir: &Path) -> Result<DecryptKeys, SecretsError> {
+pub fn restore_keys(
+    config: Option<&FileBackup>,
+    identity_files: &[PathBuf],
+    base_dir: &Path,
+) -> Result<DecryptKeys, SecretsError> {
     let error = |message: String| SecretsError::Backup {
         target: "--restore-from".to_owned(),
         message,
     };
     let mut keys = DecryptKeys::default();
-    let configured = config.and_then(|c| c.identity_file.as_deref()).map(|p| resolve_path(base_dir, p));
+    let configured = config
+        .and_then(|c| c.identity_file.as_deref())
+        .map(|p| resolve_path(base_dir, p));
     for path in identity_files.iter().cloned().chain(configured) {
-        keys.identities.extend(read_identities(&path).map_err(error)?);
+        keys.identities
+            .extend(read_identities(&path).map_err(error)?);
     }
     let env = config.map_or("SMI_BACKUP_PASSPHRASE", |c| c.passphrase_env.as_str());
     let from_file = config
@@ -256,7 +263,9 @@ pub fn restore_keys(config: Option<&FileBackup>, identity_files: &[PathBuf], bas
         keys.passphrase = Some(SecretString::from(passphrase));
     }
     if keys.passphrase.is_none() && keys.identities.is_empty() {
-        return Err(error(format!("no key to decrypt it: set {env} (passphrase backups) or pass --identity FILE (recipient backups)")));
+        return Err(error(format!(
+            "no key to decrypt it: set {env} (passphrase backups) or pass --identity FILE (recipient backups)"
+        )));
     }
     Ok(keys)
 }

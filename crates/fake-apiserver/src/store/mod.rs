@@ -2,13 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use crate::admission;
 use crate::apply;
 use crate::fields::{self, ManagedEntry};
 use crate::resources::{self, ResourceType};
 use crate::status::Failure;
-use crate::validate;
+
+mod patch;
 
 /// Where a request points: a resource type, a namespace ("" for cluster scope or all
 /// namespaces), and a name for single-object verbs.
@@ -157,7 +159,7 @@ impl Store {
         mut body: Value,
         options: &WriteOptions,
     ) -> Result<Written, Failure> {
-        check_identity(target, &body)?;
+        admission::check_identity(target, &body)?;
         let name = match body["metadata"]["name"].as_str() {
             Some(name) if !name.is_empty() => name.to_owned(),
             _ => match body["metadata"]["generateName"].as_str() {
@@ -192,14 +194,14 @@ impl Store {
             ));
         }
         let mut managers = Vec::new();
-        let object = self.finish(&target, body, None)?;
+        let object = admission::admit(&target, body, None)?;
         apply::record_update(
             &json!({}),
             &object,
             &mut managers,
             &options.field_manager,
             &target.rtype.api_version(),
-            &now(),
+            &admission::now(),
         );
         self.store(&target, None, object, managers, options, 201)
     }
@@ -210,7 +212,7 @@ impl Store {
         body: Value,
         options: &WriteOptions,
     ) -> Result<Written, Failure> {
-        check_identity(target, &body)?;
+        admission::check_identity(target, &body)?;
         let current = self.existing(target)?;
         match body["metadata"]["resourceVersion"].as_str() {
             None | Some("") => {
@@ -230,102 +232,16 @@ impl Store {
             Some(_) => {}
         }
         let mut managers = current.managers.clone();
-        let object = self.finish(target, body, Some(&current.object))?;
+        let object = admission::admit(target, body, Some(&current.object))?;
         apply::record_update(
             &current.object,
             &object,
             &mut managers,
             &options.field_manager,
             &target.rtype.api_version(),
-            &now(),
+            &admission::now(),
         );
         self.store(target, Some(current), object, managers, options, 200)
-    }
-
-    pub fn patch(
-        &mut self,
-        target: &Target,
-        kind: PatchKind,
-        patch: Value,
-        options: &WriteOptions,
-    ) -> Result<Written, Failure> {
-        let current = self.objects.get(&Self::key(target, &target.name)).cloned();
-        if let Some(rv) = patch["metadata"]["resourceVersion"].as_str() {
-            let live = current
-                .as_ref()
-                .map(|c| &c.object["metadata"]["resourceVersion"]);
-            if live.and_then(Value::as_str) != Some(rv) {
-                return Err(conflict(target));
-            }
-        }
-        if kind != PatchKind::Apply {
-            let current = current.ok_or_else(|| not_found(target))?;
-            let mut patched = current.object.clone();
-            match kind {
-                PatchKind::Json => {
-                    let ops: json_patch::Patch = serde_json::from_value(patch)
-                        .map_err(|e| Failure::bad_request(format!("invalid JSON patch: {e}")))?;
-                    json_patch::patch(&mut patched, &ops).map_err(|e| {
-                        Failure::invalid(
-                            &target.rtype.kind,
-                            &target.rtype.group,
-                            &target.name,
-                            &[("".into(), e.to_string())],
-                        )
-                    })?;
-                }
-                _ => json_patch::merge(&mut patched, &patch),
-            }
-            let mut managers = current.managers.clone();
-            let object = self.finish(target, patched, Some(&current.object))?;
-            apply::record_update(
-                &current.object,
-                &object,
-                &mut managers,
-                &options.field_manager,
-                &target.rtype.api_version(),
-                &now(),
-            );
-            return self.store(target, Some(current), object, managers, options, 200);
-        }
-        check_identity(target, &patch)?;
-        if options.field_manager.is_empty() {
-            return Err(Failure::bad_request(
-                "PATCH, PUT, POST requests with Content-Type application/apply-patch+yaml must specify the fieldManager query parameter",
-            ));
-        }
-        self.require_namespace(target)?;
-        let base = match &current {
-            Some(c) => c.object.clone(),
-            None => {
-                json!({"apiVersion": target.rtype.api_version(), "kind": target.rtype.kind, "metadata": {"name": target.name}})
-            }
-        };
-        let mut managers = current
-            .as_ref()
-            .map(|c| c.managers.clone())
-            .unwrap_or_default();
-        let merged = apply::apply(
-            &base,
-            &mut managers,
-            &patch,
-            &options.field_manager,
-            options.force,
-            &target.rtype.api_version(),
-            &now(),
-        )
-        .map_err(|conflicts| {
-            Failure::apply_conflicts(
-                &target.rtype.plural,
-                &target.rtype.group,
-                &target.name,
-                &conflicts,
-            )
-        })?;
-        let code = if current.is_some() { 200 } else { 201 };
-        let old = current.as_ref().map(|c| &c.object);
-        let object = self.finish(target, merged, old)?;
-        self.store(target, current, object, managers, options, code)
     }
 
     pub fn delete(&mut self, target: &Target, dry_run: bool) -> Result<Value, Failure> {
@@ -369,14 +285,14 @@ impl Store {
             ..Default::default()
         };
         let mut managers = current.managers.clone();
-        let object = self.finish(target, edited, Some(&current.object))?;
+        let object = admission::admit(target, edited, Some(&current.object))?;
         apply::record_update(
             &current.object,
             &object,
             &mut managers,
             manager,
             &target.rtype.api_version(),
-            &now(),
+            &admission::now(),
         );
         self.store(target, Some(current), object, managers, &options, 200)
             .map(|w| w.object)
@@ -404,72 +320,6 @@ impl Store {
         } else {
             Err(Failure::not_found("namespaces", "", &target.namespace))
         }
-    }
-
-    /// Fills in what the server owns (namespace, defaults, Secret stringData) and validates.
-    fn finish(
-        &self,
-        target: &Target,
-        mut object: Value,
-        old: Option<&Value>,
-    ) -> Result<Value, Failure> {
-        if !object["metadata"].is_object() {
-            object["metadata"] = json!({});
-        }
-        let meta = object["metadata"]
-            .as_object_mut()
-            .expect("made an object above");
-        meta.remove("managedFields");
-        meta.insert("name".into(), json!(target.name));
-        if target.rtype.namespaced {
-            meta.insert("namespace".into(), json!(target.namespace));
-        }
-        if let Some(old) = old {
-            for key in ["uid", "creationTimestamp", "resourceVersion"] {
-                if let Some(value) = old["metadata"].get(key) {
-                    meta.insert(key.into(), value.clone());
-                }
-            }
-        }
-        object["apiVersion"] = json!(target.rtype.api_version());
-        object["kind"] = json!(target.rtype.kind);
-        match target.rtype.kind.as_str() {
-            "Secret" => {
-                if let Some(Value::Object(string_data)) =
-                    object.as_object_mut().and_then(|o| o.remove("stringData"))
-                {
-                    use base64::Engine;
-                    let data = object["data"].as_object().cloned().unwrap_or_default();
-                    let mut data: Map<String, Value> = data;
-                    for (k, v) in string_data {
-                        let text = v.as_str().unwrap_or_default();
-                        data.insert(
-                            k,
-                            json!(base64::engine::general_purpose::STANDARD.encode(text)),
-                        );
-                    }
-                    object["data"] = Value::Object(data);
-                }
-                if object["type"].is_null() {
-                    object["type"] = json!("Opaque");
-                }
-            }
-            "Namespace" => {
-                object["spec"] = json!({"finalizers": ["kubernetes"]});
-                object["status"] = json!({"phase": "Active"});
-            }
-            _ => {}
-        }
-        let causes = validate::validate(&target.rtype.kind, &object, old);
-        if !causes.is_empty() {
-            return Err(Failure::invalid(
-                &target.rtype.kind,
-                &target.rtype.group,
-                &target.name,
-                &causes,
-            ));
-        }
-        Ok(object)
     }
 
     fn store(
@@ -501,7 +351,7 @@ impl Store {
         if current.is_none() {
             self.uid += 1;
             object["metadata"]["uid"] = json!(format!("00000000-0000-4000-8000-{:012x}", self.uid));
-            object["metadata"]["creationTimestamp"] = json!(now());
+            object["metadata"]["creationTimestamp"] = json!(admission::now());
         }
         let stored = Stored { object, managers };
         if options.dry_run {
@@ -542,72 +392,10 @@ impl Store {
     }
 }
 
-fn check_identity(target: &Target, body: &Value) -> Result<(), Failure> {
-    let api_version = body["apiVersion"].as_str().unwrap_or("");
-    let kind = body["kind"].as_str().unwrap_or("");
-    if api_version.is_empty() || kind.is_empty() {
-        return Err(Failure::bad_request(
-            "Object 'Kind' or 'apiVersion' is missing in the request body",
-        ));
-    }
-    let expected = target.rtype.api_version();
-    let group_matches = api_version
-        .split_once('/')
-        .map_or(target.rtype.group.is_empty(), |(g, _)| {
-            g == target.rtype.group
-        });
-    if !group_matches || kind != target.rtype.kind {
-        return Err(Failure::bad_request(format!(
-            "the API version in the data ({api_version}) does not match the expected API version ({expected})"
-        )));
-    }
-    if let Some(name) = body["metadata"]["name"].as_str() {
-        if !target.name.is_empty() && name != target.name {
-            return Err(Failure::bad_request(
-                "the name of the object does not match the name on the URL",
-            ));
-        }
-    }
-    if let Some(ns) = body["metadata"]["namespace"].as_str() {
-        if target.rtype.namespaced && !ns.is_empty() && ns != target.namespace {
-            return Err(Failure::bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request",
-            ));
-        }
-    }
-    Ok(())
-}
-
 fn not_found(target: &Target) -> Failure {
     Failure::not_found(&target.rtype.plural, &target.rtype.group, &target.name)
 }
 
 fn conflict(target: &Target) -> Failure {
     Failure::conflict(&target.rtype.qualified(), &target.rtype.group, &target.name)
-}
-
-/// Now, as RFC 3339 in UTC with seconds (the API server's format).
-pub fn now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
 }
