@@ -340,3 +340,18 @@ fn usage_errors_exit_2() {
     }
     assert!(cluster.writes().is_empty());
 }
+
+#[test]
+fn credentials_can_come_on_standard_input() {
+    let cluster = Cluster::new();
+    let env = std::fs::read_to_string(&cluster.env_file).unwrap();
+    let output = cluster
+        .smi(&["create", "--from-env-file", "-"])
+        .write_stdin(env)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let keys = cluster.keys();
+    assert_eq!(keys[&("smi-redis".to_owned(), "REDIS_PASSWORD".to_owned())], b"redis-pass-Hh4Zt9Ly");
+    cluster_support::assert_no_values(&output, &keys);
+}

@@ -121,6 +121,16 @@ async fn from_kubeconfig(
         .ok_or_else(|| ClusterError::UnknownContext(context_name.clone()))?;
     let cluster_name = options.cluster.clone().unwrap_or(context.cluster.clone());
     let user_name = options.user.clone().or(context.user.clone());
+    // A name the files do not have is a typo, unless the flags say all it needs.
+    if options.server.is_none() && !kubeconfig.clusters.iter().any(|c| c.name == cluster_name) {
+        return Err(ClusterError::UnknownEntry("cluster", cluster_name));
+    }
+    if let Some(user) = &options.user
+        && !needs_user_override(options)
+        && !kubeconfig.auth_infos.iter().any(|u| &u.name == user)
+    {
+        return Err(ClusterError::UnknownEntry("user", user.clone()));
+    }
 
     let cluster = entry(&mut kubeconfig.clusters, &cluster_name, |name| {
         NamedCluster {

@@ -44,6 +44,9 @@ pub enum ClusterError {
     /// `--context` (or current-context) names a context the kubeconfig does not have.
     #[error("context {0:?} is not in the kubeconfig")]
     UnknownContext(String),
+    /// `--cluster` or `--user` names an entry the kubeconfig does not have.
+    #[error("{0} {1:?} is not in the kubeconfig")]
+    UnknownEntry(&'static str, String),
     /// No kubeconfig, no --server, not in a pod.
     #[error(
         "no cluster to talk to: no kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config) and no --server"
@@ -95,6 +98,9 @@ impl ClusterError {
             }
             ClusterError::NoContext | ClusterError::UnknownContext(_) => {
                 "pick a context with --context (kubectl config get-contexts lists them)"
+            }
+            ClusterError::UnknownEntry(..) => {
+                "check the name (kubectl config view lists clusters and users), or give --server / --token with it"
             }
             ClusterError::NoConfig => {
                 "point at the cluster with --kubeconfig FILE, KUBECONFIG, or --server URL"

@@ -389,3 +389,7 @@ fn records(plan: &SecretPlan, now: &str) -> KeyRecords {
     }
     records
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;
