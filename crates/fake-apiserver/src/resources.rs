@@ -13,6 +13,8 @@ pub struct ResourceType {
     pub plural: String,
     pub kind: String,
     pub namespaced: bool,
+    /// kubectl's abbreviations (`ds`, `crd`).
+    pub short_names: Vec<String>,
 }
 
 impl ResourceType {
@@ -23,7 +25,14 @@ impl ResourceType {
             plural: plural.to_owned(),
             kind: kind.to_owned(),
             namespaced,
+            short_names: Vec::new(),
         }
+    }
+
+    /// The same type with kubectl's abbreviations.
+    pub fn short(mut self, names: &[&str]) -> Self {
+        self.short_names = names.iter().map(|n| (*n).to_owned()).collect();
+        self
     }
 
     /// `v1` or `group/version`, as written in an object's apiVersion.
@@ -61,6 +70,7 @@ impl ResourceType {
             "namespaced": self.namespaced,
             "kind": self.kind,
             "verbs": verbs,
+            "shortNames": self.short_names,
         })
     }
 }
@@ -70,30 +80,32 @@ impl ResourceType {
 pub fn builtin() -> Vec<ResourceType> {
     let r = ResourceType::new;
     vec![
-        r("", "v1", "namespaces", "Namespace", false),
+        r("", "v1", "namespaces", "Namespace", false).short(&["ns"]),
         r("", "v1", "secrets", "Secret", true),
-        r("", "v1", "configmaps", "ConfigMap", true),
-        r("", "v1", "serviceaccounts", "ServiceAccount", true),
-        r("", "v1", "services", "Service", true),
-        r("", "v1", "pods", "Pod", true),
-        r("", "v1", "nodes", "Node", false),
-        r("apps", "v1", "deployments", "Deployment", true),
-        r("apps", "v1", "daemonsets", "DaemonSet", true),
-        r("apps", "v1", "statefulsets", "StatefulSet", true),
+        r("", "v1", "configmaps", "ConfigMap", true).short(&["cm"]),
+        r("", "v1", "serviceaccounts", "ServiceAccount", true).short(&["sa"]),
+        r("", "v1", "services", "Service", true).short(&["svc"]),
+        r("", "v1", "pods", "Pod", true).short(&["po"]),
+        r("", "v1", "nodes", "Node", false).short(&["no"]),
+        r("apps", "v1", "deployments", "Deployment", true).short(&["deploy"]),
+        r("apps", "v1", "daemonsets", "DaemonSet", true).short(&["ds"]),
+        r("apps", "v1", "statefulsets", "StatefulSet", true).short(&["sts"]),
         r(
             "networking.k8s.io",
             "v1",
             "networkpolicies",
             "NetworkPolicy",
             true,
-        ),
+        )
+        .short(&["netpol"]),
         r(
             "apiextensions.k8s.io",
             "v1",
             "customresourcedefinitions",
             "CustomResourceDefinition",
             false,
-        ),
+        )
+        .short(&["crd", "crds"]),
         r(
             "apiregistration.k8s.io",
             "v1",
@@ -122,13 +134,19 @@ pub fn from_crd(crd: &Value) -> Vec<ResourceType> {
         return Vec::new();
     };
     let namespaced = spec["scope"].as_str() != Some("Cluster");
+    let short: Vec<&str> = spec["names"]["shortNames"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.as_str())
+        .collect();
     spec["versions"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|v| v["served"].as_bool().unwrap_or(true))
         .filter_map(|v| v["name"].as_str())
-        .map(|version| ResourceType::new(group, version, plural, kind, namespaced))
+        .map(|version| ResourceType::new(group, version, plural, kind, namespaced).short(&short))
         .collect()
 }
 

@@ -164,3 +164,82 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn what_preflight_reads_is_servable_crds_daemonsets_and_apiservices() {
+    if !kubectl_present() {
+        return;
+    }
+    let crd_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/crds/monitoring.coreos.com_servicemonitors.yaml");
+    let Ok(crd_text) = std::fs::read_to_string(&crd_path) else {
+        eprintln!("SKIPPED: {} is absent", crd_path.display());
+        return;
+    };
+    let dir = tempfile_dir();
+    let api = FakeApiServer::start();
+    let kubeconfig = api.write_kubeconfig(&dir.join("kubeconfig"));
+    let crd: serde_json::Value = serde_saphyr::from_str(&crd_text).unwrap();
+    api.insert(crd).unwrap();
+    api.insert(serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "DaemonSet",
+        "metadata": {"name": "calico-node", "namespace": "kube-system"}, "spec": {}
+    }))
+    .unwrap();
+    api.insert(serde_json::json!({
+        "apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+        "metadata": {"name": "v1beta1.external.metrics.k8s.io"},
+        "spec": {"group": "external.metrics.k8s.io", "version": "v1beta1"},
+        "status": {"conditions": [{"type": "Available", "status": "True"}]}
+    }))
+    .unwrap();
+
+    let (ok, out, err) = kubectl(&kubeconfig, &["get", "crd", "-o", "name"], None);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        "customresourcedefinition.apiextensions.k8s.io/servicemonitors.monitoring.coreos.com\n"
+    );
+    let (ok, out, err) = kubectl(&kubeconfig, &["get", "servicemonitors", "-A"], None);
+    assert!(ok, "the CRD's resource is served: {err}");
+    assert!(out.is_empty() || out.contains("No resources"), "{out}");
+    let (ok, out, err) = kubectl(
+        &kubeconfig,
+        &["get", "daemonsets", "-n", "kube-system", "-o", "name"],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "daemonset.apps/calico-node\n");
+    let (ok, out, err) = kubectl(
+        &kubeconfig,
+        &[
+            "get",
+            "apiservice",
+            "v1beta1.external.metrics.k8s.io",
+            "-o",
+            "jsonpath={.status.conditions[0].status}",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "True");
+    api.inject(
+        Fault::on(&[Verb::List])
+            .resource("daemonsets.apps")
+            .forbid(),
+    );
+    let (ok, _, err) = kubectl(
+        &kubeconfig,
+        &[
+            "auth",
+            "can-i",
+            "list",
+            "daemonsets.apps",
+            "-n",
+            "kube-system",
+        ],
+        None,
+    );
+    assert!(!ok, "can-i says no");
+    assert!(err.is_empty() || !err.contains("error"), "{err}");
+}
