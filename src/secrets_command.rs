@@ -137,7 +137,7 @@ fn summary(report: &CreateReport, dry_run: DryRun) -> String {
     };
     let mut out = String::new();
     if let Some(from) = &report.restored_from {
-        out.push_str(&format!("missing keys looked up in backup {from}\n"));
+        out.push_str(&format!("missing keys restored from backup {from}\n"));
     }
     for location in &report.backups {
         out.push_str(&format!("backup written and read back: {location}\n"));

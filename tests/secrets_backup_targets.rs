@@ -272,7 +272,7 @@ fn aws_secrets_manager_keeps_the_keys_restores_them_and_keeps_the_previous_versi
     assert_eq!(cluster.keys(), keys, "restored from Secrets Manager");
     assert!(
         String::from_utf8_lossy(&output.stdout)
-            .contains("missing keys looked up in backup AWS Secrets Manager")
+            .contains("missing keys restored from backup AWS Secrets Manager")
     );
 
     let output = run(&["create", "--rotate", "DATA_ENCRYPTION_KEY"]);

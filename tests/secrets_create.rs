@@ -443,10 +443,13 @@ fn the_backup_is_readable_before_the_first_key_is_applied_and_restores_a_killed_
         reached.get(&key),
         "byte-identical to the key the dead cluster held"
     );
-    assert!(
-        rebuilt.backup_files().is_empty(),
-        "restoring generates nothing, so it needs no new backup"
+    let files = rebuilt.backup_files();
+    assert_eq!(
+        files.len(),
+        1,
+        "the new cluster's backup target gets the restored keys too"
     );
+    assert_eq!(rebuilt.read_backup(&files[0]), backup);
     assert_no_values(&output, &restored);
 }
 
@@ -474,4 +477,47 @@ fn no_secret_value_reaches_the_log_file_when_run_as_a_helm_plugin() {
     values.extend(cluster.read_backup(&cluster.backup_files()[0]));
     cluster_support::assert_no_values_in(&logged, &values);
     assert_no_values(&output, &values);
+}
+
+#[test]
+fn key_material_made_elsewhere_is_backed_up_when_first_seen() {
+    let cluster = Cluster::new();
+    cluster
+        .api
+        .insert(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}}))
+        .unwrap();
+    // An installation whose session keys were made by hand before kubectl-smi.
+    cluster
+        .api
+        .insert(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "smi-session", "namespace": "prod"},
+            "data": {"SESSION_SECRET": "aGFuZC1tYWRlLXNlc3Npb24tc2VjcmV0LTE=", "CSRF_SECRET": "aGFuZC1tYWRlLWNzcmYtc2VjcmV0LTI="}
+        }))
+        .unwrap();
+    let output = cluster.create(&[]);
+    assert!(output.status.success(), "{}", text(&output));
+    let backup = cluster.read_backup(&cluster.backup_files()[0]);
+    assert_eq!(
+        backup[&id("smi-session", "SESSION_SECRET")],
+        b"hand-made-session-secret-1"
+    );
+    assert_eq!(
+        cluster.keys()[&id("smi-session", "SESSION_SECRET")],
+        b"hand-made-session-secret-1",
+        "adopted, not replaced"
+    );
+    let labels = &cluster.api.get("namespaces", "", "prod").unwrap()["metadata"]["labels"];
+    assert_eq!(
+        labels["smi.dtplatform.io/environment"], "prod",
+        "adopted for this installation"
+    );
+    assert!(
+        labels.get("app.kubernetes.io/managed-by").is_none(),
+        "but still someone else's: {labels}"
+    );
+    let output = cluster.create(&[]);
+    assert!(output.status.success());
+    assert_eq!(cluster.backup_files().len(), 1, "already backed up");
+    assert_no_values(&output, &cluster.keys());
 }

@@ -352,6 +352,9 @@ fn credentials_can_come_on_standard_input() {
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
     let keys = cluster.keys();
-    assert_eq!(keys[&("smi-redis".to_owned(), "REDIS_PASSWORD".to_owned())], b"redis-pass-Hh4Zt9Ly");
+    assert_eq!(
+        keys[&("smi-redis".to_owned(), "REDIS_PASSWORD".to_owned())],
+        b"redis-pass-Hh4Zt9Ly"
+    );
     cluster_support::assert_no_values(&output, &keys);
 }

@@ -95,7 +95,9 @@ pub fn check_catalog(catalog: &[SecretSpec]) -> Result<(), CatalogError> {
             return Err(fail("the name appears twice".into()));
         }
         if !is_dns_subdomain(&secret.name) {
-            return Err(fail("not a valid Kubernetes object name (lowercase letters, digits, '-', '.')".into()));
+            return Err(fail(
+                "not a valid Kubernetes object name (lowercase letters, digits, '-', '.')".into(),
+            ));
         }
         let mut keys = std::collections::BTreeSet::new();
         for key in &secret.keys {
@@ -107,15 +109,27 @@ pub fn check_catalog(catalog: &[SecretSpec]) -> Result<(), CatalogError> {
             }
             match (key.source, key.generator) {
                 (KeySource::Generated, None) => {
-                    return Err(fail(format!("generated key {} needs a generator", key.name)));
+                    return Err(fail(format!(
+                        "generated key {} needs a generator",
+                        key.name
+                    )));
                 }
                 (KeySource::Supplied, Some(_)) => {
-                    return Err(fail(format!("supplied key {} cannot have a generator", key.name)));
+                    return Err(fail(format!(
+                        "supplied key {} cannot have a generator",
+                        key.name
+                    )));
                 }
                 (_, Some(Generator::PublicKeyOf)) => {
-                    let private = key.of.as_deref().and_then(|of| secret.keys.iter().find(|k| k.name == of));
+                    let private = key
+                        .of
+                        .as_deref()
+                        .and_then(|of| secret.keys.iter().find(|k| k.name == of));
                     let is_private = private.is_some_and(|k| {
-                        matches!(k.generator, Some(Generator::EcP256PrivateKey | Generator::Rsa3072PrivateKey))
+                        matches!(
+                            k.generator,
+                            Some(Generator::EcP256PrivateKey | Generator::Rsa3072PrivateKey)
+                        )
                     });
                     if !is_private {
                         return Err(fail(format!(
@@ -136,7 +150,10 @@ pub fn check_key_name(key: &str) -> Result<(), &'static str> {
     if key.is_empty() || key.len() > 253 {
         return Err("a key must be 1 to 253 characters long");
     }
-    if !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+    if !key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
         return Err("Kubernetes accepts only letters, digits, '-', '_' and '.' in a key");
     }
     if key == "." || key == ".." || key.starts_with("..") {
@@ -151,7 +168,9 @@ fn is_dns_subdomain(name: &str) -> bool {
         && name.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
@@ -192,7 +211,11 @@ mod tests {
         assert!(catalog.len() >= 10);
         for secret in &catalog {
             for consumer in &secret.consumers {
-                assert!(service_account(consumer).is_some(), "{consumer} in {}", secret.name);
+                assert!(
+                    service_account(consumer).is_some(),
+                    "{consumer} in {}",
+                    secret.name
+                );
             }
         }
     }
@@ -217,15 +240,35 @@ mod tests {
     #[test]
     fn inconsistent_entries_are_refused() {
         let cases = [
-            (serde_json::json!({"name": "x", "keys": [{"name": "a b", "source": "supplied"}]}), "only letters"),
-            (serde_json::json!({"name": "x", "keys": [{"name": "K", "source": "generated"}]}), "needs a generator"),
-            (serde_json::json!({"name": "x", "keys": [{"name": "K", "source": "supplied", "generator": "aes256"}]}), "cannot have a generator"),
-            (serde_json::json!({"name": "x", "keys": [{"name": "P", "source": "generated", "generator": "publicKeyOf", "of": "nope"}]}), "must name a generated private key"),
-            (serde_json::json!({"name": "Bad_Name", "keys": []}), "not a valid Kubernetes object name"),
-            (serde_json::json!({"name": "x", "keys": [{"name": "K", "source": "supplied"}, {"name": "K", "source": "supplied"}]}), "appears twice"),
+            (
+                serde_json::json!({"name": "x", "keys": [{"name": "a b", "source": "supplied"}]}),
+                "only letters",
+            ),
+            (
+                serde_json::json!({"name": "x", "keys": [{"name": "K", "source": "generated"}]}),
+                "needs a generator",
+            ),
+            (
+                serde_json::json!({"name": "x", "keys": [{"name": "K", "source": "supplied", "generator": "aes256"}]}),
+                "cannot have a generator",
+            ),
+            (
+                serde_json::json!({"name": "x", "keys": [{"name": "P", "source": "generated", "generator": "publicKeyOf", "of": "nope"}]}),
+                "must name a generated private key",
+            ),
+            (
+                serde_json::json!({"name": "Bad_Name", "keys": []}),
+                "not a valid Kubernetes object name",
+            ),
+            (
+                serde_json::json!({"name": "x", "keys": [{"name": "K", "source": "supplied"}, {"name": "K", "source": "supplied"}]}),
+                "appears twice",
+            ),
         ];
         for (entry, expected) in cases {
-            let err = secret_catalog(std::slice::from_ref(&entry)).unwrap_err().to_string();
+            let err = secret_catalog(std::slice::from_ref(&entry))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(expected), "{entry}: {err}");
         }
     }

@@ -23,40 +23,67 @@ const MAX_ATTEMPTS: usize = 5;
 pub struct Writer<'a> {
     pub conn: &'a Connection,
     pub options: &'a CreateOptions,
-    /// Key material already in a backup written by this run.
+    /// The plan of every secret; a secret planned again after a conflict replaces its own.
+    pub secrets: Vec<SecretPlan>,
+    /// Key material the backup targets hold: their newest backup, then what this run wrote.
     pub saved: KeyValues,
+    /// Whether `saved` is known (a target could be read); only then is key material that
+    /// exists in the cluster but in no backup backed up as well.
+    pub saved_known: bool,
     pub report: CreateReport,
 }
 
 impl Writer<'_> {
-    /// Writes a backup when the secrets hold key material no backup has yet. The backup
-    /// holds all key material of the installation after the run, and the values rotations
-    /// replace, so the newest backup alone restores everything.
-    pub async fn back_up(&mut self, secrets: &[SecretPlan], now: &str) -> Result<(), SecretsError> {
-        let unsaved: Vec<String> = secrets
+    /// Writes a backup when key material is about to reach the cluster that no backup has
+    /// (required: without a target the run stops), or when the cluster holds key material
+    /// the targets' newest backup lacks (an installation whose keys were made elsewhere).
+    /// A backup holds all key material of the installation after the run, and the values
+    /// rotations replace, so the newest backup alone restores everything.
+    pub async fn back_up(&mut self, now: &str) -> Result<(), SecretsError> {
+        let unsaved = |s: &SecretPlan, k: &super::plan::PlannedKey| {
+            self.saved.get(&(s.name.clone(), k.name.clone())) != Some(&k.value)
+        };
+        let kept: Vec<&SecretPlan> = self
+            .secrets
+            .iter()
+            .filter(|s| s.skipped.is_none())
+            .collect();
+        let required: Vec<String> = kept
             .iter()
             .filter(|s| s.changes())
             .flat_map(|s| {
                 s.keys
                     .iter()
-                    .filter(|k| k.needs_backup())
-                    .filter(|k| self.saved.get(&(s.name.clone(), k.name.clone())) != Some(&k.value))
+                    .filter(|k| k.needs_backup() && unsaved(s, k))
                     .map(move |k| format!("{}/{}", s.name, k.name))
             })
             .collect();
-        if unsaved.is_empty() {
+        let stale: Vec<String> = kept
+            .iter()
+            .flat_map(|s| {
+                s.keys
+                    .iter()
+                    .filter(|k| k.is_key_material() && unsaved(s, k))
+                    .map(move |k| format!("{}/{}", s.name, k.name))
+            })
+            .filter(|_| self.saved_known)
+            .collect();
+        if required.is_empty() && stale.is_empty() {
             return Ok(());
         }
         if self.options.backups.is_empty() {
+            if required.is_empty() {
+                return Ok(());
+            }
             if !self.options.no_backup {
                 return Err(SecretsError::NoBackupTarget {
-                    count: unsaved.len(),
-                    keys: unsaved.join(", "),
+                    count: required.len(),
+                    keys: required.join(", "),
                 });
             }
             self.report.warnings.push(format!(
                 "--no-backup: {} is not backed up anywhere; if the cluster loses it, it is gone",
-                unsaved.join(", ")
+                required.join(", ")
             ));
             return Ok(());
         }
@@ -67,7 +94,7 @@ impl Writer<'_> {
             keys: KeyValues::new(),
             previous: KeyValues::new(),
         };
-        for secret in secrets.iter().filter(|s| s.skipped.is_none()) {
+        for secret in kept {
             for key in &secret.keys {
                 let id = (secret.name.clone(), key.name.clone());
                 if key.is_key_material() {
@@ -86,9 +113,15 @@ impl Writer<'_> {
                 .iter()
                 .map(|t| t.describe())
                 .collect();
+            let mut listed = required;
+            for key in stale {
+                if !listed.contains(&key) {
+                    listed.push(key);
+                }
+            }
             self.report.warnings.push(format!(
                 "dry run: {} would first be backed up to {}",
-                unsaved.join(", "),
+                listed.join(", "),
                 targets.join(" and ")
             ));
             return Ok(());
@@ -99,16 +132,18 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Applies the secret of the plan at `index`.
     pub async fn apply(
         &mut self,
         spec: &SecretSpec,
-        mut secret: SecretPlan,
+        index: usize,
         inputs: &PlanInputs<'_>,
         generated: &mut Generated,
         server_validates: bool,
         now: &str,
     ) -> Result<(), SecretsError> {
         for attempt in 1..=MAX_ATTEMPTS {
+            let secret = self.secrets[index].clone();
             if !secret.changes() {
                 self.report.secrets.push(outcome(&secret));
                 return Ok(());
@@ -132,7 +167,8 @@ impl Writer<'_> {
                 }
                 Err(e) if live::is_conflict(&e) && attempt < MAX_ATTEMPTS => {
                     tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
-                    secret = self.replan(spec, inputs, generated, now).await?;
+                    self.secrets[index] = self.replan(spec, inputs, generated).await?;
+                    self.back_up(now).await?;
                 }
                 Err(e) => {
                     let action = format!("apply secret {}/{}", self.options.namespace, secret.name);
@@ -143,7 +179,7 @@ impl Writer<'_> {
             }
         }
         Err(self.interrupted(SecretsError::TooManyConflicts(
-            secret.name.clone(),
+            spec.name.clone(),
             MAX_ATTEMPTS,
         )))
     }
@@ -155,7 +191,6 @@ impl Writer<'_> {
         spec: &SecretSpec,
         inputs: &PlanInputs<'_>,
         generated: &mut Generated,
-        now: &str,
     ) -> Result<SecretPlan, SecretsError> {
         let current = live::read_secret(self.conn, &self.options.namespace, &spec.name).await?;
         let mut live = inputs.live.clone();
@@ -178,7 +213,6 @@ impl Writer<'_> {
         if !problems.is_empty() {
             return Err(self.interrupted(SecretsError::Plan(problems)));
         }
-        self.back_up(std::slice::from_ref(&secret), now).await?;
         Ok(secret)
     }
 

@@ -6,15 +6,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::catalog::{Generator, KeySource, SecretSpec};
+use crate::catalog::SecretSpec;
 use crate::cluster::Connection;
 
 use super::apply::Writer;
-use super::backup::{BackupDocument, Backups, KeyValues};
+use super::backup::{BackupDocument, Backups, Found, KeyValues};
 use super::error::SecretsError;
 use super::live::{self, NamespaceState};
 use super::manifest;
-use super::plan::{self, Generated, KeyOrigin, LiveSecret, PlanInputs};
+use super::plan::{self, Generated, KeyOrigin, PlanInputs};
 use super::sources::{self, NotLocated, Supplied};
 
 /// `--dry-run`, as kubectl has it.
@@ -89,7 +89,12 @@ pub async fn create(
         namespace: namespace.to_owned(),
         ..CreateReport::default()
     };
-    let backed_up = restorable(&options, &live_secrets, &rotate, &mut report).await?;
+    let (newest, saved_known) = newest_backup(&options, &mut report).await?;
+    let (saved, newest_location) = match newest {
+        Some(found) => (found.values, Some(found.location)),
+        None => (KeyValues::new(), None),
+    };
+    let (backed_up, backup_location) = restorable(&options, &saved, newest_location, &mut report);
     let now = now();
     let inputs = PlanInputs {
         catalog: &options.catalog,
@@ -102,30 +107,33 @@ pub async fn create(
     let mut generated = Generated::new();
     let mut plan = plan::plan(&inputs, &mut generated)?;
     report.warnings.append(&mut plan.warnings);
+    let restored = plan
+        .secrets
+        .iter()
+        .any(|s| s.keys.iter().any(|k| k.origin == KeyOrigin::Restored));
+    report.restored_from = backup_location.filter(|_| restored);
 
+    let count = plan.secrets.len();
     let mut writer = Writer {
         conn,
         options: &options,
-        saved: KeyValues::new(),
+        secrets: plan.secrets,
+        saved,
+        saved_known,
         report,
     };
-    writer.back_up(&plan.secrets, &now).await?;
+    writer.back_up(&now).await?;
     writer.report.namespace_action = match state {
         NamespaceState::Missing => "created",
         NamespaceState::Unlabelled => "labelled",
         NamespaceState::Ours => "unchanged",
     };
     if state != NamespaceState::Ours {
+        let created = state == NamespaceState::Missing;
+        let object = manifest::namespace(namespace, &options.environment, created);
         if options.dry_run != DryRun::Client {
-            live::apply_namespace(
-                conn,
-                namespace,
-                &options.environment,
-                options.dry_run == DryRun::Server,
-            )
-            .await?;
+            live::apply_namespace(conn, &object, options.dry_run == DryRun::Server).await?;
         }
-        let object = manifest::namespace(namespace, &options.environment);
         writer
             .report
             .objects
@@ -138,16 +146,16 @@ pub async fn create(
             "namespace {namespace} does not exist yet, so the API server cannot dry-run the secrets in it; they were checked here only"
         ));
     }
-    for secret in plan.secrets {
+    for index in 0..count {
         let spec = options
             .catalog
             .iter()
-            .find(|s| s.name == secret.name)
+            .find(|s| s.name == writer.secrets[index].name)
             .expect("every plan comes from a catalog entry");
         writer
             .apply(
                 spec,
-                secret,
+                index,
                 &inputs,
                 &mut generated,
                 server_validates_secrets,
@@ -177,51 +185,43 @@ fn rotations(
         .collect()
 }
 
-/// Values a missing generated key can be restored from: `--restore-from`, else the newest
-/// backup of a configured target (read only when some generated key is missing).
-async fn restorable(
+/// What the configured backup targets hold for the namespace (their newest backup), and
+/// whether that is known (false when no target could be read).
+async fn newest_backup(
     options: &CreateOptions,
-    live: &BTreeMap<String, LiveSecret>,
-    rotate: &BTreeSet<(String, String)>,
     report: &mut CreateReport,
-) -> Result<KeyValues, SecretsError> {
-    if let Some((location, document)) = &options.restore_from {
-        if document.namespace != options.namespace {
-            report.warnings.push(format!(
-                "{location} is a backup of namespace {}; its keys are restored into {}",
-                document.namespace, options.namespace
-            ));
-        }
-        report.restored_from = Some(location.clone());
-        return Ok(document.keys.clone());
-    }
-    let missing = options.catalog.iter().any(|spec| {
-        spec.keys.iter().any(|key| {
-            let id = (spec.name.clone(), key.name.clone());
-            key.source == KeySource::Generated
-                && key.generator != Some(Generator::PublicKeyOf)
-                && !rotate.contains(&id)
-                && !options.supplied.contains_key(&id)
-                && live
-                    .get(&spec.name)
-                    .is_none_or(|l| !l.data.contains_key(&key.name))
-        })
-    });
-    if !missing {
-        return Ok(KeyValues::new());
+) -> Result<(Option<Found>, bool), SecretsError> {
+    if options.backups.is_empty() {
+        return Ok((None, false));
     }
     let names: Vec<String> = options.catalog.iter().map(|s| s.name.clone()).collect();
+    let unreadable = report.warnings.len();
     let found = options
         .backups
         .latest(&options.namespace, &names, &mut report.warnings)
         .await?;
-    Ok(match found {
-        Some(found) => {
-            report.restored_from = Some(found.location);
-            found.values
-        }
-        None => KeyValues::new(),
-    })
+    let known = found.is_some() || report.warnings.len() == unreadable;
+    Ok((found, known))
+}
+
+/// Values a missing generated key is taken back from: `--restore-from`, else the targets'
+/// newest backup.
+fn restorable(
+    options: &CreateOptions,
+    saved: &KeyValues,
+    newest: Option<String>,
+    report: &mut CreateReport,
+) -> (KeyValues, Option<String>) {
+    let Some((location, document)) = &options.restore_from else {
+        return (saved.clone(), newest);
+    };
+    if document.namespace != options.namespace {
+        report.warnings.push(format!(
+            "{location} is a backup of namespace {}; its keys are restored into {}",
+            document.namespace, options.namespace
+        ));
+    }
+    (document.keys.clone(), Some(location.clone()))
 }
 
 /// Now, RFC 3339 in UTC to the second (the API server's own timestamp format).

@@ -200,13 +200,12 @@ fn params(dry_run: bool) -> PatchParams {
 /// Creates or labels the namespace.
 pub async fn apply_namespace(
     conn: &Connection,
-    namespace: &str,
-    environment: &str,
+    object: &Namespace,
     dry_run: bool,
 ) -> Result<(), SecretsError> {
+    let namespace = object.metadata.name.as_deref().unwrap_or_default();
     let api: Api<Namespace> = Api::all(conn.client.clone());
-    let object = manifest::namespace(namespace, environment);
-    api.patch(namespace, &params(dry_run), &Patch::Apply(&object))
+    api.patch(namespace, &params(dry_run), &Patch::Apply(object))
         .await
         .map_err(|e| {
             ClusterError::request(format!("apply namespace {namespace}"), &conn.server, e)

@@ -81,12 +81,17 @@ pub fn secret(apply: SecretApply<'_>) -> Secret {
     }
 }
 
-/// The namespace, labelled with the installation it holds.
-pub fn namespace(name: &str, environment: &str) -> Namespace {
+/// The namespace, labelled with the installation it holds; `managed-by` only when
+/// kubectl-smi creates it (an adopted namespace is someone else's).
+pub fn namespace(name: &str, environment: &str, created: bool) -> Namespace {
+    let mut labels = labels(environment);
+    if !created {
+        labels.remove(MANAGED_BY_LABEL);
+    }
     Namespace {
         metadata: ObjectMeta {
             name: Some(name.to_owned()),
-            labels: Some(labels(environment)),
+            labels: Some(labels),
             ..ObjectMeta::default()
         },
         ..Namespace::default()

@@ -48,7 +48,9 @@ pub fn python_has(module: &str) -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !ok {
-        eprintln!("SKIPPED: python3 module {module} is not installed (pip install -r tests/requirements.txt)");
+        eprintln!(
+            "SKIPPED: python3 module {module} is not installed (pip install -r tests/requirements.txt)"
+        );
     }
     ok
 }

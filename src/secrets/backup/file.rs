@@ -189,6 +189,15 @@ impl FileTarget {
             return Ok(Latest::None);
         };
         let path = self.directory.join(&newest);
+        let passphrase_set =
+            self.passphrase_file.is_some() || std::env::var_os(&self.passphrase_env).is_some();
+        if self.recipients.is_empty() && !passphrase_set {
+            return Ok(Latest::Unreadable(format!(
+                "{} is not set, so backup {} was not read: missing keys cannot be restored from it",
+                self.passphrase_env,
+                path.display()
+            )));
+        }
         let Some(keys) = self.decrypt_keys()? else {
             return Ok(Latest::Unreadable(format!(
                 "backup {} is encrypted to recipients and no identityFile is configured: missing keys were not looked up in it",
