@@ -521,3 +521,21 @@ fn key_material_made_elsewhere_is_backed_up_when_first_seen() {
     assert_eq!(cluster.backup_files().len(), 1, "already backed up");
     assert_no_values(&output, &cluster.keys());
 }
+
+#[test]
+fn a_client_dry_run_reports_missing_permissions_without_failing() {
+    let cluster = Cluster::new();
+    cluster
+        .api
+        .inject(Fault::writes().resource("secrets").forbid());
+    let output = cluster.create(&["--dry-run=client"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "warning: the real run would fail: your user may not create secrets in namespace prod"
+        ),
+        "{stderr}"
+    );
+    assert!(cluster.writes().is_empty());
+}

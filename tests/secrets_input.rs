@@ -30,6 +30,11 @@ fn assert_refused(cluster: &Cluster, args: &[&str], code: i32, expected: &[&str]
         );
     }
     assert!(output.stdout.is_empty(), "{args:?}: {}", text(&output));
+    let supplied = SUPPLIED
+        .iter()
+        .map(|(k, v)| ((String::new(), (*k).to_owned()), v.as_bytes().to_vec()))
+        .collect();
+    cluster_support::assert_no_values(&output, &supplied);
     assert!(
         cluster.writes().is_empty(),
         "{args:?}: something was written: {:?}",

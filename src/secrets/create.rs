@@ -77,9 +77,19 @@ pub async fn create(
     options: CreateOptions,
 ) -> Result<CreateReport, SecretsError> {
     let rotate = rotations(&options.rotate, &options.catalog)?;
+    let mut report_early = Vec::new();
     let namespace = options.namespace.as_str();
     let state = live::check_namespace(conn, namespace, &options.environment).await?;
-    live::check_access(conn, namespace, state).await?;
+    match live::check_access(conn, namespace, state).await {
+        // A client dry run writes nothing: missing permissions are worth knowing, not fatal.
+        Err(SecretsError::Forbidden(denied)) if options.dry_run == DryRun::Client => {
+            report_early.push(format!(
+                "the real run would fail: your user may not {}",
+                denied.join(", ")
+            ));
+        }
+        other => other?,
+    }
     let mut live_secrets = BTreeMap::new();
     if state != NamespaceState::Missing {
         let names: Vec<String> = options.catalog.iter().map(|s| s.name.clone()).collect();
@@ -87,6 +97,7 @@ pub async fn create(
     }
     let mut report = CreateReport {
         namespace: namespace.to_owned(),
+        warnings: report_early,
         ..CreateReport::default()
     };
     let (newest, saved_known) = newest_backup(&options, &mut report).await?;
