@@ -63,7 +63,7 @@ fn kubeconfig_files_listed_in_kubeconfig_are_merged_first_one_winning() {
     let second = write(dir.path(), "second", &api.kubeconfig());
     let joined = std::env::join_paths([&first, &dir.path().join("absent"), &second]).unwrap();
     let output = status(&[], &[("KUBECONFIG", Path::new(&joined))], dir.path());
-    assert!(ok(&output).contains("19 missing"));
+    assert!(ok(&output).contains("20 missing"));
     assert!(!api.requests().is_empty());
 }
 

@@ -11,11 +11,12 @@ use cluster_support::{Cluster, NAMESPACE, SUPPLIED, assert_no_values, text};
 use fake_apiserver::{FakeApiServer, Fault, Verb};
 
 /// The generated keys of the default catalog.
-const GENERATED: [(&str, &str); 6] = [
+const GENERATED: [(&str, &str); 7] = [
     ("smi-data-encryption", "DATA_ENCRYPTION_KEY"),
     ("smi-data-encryption", "FILE_ENCRYPTION_KEY"),
     ("smi-identity-signing", "signing-key.pem"),
     ("smi-identity-signing", "signing-key.pub.pem"),
+    ("smi-identity-signing", "signing-cert.pem"),
     ("smi-session", "SESSION_SECRET"),
     ("smi-session", "CSRF_SECRET"),
 ];

@@ -107,7 +107,7 @@ fn rotating_the_signing_key_derives_its_public_key_again() {
     assert_ne!(after[&public], before[&public]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("(signing-key.pem rotated, signing-key.pub.pem derived)"),
+        stdout.contains("(signing-key.pem rotated, signing-key.pub.pem derived, signing-cert.pem derived)"),
         "{stdout}"
     );
 }

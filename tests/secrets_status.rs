@@ -17,7 +17,7 @@ fn before_the_install_every_secret_is_missing() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("0 of 19 keys present, 19 missing"),
+        stdout.contains("0 of 20 keys present, 20 missing"),
         "{stdout}"
     );
     assert!(cluster.writes().is_empty(), "status only reads");
@@ -80,7 +80,7 @@ fn status_shows_a_deleted_key_as_missing_and_rotations_with_their_time() {
     );
     assert!(line("EXTRA").contains("not in catalog"), "{stdout}");
     assert!(
-        stdout.contains("18 of 19 keys present, 1 missing"),
+        stdout.contains("19 of 20 keys present, 1 missing"),
         "{stdout}"
     );
     assert_no_values(&output, &cluster.keys());

@@ -31,9 +31,26 @@ pub struct KeySpec {
     pub source: KeySource,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator: Option<Generator>,
-    /// For `publicKeyOf`: the private key it derives from.
+    /// For `publicKeyOf` and `selfSignedCertificateOf`: the private key it derives from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub of: Option<String>,
+    /// For `selfSignedCertificateOf`: the certificate's common name (default: the secret's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// For `selfSignedCertificateOf`: how long the certificate is valid (default 3650 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validity_days: Option<u32>,
+}
+
+impl KeySpec {
+    /// Whether the value is computed from another key of the secret (a public key or a
+    /// certificate) rather than drawn at random.
+    pub fn is_derived(&self) -> bool {
+        matches!(
+            self.generator,
+            Some(Generator::PublicKeyOf | Generator::SelfSignedCertificateOf)
+        )
+    }
 }
 
 /// Who provides a key's value.
@@ -60,6 +77,9 @@ pub enum Generator {
     Rsa3072PrivateKey,
     /// The public key (SPKI PEM) of the private key named by `of`.
     PublicKeyOf,
+    /// A self-signed X.509 certificate (PEM) of the private key named by `of`; issued again
+    /// when it no longer matches that key.
+    SelfSignedCertificateOf,
 }
 
 const DEFAULT_CATALOG: &str = include_str!("secrets.yaml");
@@ -100,6 +120,16 @@ pub fn check_catalog(catalog: &[SecretSpec]) -> Result<(), CatalogError> {
             ));
         }
         let mut keys = std::collections::BTreeSet::new();
+        // `subject` and `validityDays` only mean something to certificates.
+        if let Some(key) = secret.keys.iter().find(|k| {
+            (k.subject.is_some() || k.validity_days.is_some())
+                && k.generator != Some(Generator::SelfSignedCertificateOf)
+        }) {
+            return Err(fail(format!(
+                "{}: subject and validityDays are for selfSignedCertificateOf keys",
+                key.name
+            )));
+        }
         for key in &secret.keys {
             if !keys.insert(key.name.as_str()) {
                 return Err(fail(format!("key {} appears twice", key.name)));
@@ -120,7 +150,10 @@ pub fn check_catalog(catalog: &[SecretSpec]) -> Result<(), CatalogError> {
                         key.name
                     )));
                 }
-                (_, Some(Generator::PublicKeyOf)) => {
+                (
+                    _,
+                    Some(generator @ (Generator::PublicKeyOf | Generator::SelfSignedCertificateOf)),
+                ) => {
                     let private = key
                         .of
                         .as_deref()
@@ -132,8 +165,26 @@ pub fn check_catalog(catalog: &[SecretSpec]) -> Result<(), CatalogError> {
                         )
                     });
                     if !is_private {
+                        let name = if generator == Generator::PublicKeyOf {
+                            "publicKeyOf"
+                        } else {
+                            "selfSignedCertificateOf"
+                        };
                         return Err(fail(format!(
-                            "{} is publicKeyOf, and `of` must name a generated private key of the same secret",
+                            "{} is {name}, and `of` must name a generated private key of the same secret",
+                            key.name
+                        )));
+                    }
+                    let subject_ok = key.subject.as_deref().is_none_or(|s| {
+                        !s.is_empty()
+                            && s.len() <= 64
+                            && s.chars().all(|c| {
+                                c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '.' | '_')
+                            })
+                    });
+                    if !subject_ok {
+                        return Err(fail(format!(
+                            "{}: subject must be 1 to 64 letters, digits, spaces, '-', '.' or '_'",
                             key.name
                         )));
                     }
@@ -255,6 +306,17 @@ mod tests {
             (
                 serde_json::json!({"name": "x", "keys": [{"name": "P", "source": "generated", "generator": "publicKeyOf", "of": "nope"}]}),
                 "must name a generated private key",
+            ),
+            (
+                serde_json::json!({"name": "x", "keys": [{"name": "K", "source": "generated", "generator": "aes256", "subject": "k"}]}),
+                "subject and validityDays are for selfSignedCertificateOf keys",
+            ),
+            (
+                serde_json::json!({"name": "x", "keys": [
+                    {"name": "k.pem", "source": "generated", "generator": "ecP256PrivateKey"},
+                    {"name": "c.pem", "source": "generated", "generator": "selfSignedCertificateOf", "of": "k.pem", "subject": "a/b"}
+                ]}),
+                "subject must be 1 to 64 letters",
             ),
             (
                 serde_json::json!({"name": "Bad_Name", "keys": []}),

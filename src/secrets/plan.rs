@@ -192,17 +192,15 @@ pub fn plan_secret(
         ));
         return Ok(plan);
     }
-    let (derived, direct): (Vec<&KeySpec>, Vec<&KeySpec>) = spec
-        .keys
-        .iter()
-        .partition(|k| k.generator == Some(Generator::PublicKeyOf));
+    let (derived, direct): (Vec<&KeySpec>, Vec<&KeySpec>) =
+        spec.keys.iter().partition(|k| k.is_derived());
     for key in direct {
         if let Some(planned) = plan_key(spec, key, &plan, inputs, generated, problems, warnings)? {
             plan.keys.push(planned);
         }
     }
     for key in derived {
-        if let Some(planned) = plan_derived(spec, key, &plan)? {
+        if let Some(planned) = plan_derived(spec, key, &plan, inputs, generated)? {
             plan.keys.push(planned);
         }
     }
@@ -308,31 +306,76 @@ fn plan_derived(
     spec: &SecretSpec,
     key: &KeySpec,
     plan: &SecretPlan,
+    inputs: &PlanInputs<'_>,
+    generated: &mut Generated,
 ) -> Result<Option<PlannedKey>, SecretsError> {
     let Some(private) = key.of.as_deref().and_then(|of| plan.key(of)) else {
         return Ok(None);
     };
-    let value =
-        generate::public_key_of(&private.value).map_err(|message| SecretsError::Generate {
-            secret: spec.name.clone(),
-            key: key.name.clone(),
-            message,
-        })?;
+    let id = (spec.name.clone(), key.name.clone());
+    let fail = |message| SecretsError::Generate {
+        secret: spec.name.clone(),
+        key: key.name.clone(),
+        message,
+    };
     let live = plan.live.as_ref().and_then(|l| l.data.get(&key.name));
-    let origin = if live == Some(&value) {
-        KeyOrigin::Existing
+    let (origin, value) = if key.generator == Some(Generator::SelfSignedCertificateOf) {
+        // A certificate is not reproducible (serial, dates): kept while it matches its key.
+        let rotate = inputs.rotate.contains(&id);
+        match live {
+            Some(current) if !rotate && generate::certificate_matches(current, &private.value) => {
+                (KeyOrigin::Existing, current.clone())
+            }
+            _ if !rotate
+                && inputs
+                    .backed_up
+                    .get(&id)
+                    .is_some_and(|c| generate::certificate_matches(c, &private.value)) =>
+            {
+                (KeyOrigin::Restored, inputs.backed_up[&id].clone())
+            }
+            _ => {
+                let value = match generated.get(&id) {
+                    Some(value) => value.clone(),
+                    None => {
+                        let subject = key.subject.as_deref().unwrap_or(&spec.name);
+                        let days = key.validity_days.unwrap_or(DEFAULT_CERTIFICATE_DAYS);
+                        let value =
+                            generate::self_signed_certificate(&private.value, subject, days)
+                                .map_err(fail)?;
+                        generated.insert(id, value.clone());
+                        value
+                    }
+                };
+                let origin = if rotate && live.is_some() {
+                    KeyOrigin::Rotated
+                } else {
+                    KeyOrigin::Derived
+                };
+                (origin, value)
+            }
+        }
     } else {
-        KeyOrigin::Derived
+        let value = generate::public_key_of(&private.value).map_err(fail)?;
+        let origin = if live == Some(&value) {
+            KeyOrigin::Existing
+        } else {
+            KeyOrigin::Derived
+        };
+        (origin, value)
     };
     Ok(Some(PlannedKey {
         name: key.name.clone(),
         source: key.source,
         origin,
-        previous: live.filter(|_| origin == KeyOrigin::Derived).cloned(),
+        previous: live.filter(|_| origin != KeyOrigin::Existing).cloned(),
         value,
         derived: true,
     }))
 }
+
+/// Validity of a `selfSignedCertificateOf` key when the catalog gives none.
+const DEFAULT_CERTIFICATE_DAYS: u32 = 3650;
 
 fn fresh(
     spec: &SecretSpec,

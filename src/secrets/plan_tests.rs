@@ -201,45 +201,67 @@ fn missing_credentials_are_all_reported() {
 }
 
 #[test]
-fn a_public_key_follows_its_private_key() {
+fn the_public_key_and_the_certificate_follow_their_private_key() {
     let plan = Case::new().plan("smi-identity-signing").0.unwrap();
     assert_eq!(
         origins(&plan),
         [
             ("signing-key.pem", KeyOrigin::Generated),
-            ("signing-key.pub.pem", KeyOrigin::Derived)
+            ("signing-key.pub.pem", KeyOrigin::Derived),
+            ("signing-cert.pem", KeyOrigin::Derived),
         ]
     );
     assert_eq!(plan.records["signing-key.pub.pem"].source, "derived");
-    let private = plan
-        .key("signing-key.pem")
-        .unwrap()
-        .value
-        .as_text()
-        .unwrap()
-        .to_owned();
-    let public = plan
-        .key("signing-key.pub.pem")
-        .unwrap()
-        .value
-        .as_text()
-        .unwrap()
-        .to_owned();
-    let case = Case::new().live(
-        "smi-identity-signing",
-        &[
-            ("signing-key.pem", &private),
-            ("signing-key.pub.pem", &public),
-        ],
-        &[],
+    assert_eq!(plan.records["signing-cert.pem"].source, "derived");
+    let text = |name: &str| plan.key(name).unwrap().value.as_text().unwrap().to_owned();
+    let (private, public, certificate) = (
+        text("signing-key.pem"),
+        text("signing-key.pub.pem"),
+        text("signing-cert.pem"),
     );
+    let live = [
+        ("signing-key.pem", private.as_str()),
+        ("signing-key.pub.pem", public.as_str()),
+        ("signing-cert.pem", certificate.as_str()),
+    ];
+    let case = Case::new().live("smi-identity-signing", &live, &[]);
     let again = case.plan("smi-identity-signing").0.unwrap();
+    assert!(
+        origins(&again)
+            .iter()
+            .all(|(_, o)| *o == KeyOrigin::Existing),
+        "{:?}",
+        origins(&again)
+    );
+
+    let mut rotated = Case::new().live("smi-identity-signing", &live, &[]);
+    rotated
+        .rotate
+        .insert(id("smi-identity-signing", "signing-key.pem"));
+    let plan = rotated.plan("smi-identity-signing").0.unwrap();
     assert_eq!(
-        origins(&again),
+        origins(&plan),
         [
-            ("signing-key.pem", KeyOrigin::Existing),
-            ("signing-key.pub.pem", KeyOrigin::Existing)
-        ]
+            ("signing-key.pem", KeyOrigin::Rotated),
+            ("signing-key.pub.pem", KeyOrigin::Derived),
+            ("signing-cert.pem", KeyOrigin::Derived),
+        ],
+        "a new key gets a new certificate"
+    );
+
+    let mut reissued = Case::new().live("smi-identity-signing", &live, &[]);
+    reissued
+        .rotate
+        .insert(id("smi-identity-signing", "signing-cert.pem"));
+    let plan = reissued.plan("smi-identity-signing").0.unwrap();
+    assert_eq!(
+        plan.key("signing-cert.pem").unwrap().origin,
+        KeyOrigin::Rotated
+    );
+    assert_eq!(
+        plan.key("signing-key.pem").unwrap().origin,
+        KeyOrigin::Existing,
+        "same key, new certificate"
     );
 }
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::catalog::{Generator, KeySource, SecretSpec};
+use crate::catalog::{KeySource, SecretSpec};
 use crate::cluster::Connection;
 
 use super::error::SecretsError;
@@ -95,10 +95,10 @@ pub async fn status(
                     KeyStatus {
                         name: key.name.clone(),
                         present: live.is_some_and(|l| l.data.contains_key(&key.name)),
-                        source: match (key.source, key.generator) {
-                            (KeySource::Supplied, _) => "supplied",
-                            (_, Some(Generator::PublicKeyOf)) => "derived",
-                            _ => "generated",
+                        source: match key.source {
+                            KeySource::Supplied => "supplied",
+                            KeySource::Generated if key.is_derived() => "derived",
+                            KeySource::Generated => "generated",
                         },
                         created: record.map(|r| r.created.clone()),
                         last_rotation: record.and_then(|r| r.rotated.clone()),
