@@ -175,6 +175,27 @@ pub struct KubeArgs {
     pub request_timeout: Option<String>,
 }
 
+impl KubeArgs {
+    /// The library's connection options (everything but the namespace).
+    pub fn cluster_options(&self) -> kubectl_smi::cluster::ClusterOptions {
+        kubectl_smi::cluster::ClusterOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            cluster: self.cluster.clone(),
+            user: self.user.clone(),
+            server: self.server.clone(),
+            token: self.token.clone(),
+            impersonate: self.as_user.clone(),
+            impersonate_groups: self.as_group.clone(),
+            certificate_authority: self.certificate_authority.clone(),
+            client_certificate: self.client_certificate.clone(),
+            client_key: self.client_key.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            request_timeout: self.request_timeout.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct PoliciesArgs {
     #[command(subcommand)]
@@ -235,36 +256,63 @@ pub struct SecretsCreateArgs {
     pub values: ValuesArgs,
     #[command(flatten)]
     pub kube: KubeArgs,
-    /// Read supplied credentials from an env file (KEY=value lines; repeatable).
+    /// Read supplied credentials from an env file: KEY=value lines, or SECRET/KEY=value
+    /// when a key name is in several secrets ('-' reads standard input; repeatable).
     #[arg(long, value_name = "FILE")]
     pub from_env_file: Vec<PathBuf>,
-    /// Read one supplied key from a file (repeatable).
+    /// Read one key's value from a file, bytes as they are (repeatable).
     #[arg(long, value_name = "KEY=PATH")]
     pub from_file: Vec<String>,
-    /// Rotate a generated key (repeatable); the old value is backed up first.
+    /// Replace a key that exists (SECRET/KEY or KEY; repeatable): generated keys get a new
+    /// value, supplied keys the value you give; the old value is backed up first.
     #[arg(long, value_name = "KEY")]
     pub rotate: Vec<String>,
     /// Generate keys without writing a backup first (not recommended).
     #[arg(long)]
     pub no_backup: bool,
-    /// none, client or server.
-    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", default_value = "none")]
-    pub dry_run: String,
-    /// Print what would be applied: yaml or json (values redacted).
-    #[arg(short, long, value_name = "FORMAT")]
-    pub output: Option<String>,
-    /// Print secret values in the output instead of redacting them.
-    #[arg(long)]
+    /// Take keys missing from the cluster back from this backup file (age-encrypted).
+    #[arg(long, value_name = "BACKUP_FILE")]
+    pub restore_from: Option<PathBuf>,
+    /// age identity file to decrypt --restore-from backups encrypted to recipients (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub identity: Vec<PathBuf>,
+    /// Show what would change without changing it: client (send nothing) or server (the API
+    /// server validates with dryRun=All).
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", default_value = "none")]
+    pub dry_run: DryRunMode,
+    /// Print the objects applied (or that would be): yaml or json; values redacted.
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub output: Option<ObjectFormat>,
+    /// Print secret values in the -o output instead of redacting them.
+    #[arg(long, requires = "output")]
     pub show_secrets: bool,
+}
+
+/// `--dry-run` as kubectl has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRunMode {
+    None,
+    Client,
+    Server,
+}
+
+/// How objects are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObjectFormat {
+    Yaml,
+    Json,
 }
 
 #[derive(Debug, Args)]
 pub struct SecretsExternalArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
-    /// Output format: yaml or json.
-    #[arg(short, long, default_value = "yaml")]
-    pub output: String,
+    /// The namespace of the ExternalSecrets (default: smi.namespace, then smi.environment).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ObjectFormat::Yaml)]
+    pub output: ObjectFormat,
 }
 
 #[derive(Debug, Args)]
@@ -273,9 +321,9 @@ pub struct SecretsStatusArgs {
     pub values: ValuesArgs,
     #[command(flatten)]
     pub kube: KubeArgs,
-    /// Output format: text or json.
-    #[arg(short, long, default_value = "text")]
-    pub output: String,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
 }
 
 #[derive(Debug, Subcommand)]

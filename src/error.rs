@@ -1,11 +1,12 @@
 //! The errors every command can end with, and what the operator can do about each.
 
-use crate::kube_connection::ConnectionError;
+use crate::cluster::ClusterError;
 use crate::network::NetworkError;
 use crate::policies::PoliciesError;
 use crate::preflight::PreflightError;
 use crate::prometheus::AdapterValuesError;
 use crate::render::RenderError;
+use crate::secrets::SecretsError;
 use crate::stream::StreamError;
 use crate::values::ValuesError;
 
@@ -33,15 +34,15 @@ pub enum Error {
     /// Preflight could not run.
     #[error(transparent)]
     Preflight(#[from] PreflightError),
-    /// No Kubernetes client could be made from the flags and kubeconfig.
-    #[error(transparent)]
-    Connection(#[from] ConnectionError),
     /// Cloud access policies could not be generated, written, applied or checked.
     #[error(transparent)]
     Policies(#[from] PoliciesError),
-    /// The command exists but is not built yet.
-    #[error("`kubectl smi {command}` is not implemented yet (tracked in issue #{issue})")]
-    NotImplemented { command: &'static str, issue: u32 },
+    /// A `secrets` command failed.
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    /// The cluster could not be reached or refused a request.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
     /// The command line is wrong in a way clap cannot see.
     #[error("{0}")]
     Usage(String),
@@ -62,7 +63,8 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::NotImplemented { .. } | Error::Usage(_) => EXIT_USAGE,
+            Error::Usage(_) => EXIT_USAGE,
+            Error::Secrets(e) if e.is_unsupported() => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }
@@ -76,9 +78,9 @@ impl Error {
             Error::Network(e) => Some(e.hint()),
             Error::AdapterValues(e) => Some(e.hint()),
             Error::Preflight(e) => Some(e.hint()),
-            Error::Connection(e) => Some(e.hint()),
             Error::Policies(e) => Some(e.hint()),
-            Error::NotImplemented { .. } => Some("see the README for what works today"),
+            Error::Secrets(e) => Some(e.hint()),
+            Error::Cluster(e) => Some(e.hint()),
             Error::Usage(_) => Some("run with --help for the usage"),
             Error::CheckFailed(_) | Error::Output(_) => None,
             Error::WriteFile { .. } => Some("check that the directory exists and is writable"),

@@ -3,14 +3,16 @@
 //! The library holds all logic and never prints; the binary (`main.rs`, `cli.rs`,
 //! `report.rs`) parses arguments, calls in here, and reports errors.
 
+pub mod aws_sdk;
 pub mod catalog;
+pub mod cluster;
 pub mod error;
-pub mod kube_connection;
 pub mod network;
 pub mod policies;
 pub mod preflight;
 pub mod prometheus;
 pub mod render;
+pub mod secrets;
 pub mod stream;
 pub mod values;
 

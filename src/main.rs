@@ -4,6 +4,7 @@ mod policies_command;
 mod preflight_command;
 mod prometheus_command;
 mod report;
+mod secrets_command;
 mod validation_report;
 
 use std::io::{IsTerminal, Write};
@@ -74,7 +75,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             });
             policies_command::run(args, &paths)
         }
-        Command::Secrets(_) => not_implemented("secrets", 6),
+        Command::Secrets(command) => secrets_command::run(command),
         Command::Prometheus(cli::PrometheusCommand::Servicemonitor(args)) => {
             prometheus_command::servicemonitor(args)
         }
@@ -103,10 +104,6 @@ fn run(cli: Cli) -> Result<(), Error> {
             write_stdout(text.as_bytes())
         }
     }
-}
-
-fn not_implemented(command: &'static str, issue: u32) -> Result<(), Error> {
-    Err(Error::NotImplemented { command, issue })
 }
 
 /// Values files: those listed in SMI_VALUES (':'-separated), then the -f files.

@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kubectl_smi::Error;
-use kubectl_smi::kube_connection::{KubeOptions, connect, parse_request_timeout};
 use kubectl_smi::preflight::{self, Check, Group, PreflightOptions, Progress, Quiet};
 use kubectl_smi::values;
 
-use crate::cli::{KubeArgs, PreflightArgs};
+use crate::cli::PreflightArgs;
 
 /// Exit code when the run worked but the cluster or network is not ready.
 const NOT_READY: i32 = 1;
@@ -34,7 +33,11 @@ pub fn run(args: PreflightArgs) -> Result<i32, Error> {
             .collect(),
         in_cluster_image: args.in_cluster.then(|| args.probe_image.clone()),
     };
-    let kube = kube_options(&args.kube)?;
+    let kube = args.kube.cluster_options();
+    if let Some(timeout) = &kube.request_timeout {
+        // A malformed flag is a usage mistake, not a failed cluster check.
+        kubectl_smi::cluster::parse_request_timeout(timeout)?;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -45,7 +48,7 @@ pub fn run(args: PreflightArgs) -> Result<i32, Error> {
             Some(_) => &bar,
             None => &Quiet,
         };
-        let connection = connect(&kube).await;
+        let connection = kubectl_smi::cluster::connect(&kube).await;
         preflight::run(smi, &options, connection, progress).await
     })?;
     bar.finish();
@@ -69,29 +72,6 @@ fn dns_server(text: &str) -> Result<SocketAddr, Error> {
         Error::Usage(format!(
             "--dns-server {text:?}: expected an IP address, optionally with :PORT"
         ))
-    })
-}
-
-/// kubectl's connection flags as the library's options.
-pub fn kube_options(args: &KubeArgs) -> Result<KubeOptions, Error> {
-    let request_timeout = match &args.request_timeout {
-        Some(text) => parse_request_timeout(text)?,
-        None => None,
-    };
-    Ok(KubeOptions {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        cluster: args.cluster.clone(),
-        user: args.user.clone(),
-        server: args.server.clone(),
-        token: args.token.clone(),
-        as_user: args.as_user.clone(),
-        as_groups: args.as_group.clone(),
-        certificate_authority: args.certificate_authority.clone(),
-        client_certificate: args.client_certificate.clone(),
-        client_key: args.client_key.clone(),
-        insecure_skip_tls_verify: args.insecure_skip_tls_verify,
-        request_timeout,
     })
 }
 

@@ -24,7 +24,7 @@ pub use resolver::{Resolution, Resolver};
 pub use tcp::{CONCURRENCY, Target, check_endpoints, targets};
 
 use crate::catalog::{CatalogError, EndpointError, connectivity_rules, secret_catalog};
-use crate::kube_connection::{Connection, ConnectionError};
+use crate::cluster::{ClusterError, Connection};
 use crate::values::Smi;
 
 /// What a preflight run does, as plain values.
@@ -76,7 +76,7 @@ impl PreflightError {
 pub async fn run(
     smi: &Smi,
     options: &PreflightOptions,
-    cluster: Result<Connection, ConnectionError>,
+    cluster: Result<Connection, ClusterError>,
     progress: &dyn Progress,
 ) -> Result<Report, PreflightError> {
     let rules = connectivity_rules(smi)?;

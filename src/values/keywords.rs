@@ -59,6 +59,21 @@ pub(super) fn oci_compartment(s: &mut Schema) {
 pub(super) fn oci_cluster(s: &mut Schema) {
     format::OCI_CLUSTER_OCID.apply(s)
 }
+pub(super) fn oci_vault(s: &mut Schema) {
+    format::OCI_VAULT_OCID.apply(s)
+}
+pub(super) fn oci_key(s: &mut Schema) {
+    format::OCI_KEY_OCID.apply(s)
+}
+pub(super) fn iam_role_arn(s: &mut Schema) {
+    format::IAM_ROLE_ARN.apply(s)
+}
+pub(super) fn go_duration(s: &mut Schema) {
+    format::GO_DURATION.apply(s)
+}
+pub(super) fn age_recipients(s: &mut Schema) {
+    format::AGE_RECIPIENT.apply(s)
+}
 pub(super) fn s3_buckets(s: &mut Schema) {
     each_property(s, &format::S3_BUCKET)
 }

@@ -436,16 +436,216 @@ fn default_openwire_port() -> u16 {
 pub struct Secrets {
     /// Where generated key material is backed up before it reaches the cluster (see `kubectl smi secrets create`).
     #[serde(default)]
-    #[schemars(extend("type" = ["object", "null"]))]
-    pub backup: Option<serde_json::Value>,
+    pub backup: Option<SecretBackup>,
     /// Secrets added to, or replacing entries of, the built-in catalog.
     #[serde(default)]
     #[schemars(extend("items" = {"type": "object"}))]
     pub catalog: Vec<serde_json::Value>,
     /// Where `kubectl smi secrets external` reads the values from (External Secrets Operator).
     #[serde(default)]
-    #[schemars(extend("type" = ["object", "null"]))]
-    pub external: Option<serde_json::Value>,
+    pub external: Option<ExternalSecrets>,
+}
+
+/// Backup targets of generated key material; every one configured is written, each before
+/// any key reaches the cluster.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretBackup {
+    /// age-encrypted files in a local directory, one new file per run that generates keys.
+    #[serde(default)]
+    pub file: Option<FileBackup>,
+    /// AWS Secrets Manager: one secret per Kubernetes Secret, its keys as JSON properties.
+    #[serde(default)]
+    pub aws_secrets_manager: Option<AwsSecretsManagerBackup>,
+    /// OCI Vault (not supported yet: kubectl-smi refuses with exit code 2).
+    #[serde(default)]
+    pub oci_vault: Option<OciVaultBackup>,
+}
+
+/// age-encrypted backup files: with a passphrase (scrypt) unless `recipients` are given.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FileBackup {
+    /// Directory of the backup files, relative to the values file.
+    #[schemars(length(min = 1))]
+    pub directory: String,
+    /// age recipients (`age1...`) the files are encrypted to, instead of a passphrase.
+    #[serde(default)]
+    #[schemars(transform = keywords::age_recipients)]
+    pub recipients: Vec<String>,
+    /// age identity file to read backups encrypted to `recipients` (restores, retries).
+    #[serde(default)]
+    pub identity_file: Option<String>,
+    /// Environment variable holding the passphrase.
+    #[serde(default = "default_passphrase_env")]
+    pub passphrase_env: String,
+    /// File holding the passphrase (first line), instead of the environment variable.
+    #[serde(default)]
+    pub passphrase_file: Option<String>,
+}
+
+fn default_passphrase_env() -> String {
+    "SMI_BACKUP_PASSPHRASE".to_owned()
+}
+
+/// AWS Secrets Manager as the backup of generated keys (credentials from the usual AWS chain).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AwsSecretsManagerBackup {
+    /// Region; `cloud.aws.region`, then the AWS configuration, when absent.
+    #[serde(default)]
+    #[schemars(transform = keywords::aws_region)]
+    pub region: Option<String>,
+    /// Secret names are `<prefix><namespace>/<secret>` (default prefix `smi/`).
+    #[serde(default = "default_aws_prefix")]
+    pub prefix: String,
+    /// KMS key for new secrets (alias, id or ARN); the account's default key when absent.
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+}
+
+fn default_aws_prefix() -> String {
+    "smi/".to_owned()
+}
+
+/// OCI Vault as the backup of generated keys.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OciVaultBackup {
+    /// The vault's OCID.
+    #[schemars(transform = keywords::oci_vault)]
+    pub vault_id: String,
+    /// The compartment the secrets are created in.
+    #[schemars(transform = keywords::oci_compartment)]
+    pub compartment_id: String,
+    /// The master encryption key's OCID.
+    #[schemars(transform = keywords::oci_key)]
+    pub key_id: String,
+}
+
+/// External Secrets Operator resources for `secrets external`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExternalSecrets {
+    /// The secret store; `cloud.provider` decides when absent (aws: Secrets Manager, oci: Vault).
+    #[serde(default)]
+    pub provider: Option<ExternalProvider>,
+    /// Remote secret names are `<keyPrefix><secret>`; default `smi/<namespace>/` for AWS
+    /// (the same names as the AWS backup) and `smi-<namespace>-` for OCI Vault.
+    #[serde(default)]
+    pub key_prefix: Option<String>,
+    /// How often the operator re-reads the store (ExternalSecret refreshInterval).
+    #[serde(default = "default_refresh_interval")]
+    #[schemars(transform = keywords::go_duration)]
+    pub refresh_interval: String,
+    /// The store the ExternalSecrets read from.
+    #[serde(default)]
+    pub store: ExternalStore,
+    /// How the operator reaches AWS Secrets Manager.
+    #[serde(default)]
+    pub aws: Option<ExternalAws>,
+    /// How the operator reaches OCI Vault (required for the OCI Vault provider).
+    #[serde(default)]
+    pub oci: Option<ExternalOci>,
+}
+
+impl Default for ExternalSecrets {
+    fn default() -> Self {
+        ExternalSecrets {
+            provider: None,
+            key_prefix: None,
+            refresh_interval: default_refresh_interval(),
+            store: ExternalStore::default(),
+            aws: None,
+            oci: None,
+        }
+    }
+}
+
+fn default_refresh_interval() -> String {
+    "1h".to_owned()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+/// The secret store External Secrets Operator reads.
+pub enum ExternalProvider {
+    AwsSecretsManager,
+    OciVault,
+}
+
+/// The SecretStore (or ClusterSecretStore) the ExternalSecrets name.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExternalStore {
+    /// The store's name (default `smi-secrets`).
+    #[serde(default = "default_store_name")]
+    #[schemars(transform = keywords::dns_label)]
+    pub name: String,
+    /// SecretStore (in the release namespace) or ClusterSecretStore.
+    #[serde(default)]
+    pub kind: StoreKind,
+    /// Emit the store too; false when the store exists already.
+    #[serde(default = "yes")]
+    pub create: bool,
+}
+
+impl Default for ExternalStore {
+    fn default() -> Self {
+        ExternalStore {
+            name: default_store_name(),
+            kind: StoreKind::default(),
+            create: true,
+        }
+    }
+}
+
+fn default_store_name() -> String {
+    "smi-secrets".to_owned()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+/// The kind of the External Secrets store.
+pub enum StoreKind {
+    #[default]
+    SecretStore,
+    ClusterSecretStore,
+}
+
+/// How the operator reaches AWS Secrets Manager.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExternalAws {
+    /// Region; `cloud.aws.region` when absent.
+    #[serde(default)]
+    #[schemars(transform = keywords::aws_region)]
+    pub region: Option<String>,
+    /// IAM role the operator assumes to read the secrets.
+    #[serde(default)]
+    #[schemars(transform = keywords::iam_role_arn)]
+    pub role: Option<String>,
+    /// Service account whose token the operator uses (IRSA); with EKS Pod Identity leave it
+    /// out: the operator's own identity is used.
+    #[serde(default)]
+    #[schemars(transform = keywords::dns_label)]
+    pub service_account: Option<String>,
+}
+
+/// How the operator reaches OCI Vault.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExternalOci {
+    /// The vault's OCID.
+    #[schemars(transform = keywords::oci_vault)]
+    pub vault_id: String,
+    /// Region; `cloud.oci.region` when absent.
+    #[serde(default)]
+    #[schemars(transform = keywords::oci_region)]
+    pub region: Option<String>,
+    /// Workload identity (OKE) of this service account; instance principal when absent.
+    #[serde(default)]
+    #[schemars(transform = keywords::dns_label)]
+    pub service_account: Option<String>,
 }
 
 /// JSON patches applied to the rendered manifests after the built-in injections.

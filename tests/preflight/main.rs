@@ -635,7 +635,7 @@ fn bad_flags_and_values_are_usage_errors() {
         (&["--skip", "everything"], "invalid value 'everything'"),
         (
             &["--request-timeout", "3 days", "--skip", "dns"],
-            "--request-timeout \"3 days\": the unit must be",
+            "--request-timeout \"3 days\" is not a duration",
         ),
     ];
     for (args, fragment) in cases {

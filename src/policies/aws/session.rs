@@ -1,13 +1,10 @@
 //! The AWS clients (standard credential chain, the values' region, AWS_ENDPOINT_URL
 //! honoured) and the translation of SDK failures into errors an operator can act on.
 
-use std::time::Duration;
-
-use aws_config::{BehaviorVersion, Region, SdkConfig, timeout::TimeoutConfig};
+use aws_config::SdkConfig;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 use super::account::{account_of_arn, dns_suffix, partition_of_region};
 use crate::policies::PoliciesError;
@@ -40,20 +37,7 @@ pub struct Endpoints {
 impl Session {
     /// Loads the standard configuration for `region` and makes sure credentials exist.
     pub async fn connect(region: &str) -> Result<Session, PoliciesError> {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(region.to_owned()))
-            .http_client(http)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(Duration::from_secs(30))
-                    .build(),
-            )
-            .load()
-            .await;
+        let config = crate::aws_sdk::loader(Some(region)).load().await;
         check_credentials(&config).await?;
         Ok(Session {
             sts: aws_sdk_sts::Client::new(&config),

@@ -152,3 +152,19 @@ pub const OIDC_ISSUER: Format = Format {
         "https://oidc.example.com/?a=b",
     ],
 };
+
+/// An IAM role ARN (the role External Secrets Operator assumes).
+pub const IAM_ROLE_ARN: Format = Format {
+    name: "an IAM role ARN",
+    rule: "arn:<partition>:iam::<12-digit account>:role/<path and name>",
+    pattern: "^arn:aws(-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$",
+    min_length: None,
+    max_length: Some(2048),
+    forbidden: &[],
+    valid: &["arn:aws:iam::123456789012:role/dtp-prod-external-secrets"],
+    invalid: &[
+        "arn:aws:iam::12345678901:role/x",
+        "arn:aws:iam::123456789012:user/x",
+        "dtp-prod-external-secrets",
+    ],
+};

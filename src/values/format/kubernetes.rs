@@ -61,3 +61,15 @@ pub const DURATION: Format = Format {
     valid: &["5s", "30s", "1m30s", "500ms"],
     invalid: &["5", "5 s", "s5", "1.5s", ""],
 };
+
+/// A Go duration, as External Secrets Operator reads `refreshInterval`.
+pub const GO_DURATION: Format = Format {
+    name: "a Go duration",
+    rule: "numbers with units h, m, s, ms, us or ns, e.g. 1h, 30m, 1h30m, 15s",
+    pattern: "^([0-9]+(\\.[0-9]+)?(h|m|s|ms|us|ns))+$",
+    min_length: None,
+    max_length: None,
+    forbidden: &[],
+    valid: &["1h", "30m", "1h30m", "15s"],
+    invalid: &["1d", "1", "an hour", ""],
+};

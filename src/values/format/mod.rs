@@ -127,6 +127,11 @@ pub const ALL: &[&Format] = &[
     &OCI_COMPARTMENT_OCID,
     &OCI_CLUSTER_OCID,
     &OCI_BUCKET,
+    &OCI_VAULT_OCID,
+    &OCI_KEY_OCID,
+    &IAM_ROLE_ARN,
+    &GO_DURATION,
+    &AGE_RECIPIENT,
 ];
 
 #[cfg(test)]

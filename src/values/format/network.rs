@@ -51,3 +51,19 @@ pub const CIDR: Format = Format {
     valid: &["10.0.0.0/8", "0.0.0.0/0", "192.168.1.0/24", "fd00::/8"],
     invalid: &["10.0.0.0", "10.0.0.0/33", "256.0.0.0/8", "10.0.0/8"],
 };
+
+/// An age recipient (X25519 public key), to which backups of generated keys are encrypted.
+pub const AGE_RECIPIENT: Format = Format {
+    name: "an age recipient",
+    rule: "age1 and 58 lowercase bech32 characters, as printed by age-keygen",
+    pattern: "^age1[02-9ac-hj-np-z]{58}$",
+    min_length: None,
+    max_length: None,
+    forbidden: &[],
+    valid: &["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"],
+    invalid: &[
+        "age1QL3Z",
+        "ssh-ed25519 AAAA",
+        "ageql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+    ],
+};

@@ -64,3 +64,39 @@ pub const OCI_BUCKET: Format = Format {
     valid: &["dtp-prod-kafka", "DTP_files.2"],
     invalid: &["dtp prod", "dtp/prod", "dtp'prod", ""],
 };
+
+/// An OCI Vault's OCID (backups of generated keys, External Secrets).
+pub const OCI_VAULT_OCID: Format = Format {
+    name: "a vault OCID",
+    rule: "ocid1.vault.<realm>.<region>.<unique id>",
+    pattern: "^ocid1\\.vault\\.oc[0-9]+\\.[a-z0-9-]*\\.([a-z0-9-]+\\.)?[a-z0-9]+$",
+    min_length: None,
+    max_length: Some(255),
+    forbidden: &[],
+    valid: &[
+        "ocid1.vault.oc1.eu-frankfurt-1.bbpxiy2vaaeuk.abtheljs5ujxnuwqq5yhf4slkexfn3ekbtfbdr6kzyd6y2yrr5nkjr7ceqdq",
+    ],
+    invalid: &[
+        "ocid1.key.oc1.eu-frankfurt-1.aaaa",
+        "ocid1.vault.oc1",
+        "vault-prod",
+    ],
+};
+
+/// An OCI Vault master encryption key's OCID.
+pub const OCI_KEY_OCID: Format = Format {
+    name: "a key OCID",
+    rule: "ocid1.key.<realm>.<region>.<unique id>",
+    pattern: "^ocid1\\.key\\.oc[0-9]+\\.[a-z0-9-]*\\.([a-z0-9-]+\\.)?[a-z0-9]+$",
+    min_length: None,
+    max_length: Some(255),
+    forbidden: &[],
+    valid: &[
+        "ocid1.key.oc1.eu-frankfurt-1.bbpxiy2vaaeuk.abtheljtndmj6oqlujbwn4y5khxoc3yrsjvz7tgp47shxjvmbo6xkmhcpx4a",
+    ],
+    invalid: &[
+        "ocid1.vault.oc1.eu-frankfurt-1.aaaa",
+        "ocid1.key.oc1",
+        "key-prod",
+    ],
+};

@@ -1,0 +1,387 @@
+//! A Kubernetes API server double for tests: the real REST protocol, in memory, on a
+//! loopback port, with fault injection. Tests start it, write a kubeconfig pointing at it,
+//! and run the real binary (or any client) against it. See README.md for what it serves.
+//!
+//! ```
+//! use fake_apiserver::{FakeApiServer, Fault};
+//! let api = FakeApiServer::start();
+//! let dir = std::env::temp_dir().join(format!("fake-apiserver-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let kubeconfig = api.write_kubeconfig(&dir.join("kubeconfig"));
+//! api.inject(Fault::writes().resource("secrets").forbid());
+//! assert!(api.get("namespaces", "", "default").is_some());
+//! # let _ = kubeconfig;
+//! ```
+
+mod admission;
+mod apply;
+mod faults;
+mod fields;
+mod resources;
+mod routes;
+mod selectors;
+mod server;
+mod status;
+mod store;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+
+pub use faults::{Action, Fault, Verb};
+pub use resources::ResourceType;
+pub use status::Failure;
+pub use validate::MAX_SECRET_BYTES;
+
+/// One request as the server received it, and the HTTP code it answered (0: no answer).
+#[derive(Debug, Clone, Default)]
+pub struct RequestInfo {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    /// None for discovery and other non-resource paths.
+    pub verb: Option<Verb>,
+    pub group: String,
+    pub version: String,
+    /// The plural resource name (`secrets`).
+    pub resource: String,
+    pub namespace: String,
+    pub name: String,
+    pub content_type: String,
+    pub body: String,
+    pub field_manager: Option<String>,
+    /// `dryRun=All` was asked for.
+    pub dry_run: bool,
+    pub force: bool,
+    pub bearer_token: Option<String>,
+    pub impersonate_user: Option<String>,
+    pub impersonate_groups: Vec<String>,
+    pub user_agent: String,
+    pub accept: String,
+    pub status: u16,
+}
+
+impl RequestInfo {
+    /// Whether the request asked to change the store (dry runs included).
+    pub fn is_write(&self) -> bool {
+        self.verb.is_some_and(Verb::is_write)
+    }
+
+    /// Whether the client asked for metadata only (`as=PartialObjectMetadata[List]`).
+    pub fn wants_metadata_only(&self) -> bool {
+        self.accept.contains("as=PartialObjectMetadata")
+    }
+}
+
+struct State {
+    store: store::Store,
+    requests: Vec<RequestInfo>,
+    faults: Vec<Fault>,
+    /// Writes that changed the store; `Fault::after_writes` counts these.
+    writes: usize,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    token: Option<String>,
+    user: String,
+}
+
+impl Shared {
+    fn record_status(&self, index: usize, code: u16) {
+        if let Some(request) = self.lock().requests.get_mut(index) {
+            request.status = code;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .expect("the server's lock is never poisoned")
+    }
+}
+
+/// How to start a server.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    token: Option<String>,
+    user: String,
+}
+
+impl Builder {
+    /// Require `Authorization: Bearer <token>` on every request (401 otherwise); the
+    /// written kubeconfig carries the token.
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
+    /// The user named in 403 messages (default `kubernetes-admin`).
+    pub fn user(mut self, user: &str) -> Self {
+        self.user = user.to_owned();
+        self
+    }
+
+    pub fn start(self) -> FakeApiServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let addr = listener.local_addr().expect("the bound address");
+        let (shutdown, mut stopped) = tokio::sync::watch::channel(false);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                store: store::Store::new(),
+                requests: Vec::new(),
+                faults: Vec::new(),
+                writes: 0,
+            }),
+            shutdown,
+            token: self.token,
+            user: self.user,
+        });
+        let serving = shared.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+                let mut connections = tokio::task::JoinSet::new();
+                loop {
+                    tokio::select! {
+                        _ = stopped.changed() => break,
+                        accepted = listener.accept() => {
+                            let Ok((stream, _)) = accepted else { continue };
+                            let shared = serving.clone();
+                            connections.spawn(async move {
+                                let service = service_fn(move |request| server::handle(shared.clone(), request));
+                                let _ = hyper::server::conn::http1::Builder::new()
+                                    .serve_connection(TokioIo::new(stream), service)
+                                    .await;
+                            });
+                        }
+                    }
+                }
+                connections.abort_all();
+            });
+        });
+        FakeApiServer {
+            handle: Handle { shared, addr },
+            thread: Some(thread),
+        }
+    }
+}
+
+/// A running server; stopped when dropped. Everything but stopping is on [`Handle`].
+pub struct FakeApiServer {
+    handle: Handle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::ops::Deref for FakeApiServer {
+    type Target = Handle;
+
+    fn deref(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+/// A cheap, cloneable way to the server's state: to seed, inspect and change it, also from
+/// a fault's callback while a request is being served.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+}
+
+impl FakeApiServer {
+    /// Starts a server with no authentication on 127.0.0.1 and a free port.
+    pub fn start() -> Self {
+        Self::builder().start()
+    }
+
+    pub fn builder() -> Builder {
+        Builder {
+            token: None,
+            user: "kubernetes-admin".to_owned(),
+        }
+    }
+
+    /// A handle to the server's state that can move into callbacks.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Stops serving: open connections are dropped, new ones refused.
+    pub fn stop(&mut self) {
+        let _ = self.handle.shared.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Handle {
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A kubeconfig whose current context `fake` points at this server.
+    pub fn kubeconfig(&self) -> String {
+        let user = match &self.shared.token {
+            Some(token) => format!("{{token: \"{token}\"}}"),
+            None => "{}".to_owned(),
+        };
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n    namespace: default\ncurrent-context: fake\nusers:\n- name: fake\n  user: {user}\n",
+            self.url()
+        )
+    }
+
+    /// Writes [`Self::kubeconfig`] to `path` and returns the path.
+    pub fn write_kubeconfig(&self, path: &Path) -> PathBuf {
+        std::fs::write(path, self.kubeconfig()).expect("write the kubeconfig");
+        path.to_owned()
+    }
+
+    /// Stores an object as a client named `test-seed` would create it (no faults apply).
+    /// Storing a CustomResourceDefinition makes its resources servable.
+    pub fn insert(&self, object: Value) -> Result<Value, Failure> {
+        let mut state = self.shared.lock();
+        let (target, object) = target_of(&state.store, object)?;
+        let options = store::WriteOptions {
+            field_manager: "test-seed".into(),
+            ..Default::default()
+        };
+        state
+            .store
+            .create(&target, object, &options)
+            .map(|w| w.object)
+    }
+
+    /// Adds a resource type (e.g. an aggregated API such as external.metrics.k8s.io).
+    pub fn register(&self, resource: ResourceType) {
+        let mut state = self.shared.lock();
+        if !state.store.types.contains(&resource) {
+            state.store.types.push(resource);
+        }
+    }
+
+    /// The stored object, with managedFields; `resource` is `secrets` or `daemonsets.apps`.
+    pub fn get(&self, resource: &str, namespace: &str, name: &str) -> Option<Value> {
+        let state = self.shared.lock();
+        let target = state.store.target(resource, namespace, name)?;
+        state.store.get(&target).ok()
+    }
+
+    /// Every stored object of a resource in `namespace` ("" for all).
+    pub fn list(&self, resource: &str, namespace: &str) -> Vec<Value> {
+        let state = self.shared.lock();
+        let Some(target) = state.store.target(resource, namespace, "") else {
+            return Vec::new();
+        };
+        let list = state.store.list(&target, |_| true);
+        list["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Changes an object as another client (`manager`, e.g. `kubectl-edit`) would.
+    pub fn edit(
+        &self,
+        resource: &str,
+        namespace: &str,
+        name: &str,
+        manager: &str,
+        change: impl FnOnce(&mut Value),
+    ) -> Result<Value, Failure> {
+        let mut state = self.shared.lock();
+        let target = state
+            .store
+            .target(resource, namespace, name)
+            .ok_or_else(|| Failure::no_route(resource))?;
+        state.store.edit(&target, manager, change)
+    }
+
+    /// Deletes an object (a namespace takes its objects with it at once).
+    pub fn delete(&self, resource: &str, namespace: &str, name: &str) -> Result<(), Failure> {
+        let mut state = self.shared.lock();
+        let target = state
+            .store
+            .target(resource, namespace, name)
+            .ok_or_else(|| Failure::no_route(resource))?;
+        state.store.delete(&target, false).map(|_| ())
+    }
+
+    /// Adds a fault rule; rules are tried in the order they were added.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.lock().faults.push(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RequestInfo> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// The write requests received so far (create, update, patch, delete), dry runs included.
+    pub fn write_requests(&self) -> Vec<RequestInfo> {
+        self.requests()
+            .into_iter()
+            .filter(RequestInfo::is_write)
+            .collect()
+    }
+
+    /// Writes that changed the store.
+    pub fn writes(&self) -> usize {
+        self.shared.lock().writes
+    }
+
+    /// The store's current resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.shared.lock().store.resource_version()
+    }
+}
+
+impl Drop for FakeApiServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn target_of(store: &store::Store, object: Value) -> Result<(store::Target, Value), Failure> {
+    let api_version = object["apiVersion"].as_str().unwrap_or("");
+    let kind = object["kind"].as_str().unwrap_or("");
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    let rtype = store
+        .types
+        .iter()
+        .find(|t| t.group == group && t.version == version && t.kind == kind)
+        .cloned()
+        .ok_or_else(|| Failure::bad_request(format!("no resource for {api_version} {kind}")))?;
+    let namespace = object["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("default")
+        .to_owned();
+    let name = object["metadata"]["name"].as_str().unwrap_or("").to_owned();
+    let target = store::Target {
+        namespace: if rtype.namespaced {
+            namespace
+        } else {
+            String::new()
+        },
+        name,
+        rtype,
+    };
+    Ok((target, object))
+}

@@ -1,0 +1,229 @@
+//! `Status` objects, worded as the real API server words them, so that clients show the
+//! messages users would see.
+
+use serde_json::{Value, json};
+
+/// A failed request: the HTTP code and the Status body.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub code: u16,
+    pub body: Value,
+}
+
+impl Failure {
+    fn new(code: u16, reason: &str, message: String, details: Value) -> Self {
+        let mut body = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": reason,
+            "code": code,
+        });
+        if !details.is_null() {
+            body["details"] = details;
+        }
+        Failure { code, body }
+    }
+
+    /// 404 NotFound, e.g. `secrets "x" not found`.
+    pub fn not_found(resource: &str, group: &str, name: &str) -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            format!("{resource} \"{name}\" not found"),
+            details(resource, group, name),
+        )
+    }
+
+    /// 404 for a path the server does not serve at all.
+    pub fn no_route(path: &str) -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            format!("the server could not find the requested resource ({path})"),
+            Value::Null,
+        )
+    }
+
+    /// 409 AlreadyExists.
+    pub fn already_exists(resource: &str, group: &str, name: &str) -> Self {
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{resource} \"{name}\" already exists"),
+            details(resource, group, name),
+        )
+    }
+
+    /// 409 Conflict on a stale resourceVersion.
+    pub fn conflict(resource: &str, group: &str, name: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {resource} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+            ),
+            details(resource, group, name),
+        )
+    }
+
+    /// 409 Conflict of server-side apply: fields another manager owns with other values.
+    pub fn apply_conflicts(
+        resource: &str,
+        group: &str,
+        name: &str,
+        conflicts: &[(String, String)],
+    ) -> Self {
+        let listed: Vec<String> = conflicts
+            .iter()
+            .map(|(manager, field)| format!("conflict with \"{manager}\": {field}"))
+            .collect();
+        let message = if conflicts.len() == 1 {
+            format!("Apply failed with 1 conflict: {}", listed[0])
+        } else {
+            format!(
+                "Apply failed with {} conflicts: {}",
+                conflicts.len(),
+                listed.join("\n")
+            )
+        };
+        let causes: Vec<Value> = conflicts
+            .iter()
+            .map(|(manager, field)| {
+                json!({"reason": "FieldManagerConflict", "message": format!("conflict with \"{manager}\""), "field": field})
+            })
+            .collect();
+        let mut d = details(resource, group, name);
+        d["causes"] = Value::Array(causes);
+        Self::new(409, "Conflict", message, d)
+    }
+
+    /// 422 Invalid, with one cause per field, e.g. `Secret "x" is invalid: data[a b]: ...`.
+    pub fn invalid(kind: &str, group: &str, name: &str, causes: &[(String, String)]) -> Self {
+        let listed: Vec<String> = causes
+            .iter()
+            .map(|(field, msg)| format!("{field}: {msg}"))
+            .collect();
+        let message = if listed.len() == 1 {
+            format!("{kind} \"{name}\" is invalid: {}", listed[0])
+        } else {
+            format!("{kind} \"{name}\" is invalid: [{}]", listed.join(", "))
+        };
+        let mut d = json!({"name": name, "group": group, "kind": kind});
+        d["causes"] = causes
+            .iter()
+            .map(|(field, msg)| json!({"reason": "FieldValueInvalid", "message": msg, "field": field}))
+            .collect();
+        Self::new(422, "Invalid", message, d)
+    }
+
+    /// 403 Forbidden, worded as RBAC denies.
+    pub fn forbidden(
+        user: &str,
+        verb: &str,
+        resource: &str,
+        group: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Self {
+        let scope = if namespace.is_empty() {
+            "at the cluster scope".to_owned()
+        } else {
+            format!("in the namespace \"{namespace}\"")
+        };
+        let object = if name.is_empty() {
+            resource.to_owned()
+        } else {
+            format!("{resource} \"{name}\"")
+        };
+        Self::new(
+            403,
+            "Forbidden",
+            format!(
+                "{object} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{group}\" {scope}"
+            ),
+            details(resource, group, name),
+        )
+    }
+
+    /// 401 Unauthorized.
+    pub fn unauthorized() -> Self {
+        Self::new(401, "Unauthorized", "Unauthorized".to_owned(), Value::Null)
+    }
+
+    /// 400 BadRequest.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message.into(), Value::Null)
+    }
+
+    /// 405 MethodNotAllowed.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource".to_owned(),
+            Value::Null,
+        )
+    }
+
+    /// 415 UnsupportedMediaType.
+    pub fn unsupported_media_type(content_type: &str) -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {content_type})"
+            ),
+            Value::Null,
+        )
+    }
+
+    /// 500 InternalError.
+    pub fn internal(message: &str) -> Self {
+        Self::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {message}"),
+            Value::Null,
+        )
+    }
+
+    /// Any code, for fault injection; the reason follows the code as the real server's would.
+    pub fn with_code(code: u16, message: &str) -> Self {
+        let reason = match code {
+            400 => "BadRequest",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            404 => "NotFound",
+            409 => "Conflict",
+            410 => "Expired",
+            422 => "Invalid",
+            429 => "TooManyRequests",
+            503 => "ServiceUnavailable",
+            504 => "Timeout",
+            _ => "InternalError",
+        };
+        Self::new(code, reason, message.to_owned(), Value::Null)
+    }
+}
+
+fn details(resource: &str, group: &str, name: &str) -> Value {
+    let mut d = json!({"name": name, "kind": resource});
+    if !group.is_empty() {
+        d["group"] = json!(group);
+    }
+    d
+}
+
+/// A successful delete.
+pub fn success(resource: &str, group: &str, name: &str) -> Value {
+    json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details(resource, group, name),
+    })
+}

@@ -1,0 +1,196 @@
+//! Talking to the Kubernetes API: kubectl's connection flags and kubeconfig rules turned
+//! into a `kube::Client`, and API failures turned into messages an operator can act on.
+//! Every command that reaches the cluster (secrets, preflight) connects through here.
+
+mod kubeconfig;
+
+pub use kubeconfig::{ClusterOptions, ResolvedConfig, parse_request_timeout, resolve};
+
+/// A client and what it points at.
+#[derive(Clone)]
+pub struct Connection {
+    pub client: kube::Client,
+    /// The API server's URL, for messages.
+    pub server: String,
+    pub context: Option<String>,
+    pub context_namespace: Option<String>,
+}
+
+/// Builds a client from the flags and the kubeconfig (needs a running tokio runtime).
+pub async fn connect(options: &ClusterOptions) -> Result<Connection, ClusterError> {
+    let resolved = resolve(options).await?;
+    let server = resolved.config.cluster_url.to_string();
+    let client = kube::Client::try_from(resolved.config).map_err(ClusterError::Client)?;
+    Ok(Connection {
+        client,
+        server: server.trim_end_matches('/').to_owned(),
+        context: resolved.context,
+        context_namespace: resolved.context_namespace,
+    })
+}
+
+/// Why the cluster could not be reached or refused a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// A kubeconfig file cannot be read or used.
+    #[error("kubeconfig ({origin}): {source}")]
+    Kubeconfig {
+        origin: String,
+        source: kube::config::KubeconfigError,
+    },
+    /// The kubeconfig names no current context and none was given.
+    #[error("the kubeconfig has no current context")]
+    NoContext,
+    /// `--context` (or current-context) names a context the kubeconfig does not have.
+    #[error("context {0:?} is not in the kubeconfig")]
+    UnknownContext(String),
+    /// `--cluster` or `--user` names an entry the kubeconfig does not have.
+    #[error("{0} {1:?} is not in the kubeconfig")]
+    UnknownEntry(&'static str, String),
+    /// No kubeconfig, no --server, not in a pod.
+    #[error(
+        "no cluster to talk to: no kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config) and no --server"
+    )]
+    NoConfig,
+    /// The pod's service account could not be used.
+    #[error("in-cluster configuration: {0}")]
+    InCluster(String),
+    /// `--request-timeout` is not a duration.
+    #[error("--request-timeout {0:?} is not a duration")]
+    BadTimeout(String),
+    /// The HTTP client could not be built (TLS material, proxy).
+    #[error("cannot build the Kubernetes client: {0}")]
+    Client(kube::Error),
+    /// A request failed: `action` says which (e.g. "create secret prod/smi-kafka").
+    #[error("{action}: {}", describe(source, server))]
+    Request {
+        action: String,
+        server: String,
+        source: kube::Error,
+    },
+}
+
+impl ClusterError {
+    /// Wraps a failed request with what it was doing.
+    pub fn request(action: impl Into<String>, server: &str, source: kube::Error) -> Self {
+        ClusterError::Request {
+            action: action.into(),
+            server: server.to_owned(),
+            source,
+        }
+    }
+
+    /// The HTTP code of a refused request, when the API server answered.
+    pub fn status_code(&self) -> Option<u16> {
+        match self {
+            ClusterError::Request {
+                source: kube::Error::Api(status),
+                ..
+            } => Some(status.code),
+            _ => None,
+        }
+    }
+
+    pub fn hint(&self) -> &'static str {
+        match self {
+            ClusterError::Kubeconfig { .. } => {
+                "check the kubeconfig file (kubectl config view shows what kubectl reads)"
+            }
+            ClusterError::NoContext | ClusterError::UnknownContext(_) => {
+                "pick a context with --context (kubectl config get-contexts lists them)"
+            }
+            ClusterError::UnknownEntry(..) => {
+                "check the name (kubectl config view lists clusters and users), or give --server / --token with it"
+            }
+            ClusterError::NoConfig => {
+                "point at the cluster with --kubeconfig FILE, KUBECONFIG, or --server URL"
+            }
+            ClusterError::InCluster(_) => "outside a pod, pass --kubeconfig or --server",
+            ClusterError::BadTimeout(_) => {
+                "write it as kubectl does: 30s, 2m, 1h, or 0 for no limit"
+            }
+            ClusterError::Client(_) => {
+                "check the certificate files (--certificate-authority, --client-certificate, --client-key)"
+            }
+            ClusterError::Request { source, .. } => match source {
+                kube::Error::Api(status) => match status.code {
+                    401 => {
+                        "your credentials were refused: log in again, or check --token, --user and --context"
+                    }
+                    403 => {
+                        "your user lacks the permission named above: ask a cluster administrator for it (or use --as with a user that has it)"
+                    }
+                    404 => "check the namespace (-n) and that the API is installed on the cluster",
+                    409 => {
+                        "someone else changed the object at the same time: run the command again"
+                    }
+                    422 => "the API server refused the object as invalid: see the message above",
+                    _ => "retry; if it persists, check the API server's health",
+                },
+                _ => {
+                    "check that the API server is reachable from here and that --context/--kubeconfig point at the right cluster"
+                }
+            },
+        }
+    }
+}
+
+/// The API server's own words for a refusal; the address for a connection failure.
+fn describe(error: &kube::Error, server: &str) -> String {
+    match error {
+        kube::Error::Api(status) => {
+            let message = if status.message.is_empty() {
+                status.reason.clone()
+            } else {
+                status.message.clone()
+            };
+            format!("{message} ({} {})", status.code, status.reason)
+        }
+        other => format!("cannot reach the API server at {server}: {}", chain(other)),
+    }
+}
+
+/// The error and its causes, as one line (`client error (SendRequest): ... timed out`):
+/// the innermost cause is usually the one that says what happened.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn request_timeouts_read_as_kubectl_writes_them() {
+        assert_eq!(
+            parse_request_timeout("30s").unwrap(),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            parse_request_timeout("1m30s").unwrap(),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            parse_request_timeout("15").unwrap(),
+            Duration::from_secs(15)
+        );
+        assert_eq!(parse_request_timeout("0").unwrap(), Duration::ZERO);
+        assert_eq!(
+            parse_request_timeout("500ms").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert!(parse_request_timeout("soon").is_err());
+        assert!(parse_request_timeout("5d").is_err());
+        assert!(parse_request_timeout("").is_err());
+    }
+}

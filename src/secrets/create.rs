@@ -1,0 +1,243 @@
+//! `secrets create`: read the cluster, plan every secret, back up new key material, then
+//! create the namespace and apply the secrets. Nothing is written before the whole plan
+//! holds; nothing generated reaches the cluster before a backup of it has been read back.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::catalog::SecretSpec;
+use crate::cluster::Connection;
+
+use super::apply::Writer;
+use super::backup::{BackupDocument, Backups, Found, KeyValues};
+use super::error::SecretsError;
+use super::live::{self, NamespaceState};
+use super::manifest;
+use super::plan::{self, Generated, KeyOrigin, PlanInputs};
+use super::sources::{self, NotLocated, Supplied};
+
+/// `--dry-run`, as kubectl has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DryRun {
+    #[default]
+    None,
+    /// Read the cluster, change nothing, send nothing.
+    Client,
+    /// Send every write with dryRun=All: the API server validates and stores nothing.
+    Server,
+}
+
+/// What `secrets create` is asked to do.
+pub struct CreateOptions {
+    pub namespace: String,
+    pub environment: String,
+    pub catalog: Vec<SecretSpec>,
+    pub supplied: Supplied,
+    /// `--rotate` arguments: `SECRET/KEY` or `KEY`.
+    pub rotate: Vec<String>,
+    pub backups: Backups,
+    pub no_backup: bool,
+    /// A backup read with `--restore-from`: missing keys come back from it.
+    pub restore_from: Option<(String, BackupDocument)>,
+    pub dry_run: DryRun,
+    /// Put the values in the returned objects instead of redacting them.
+    pub show_secrets: bool,
+}
+
+/// What happened to one secret.
+#[derive(Debug, Clone)]
+pub struct SecretOutcome {
+    pub name: String,
+    /// `created`, `configured`, `unchanged` or `skipped`.
+    pub action: &'static str,
+    /// Keys that changed, and how.
+    pub keys: Vec<(String, KeyOrigin)>,
+    pub note: Option<String>,
+}
+
+/// The result of `secrets create`.
+#[derive(Debug, Clone, Default)]
+pub struct CreateReport {
+    pub namespace: String,
+    /// `created`, `labelled` or `unchanged`.
+    pub namespace_action: &'static str,
+    pub secrets: Vec<SecretOutcome>,
+    /// Where key material was backed up in this run.
+    pub backups: Vec<String>,
+    /// The backup missing keys were restored from.
+    pub restored_from: Option<String>,
+    pub warnings: Vec<String>,
+    /// The objects applied (or that would be), values redacted unless asked.
+    pub objects: Vec<Value>,
+}
+
+pub async fn create(
+    conn: &Connection,
+    options: CreateOptions,
+) -> Result<CreateReport, SecretsError> {
+    let rotate = rotations(&options.rotate, &options.catalog)?;
+    let mut report_early = Vec::new();
+    let namespace = options.namespace.as_str();
+    let state = live::check_namespace(conn, namespace, &options.environment).await?;
+    match live::check_access(conn, namespace, state).await {
+        // A client dry run writes nothing: missing permissions are worth knowing, not fatal.
+        Err(SecretsError::Forbidden(denied)) if options.dry_run == DryRun::Client => {
+            report_early.push(format!(
+                "the real run would fail: your user may not {}",
+                denied.join(", ")
+            ));
+        }
+        other => other?,
+    }
+    let mut live_secrets = BTreeMap::new();
+    if state != NamespaceState::Missing {
+        let names: Vec<String> = options.catalog.iter().map(|s| s.name.clone()).collect();
+        live_secrets = live::read_all(conn, namespace, &names).await?;
+    }
+    let mut report = CreateReport {
+        namespace: namespace.to_owned(),
+        warnings: report_early,
+        ..CreateReport::default()
+    };
+    let (newest, saved_known) = newest_backup(&options, &mut report).await?;
+    let (saved, newest_location) = match newest {
+        Some(found) => (found.values, Some(found.location)),
+        None => (KeyValues::new(), None),
+    };
+    let (backed_up, backup_location) = restorable(&options, &saved, newest_location, &mut report);
+    let now = now();
+    let inputs = PlanInputs {
+        catalog: &options.catalog,
+        live: &live_secrets,
+        supplied: &options.supplied,
+        rotate: &rotate,
+        backed_up: &backed_up,
+        now: &now,
+    };
+    let mut generated = Generated::new();
+    let mut plan = plan::plan(&inputs, &mut generated)?;
+    report.warnings.append(&mut plan.warnings);
+    let restored = plan
+        .secrets
+        .iter()
+        .any(|s| s.keys.iter().any(|k| k.origin == KeyOrigin::Restored));
+    report.restored_from = backup_location.filter(|_| restored);
+
+    let count = plan.secrets.len();
+    let mut writer = Writer {
+        conn,
+        options: &options,
+        secrets: plan.secrets,
+        saved,
+        saved_known,
+        report,
+    };
+    writer.back_up(&now).await?;
+    writer.report.namespace_action = match state {
+        NamespaceState::Missing => "created",
+        NamespaceState::Unlabelled => "labelled",
+        NamespaceState::Ours => "unchanged",
+    };
+    if state != NamespaceState::Ours {
+        let created = state == NamespaceState::Missing;
+        let object = manifest::namespace(namespace, &options.environment, created);
+        if options.dry_run != DryRun::Client {
+            live::apply_namespace(conn, &object, options.dry_run == DryRun::Server).await?;
+        }
+        writer
+            .report
+            .objects
+            .push(manifest::for_output(&object, "Namespace", false));
+    }
+    let server_validates_secrets =
+        !(options.dry_run == DryRun::Server && state == NamespaceState::Missing);
+    if !server_validates_secrets {
+        writer.report.warnings.push(format!(
+            "namespace {namespace} does not exist yet, so the API server cannot dry-run the secrets in it; they were checked here only"
+        ));
+    }
+    for index in 0..count {
+        let spec = options
+            .catalog
+            .iter()
+            .find(|s| s.name == writer.secrets[index].name)
+            .expect("every plan comes from a catalog entry");
+        writer
+            .apply(
+                spec,
+                index,
+                &inputs,
+                &mut generated,
+                server_validates_secrets,
+                &now,
+            )
+            .await?;
+    }
+    Ok(writer.report)
+}
+
+/// Resolves `--rotate` arguments against the catalog.
+fn rotations(
+    arguments: &[String],
+    catalog: &[SecretSpec],
+) -> Result<BTreeSet<(String, String)>, SecretsError> {
+    arguments
+        .iter()
+        .map(|reference| {
+            sources::locate(reference, catalog).map_err(|e| match e {
+                NotLocated::Unknown => SecretsError::UnknownRotation(reference.clone()),
+                NotLocated::Ambiguous(secrets) => SecretsError::AmbiguousKey {
+                    key: reference.clone(),
+                    secrets,
+                },
+            })
+        })
+        .collect()
+}
+
+/// What the configured backup targets hold for the namespace (their newest backup), and
+/// whether that is known (false when no target could be read).
+async fn newest_backup(
+    options: &CreateOptions,
+    report: &mut CreateReport,
+) -> Result<(Option<Found>, bool), SecretsError> {
+    if options.backups.is_empty() {
+        return Ok((None, false));
+    }
+    let names: Vec<String> = options.catalog.iter().map(|s| s.name.clone()).collect();
+    let unreadable = report.warnings.len();
+    let found = options
+        .backups
+        .latest(&options.namespace, &names, &mut report.warnings)
+        .await?;
+    let known = found.is_some() || report.warnings.len() == unreadable;
+    Ok((found, known))
+}
+
+/// Values a missing generated key is taken back from: `--restore-from`, else the targets'
+/// newest backup.
+fn restorable(
+    options: &CreateOptions,
+    saved: &KeyValues,
+    newest: Option<String>,
+    report: &mut CreateReport,
+) -> (KeyValues, Option<String>) {
+    let Some((location, document)) = &options.restore_from else {
+        return (saved.clone(), newest);
+    };
+    if document.namespace != options.namespace {
+        report.warnings.push(format!(
+            "{location} is a backup of namespace {}; its keys are restored into {}",
+            document.namespace, options.namespace
+        ));
+    }
+    (document.keys.clone(), Some(location.clone()))
+}
+
+/// Now, RFC 3339 in UTC to the second (the API server's own timestamp format).
+pub fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}

@@ -1,0 +1,271 @@
+//! Why a `secrets` command failed, and what the operator can do about it. Messages name
+//! files, lines, secrets and keys; they never contain a value.
+
+use std::path::PathBuf;
+
+use crate::catalog::CatalogError;
+use crate::cluster::ClusterError;
+
+/// Where a supplied value came from: `FILE:LINE` for env files, `FILE` for --from-file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let file = if self.file.as_os_str() == "-" {
+            "<stdin>".to_owned()
+        } else {
+            self.file.display().to_string()
+        };
+        match self.line {
+            Some(line) => write!(f, "{file}:{line}"),
+            None => f.write_str(&file),
+        }
+    }
+}
+
+/// One reason the plan cannot be carried out; all of them are reported together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A supplied credential has no value anywhere.
+    MissingSupplied { secret: String, key: String },
+    /// A generated key that existed (per the secret's record) is gone and no backup has it.
+    Lost {
+        secret: String,
+        key: String,
+        created: String,
+    },
+    /// `--rotate` of a supplied key needs the new value.
+    RotateWithoutValue { secret: String, key: String },
+    /// A Secret's values together exceed what Kubernetes stores.
+    TooLarge { secret: String, bytes: usize },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    /// The catalog (built-in plus values) is inconsistent.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// The cluster could not be reached or refused a request.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    /// An env file or --from-file file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    ReadSource {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A line of an env file is not `KEY=value`.
+    #[error("{origin}: {message}")]
+    EnvSyntax { origin: Origin, message: String },
+    /// A --from-file argument is not `KEY=PATH`.
+    #[error("--from-file {0:?} is not KEY=PATH")]
+    FromFileSyntax(String),
+    /// A key is given twice.
+    #[error("key {key} is given twice: at {first} and at {second}")]
+    DuplicateKey {
+        key: String,
+        first: Origin,
+        second: Origin,
+    },
+    /// A key name Kubernetes would refuse.
+    #[error("{origin}: key {key:?} is not a valid Secret key: {reason}")]
+    InvalidKey {
+        key: String,
+        origin: Origin,
+        reason: &'static str,
+    },
+    /// A value larger than a whole Secret may be.
+    #[error(
+        "{origin}: the value of {key} is {bytes} bytes; a Kubernetes Secret holds at most 1 MiB (1048576 bytes)"
+    )]
+    ValueTooLarge {
+        key: String,
+        origin: Origin,
+        bytes: usize,
+    },
+    /// A supplied key that no secret of the catalog has.
+    #[error("{origin}: key {key} is not in the secret catalog{}", suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
+    UnknownKey {
+        key: String,
+        origin: Origin,
+        suggestion: Option<String>,
+    },
+    /// A bare key name that several secrets have.
+    #[error("key {key} is in several secrets ({}); write it as SECRET/KEY", secrets.join(", "))]
+    AmbiguousKey { key: String, secrets: Vec<String> },
+    /// `--rotate` names a key the catalog does not have.
+    #[error("--rotate {0}: no such key in the secret catalog")]
+    UnknownRotation(String),
+    /// The plan has problems; nothing was changed.
+    #[error("{}", describe_problems(.0))]
+    Plan(Vec<Problem>),
+    /// Keys would be generated without a backup target.
+    #[error(
+        "{count} key(s) would be generated ({keys}) but no backup target is configured, so they could be lost for good"
+    )]
+    NoBackupTarget { count: usize, keys: String },
+    /// The namespace belongs to another installation of the platform.
+    #[error(
+        "namespace {namespace} already holds the platform installation {other:?} ({evidence}); one platform per namespace"
+    )]
+    NamespaceTaken {
+        namespace: String,
+        other: String,
+        evidence: String,
+    },
+    /// RBAC does not allow what the command needs (checked before any write).
+    #[error("the API server says your user may not: {}; nothing was changed", .0.join(", "))]
+    Forbidden(Vec<String>),
+    /// The namespace is one Kubernetes itself uses.
+    #[error("namespace {0} is not for applications; the platform needs a namespace of its own")]
+    ReservedNamespace(String),
+    /// The namespace is being deleted.
+    #[error("namespace {0} is being deleted")]
+    NamespaceTerminating(String),
+    /// Generating a key failed (the system's random source, or a bad private key).
+    #[error("cannot generate {secret}/{key}: {message}")]
+    Generate {
+        secret: String,
+        key: String,
+        message: String,
+    },
+    /// A backup could not be written, verified or read.
+    #[error("backup ({target}): {message}")]
+    Backup { target: String, message: String },
+    /// A backup target that this version cannot use.
+    #[error("backup target {0} is not supported yet: {1}")]
+    BackupUnsupported(&'static str, &'static str),
+    /// The apply stopped part-way; what was applied is listed, nothing generated is lost.
+    #[error(
+        "{source}\n  applied before the failure: {applied}\n  {backed_up}\n  once the cause is fixed, run the same command again: it completes what is missing and reuses the keys already backed up"
+    )]
+    Interrupted {
+        source: Box<SecretsError>,
+        applied: String,
+        backed_up: String,
+    },
+    /// The object kept changing under us.
+    #[error("secret {0} kept changing while kubectl-smi applied it (gave up after {1} attempts)")]
+    TooManyConflicts(String, usize),
+    /// `secrets external` needs settings the values do not give.
+    #[error("{0}")]
+    External(String),
+}
+
+impl SecretsError {
+    pub fn hint(&self) -> &str {
+        match self {
+            SecretsError::Catalog(e) => e.hint(),
+            SecretsError::Cluster(e) => e.hint(),
+            SecretsError::ReadSource { .. } => "check the path and its permissions",
+            SecretsError::EnvSyntax { .. } => {
+                "an env file has one KEY=value per line; '#' starts a comment"
+            }
+            SecretsError::FromFileSyntax(_) => {
+                "write --from-file KEY=PATH, e.g. --from-file NEO4J_PASSWORD=./neo4j.txt"
+            }
+            SecretsError::DuplicateKey { .. } => {
+                "give each key once across all --from-env-file and --from-file sources"
+            }
+            SecretsError::InvalidKey { .. } => {
+                "rename the key: letters, digits, '-', '_' and '.' only"
+            }
+            SecretsError::ValueTooLarge { .. } => {
+                "check that the right file was given; large material belongs in a volume, not a Secret"
+            }
+            SecretsError::UnknownKey { .. } => {
+                "`kubectl smi secrets status` lists the catalog's keys; add new ones with smi.secrets.catalog"
+            }
+            SecretsError::AmbiguousKey { .. } => {
+                "qualify the key with its secret, e.g. smi-postgresql/POSTGRES_PASSWORD"
+            }
+            SecretsError::UnknownRotation(_) => {
+                "`kubectl smi secrets status` lists the keys; write SECRET/KEY or a key name"
+            }
+            SecretsError::Plan(problems) => problems_hint(problems),
+            SecretsError::NoBackupTarget { .. } => {
+                "configure smi.secrets.backup (an age-encrypted file directory or AWS Secrets Manager), or pass --no-backup if you accept the risk"
+            }
+            SecretsError::NamespaceTaken { .. } => {
+                "install into a namespace of its own (-n or smi.namespace)"
+            }
+            SecretsError::Forbidden(_) => {
+                "ask a cluster administrator for a Role with these verbs on secrets (and namespaces, to create one), or run as a user who has them (--as, --context); `kubectl auth can-i --list -n NAMESPACE` shows yours"
+            }
+            SecretsError::ReservedNamespace(_) => {
+                "choose a dedicated namespace with -n or smi.namespace"
+            }
+            SecretsError::NamespaceTerminating(_) => {
+                "wait until it is gone, or use another namespace"
+            }
+            SecretsError::Generate { .. } => {
+                "check the private key in the cluster, or rotate it with --rotate"
+            }
+            SecretsError::Backup { .. } => {
+                "nothing was applied to the cluster; fix the backup target and run again"
+            }
+            SecretsError::BackupUnsupported(..) => {
+                "use the file or awsSecretsManager backup target"
+            }
+            SecretsError::Interrupted { source, .. } => source.hint(),
+            SecretsError::TooManyConflicts(..) => {
+                "another client is writing the same secret; stop it or run again"
+            }
+            SecretsError::External(_) => "see smi.secrets.external in the README",
+        }
+    }
+
+    /// Exit code 2 for targets this version cannot use, 1 for everything else.
+    pub fn is_unsupported(&self) -> bool {
+        match self {
+            SecretsError::BackupUnsupported(..) => true,
+            SecretsError::Interrupted { source, .. } => source.is_unsupported(),
+            _ => false,
+        }
+    }
+}
+
+fn describe_problems(problems: &[Problem]) -> String {
+    let mut lines = vec!["nothing was changed, because:".to_owned()];
+    let missing: Vec<String> = problems
+        .iter()
+        .filter_map(|p| match p {
+            Problem::MissingSupplied { secret, key } => Some(format!("    {secret}/{key}")),
+            _ => None,
+        })
+        .collect();
+    if !missing.is_empty() {
+        lines.push(format!(
+            "  {} supplied credential(s) have no value:",
+            missing.len()
+        ));
+        lines.extend(missing);
+    }
+    for problem in problems {
+        match problem {
+            Problem::MissingSupplied { .. } => {}
+            Problem::Lost { secret, key, created } => lines.push(format!(
+                "  {secret}/{key} was generated ({created}) and is missing from the cluster, and no backup read here has it"
+            )),
+            Problem::RotateWithoutValue { secret, key } => lines.push(format!(
+                "  --rotate {secret}/{key}: a supplied key is rotated to a new value you give (--from-env-file or --from-file)"
+            )),
+            Problem::TooLarge { secret, bytes } => lines.push(format!(
+                "  secret {secret} would hold {bytes} bytes; Kubernetes stores at most 1048576"
+            )),
+        }
+    }
+    lines.join("\n")
+}
+
+fn problems_hint(problems: &[Problem]) -> &'static str {
+    if problems.iter().any(|p| matches!(p, Problem::Lost { .. })) {
+        "restore lost keys with --restore-from BACKUP_FILE (or configure the backup they were written to); --rotate SECRET/KEY generates a new key instead, and data encrypted with the old one stays unreadable"
+    } else {
+        "give the missing values in an env file (--from-env-file FILE, KEY=value lines) or one by one (--from-file KEY=PATH)"
+    }
+}

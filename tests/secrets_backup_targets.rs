@@ -1,0 +1,300 @@
+//! Backup targets other than age recipients: a passphrase-encrypted file, AWS Secrets
+//! Manager (moto_server on loopback), and OCI Vault (refused with exit code 2).
+
+mod cluster_support;
+mod support;
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use cluster_support::{Cluster, NAMESPACE, assert_no_values, text};
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+fn id(secret: &str, key: &str) -> (String, String) {
+    (secret.to_owned(), key.to_owned())
+}
+
+fn set_backup(cluster: &Cluster, yaml: &str) {
+    std::fs::write(
+        &cluster.values[1],
+        format!("smi:\n  secrets:\n    backup:\n{yaml}"),
+    )
+    .unwrap();
+}
+
+fn decrypt_with_passphrase(path: &Path, passphrase: &str) -> serde_json::Value {
+    let bytes = std::fs::read(path).unwrap();
+    let decryptor = age::Decryptor::new_buffered(&bytes[..]).unwrap();
+    let identity =
+        age::scrypt::Identity::new(age::secrecy::SecretString::from(passphrase.to_owned()));
+    let mut reader = decryptor
+        .decrypt(std::iter::once(&identity as &dyn age::Identity))
+        .unwrap();
+    let mut json = Vec::new();
+    reader.read_to_end(&mut json).unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
+#[test]
+fn a_passphrase_backup_is_written_read_back_and_used_to_restore() {
+    let cluster = Cluster::new();
+    set_backup(&cluster, "      file:\n        directory: backups\n");
+    let output = cluster
+        .smi(&[
+            "create",
+            "--from-env-file",
+            cluster.env_file.to_str().unwrap(),
+        ])
+        .env("SMI_BACKUP_PASSPHRASE", PASSPHRASE)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let keys = cluster.keys();
+    let document = decrypt_with_passphrase(&cluster.backup_files()[0], PASSPHRASE);
+    assert_eq!(
+        document["secrets"]["smi-session"]["CSRF_SECRET"]
+            .as_str()
+            .unwrap()
+            .as_bytes(),
+        keys[&id("smi-session", "CSRF_SECRET")]
+    );
+
+    cluster
+        .api
+        .edit("secrets", NAMESPACE, "smi-session", "kubectl-edit", |s| {
+            s["data"].as_object_mut().unwrap().remove("CSRF_SECRET");
+        })
+        .unwrap();
+    let writes = cluster.writes().len();
+    let output = cluster
+        .smi(&["create"])
+        .env("SMI_BACKUP_PASSPHRASE", "not the passphrase at all")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot decrypt"), "{stderr}");
+    assert!(
+        stderr.contains("is it the right passphrase or identity?"),
+        "{stderr}"
+    );
+    assert_eq!(
+        cluster.writes().len(),
+        writes,
+        "a backup that cannot be read stops the run"
+    );
+
+    let output = cluster
+        .smi(&["create"])
+        .env("SMI_BACKUP_PASSPHRASE", PASSPHRASE)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(cluster.keys(), keys);
+    assert_no_values(&output, &keys);
+}
+
+#[test]
+fn without_the_passphrase_nothing_is_written() {
+    let cluster = Cluster::new();
+    set_backup(
+        &cluster,
+        "      file:\n        directory: backups\n        passphraseEnv: DTP_BACKUP_PASSPHRASE\n",
+    );
+    let output = cluster.create(&[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the backup is encrypted with a passphrase: set DTP_BACKUP_PASSPHRASE"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: nothing was applied to the cluster"),
+        "{stderr}"
+    );
+    let output = cluster
+        .smi(&[
+            "create",
+            "--from-env-file",
+            cluster.env_file.to_str().unwrap(),
+        ])
+        .env("DTP_BACKUP_PASSPHRASE", "short")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("shorter than 12 characters"));
+    assert!(cluster.writes().is_empty());
+    assert!(cluster.backup_files().is_empty());
+}
+
+#[test]
+fn oci_vault_backups_are_refused_with_exit_code_2() {
+    let cluster = Cluster::new();
+    set_backup(
+        &cluster,
+        "      ociVault: {vaultId: ocid1.vault.oc1..a, compartmentId: ocid1.compartment.oc1..a, keyId: ocid1.key.oc1..a}\n",
+    );
+    let output = cluster.create(&[]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("backup target ociVault is not supported yet"),
+        "{stderr}"
+    );
+    assert!(cluster.writes().is_empty());
+}
+
+/// moto_server on a free loopback port, stopped when dropped.
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Moto {
+    fn start() -> Option<Moto> {
+        if !support::python_has("moto") {
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(moto);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("moto_server did not start");
+    }
+
+    fn env(&self, cmd: &mut assert_cmd::Command) {
+        cmd.env("AWS_ENDPOINT_URL", &self.url)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+    }
+
+    /// `{VersionStage: SecretString}` of a secret, read with boto3.
+    fn versions(&self, name: &str) -> serde_json::Value {
+        let script = r#"
+import boto3, json, sys
+sm = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=sys.argv[1], aws_access_key_id="testing", aws_secret_access_key="testing")
+out = {}
+for stage in ("AWSCURRENT", "AWSPREVIOUS"):
+    try:
+        out[stage] = json.loads(sm.get_secret_value(SecretId=sys.argv[2], VersionStage=stage)["SecretString"])
+    except sm.exceptions.ResourceNotFoundException:
+        pass
+print(json.dumps(out))
+"#;
+        let output = Command::new("python3")
+            .args(["-c", script, &self.url, name])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn aws_secrets_manager_keeps_the_keys_restores_them_and_keeps_the_previous_version() {
+    let Some(moto) = Moto::start() else {
+        return;
+    };
+    let cluster = Cluster::new();
+    set_backup(&cluster, "      awsSecretsManager: {}\n");
+    let run = |args: &[&str]| {
+        let mut cmd = cluster.smi(args);
+        moto.env(&mut cmd);
+        cmd.output().unwrap()
+    };
+    let env = cluster.env_file.to_str().unwrap().to_owned();
+    let output = run(&["create", "--from-env-file", &env]);
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("backup written and read back: AWS Secrets Manager (us-east-1): smi/prod/smi-data-encryption, smi/prod/smi-identity-signing, smi/prod/smi-session"), "{stdout}");
+    let keys = cluster.keys();
+    let stored = moto.versions("smi/prod/smi-data-encryption");
+    let data_key = id("smi-data-encryption", "DATA_ENCRYPTION_KEY");
+    assert_eq!(
+        stored["AWSCURRENT"]["DATA_ENCRYPTION_KEY"]
+            .as_str()
+            .unwrap()
+            .as_bytes(),
+        keys[&data_key]
+    );
+
+    cluster
+        .api
+        .edit(
+            "secrets",
+            NAMESPACE,
+            "smi-data-encryption",
+            "kubectl-edit",
+            |s| {
+                s["data"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("DATA_ENCRYPTION_KEY");
+            },
+        )
+        .unwrap();
+    let output = run(&["create"]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(cluster.keys(), keys, "restored from Secrets Manager");
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("missing keys restored from backup AWS Secrets Manager")
+    );
+
+    let output = run(&["create", "--rotate", "DATA_ENCRYPTION_KEY"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let rotated = cluster.keys();
+    let stored = moto.versions("smi/prod/smi-data-encryption");
+    assert_eq!(
+        stored["AWSCURRENT"]["DATA_ENCRYPTION_KEY"]
+            .as_str()
+            .unwrap()
+            .as_bytes(),
+        rotated[&data_key]
+    );
+    assert_eq!(
+        stored["AWSPREVIOUS"]["DATA_ENCRYPTION_KEY"]
+            .as_str()
+            .unwrap()
+            .as_bytes(),
+        keys[&data_key],
+        "the old key stays as AWSPREVIOUS"
+    );
+    let mut values = keys.clone();
+    values.extend(rotated);
+    assert_no_values(&output, &values);
+}
