@@ -15,6 +15,13 @@ impl Filter for Autoscaler {
         "autoscaler"
     }
 
+    fn fields(&self, _options: &super::RenderOptions) -> Vec<String> {
+        vec![
+            "/spec/template/metadata/labels".to_owned(),
+            "/spec/scaleTargetRef/name".to_owned(),
+        ]
+    }
+
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
         let Some((kind, name)) = scriptworker_workload(stream)? else {
             return Ok(());
@@ -24,14 +31,11 @@ impl Filter for Autoscaler {
             if stream.header(object).kind != "HorizontalPodAutoscaler" {
                 continue;
             }
-            let hpa = stream.json(object)?;
-            if hpa
-                .pointer("/spec/scaleTargetRef/name")
-                .and_then(Value::as_str)
-                != Some(&name)
-            {
+            let target = stream.pointer(object, "/spec/scaleTargetRef/name")?;
+            if target.as_ref().and_then(Value::as_str) != Some(&name) {
                 continue;
             }
+            let hpa = stream.json(object)?;
             found = true;
             let display = stream.header(object).display_name();
             if !stream
@@ -96,7 +100,7 @@ fn follows_queue_metric(hpa: &Value) -> bool {
 fn scriptworker_workload(stream: &mut Stream) -> Result<Option<(String, String)>, RenderError> {
     let (key, value) = SCRIPTWORKER_SELECTOR;
     for object in stream.objects() {
-        let header = stream.header(object).clone();
+        let header = stream.header(object);
         if !is_workload(&header.kind)
             || header.kind == "Pod"
             || header.kind == "Job"
@@ -104,10 +108,15 @@ fn scriptworker_workload(stream: &mut Stream) -> Result<Option<(String, String)>
         {
             continue;
         }
-        let json = stream.json(object)?;
-        let labels = json.pointer("/spec/template/metadata/labels");
-        if labels.and_then(|l| l.get(key)).and_then(Value::as_str) == Some(value) {
-            return Ok(header.name.map(|n| (header.kind, n)));
+        let labels = stream.pointer(object, "/spec/template/metadata/labels")?;
+        if labels
+            .as_ref()
+            .and_then(|l| l.get(key))
+            .and_then(Value::as_str)
+            == Some(value)
+        {
+            let header = stream.header(object);
+            return Ok(header.name.clone().map(|n| (header.kind.clone(), n)));
         }
     }
     Ok(None)

@@ -15,6 +15,10 @@ impl Filter for ServiceMonitor {
         "service-monitor"
     }
 
+    fn fields(&self, _options: &super::RenderOptions) -> Vec<String> {
+        vec!["/spec/selector".to_owned()]
+    }
+
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
         let smi = &cx.options.values.smi;
         if !smi.prometheus.service_monitor {
@@ -74,9 +78,9 @@ fn scriptmanager_service(stream: &mut Stream) -> Result<Option<ObjectRef>, Rende
             continue;
         }
         let named = header.name.as_deref() == Some("scriptmanager");
-        let json = stream.json(object)?;
-        let selects = json
-            .pointer("/spec/selector")
+        let selector = stream.pointer(object, "/spec/selector")?;
+        let selects = selector
+            .as_ref()
             .and_then(|s| s.get(key))
             .and_then(Value::as_str)
             == Some(value);

@@ -2,6 +2,19 @@
 
 use serde_json::{Map, Value};
 
+use crate::stream::{ObjectRef, Stream, StreamError};
+
+const WORKLOAD_KINDS: [&str; 8] = [
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "ReplicationController",
+    "CronJob",
+];
+
 /// JSON pointer to the pod spec of a workload kind.
 pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     match kind {
@@ -17,12 +30,36 @@ pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     }
 }
 
-pub fn is_workload(kind: &str) -> bool {
-    pod_spec_pointer(kind).is_some()
+/// The JSON pointers of every pod spec, each followed by `suffix` (for `Filter::fields`).
+pub fn pod_spec_fields(suffix: &str) -> Vec<String> {
+    WORKLOAD_KINDS
+        .iter()
+        .filter_map(|k| pod_spec_pointer(k))
+        .map(|p| format!("{p}{suffix}"))
+        .collect()
 }
 
-pub fn pod_spec<'a>(object: &'a Value, kind: &str) -> Option<&'a Map<String, Value>> {
-    object.pointer(pod_spec_pointer(kind)?)?.as_object()
+/// JSON pointer to the labels of the pods of a workload kind.
+pub fn pod_labels_pointer(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Pod" => Some("/metadata/labels"),
+        "CronJob" => Some("/spec/jobTemplate/spec/template/metadata/labels"),
+        k if is_workload(k) => Some("/spec/template/metadata/labels"),
+        _ => None,
+    }
+}
+
+/// The JSON pointers of every workload's pod labels (for `Filter::fields`).
+pub fn pod_labels_fields() -> Vec<String> {
+    WORKLOAD_KINDS
+        .iter()
+        .filter_map(|k| pod_labels_pointer(k))
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn is_workload(kind: &str) -> bool {
+    pod_spec_pointer(kind).is_some()
 }
 
 pub fn pod_spec_mut<'a>(object: &'a mut Value, kind: &str) -> Option<&'a mut Map<String, Value>> {
@@ -30,13 +67,29 @@ pub fn pod_spec_mut<'a>(object: &'a mut Value, kind: &str) -> Option<&'a mut Map
 }
 
 /// The service account a workload's pods run as (`serviceAccountName`, or the deprecated
-/// `serviceAccount`); None means the namespace's `default` account.
-pub fn service_account(object: &Value, kind: &str) -> Option<String> {
-    let spec = pod_spec(object, kind)?;
-    spec.get("serviceAccountName")
-        .or_else(|| spec.get("serviceAccount"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+/// `serviceAccount`, of a pod spec that is a mapping); None means the namespace's `default`
+/// account. Reads only these two fields (recorded by the scan when a filter asked for
+/// `service_account_fields`).
+pub fn service_account_in(
+    stream: &mut Stream,
+    object: ObjectRef,
+    kind: &str,
+) -> Result<Option<String>, StreamError> {
+    let Some(spec) = pod_spec_pointer(kind) else {
+        return Ok(None);
+    };
+    let value = match stream.pointer(object, &format!("{spec}/serviceAccountName"))? {
+        Some(v) => Some(v),
+        None => stream.pointer(object, &format!("{spec}/serviceAccount"))?,
+    };
+    Ok(value.and_then(|v| v.as_str().map(str::to_owned)))
+}
+
+/// The fields `service_account_in` reads.
+pub fn service_account_fields() -> Vec<String> {
+    let mut fields = pod_spec_fields("/serviceAccountName");
+    fields.extend(pod_spec_fields("/serviceAccount"));
+    fields
 }
 
 /// Every container of a pod spec, init containers included.

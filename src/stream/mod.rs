@@ -10,6 +10,7 @@ mod build;
 mod edit;
 mod emit;
 mod error;
+mod fields;
 mod limits;
 mod resolve;
 mod scan;
@@ -23,6 +24,7 @@ use serde_json::Value;
 pub use edit::EditError;
 pub use emit::{Layout, emit};
 pub use error::{Location, StreamError};
+pub use fields::Fields;
 pub use limits::Limits;
 pub use resolve::plain_is_unambiguous;
 pub use scan::{FILENAME_ANNOTATION, Header};
@@ -54,6 +56,8 @@ pub struct Stream {
     added: Vec<(String, Node)>,
     limits: Limits,
     form: HelmForm,
+    /// The fields the scan recorded in every document.
+    fields: Fields,
 }
 
 struct Document {
@@ -106,7 +110,17 @@ fn text_location(text: &str, offset: usize) -> Location {
 
 impl Stream {
     pub fn parse(source: String, limits: Limits) -> Result<Stream, StreamError> {
-        let scanned = scan::scan(&source, &limits, scan::Expect::Objects)?;
+        Stream::parse_recording(source, limits, Fields::default())
+    }
+
+    /// Reads the stream and records the values at `fields` in every document on the way,
+    /// so that `pointer` answers them without building the document's tree.
+    pub fn parse_recording(
+        source: String,
+        limits: Limits,
+        fields: Fields,
+    ) -> Result<Stream, StreamError> {
+        let scanned = scan::scan(&source, &limits, scan::Expect::Objects, &fields)?;
         let mut stream = Stream {
             documents: scanned
                 .into_iter()
@@ -121,6 +135,7 @@ impl Stream {
             added: Vec::new(),
             limits,
             form: HelmForm::SourceComments,
+            fields,
         };
         stream.form = stream.detect_form();
         stream.read_lists()?;
@@ -210,6 +225,24 @@ impl Stream {
             Some(i) => json["items"][i].clone(),
             None => json,
         })
+    }
+
+    /// The value at a JSON pointer of the object: `json(object)?.pointer(pointer)`, answered
+    /// from what the scan recorded when it can (then no tree is built).
+    pub fn pointer(
+        &mut self,
+        object: ObjectRef,
+        pointer: &str,
+    ) -> Result<Option<Value>, StreamError> {
+        let doc = &self.documents[object.document];
+        if object.item.is_none()
+            && doc.tree.is_none()
+            && let Some(recorded) = &doc.scanned.recorded
+            && let Some((leaf, rest)) = self.fields.lookup(pointer)
+        {
+            return Ok(fields::answer(recorded, leaf, rest));
+        }
+        Ok(self.json(object)?.pointer(pointer).cloned())
     }
 
     fn document_json(&mut self, index: usize) -> Result<Value, StreamError> {
@@ -377,7 +410,7 @@ impl Stream {
 /// Reads a single-document YAML file (a values file) the way Helm reads it (YAML 1.1
 /// scalars), within the same budget as manifests. An empty file is `None`.
 pub fn read_yaml_document(text: &str, limits: &Limits) -> Result<Option<Node>, StreamError> {
-    let docs = scan::scan(text, limits, scan::Expect::AnyYaml)?;
+    let docs = scan::scan(text, limits, scan::Expect::AnyYaml, &Fields::default())?;
     if docs.len() > 1 {
         return Err(StreamError::NotAnObject {
             at: Location {
