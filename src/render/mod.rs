@@ -300,7 +300,7 @@ pub fn render(input: impl std::io::Read, options: &RenderOptions) -> Result<Rend
     for filter in filters {
         filter.apply(&mut stream, &mut cx)?;
     }
-    let mut output = Vec::new();
+    let mut output = Vec::with_capacity(stream.output_size_hint());
     stream
         .write(&mut output)
         .map_err(|e| RenderError::Stream(StreamError::Io(e)))?;

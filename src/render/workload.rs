@@ -30,15 +30,6 @@ pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     }
 }
 
-/// The JSON pointers of every pod spec, each followed by `suffix` (for `Filter::fields`).
-pub fn pod_spec_fields(suffix: &str) -> Vec<String> {
-    WORKLOAD_KINDS
-        .iter()
-        .filter_map(|k| pod_spec_pointer(k))
-        .map(|p| format!("{p}{suffix}"))
-        .collect()
-}
-
 /// JSON pointer to the labels of the pods of a workload kind.
 pub fn pod_labels_pointer(kind: &str) -> Option<&'static str> {
     match kind {
@@ -75,21 +66,40 @@ pub fn service_account_in(
     object: ObjectRef,
     kind: &str,
 ) -> Result<Option<String>, StreamError> {
-    let Some(spec) = pod_spec_pointer(kind) else {
+    let Some([name, deprecated]) = service_account_pointers(kind) else {
         return Ok(None);
     };
-    let value = match stream.pointer(object, &format!("{spec}/serviceAccountName"))? {
+    let value = match stream.pointer(object, name)? {
         Some(v) => Some(v),
-        None => stream.pointer(object, &format!("{spec}/serviceAccount"))?,
+        None => stream.pointer(object, deprecated)?,
     };
     Ok(value.and_then(|v| v.as_str().map(str::to_owned)))
 }
 
+/// `<pod spec>/serviceAccountName` and `<pod spec>/serviceAccount` of a workload kind.
+fn service_account_pointers(kind: &str) -> Option<[&'static str; 2]> {
+    Some(match pod_spec_pointer(kind)? {
+        "/spec" => ["/spec/serviceAccountName", "/spec/serviceAccount"],
+        "/spec/template/spec" => [
+            "/spec/template/spec/serviceAccountName",
+            "/spec/template/spec/serviceAccount",
+        ],
+        "/spec/jobTemplate/spec/template/spec" => [
+            "/spec/jobTemplate/spec/template/spec/serviceAccountName",
+            "/spec/jobTemplate/spec/template/spec/serviceAccount",
+        ],
+        _ => return None,
+    })
+}
+
 /// The fields `service_account_in` reads.
 pub fn service_account_fields() -> Vec<String> {
-    let mut fields = pod_spec_fields("/serviceAccountName");
-    fields.extend(pod_spec_fields("/serviceAccount"));
-    fields
+    WORKLOAD_KINDS
+        .iter()
+        .filter_map(|k| service_account_pointers(k))
+        .flatten()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Every container of a pod spec, init containers included.
@@ -133,5 +143,21 @@ pub fn set_env(container: &mut Map<String, Value>, name: &str, value: &str) {
         Some(existing) if existing.get("valueFrom").is_some() => {}
         Some(existing) => existing["value"] = Value::String(value.to_owned()),
         None => env.push(serde_json::json!({"name": name, "value": value})),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_account_pointers_are_under_the_pod_spec() {
+        for kind in WORKLOAD_KINDS {
+            let spec = pod_spec_pointer(kind).unwrap();
+            let [name, deprecated] = service_account_pointers(kind).unwrap();
+            assert_eq!(name, format!("{spec}/serviceAccountName"));
+            assert_eq!(deprecated, format!("{spec}/serviceAccount"));
+        }
+        assert_eq!(service_account_pointers("Service"), None);
     }
 }

@@ -137,7 +137,11 @@ impl Fields {
                 Some(i) => (&tail[..i], &tail[i..]),
                 None => (tail, ""),
             };
-            node = self.key_child(node, &unescape(token))?;
+            node = if token.contains('~') {
+                self.key_child(node, &unescape(token))?
+            } else {
+                self.key_child(node, token)?
+            };
             rest = next;
         }
     }

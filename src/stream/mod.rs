@@ -388,12 +388,22 @@ impl Stream {
         Ok(())
     }
 
+    /// About how many bytes `write` writes: the input, and some room for changes.
+    pub fn output_size_hint(&self) -> usize {
+        self.source.len() + self.source.len() / 16 + 4096
+    }
+
     /// Re-writes a document through the tree without changing its data: the output then
     /// shows how kubectl-smi writes documents it changes (`render --rewrite-all`).
     pub fn rewrite(&mut self, object: ObjectRef) -> Result<(), StreamError> {
         self.tree(object.document)?;
         self.documents[object.document].changed = true;
         Ok(())
+    }
+
+    /// Number of documents whose tree has been built (read in full, changed or re-written).
+    pub fn trees_built(&self) -> usize {
+        self.documents.iter().filter(|d| d.tree.is_some()).count()
     }
 
     /// Number of documents read (empty ones included).

@@ -159,8 +159,8 @@ enum Root {
 struct Frame {
     mapping: bool,
     expecting_key: bool,
-    /// The key of the entry being read, tracked only where a header field can be.
-    key: Option<String>,
+    /// The key of the entry being read, when it names a header field (or leads to one).
+    key: HeaderKey,
     /// Nodes inside, aliases expanded.
     size: u64,
     anchor: usize,
@@ -327,9 +327,9 @@ impl Scanner<'_> {
                 });
                 Place::Root
             }
-            Some(parent) => match (parent.place, parent.key.as_deref(), parent.expecting_key) {
-                (Place::Root, Some("metadata"), false) if mapping => Place::Metadata,
-                (Place::Metadata, Some("annotations"), false) if mapping => Place::Annotations,
+            Some(parent) => match (parent.key, parent.expecting_key) {
+                (HeaderKey::Metadata, false) if mapping => Place::Metadata,
+                (HeaderKey::Annotations, false) if mapping => Place::Annotations,
                 _ => Place::Elsewhere,
             },
         };
@@ -337,7 +337,7 @@ impl Scanner<'_> {
         doc.frames.push(Frame {
             mapping,
             expecting_key: true,
-            key: None,
+            key: HeaderKey::None,
             size: 1,
             anchor,
             place,
@@ -408,9 +408,9 @@ impl Scanner<'_> {
         };
         frame.size = frame.size.saturating_add(1);
         if frame.mapping && frame.expecting_key {
-            frame.key = (frame.place != Place::Elsewhere).then(|| text.to_owned());
+            frame.key = HeaderKey::of(frame.place, text);
         } else if frame.mapping {
-            record_header_field(&mut doc.header, frame.place, frame.key.as_deref(), text);
+            record_header_field(&mut doc.header, frame.key, text);
         }
         advance(frame);
         mark_content(doc, span);
@@ -614,14 +614,42 @@ fn mark_content(doc: &mut DocState, span: &Span) {
     }
 }
 
-fn record_header_field(header: &mut Header, place: Place, key: Option<&str>, value: &str) {
-    match (place, key) {
-        (Place::Root, Some("apiVersion")) => header.api_version = value.to_owned(),
-        (Place::Root, Some("kind")) => header.kind = value.to_owned(),
-        (Place::Metadata, Some("name")) => header.name = Some(value.to_owned()),
-        (Place::Metadata, Some("namespace")) => header.namespace = Some(value.to_owned()),
-        (Place::Annotations, Some(FILENAME_ANNOTATION)) => header.template = Some(value.to_owned()),
-        _ => {}
+/// A key that matters to the header, by where it is written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum HeaderKey {
+    None,
+    ApiVersion,
+    Kind,
+    Metadata,
+    Name,
+    Namespace,
+    Annotations,
+    Filename,
+}
+
+impl HeaderKey {
+    fn of(place: Place, key: &str) -> HeaderKey {
+        match (place, key) {
+            (Place::Root, "apiVersion") => HeaderKey::ApiVersion,
+            (Place::Root, "kind") => HeaderKey::Kind,
+            (Place::Root, "metadata") => HeaderKey::Metadata,
+            (Place::Metadata, "name") => HeaderKey::Name,
+            (Place::Metadata, "namespace") => HeaderKey::Namespace,
+            (Place::Metadata, "annotations") => HeaderKey::Annotations,
+            (Place::Annotations, FILENAME_ANNOTATION) => HeaderKey::Filename,
+            _ => HeaderKey::None,
+        }
+    }
+}
+
+fn record_header_field(header: &mut Header, key: HeaderKey, value: &str) {
+    match key {
+        HeaderKey::ApiVersion => header.api_version = value.to_owned(),
+        HeaderKey::Kind => header.kind = value.to_owned(),
+        HeaderKey::Name => header.name = Some(value.to_owned()),
+        HeaderKey::Namespace => header.namespace = Some(value.to_owned()),
+        HeaderKey::Filename => header.template = Some(value.to_owned()),
+        HeaderKey::None | HeaderKey::Metadata | HeaderKey::Annotations => {}
     }
 }
 
