@@ -4,7 +4,7 @@
 
 mod support;
 
-use kubectl_smi::stream::{Fields, Limits, Stream};
+use kubectl_smi::stream::{Field, Fields, Limits, Stream};
 use support::{example, shared_data};
 
 const WANTED: &[&str] = &[
@@ -185,23 +185,57 @@ metadata:
 data:
   "quoted\tkey": "escaped \u00e9"
   'single ''quoted''': x
+---
+spec:
+  selector: {app: late}
+  type: NodePort
+apiVersion: v1
+kind: Service
+---
+apiVersion: v1
+kind: Service
+spec:
+  selector: {app: first}
+kind: ConfigMap
+---
+apiVersion: v1
+kind: ConfigMap
+spec:
+  selector: {app: skipped}
+kind: Service
 "#;
 
 fn check(name: &str, text: &str) {
     let mut plain = Stream::parse(text.to_owned(), Limits::default()).expect("parses");
-    let mut recording =
-        Stream::parse_recording(text.to_owned(), Limits::default(), Fields::new(WANTED))
-            .expect("parses");
+    let mut recording = Stream::parse_recording(
+        text.to_owned(),
+        Limits::default(),
+        Fields::new(WANTED.iter().copied()),
+    )
+    .expect("parses");
+    // The same fields wanted only in some kinds (documents of other kinds read the tree).
+    let mut by_kind = Stream::parse_recording(
+        text.to_owned(),
+        Limits::default(),
+        Fields::new(
+            WANTED
+                .iter()
+                .map(|p| Field::of_kinds(&["Service", "Deployment", "CronJob"], *p)),
+        ),
+    )
+    .expect("parses");
     for object in plain.objects() {
         let json = plain.json(object).expect("the document reads");
         for pointer in WANTED.iter().chain(ASKED) {
-            let got = recording.pointer(object, pointer).expect("reads");
-            assert_eq!(
-                got.as_ref(),
-                json.pointer(pointer),
-                "{name}, document {}: {pointer}",
-                object.document + 1
-            );
+            for (how, stream) in [("all kinds", &mut recording), ("by kind", &mut by_kind)] {
+                let got = stream.pointer(object, pointer).expect("reads");
+                assert_eq!(
+                    got.as_ref(),
+                    json.pointer(pointer),
+                    "{name}, document {} ({how}): {pointer}",
+                    object.document + 1
+                );
+            }
         }
     }
 }
@@ -234,7 +268,9 @@ fn recorded_fields_on_real_world_streams() {
 #[test]
 fn reading_recorded_fields_builds_no_tree() {
     let text = std::fs::read_to_string(example("rendered-helm4.yaml")).unwrap();
-    let mut stream = Stream::parse_recording(text, Limits::default(), Fields::new(WANTED)).unwrap();
+    let mut stream =
+        Stream::parse_recording(text, Limits::default(), Fields::new(WANTED.iter().copied()))
+            .unwrap();
     for object in stream.objects() {
         for pointer in WANTED {
             stream.pointer(object, pointer).unwrap();

@@ -3,10 +3,18 @@
 
 use serde_json::{Value, json};
 
-use super::workload::is_workload;
 use super::{Context, Filter, RenderError};
 use crate::catalog::{QUEUE_METRIC, SCRIPTWORKER_SELECTOR};
-use crate::stream::Stream;
+use crate::stream::{Field, Stream};
+
+/// The workloads a HorizontalPodAutoscaler can scale.
+const SCALED_KINDS: [&str; 5] = [
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+];
 
 pub struct Autoscaler;
 
@@ -15,10 +23,10 @@ impl Filter for Autoscaler {
         "autoscaler"
     }
 
-    fn fields(&self, _options: &super::RenderOptions) -> Vec<String> {
+    fn fields(&self, _options: &super::RenderOptions) -> Vec<Field> {
         vec![
-            "/spec/template/metadata/labels".to_owned(),
-            "/spec/scaleTargetRef/name".to_owned(),
+            Field::of_kinds(&SCALED_KINDS, "/spec/template/metadata/labels"),
+            Field::of_kinds(&["HorizontalPodAutoscaler"], "/spec/scaleTargetRef/name"),
         ]
     }
 
@@ -100,12 +108,7 @@ fn follows_queue_metric(hpa: &Value) -> bool {
 fn scriptworker_workload(stream: &mut Stream) -> Result<Option<(String, String)>, RenderError> {
     let (key, value) = SCRIPTWORKER_SELECTOR;
     for object in stream.objects() {
-        let header = stream.header(object);
-        if !is_workload(&header.kind)
-            || header.kind == "Pod"
-            || header.kind == "Job"
-            || header.kind == "CronJob"
-        {
+        if !SCALED_KINDS.contains(&stream.header(object).kind.as_str()) {
             continue;
         }
         let labels = stream.pointer(object, "/spec/template/metadata/labels")?;

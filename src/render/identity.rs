@@ -49,7 +49,7 @@ impl Filter for Identity {
         "identity"
     }
 
-    fn fields(&self, _options: &super::RenderOptions) -> Vec<String> {
+    fn fields(&self, _options: &super::RenderOptions) -> Vec<crate::stream::Field> {
         service_account_fields()
     }
 

@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalog::INJECTED_BY;
-use crate::stream::{Fields, Limits, ObjectRef, Stream, StreamError, read_input};
+use crate::stream::{Field, Fields, Limits, ObjectRef, Stream, StreamError, read_input};
 use crate::values::Values;
 
 /// What a post-render needs besides the manifests.
@@ -43,7 +43,7 @@ pub trait Filter {
     fn name(&self) -> &'static str;
     /// JSON pointers this filter reads in many documents (see `Stream::pointer`): the scan
     /// records them, so that reading them builds no tree.
-    fn fields(&self, _options: &RenderOptions) -> Vec<String> {
+    fn fields(&self, _options: &RenderOptions) -> Vec<Field> {
         Vec::new()
     }
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError>;

@@ -29,7 +29,7 @@ impl Filter for NetworkPolicy {
         "network-policy"
     }
 
-    fn fields(&self, _options: &super::RenderOptions) -> Vec<String> {
+    fn fields(&self, _options: &super::RenderOptions) -> Vec<crate::stream::Field> {
         pod_labels_fields()
     }
 

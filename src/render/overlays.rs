@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Context, Filter, RenderError, RenderOptions, op_name};
-use crate::stream::{Limits, ObjectRef, Stream, StreamError, read_yaml_document};
+use crate::stream::{Field, Limits, ObjectRef, Stream, StreamError, read_yaml_document};
 use crate::values::Provider;
 
 const AWS_DEFAULTS: &[(&str, &str)] = &[
@@ -76,7 +76,7 @@ impl Filter for Overlays {
 
     /// The fields the targets select on. Overlays that cannot be loaded want nothing here:
     /// `apply` reports them, after the stream has been read as before.
-    fn fields(&self, options: &RenderOptions) -> Vec<String> {
+    fn fields(&self, options: &RenderOptions) -> Vec<Field> {
         load_all(options)
             .unwrap_or_default()
             .iter()
@@ -137,18 +137,23 @@ impl Target {
         ]
     }
 
-    /// The JSON pointers `matches` reads.
-    fn fields(&self) -> Vec<String> {
-        let mut fields: Vec<String> = self
+    /// The JSON pointers `matches` reads: labels and fields only in the target's kind, since
+    /// `matches` reads them after the kind.
+    fn fields(&self) -> Vec<Field> {
+        let mut fields: Vec<Field> = self
             .selectors()
             .iter()
             .filter(|(want, _)| want.is_some())
-            .map(|(_, pointer)| (*pointer).to_owned())
+            .map(|(_, pointer)| Field::any(*pointer))
             .collect();
+        let field = |pointer: &str| Field {
+            pointer: pointer.to_owned(),
+            kinds: self.kind.clone().map(|k| vec![k]),
+        };
         if !self.labels.is_empty() {
-            fields.push(LABELS.to_owned());
+            fields.push(field(LABELS));
         }
-        fields.extend(self.fields.keys().cloned());
+        fields.extend(self.fields.keys().map(|p| field(p)));
         fields
     }
 

@@ -18,7 +18,7 @@ impl Filter for SecretRefs {
         "secret-refs"
     }
 
-    fn fields(&self, _options: &super::RenderOptions) -> Vec<String> {
+    fn fields(&self, _options: &super::RenderOptions) -> Vec<crate::stream::Field> {
         service_account_fields()
     }
 

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SCRIPTMANAGER_METRICS_PORT, SCRIPTMANAGER_SELECTOR};
 use crate::prometheus::service_monitor;
-use crate::stream::{ObjectRef, Stream};
+use crate::stream::{Field, ObjectRef, Stream};
 
 pub struct ServiceMonitor;
 
@@ -15,8 +15,8 @@ impl Filter for ServiceMonitor {
         "service-monitor"
     }
 
-    fn fields(&self, _options: &super::RenderOptions) -> Vec<String> {
-        vec!["/spec/selector".to_owned()]
+    fn fields(&self, _options: &super::RenderOptions) -> Vec<Field> {
+        vec![Field::of_kinds(&["Service"], "/spec/selector")]
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::stream::{ObjectRef, Stream, StreamError};
+use crate::stream::{Field, ObjectRef, Stream, StreamError};
 
 const WORKLOAD_KINDS: [&str; 8] = [
     "Pod",
@@ -40,12 +40,11 @@ pub fn pod_labels_pointer(kind: &str) -> Option<&'static str> {
     }
 }
 
-/// The JSON pointers of every workload's pod labels (for `Filter::fields`).
-pub fn pod_labels_fields() -> Vec<String> {
+/// Every workload's pod labels (for `Filter::fields`).
+pub fn pod_labels_fields() -> Vec<Field> {
     WORKLOAD_KINDS
         .iter()
-        .filter_map(|k| pod_labels_pointer(k))
-        .map(str::to_owned)
+        .filter_map(|k| Some(Field::of_kinds(&[k], pod_labels_pointer(k)?)))
         .collect()
 }
 
@@ -93,12 +92,11 @@ fn service_account_pointers(kind: &str) -> Option<[&'static str; 2]> {
 }
 
 /// The fields `service_account_in` reads.
-pub fn service_account_fields() -> Vec<String> {
+pub fn service_account_fields() -> Vec<Field> {
     WORKLOAD_KINDS
         .iter()
-        .filter_map(|k| service_account_pointers(k))
-        .flatten()
-        .map(str::to_owned)
+        .filter_map(|k| Some((k, service_account_pointers(k)?)))
+        .flat_map(|(k, pointers)| pointers.map(|p| Field::of_kinds(&[k], p)))
         .collect()
 }
 

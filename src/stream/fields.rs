@@ -5,6 +5,8 @@
 //! A recorded value is exactly what `Node::to_json` then `Value::pointer` would give. The
 //! scan gives up recording (and the stream falls back to building the tree) for documents
 //! whose JSON view needs more than the events at hand: aliases, tags, collection keys.
+//! A field can be wanted only in documents of some kinds; the others do not record it, and
+//! asking for it there reads the tree.
 
 use serde_json::Value;
 
@@ -15,11 +17,46 @@ pub struct Fields {
     nodes: Vec<TrieNode>,
 }
 
+/// A JSON pointer to record (`/a/b`, escaped as in RFC 6901), in every document or only in
+/// documents of some kinds.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Field {
+    pub pointer: String,
+    /// `None`: every kind.
+    pub kinds: Option<Vec<String>>,
+}
+
+impl Field {
+    /// A field recorded in every document.
+    pub fn any(pointer: impl Into<String>) -> Field {
+        Field {
+            pointer: pointer.into(),
+            kinds: None,
+        }
+    }
+
+    /// A field recorded in documents of these kinds only.
+    pub fn of_kinds(kinds: &[&str], pointer: impl Into<String>) -> Field {
+        Field {
+            pointer: pointer.into(),
+            kinds: Some(kinds.iter().map(|k| (*k).to_owned()).collect()),
+        }
+    }
+}
+
+impl From<&str> for Field {
+    fn from(pointer: &str) -> Field {
+        Field::any(pointer)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct TrieNode {
     children: Vec<Child>,
     /// Recorded here: the id of the pointer (its leaf's index in `nodes`).
     leaf: bool,
+    /// For leaves: the kinds of documents it is recorded in (`None`: all).
+    kinds: Option<Vec<String>>,
     /// Leaf ids under this node: `first..end` (ids are node indices, assigned depth first).
     end: u32,
 }
@@ -35,25 +72,43 @@ struct Child {
 /// A node of the trie where the scan stands.
 pub type FieldNode = u32;
 
-/// Values recorded for one document: (leaf node, value), in the order found.
-pub type Recorded = Vec<(FieldNode, Value)>;
+/// What the scan recorded in one document.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// (leaf node, value), in the order found.
+    pub values: Vec<(FieldNode, Value)>,
+    /// Leaves not recorded because of the document's kind.
+    pub skipped: Vec<FieldNode>,
+}
 
 impl Fields {
-    /// The trie of `pointers` (each `/a/b`, escaped as in RFC 6901). Pointers that do not
-    /// start with `/` (the whole document included) are ignored: they are never recorded.
-    pub fn new<S: AsRef<str>>(pointers: impl IntoIterator<Item = S>) -> Fields {
-        let mut paths: Vec<Vec<String>> = pointers
+    /// The trie of `fields`. Pointers that do not start with `/` (the whole document
+    /// included) are ignored: they are never recorded.
+    pub fn new<F: Into<Field>>(fields: impl IntoIterator<Item = F>) -> Fields {
+        let mut paths: Vec<(Vec<String>, Option<Vec<String>>)> = fields
             .into_iter()
-            .filter_map(|p| tokens(p.as_ref()))
-            .filter(|t| !t.is_empty())
+            .map(Into::into)
+            .filter_map(|f| Some((tokens(&f.pointer)?, f.kinds)))
+            .filter(|(t, _)| !t.is_empty())
             .collect();
         paths.sort();
-        paths.dedup();
-        // Keep the shortest of pointers that share a prefix (sorted: prefixes come first).
-        let mut kept: Vec<Vec<String>> = Vec::new();
-        for path in paths {
-            if kept.last().is_none_or(|k| !path.starts_with(k)) {
-                kept.push(path);
+        // Keep the shortest of pointers that share a prefix (sorted: prefixes come first),
+        // recorded in the kinds of all of them.
+        let mut kept: Vec<(Vec<String>, Option<Vec<String>>)> = Vec::new();
+        for (path, kinds) in paths {
+            match kept.last_mut() {
+                Some((k, merged)) if path.starts_with(k) => {
+                    *merged = match (merged.take(), kinds) {
+                        (Some(mut a), Some(b)) => {
+                            a.extend(b);
+                            a.sort();
+                            a.dedup();
+                            Some(a)
+                        }
+                        _ => None,
+                    };
+                }
+                _ => kept.push((path, kinds)),
             }
         }
         let mut fields = Fields { nodes: Vec::new() };
@@ -66,16 +121,21 @@ impl Fields {
     }
 
     /// Adds the (sorted, prefix-free) paths below `node`, depth first.
-    fn insert(&mut self, node: usize, paths: &[Vec<String>]) {
-        if paths.len() == 1 && paths[0].is_empty() {
+    fn insert(&mut self, node: usize, paths: &[(Vec<String>, Option<Vec<String>>)]) {
+        if paths.len() == 1 && paths[0].0.is_empty() {
             self.nodes[node].leaf = true;
+            self.nodes[node].kinds = paths[0].1.clone();
             self.nodes[node].end = node as u32 + 1;
             return;
         }
         let mut start = 0;
         while start < paths.len() {
-            let token = &paths[start][0];
-            let end = start + paths[start..].iter().take_while(|p| &p[0] == token).count();
+            let token = &paths[start].0[0];
+            let end = start
+                + paths[start..]
+                    .iter()
+                    .take_while(|p| &p.0[0] == token)
+                    .count();
             let child = self.nodes.len();
             self.nodes.push(TrieNode::default());
             self.nodes[node].children.push(Child {
@@ -83,8 +143,10 @@ impl Fields {
                 index: pointer_index(token),
                 node: child as u32,
             });
-            let rest: Vec<Vec<String>> =
-                paths[start..end].iter().map(|p| p[1..].to_vec()).collect();
+            let rest: Vec<(Vec<String>, Option<Vec<String>>)> = paths[start..end]
+                .iter()
+                .map(|(p, kinds)| (p[1..].to_vec(), kinds.clone()))
+                .collect();
             self.insert(child, &rest);
             start = end;
         }
@@ -98,6 +160,14 @@ impl Fields {
 
     pub fn is_leaf(&self, node: FieldNode) -> bool {
         self.nodes[node as usize].leaf
+    }
+
+    /// Whether a leaf is recorded in a document of `kind` (empty: not known yet).
+    pub fn records_in(&self, leaf: FieldNode, kind: &str) -> bool {
+        match &self.nodes[leaf as usize].kinds {
+            None => true,
+            Some(kinds) => kind.is_empty() || kinds.iter().any(|k| k == kind),
+        }
     }
 
     /// The child for a mapping key (its JSON key text).
@@ -147,14 +217,21 @@ impl Fields {
     }
 }
 
-/// The value at `pointer` given what was recorded for a document (`None`: not there).
-pub fn answer(recorded: &Recorded, leaf: FieldNode, rest: &str) -> Option<Value> {
-    recorded
-        .iter()
-        .rev()
-        .find(|(l, _)| *l == leaf)
-        .and_then(|(_, v)| v.pointer(rest))
-        .cloned()
+/// The value at `pointer` given what was recorded for a document (`Some(None)`: not
+/// there); `None` when the leaf was not recorded in this document.
+pub fn answer(recorded: &Recorded, leaf: FieldNode, rest: &str) -> Option<Option<Value>> {
+    if recorded.skipped.contains(&leaf) {
+        return None;
+    }
+    Some(
+        recorded
+            .values
+            .iter()
+            .rev()
+            .find(|(l, _)| *l == leaf)
+            .and_then(|(_, v)| v.pointer(rest))
+            .cloned(),
+    )
 }
 
 fn tokens(pointer: &str) -> Option<Vec<String>> {

@@ -24,7 +24,7 @@ use serde_json::Value;
 pub use edit::EditError;
 pub use emit::{Layout, emit};
 pub use error::{Location, StreamError};
-pub use fields::Fields;
+pub use fields::{Field, Fields};
 pub use limits::Limits;
 pub use resolve::plain_is_unambiguous;
 pub use scan::{FILENAME_ANNOTATION, Header};
@@ -239,8 +239,9 @@ impl Stream {
             && doc.tree.is_none()
             && let Some(recorded) = &doc.scanned.recorded
             && let Some((leaf, rest)) = self.fields.lookup(pointer)
+            && let Some(value) = fields::answer(recorded, leaf, rest)
         {
-            return Ok(fields::answer(recorded, leaf, rest));
+            return Ok(value);
         }
         Ok(self.json(object)?.pointer(pointer).cloned())
     }

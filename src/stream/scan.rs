@@ -242,7 +242,7 @@ impl Scanner<'_> {
             nodes: 0,
             anchors: HashMap::new(),
             content: None,
-            recorded: self.fields.root().map(|_| Vec::new()),
+            recorded: self.fields.root().map(|_| Recorded::default()),
             capture: None,
         });
         Ok(())
@@ -483,7 +483,13 @@ impl DocState {
     fn value_field(&mut self, fields: &Fields, slot: Option<FieldNode>) -> Option<FieldNode> {
         let recorded = self.recorded.as_mut()?;
         let node = slot?;
-        recorded.retain(|(leaf, _)| !fields.contains(node, *leaf));
+        recorded
+            .values
+            .retain(|(leaf, _)| !fields.contains(node, *leaf));
+        if fields.is_leaf(node) && !fields.records_in(node, &self.header.kind) {
+            recorded.skipped.push(node);
+            return None;
+        }
         Some(node)
     }
 
@@ -541,7 +547,7 @@ impl DocState {
             None => {
                 self.capture = None;
                 if let Some(recorded) = self.recorded.as_mut() {
-                    recorded.push((leaf, value));
+                    recorded.values.push((leaf, value));
                 }
             }
         }
