@@ -5,6 +5,11 @@
 //! trailing lines verbatim and has its content re-written from a tree that remembers how
 //! every scalar was written, so that YAML 1.1 readers (Kubernetes) read the same data plus
 //! the change, and nothing else.
+//!
+//! Reading is one pass of YAML events over the whole stream (the syntax check of every
+//! document, and the budget); on the way it records the few fields filters look at in many
+//! documents (`Stream::parse_recording`, `Stream::pointer`). A document's tree is built only
+//! when a filter reads it in full or changes it.
 
 mod build;
 mod edit;

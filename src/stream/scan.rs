@@ -1,6 +1,7 @@
 //! Pass one over the whole stream: YAML events only, no tree. Finds where each document
 //! starts and ends, reads the few fields filters select on (apiVersion, kind, name,
-//! namespace), and enforces the budget. Documents no filter reads are never built.
+//! namespace), records the values of the fields filters asked for (see `fields`), and
+//! enforces the budget. Documents no filter reads in full are never built.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
