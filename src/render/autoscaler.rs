@@ -3,16 +3,31 @@
 
 use serde_json::{Value, json};
 
-use super::workload::is_workload;
 use super::{Context, Filter, RenderError};
 use crate::catalog::{QUEUE_METRIC, SCRIPTWORKER_SELECTOR};
-use crate::stream::Stream;
+use crate::stream::{Field, Stream};
+
+/// The workloads a HorizontalPodAutoscaler can scale.
+const SCALED_KINDS: [&str; 5] = [
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+];
 
 pub struct Autoscaler;
 
 impl Filter for Autoscaler {
     fn name(&self) -> &'static str {
         "autoscaler"
+    }
+
+    fn fields(&self, _options: &super::RenderOptions) -> Vec<Field> {
+        vec![
+            Field::of_kinds(&SCALED_KINDS, "/spec/template/metadata/labels"),
+            Field::of_kinds(&["HorizontalPodAutoscaler"], "/spec/scaleTargetRef/name"),
+        ]
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
@@ -24,14 +39,11 @@ impl Filter for Autoscaler {
             if stream.header(object).kind != "HorizontalPodAutoscaler" {
                 continue;
             }
-            let hpa = stream.json(object)?;
-            if hpa
-                .pointer("/spec/scaleTargetRef/name")
-                .and_then(Value::as_str)
-                != Some(&name)
-            {
+            let target = stream.pointer(object, "/spec/scaleTargetRef/name")?;
+            if target.as_ref().and_then(Value::as_str) != Some(&name) {
                 continue;
             }
+            let hpa = stream.json(object)?;
             found = true;
             let display = stream.header(object).display_name();
             if !stream
@@ -96,18 +108,18 @@ fn follows_queue_metric(hpa: &Value) -> bool {
 fn scriptworker_workload(stream: &mut Stream) -> Result<Option<(String, String)>, RenderError> {
     let (key, value) = SCRIPTWORKER_SELECTOR;
     for object in stream.objects() {
-        let header = stream.header(object).clone();
-        if !is_workload(&header.kind)
-            || header.kind == "Pod"
-            || header.kind == "Job"
-            || header.kind == "CronJob"
-        {
+        if !SCALED_KINDS.contains(&stream.header(object).kind.as_str()) {
             continue;
         }
-        let json = stream.json(object)?;
-        let labels = json.pointer("/spec/template/metadata/labels");
-        if labels.and_then(|l| l.get(key)).and_then(Value::as_str) == Some(value) {
-            return Ok(header.name.map(|n| (header.kind, n)));
+        let labels = stream.pointer(object, "/spec/template/metadata/labels")?;
+        if labels
+            .as_ref()
+            .and_then(|l| l.get(key))
+            .and_then(Value::as_str)
+            == Some(value)
+        {
+            let header = stream.header(object);
+            return Ok(header.name.clone().map(|n| (header.kind.clone(), n)));
         }
     }
     Ok(None)

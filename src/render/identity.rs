@@ -13,7 +13,8 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::workload::{
-    containers_mut, is_workload, map_mut, pod_spec_mut, service_account, set_env,
+    containers_mut, is_workload, map_mut, pod_spec_mut, service_account_fields, service_account_in,
+    set_env,
 };
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SERVICE_ACCOUNTS, ServiceAccount, service_account as table_entry};
@@ -48,21 +49,25 @@ impl Filter for Identity {
         "identity"
     }
 
+    fn fields(&self, _options: &super::RenderOptions) -> Vec<crate::stream::Field> {
+        service_account_fields()
+    }
+
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
         let smi = &cx.options.values.smi;
         let wiring = wiring(smi)?;
         let mut present = BTreeSet::new();
         let mut referenced = BTreeSet::new();
         for object in stream.objects() {
-            let header = stream.header(object).clone();
+            let header = stream.header(object);
             if header.kind == "ServiceAccount" {
                 if let Some(sa) = header.name.as_deref().and_then(table_entry) {
                     present.insert(sa.name);
                     self.annotate_service_account(stream, cx, object, sa, &wiring)?;
                 }
             } else if is_workload(&header.kind) {
-                let json = stream.json(object)?;
-                let Some(sa) = service_account(&json, &header.kind)
+                let kind = header.kind.clone();
+                let Some(sa) = service_account_in(stream, object, &kind)?
                     .as_deref()
                     .and_then(table_entry)
                 else {
@@ -70,7 +75,6 @@ impl Filter for Identity {
                 };
                 referenced.insert(sa.name);
                 if let Wiring::Oci { region } = &wiring {
-                    let kind = header.kind.clone();
                     cx.change(
                         stream,
                         object,

@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalog::INJECTED_BY;
-use crate::stream::{Limits, ObjectRef, Stream, StreamError, read_input};
+use crate::stream::{Field, Fields, Limits, ObjectRef, Stream, StreamError, read_input};
 use crate::values::Values;
 
 /// What a post-render needs besides the manifests.
@@ -41,6 +41,11 @@ pub struct RenderOptions {
 pub trait Filter {
     /// Short name, shown in --explain and in the injected-by annotation.
     fn name(&self) -> &'static str;
+    /// JSON pointers this filter reads in many documents (see `Stream::pointer`): the scan
+    /// records them, so that reading them builds no tree.
+    fn fields(&self, _options: &RenderOptions) -> Vec<Field> {
+        Vec::new()
+    }
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError>;
 }
 
@@ -284,16 +289,18 @@ pub struct Rendered {
 /// Post-renders the manifests read from `input`.
 pub fn render(input: impl std::io::Read, options: &RenderOptions) -> Result<Rendered, RenderError> {
     let text = read_input(input, &options.limits)?;
-    let mut stream = Stream::parse(text, options.limits)?;
+    let filters = filters(options);
+    let fields = Fields::new(filters.iter().flat_map(|f| f.fields(options)));
+    let mut stream = Stream::parse_recording(text, options.limits, fields)?;
     let mut cx = Context {
         options,
         changes: Vec::new(),
         warnings: Vec::new(),
     };
-    for filter in filters(options) {
+    for filter in filters {
         filter.apply(&mut stream, &mut cx)?;
     }
-    let mut output = Vec::new();
+    let mut output = Vec::with_capacity(stream.output_size_hint());
     stream
         .write(&mut output)
         .map_err(|e| RenderError::Stream(StreamError::Io(e)))?;

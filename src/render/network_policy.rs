@@ -11,7 +11,7 @@ use crate::catalog::{SCRIPTMANAGER_SELECTOR, SCRIPTWORKER_SELECTOR};
 use crate::stream::Stream;
 use crate::values::{EgressRule, PolicyEngine, Protocol, RuleAction, Smi};
 
-use super::workload::is_workload;
+use super::workload::{pod_labels_fields, pod_labels_pointer};
 
 pub const POLICY_NAME: &str = "scriptworker-policy";
 /// The ranges the guide denies: private networks and link-local (cloud metadata endpoints).
@@ -27,6 +27,10 @@ pub struct NetworkPolicy;
 impl Filter for NetworkPolicy {
     fn name(&self) -> &'static str {
         "network-policy"
+    }
+
+    fn fields(&self, _options: &super::RenderOptions) -> Vec<crate::stream::Field> {
+        pod_labels_fields()
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
@@ -48,17 +52,16 @@ impl Filter for NetworkPolicy {
 fn runs_scriptworker(stream: &mut Stream) -> Result<bool, RenderError> {
     let (key, value) = SCRIPTWORKER_SELECTOR;
     for object in stream.objects() {
-        let kind = stream.header(object).kind.clone();
-        if !is_workload(&kind) {
+        let Some(pointer) = pod_labels_pointer(&stream.header(object).kind) else {
             continue;
-        }
-        let json = stream.json(object)?;
-        let labels = match kind.as_str() {
-            "Pod" => json.pointer("/metadata/labels"),
-            "CronJob" => json.pointer("/spec/jobTemplate/spec/template/metadata/labels"),
-            _ => json.pointer("/spec/template/metadata/labels"),
         };
-        if labels.and_then(|l| l.get(key)).and_then(Value::as_str) == Some(value) {
+        let labels = stream.pointer(object, pointer)?;
+        if labels
+            .as_ref()
+            .and_then(|l| l.get(key))
+            .and_then(Value::as_str)
+            == Some(value)
+        {
             return Ok(true);
         }
     }

@@ -17,8 +17,8 @@ use json_patch::PatchOperation;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Context, Filter, RenderError, op_name};
-use crate::stream::{Limits, Stream, read_yaml_document};
+use super::{Context, Filter, RenderError, RenderOptions, op_name};
+use crate::stream::{Field, Limits, ObjectRef, Stream, StreamError, read_yaml_document};
 use crate::values::Provider;
 
 const AWS_DEFAULTS: &[(&str, &str)] = &[
@@ -74,8 +74,18 @@ impl Filter for Overlays {
         "overlays"
     }
 
+    /// The fields the targets select on. Overlays that cannot be loaded want nothing here:
+    /// `apply` reports them, after the stream has been read as before.
+    fn fields(&self, options: &RenderOptions) -> Vec<Field> {
+        load_all(options)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|(_, overlay)| overlay.target.fields())
+            .collect()
+    }
+
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
-        for (file, overlay) in load_all(cx)? {
+        for (file, overlay) in load_all(cx.options)? {
             if let Some(path) = &overlay.when
                 && !truthy(lookup(&cx.options.values_json, path))
             {
@@ -84,10 +94,10 @@ impl Filter for Overlays {
             let patch = substitute(&overlay.patch, &cx.options.values_json, &file)?;
             let mut matched = 0;
             for object in stream.objects() {
-                let json = stream.json(object)?;
-                if !overlay.target.matches(&json) {
+                if !overlay.target.matches(stream, object)? {
                     continue;
                 }
+                let json = stream.json(object)?;
                 matched += 1;
                 let after = patched(&json, &patch, &file)?;
                 cx.change(
@@ -109,32 +119,81 @@ impl Filter for Overlays {
     }
 }
 
+const SELECTORS: [&str; 4] = [
+    "/apiVersion",
+    "/kind",
+    "/metadata/name",
+    "/metadata/namespace",
+];
+const LABELS: &str = "/metadata/labels";
+
 impl Target {
-    fn matches(&self, object: &Value) -> bool {
-        let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
-        let field = |want: &Option<String>, pointer: &str| {
-            want.as_deref().is_none_or(|w| text(pointer) == Some(w))
+    fn selectors(&self) -> [(&Option<String>, &'static str); 4] {
+        [
+            (&self.api_version, SELECTORS[0]),
+            (&self.kind, SELECTORS[1]),
+            (&self.name, SELECTORS[2]),
+            (&self.namespace, SELECTORS[3]),
+        ]
+    }
+
+    /// The JSON pointers `matches` reads: labels and fields only in the target's kind, since
+    /// `matches` reads them after the kind.
+    fn fields(&self) -> Vec<Field> {
+        let mut fields: Vec<Field> = self
+            .selectors()
+            .iter()
+            .filter(|(want, _)| want.is_some())
+            .map(|(_, pointer)| Field::any(*pointer))
+            .collect();
+        let field = |pointer: &str| Field {
+            pointer: pointer.to_owned(),
+            kinds: self.kind.clone().map(|k| vec![k]),
         };
-        field(&self.api_version, "/apiVersion")
-            && field(&self.kind, "/kind")
-            && field(&self.name, "/metadata/name")
-            && field(&self.namespace, "/metadata/namespace")
-            && self.labels.iter().all(|(k, v)| {
-                object
-                    .pointer("/metadata/labels")
+        if !self.labels.is_empty() {
+            fields.push(field(LABELS));
+        }
+        fields.extend(self.fields.keys().map(|p| field(p)));
+        fields
+    }
+
+    /// Whether the object is a target: reads only the fields selected on.
+    fn matches(&self, stream: &mut Stream, object: ObjectRef) -> Result<bool, StreamError> {
+        for (want, pointer) in self.selectors() {
+            if let Some(want) = want
+                && stream
+                    .pointer(object, pointer)?
+                    .as_ref()
+                    .and_then(Value::as_str)
+                    != Some(want.as_str())
+            {
+                return Ok(false);
+            }
+        }
+        if !self.labels.is_empty() {
+            let labels = stream.pointer(object, LABELS)?;
+            let all = self.labels.iter().all(|(k, v)| {
+                labels
+                    .as_ref()
                     .and_then(|l| l.get(k))
                     .and_then(Value::as_str)
                     == Some(v)
-            })
-            && self
-                .fields
-                .iter()
-                .all(|(pointer, want)| object.pointer(pointer) == Some(want))
+            });
+            if !all {
+                return Ok(false);
+            }
+        }
+        for (pointer, want) in &self.fields {
+            if stream.pointer(object, pointer)?.as_ref() != Some(want) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }
 
-fn load_all(cx: &Context) -> Result<Vec<(String, Overlay)>, RenderError> {
-    let smi = &cx.options.values.smi;
+fn load_all(options: &RenderOptions) -> Result<Vec<(String, Overlay)>, RenderError> {
+    let smi = &options.values.smi;
     let mut overlays = Vec::new();
     if smi.overlays.defaults {
         let defaults = match smi.cloud.provider {
@@ -145,7 +204,7 @@ fn load_all(cx: &Context) -> Result<Vec<(String, Overlay)>, RenderError> {
             overlays.push((file.to_string(), parse(file, text)?));
         }
     }
-    for dir in &cx.options.overlay_dirs {
+    for dir in &options.overlay_dirs {
         for file in overlay_files(dir)? {
             let shown = file.display().to_string();
             let text = std::fs::read_to_string(&file).map_err(|e| RenderError::Overlay {

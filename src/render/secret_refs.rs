@@ -4,7 +4,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::workload::{is_workload, list_mut, pod_spec_mut, service_account};
+use super::workload::{
+    is_workload, list_mut, pod_spec_mut, service_account_fields, service_account_in,
+};
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SecretSpec, secret_catalog};
 use crate::stream::Stream;
@@ -16,6 +18,10 @@ impl Filter for SecretRefs {
         "secret-refs"
     }
 
+    fn fields(&self, _options: &super::RenderOptions) -> Vec<crate::stream::Field> {
+        service_account_fields()
+    }
+
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
         let catalog = secret_catalog(&cx.options.values.smi.secrets.catalog)
             .map_err(|e| RenderError::Catalog(e.to_string()))?;
@@ -24,7 +30,7 @@ impl Filter for SecretRefs {
             if !is_workload(&kind) {
                 continue;
             }
-            let Some(sa) = service_account(&stream.json(object)?, &kind) else {
+            let Some(sa) = service_account_in(stream, object, &kind)? else {
                 continue;
             };
             let secrets: Vec<&SecretSpec> = catalog

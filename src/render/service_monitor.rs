@@ -6,13 +6,17 @@ use serde_json::Value;
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SCRIPTMANAGER_METRICS_PORT, SCRIPTMANAGER_SELECTOR};
 use crate::prometheus::service_monitor;
-use crate::stream::{ObjectRef, Stream};
+use crate::stream::{Field, ObjectRef, Stream};
 
 pub struct ServiceMonitor;
 
 impl Filter for ServiceMonitor {
     fn name(&self) -> &'static str {
         "service-monitor"
+    }
+
+    fn fields(&self, _options: &super::RenderOptions) -> Vec<Field> {
+        vec![Field::of_kinds(&["Service"], "/spec/selector")]
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
@@ -74,9 +78,9 @@ fn scriptmanager_service(stream: &mut Stream) -> Result<Option<ObjectRef>, Rende
             continue;
         }
         let named = header.name.as_deref() == Some("scriptmanager");
-        let json = stream.json(object)?;
-        let selects = json
-            .pointer("/spec/selector")
+        let selector = stream.pointer(object, "/spec/selector")?;
+        let selects = selector
+            .as_ref()
             .and_then(|s| s.get(key))
             .and_then(Value::as_str)
             == Some(value);

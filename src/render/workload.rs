@@ -2,6 +2,19 @@
 
 use serde_json::{Map, Value};
 
+use crate::stream::{Field, ObjectRef, Stream, StreamError};
+
+const WORKLOAD_KINDS: [&str; 8] = [
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "ReplicationController",
+    "CronJob",
+];
+
 /// JSON pointer to the pod spec of a workload kind.
 pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     match kind {
@@ -17,12 +30,26 @@ pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     }
 }
 
-pub fn is_workload(kind: &str) -> bool {
-    pod_spec_pointer(kind).is_some()
+/// JSON pointer to the labels of the pods of a workload kind.
+pub fn pod_labels_pointer(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Pod" => Some("/metadata/labels"),
+        "CronJob" => Some("/spec/jobTemplate/spec/template/metadata/labels"),
+        k if is_workload(k) => Some("/spec/template/metadata/labels"),
+        _ => None,
+    }
 }
 
-pub fn pod_spec<'a>(object: &'a Value, kind: &str) -> Option<&'a Map<String, Value>> {
-    object.pointer(pod_spec_pointer(kind)?)?.as_object()
+/// Every workload's pod labels (for `Filter::fields`).
+pub fn pod_labels_fields() -> Vec<Field> {
+    WORKLOAD_KINDS
+        .iter()
+        .filter_map(|k| Some(Field::of_kinds(&[k], pod_labels_pointer(k)?)))
+        .collect()
+}
+
+pub fn is_workload(kind: &str) -> bool {
+    pod_spec_pointer(kind).is_some()
 }
 
 pub fn pod_spec_mut<'a>(object: &'a mut Value, kind: &str) -> Option<&'a mut Map<String, Value>> {
@@ -30,13 +57,47 @@ pub fn pod_spec_mut<'a>(object: &'a mut Value, kind: &str) -> Option<&'a mut Map
 }
 
 /// The service account a workload's pods run as (`serviceAccountName`, or the deprecated
-/// `serviceAccount`); None means the namespace's `default` account.
-pub fn service_account(object: &Value, kind: &str) -> Option<String> {
-    let spec = pod_spec(object, kind)?;
-    spec.get("serviceAccountName")
-        .or_else(|| spec.get("serviceAccount"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+/// `serviceAccount`, of a pod spec that is a mapping); None means the namespace's `default`
+/// account. Reads only these two fields (recorded by the scan when a filter asked for
+/// `service_account_fields`).
+pub fn service_account_in(
+    stream: &mut Stream,
+    object: ObjectRef,
+    kind: &str,
+) -> Result<Option<String>, StreamError> {
+    let Some([name, deprecated]) = service_account_pointers(kind) else {
+        return Ok(None);
+    };
+    let value = match stream.pointer(object, name)? {
+        Some(v) => Some(v),
+        None => stream.pointer(object, deprecated)?,
+    };
+    Ok(value.and_then(|v| v.as_str().map(str::to_owned)))
+}
+
+/// `<pod spec>/serviceAccountName` and `<pod spec>/serviceAccount` of a workload kind.
+fn service_account_pointers(kind: &str) -> Option<[&'static str; 2]> {
+    Some(match pod_spec_pointer(kind)? {
+        "/spec" => ["/spec/serviceAccountName", "/spec/serviceAccount"],
+        "/spec/template/spec" => [
+            "/spec/template/spec/serviceAccountName",
+            "/spec/template/spec/serviceAccount",
+        ],
+        "/spec/jobTemplate/spec/template/spec" => [
+            "/spec/jobTemplate/spec/template/spec/serviceAccountName",
+            "/spec/jobTemplate/spec/template/spec/serviceAccount",
+        ],
+        _ => return None,
+    })
+}
+
+/// The fields `service_account_in` reads.
+pub fn service_account_fields() -> Vec<Field> {
+    WORKLOAD_KINDS
+        .iter()
+        .filter_map(|k| Some((k, service_account_pointers(k)?)))
+        .flat_map(|(k, pointers)| pointers.map(|p| Field::of_kinds(&[k], p)))
+        .collect()
 }
 
 /// Every container of a pod spec, init containers included.
@@ -80,5 +141,21 @@ pub fn set_env(container: &mut Map<String, Value>, name: &str, value: &str) {
         Some(existing) if existing.get("valueFrom").is_some() => {}
         Some(existing) => existing["value"] = Value::String(value.to_owned()),
         None => env.push(serde_json::json!({"name": name, "value": value})),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_account_pointers_are_under_the_pod_spec() {
+        for kind in WORKLOAD_KINDS {
+            let spec = pod_spec_pointer(kind).unwrap();
+            let [name, deprecated] = service_account_pointers(kind).unwrap();
+            assert_eq!(name, format!("{spec}/serviceAccountName"));
+            assert_eq!(deprecated, format!("{spec}/serviceAccount"));
+        }
+        assert_eq!(service_account_pointers("Service"), None);
     }
 }

@@ -270,7 +270,7 @@ impl Builder<'_> {
     }
 }
 
-fn scalar_style(style: Style) -> ScalarStyle {
+pub(super) fn scalar_style(style: Style) -> ScalarStyle {
     match style {
         Style::Plain => ScalarStyle::Plain,
         Style::SingleQuoted => ScalarStyle::SingleQuoted,

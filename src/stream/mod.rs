@@ -5,11 +5,17 @@
 //! trailing lines verbatim and has its content re-written from a tree that remembers how
 //! every scalar was written, so that YAML 1.1 readers (Kubernetes) read the same data plus
 //! the change, and nothing else.
+//!
+//! Reading is one pass of YAML events over the whole stream (the syntax check of every
+//! document, and the budget); on the way it records the few fields filters look at in many
+//! documents (`Stream::parse_recording`, `Stream::pointer`). A document's tree is built only
+//! when a filter reads it in full or changes it.
 
 mod build;
 mod edit;
 mod emit;
 mod error;
+mod fields;
 mod limits;
 mod resolve;
 mod scan;
@@ -23,6 +29,7 @@ use serde_json::Value;
 pub use edit::EditError;
 pub use emit::{Layout, emit};
 pub use error::{Location, StreamError};
+pub use fields::{Field, Fields};
 pub use limits::Limits;
 pub use resolve::{plain_is_unambiguous, resolve_plain};
 pub use scan::{FILENAME_ANNOTATION, Header};
@@ -54,6 +61,8 @@ pub struct Stream {
     added: Vec<(String, Node)>,
     limits: Limits,
     form: HelmForm,
+    /// The fields the scan recorded in every document.
+    fields: Fields,
 }
 
 struct Document {
@@ -106,7 +115,17 @@ fn text_location(text: &str, offset: usize) -> Location {
 
 impl Stream {
     pub fn parse(source: String, limits: Limits) -> Result<Stream, StreamError> {
-        let scanned = scan::scan(&source, &limits, scan::Expect::Objects)?;
+        Stream::parse_recording(source, limits, Fields::default())
+    }
+
+    /// Reads the stream and records the values at `fields` in every document on the way,
+    /// so that `pointer` answers them without building the document's tree.
+    pub fn parse_recording(
+        source: String,
+        limits: Limits,
+        fields: Fields,
+    ) -> Result<Stream, StreamError> {
+        let scanned = scan::scan(&source, &limits, scan::Expect::Objects, &fields)?;
         let mut stream = Stream {
             documents: scanned
                 .into_iter()
@@ -121,6 +140,7 @@ impl Stream {
             added: Vec::new(),
             limits,
             form: HelmForm::SourceComments,
+            fields,
         };
         stream.form = stream.detect_form();
         stream.read_lists()?;
@@ -210,6 +230,25 @@ impl Stream {
             Some(i) => json["items"][i].clone(),
             None => json,
         })
+    }
+
+    /// The value at a JSON pointer of the object: `json(object)?.pointer(pointer)`, answered
+    /// from what the scan recorded when it can (then no tree is built).
+    pub fn pointer(
+        &mut self,
+        object: ObjectRef,
+        pointer: &str,
+    ) -> Result<Option<Value>, StreamError> {
+        let doc = &self.documents[object.document];
+        if object.item.is_none()
+            && doc.tree.is_none()
+            && let Some(recorded) = &doc.scanned.recorded
+            && let Some((leaf, rest)) = self.fields.lookup(pointer)
+            && let Some(value) = fields::answer(recorded, leaf, rest)
+        {
+            return Ok(value);
+        }
+        Ok(self.json(object)?.pointer(pointer).cloned())
     }
 
     fn document_json(&mut self, index: usize) -> Result<Value, StreamError> {
@@ -355,12 +394,22 @@ impl Stream {
         Ok(())
     }
 
+    /// About how many bytes `write` writes: the input, and some room for changes.
+    pub fn output_size_hint(&self) -> usize {
+        self.source.len() + self.source.len() / 16 + 4096
+    }
+
     /// Re-writes a document through the tree without changing its data: the output then
     /// shows how kubectl-smi writes documents it changes (`render --rewrite-all`).
     pub fn rewrite(&mut self, object: ObjectRef) -> Result<(), StreamError> {
         self.tree(object.document)?;
         self.documents[object.document].changed = true;
         Ok(())
+    }
+
+    /// Number of documents whose tree has been built (read in full, changed or re-written).
+    pub fn trees_built(&self) -> usize {
+        self.documents.iter().filter(|d| d.tree.is_some()).count()
     }
 
     /// Number of documents read (empty ones included).
@@ -377,7 +426,7 @@ impl Stream {
 /// Reads a single-document YAML file (a values file) the way Helm reads it (YAML 1.1
 /// scalars), within the same budget as manifests. An empty file is `None`.
 pub fn read_yaml_document(text: &str, limits: &Limits) -> Result<Option<Node>, StreamError> {
-    let docs = scan::scan(text, limits, scan::Expect::AnyYaml)?;
+    let docs = scan::scan(text, limits, scan::Expect::AnyYaml, &Fields::default())?;
     if docs.len() > 1 {
         return Err(StreamError::NotAnObject {
             at: Location {

@@ -31,6 +31,17 @@ pub fn resolve_plain(text: &str) -> Value {
     }
 }
 
+/// Whether a plain scalar surely reads as the text it spells, without resolving it: it is
+/// no boolean or null word and does not start like a number.
+pub fn plain_is_surely_text(text: &str) -> bool {
+    !matches!(
+        text.as_bytes().first(),
+        None | Some(b'0'..=b'9' | b'+' | b'-' | b'.')
+    ) && !TRUE_WORDS.contains(&text)
+        && !FALSE_WORDS.contains(&text)
+        && !NULL_WORDS.contains(&text)
+}
+
 /// Numbers as go-yaml v2 reads them: underscores ignored, 0x/0o/0b prefixes, a leading zero
 /// meaning octal, floats in the `1.5e3` style; anything else (timestamps included) is text.
 fn resolve_number(text: &str) -> Value {

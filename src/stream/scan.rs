@@ -1,14 +1,21 @@
 //! Pass one over the whole stream: YAML events only, no tree. Finds where each document
 //! starts and ends, reads the few fields filters select on (apiVersion, kind, name,
-//! namespace), and enforces the budget. Documents no filter reads are never built.
+//! namespace), records the values of the fields filters asked for (see `fields`), and
+//! enforces the budget. Documents no filter reads in full are never built.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
 use granit_parser::{Event, Options, Parser, ScalarStyle, Span};
+use serde_json::{Map, Value};
 
+use super::build::scalar_style;
 use super::error::{Location, StreamError};
+use super::fields::{FieldNode, Fields, Recorded};
 use super::limits::Limits;
+use super::resolve::plain_is_surely_text;
+use super::tree::{json_key_of, scalar_json};
 
 /// Helm 4 names each document's template with this annotation.
 pub const FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";
@@ -43,6 +50,9 @@ pub struct Scanned {
     /// 1-based line of the first byte.
     pub line: usize,
     pub body: ScannedBody,
+    /// The values found at the wanted fields; `None` when the document's JSON view needs
+    /// its tree (aliases, tags, collection keys) or no field was wanted.
+    pub recorded: Option<Recorded>,
 }
 
 #[derive(Debug, Clone)]
@@ -67,7 +77,12 @@ pub enum Expect {
     AnyYaml,
 }
 
-pub fn scan(source: &str, limits: &Limits, expect: Expect) -> Result<Vec<Scanned>, StreamError> {
+pub fn scan(
+    source: &str,
+    limits: &Limits,
+    expect: Expect,
+    fields: &Fields,
+) -> Result<Vec<Scanned>, StreamError> {
     let mut options = Options::default();
     options.set_emit_comments(false);
     options.block_nesting_limit = limits.max_depth;
@@ -79,6 +94,7 @@ pub fn scan(source: &str, limits: &Limits, expect: Expect) -> Result<Vec<Scanned
         current: None,
         counted: (0, 1),
         expect,
+        fields,
     };
     for next in Parser::new_from_str_with_options(source, options) {
         match next {
@@ -108,6 +124,7 @@ struct Scanner<'a> {
     /// Lines counted so far: (byte offset, 1-based line at that offset).
     counted: (usize, usize),
     expect: Expect,
+    fields: &'a Fields,
 }
 
 struct DocState {
@@ -120,6 +137,17 @@ struct DocState {
     nodes: u64,
     anchors: HashMap<usize, u64>,
     content: Option<Range<usize>>,
+    /// Values recorded so far; `None` once the document cannot be answered from events.
+    recorded: Option<Recorded>,
+    /// The value being recorded: its leaf, and its open collections (empty while none is
+    /// being recorded).
+    capture: Option<(FieldNode, Vec<Partial>)>,
+}
+
+/// An open collection of a value being recorded.
+enum Partial {
+    Mapping(Map<String, Value>, Option<String>),
+    Sequence(Vec<Value>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -132,13 +160,19 @@ enum Root {
 struct Frame {
     mapping: bool,
     expecting_key: bool,
-    /// The key of the entry being read, tracked only where a header field can be.
-    key: Option<String>,
+    /// The key of the entry being read, when it names a header field (or leads to one).
+    key: HeaderKey,
     /// Nodes inside, aliases expanded.
     size: u64,
     anchor: usize,
     /// Where in the header this frame sits: root, metadata, metadata.annotations.
     place: Place,
+    /// The wanted fields' trie node of this collection, when some are below it.
+    field: Option<FieldNode>,
+    /// For mappings: the trie node of the current key's value.
+    key_field: Option<FieldNode>,
+    /// For sequences: items read so far.
+    items: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -154,10 +188,12 @@ impl Scanner<'_> {
         match event {
             Event::DocumentStart(explicit, _) => self.start_document(explicit, &span),
             Event::DocumentEnd => self.end_document(),
-            Event::MappingStart(_, anchor, _) => self.open(true, anchor, &span),
-            Event::SequenceStart(_, anchor, _) => self.open(false, anchor, &span),
+            Event::MappingStart(_, anchor, tag) => self.open(true, anchor, tag.is_some(), &span),
+            Event::SequenceStart(_, anchor, tag) => self.open(false, anchor, tag.is_some(), &span),
             Event::MappingEnd | Event::SequenceEnd => self.close(&span),
-            Event::Scalar(text, style, anchor, _) => self.scalar(&text, style, anchor, &span),
+            Event::Scalar(text, style, anchor, tag) => {
+                self.scalar(&text, style, anchor, tag.is_some(), &span)
+            }
             Event::Alias(id) => self.alias(id, &span),
             _ => Ok(()),
         }
@@ -207,6 +243,8 @@ impl Scanner<'_> {
             nodes: 0,
             anchors: HashMap::new(),
             content: None,
+            recorded: self.fields.root().map(|_| Recorded::default()),
+            capture: None,
         });
         Ok(())
     }
@@ -248,15 +286,38 @@ impl Scanner<'_> {
             range,
             line: doc.line,
             body,
+            recorded: doc.recorded,
         });
         Ok(())
     }
 
-    fn open(&mut self, mapping: bool, anchor: usize, span: &Span) -> Result<(), StreamError> {
+    fn open(
+        &mut self,
+        mapping: bool,
+        anchor: usize,
+        tagged: bool,
+        span: &Span,
+    ) -> Result<(), StreamError> {
         let depth_limit = self.limits.max_depth;
         let at_line = span.start.line();
+        let fields = self.fields;
         let Some(doc) = self.current.as_mut() else {
             return Ok(());
+        };
+        let field = match doc.frames.last() {
+            Some(parent) if parent.mapping && parent.expecting_key => {
+                // A collection as a key: its JSON view is left to the tree.
+                doc.give_up();
+                None
+            }
+            _ if tagged => {
+                doc.give_up();
+                None
+            }
+            parent => {
+                let slot = slot(fields, parent);
+                doc.open_value(fields, slot, mapping)
+            }
         };
         let place = match doc.frames.last() {
             None => {
@@ -267,9 +328,9 @@ impl Scanner<'_> {
                 });
                 Place::Root
             }
-            Some(parent) => match (parent.place, parent.key.as_deref(), parent.expecting_key) {
-                (Place::Root, Some("metadata"), false) if mapping => Place::Metadata,
-                (Place::Metadata, Some("annotations"), false) if mapping => Place::Annotations,
+            Some(parent) => match (parent.key, parent.expecting_key) {
+                (HeaderKey::Metadata, false) if mapping => Place::Metadata,
+                (HeaderKey::Annotations, false) if mapping => Place::Annotations,
                 _ => Place::Elsewhere,
             },
         };
@@ -277,10 +338,13 @@ impl Scanner<'_> {
         doc.frames.push(Frame {
             mapping,
             expecting_key: true,
-            key: None,
+            key: HeaderKey::None,
             size: 1,
             anchor,
             place,
+            field,
+            key_field: None,
+            items: 0,
         });
         if doc.frames.len() > depth_limit {
             let at = self.location(at_line, span.start.col() + 1);
@@ -302,6 +366,7 @@ impl Scanner<'_> {
         let Some(frame) = doc.frames.pop() else {
             return Ok(());
         };
+        doc.close_value();
         if frame.anchor != 0 {
             doc.anchors.insert(frame.anchor, frame.size);
         }
@@ -320,11 +385,17 @@ impl Scanner<'_> {
         text: &str,
         style: ScalarStyle,
         anchor: usize,
+        tagged: bool,
         span: &Span,
     ) -> Result<(), StreamError> {
+        let fields = self.fields;
         let Some(doc) = self.current.as_mut() else {
             return Ok(());
         };
+        if tagged {
+            doc.give_up();
+        }
+        doc.record_scalar(fields, text, style);
         if anchor != 0 {
             doc.anchors.insert(anchor, 1);
         }
@@ -338,9 +409,9 @@ impl Scanner<'_> {
         };
         frame.size = frame.size.saturating_add(1);
         if frame.mapping && frame.expecting_key {
-            frame.key = (frame.place != Place::Elsewhere).then(|| text.to_owned());
+            frame.key = HeaderKey::of(frame.place, text);
         } else if frame.mapping {
-            record_header_field(&mut doc.header, frame.place, frame.key.as_deref(), text);
+            record_header_field(&mut doc.header, frame.key, text);
         }
         advance(frame);
         mark_content(doc, span);
@@ -352,6 +423,8 @@ impl Scanner<'_> {
         let Some(doc) = self.current.as_mut() else {
             return Ok(());
         };
+        // An alias stands for a copy of its anchor's node: the tree resolves it.
+        doc.give_up();
         mark_content(doc, span);
         let Some(&size) = doc.anchors.get(&id) else {
             let at = self.location(span.start.line(), span.start.col() + 1);
@@ -394,7 +467,145 @@ impl Scanner<'_> {
 fn advance(frame: &mut Frame) {
     if frame.mapping {
         frame.expecting_key = !frame.expecting_key;
+    } else {
+        frame.items += 1;
     }
+}
+
+impl DocState {
+    /// Stops recording: the document's JSON view is left to its tree.
+    fn give_up(&mut self) {
+        self.recorded = None;
+        self.capture = None;
+    }
+
+    /// A value starts at trie node `slot`: forgets what an earlier value of the same key
+    /// recorded there.
+    fn value_field(&mut self, fields: &Fields, slot: Option<FieldNode>) -> Option<FieldNode> {
+        let recorded = self.recorded.as_mut()?;
+        let node = slot?;
+        recorded
+            .values
+            .retain(|(leaf, _)| !fields.contains(node, *leaf));
+        if fields.is_leaf(node) && !fields.records_in(node, &self.header.kind) {
+            recorded.skipped.push(node);
+            return None;
+        }
+        Some(node)
+    }
+
+    /// A collection starts as a value at `slot`: returns its trie node when it holds wanted
+    /// fields, and starts recording it when it is one.
+    fn open_value(
+        &mut self,
+        fields: &Fields,
+        slot: Option<FieldNode>,
+        mapping: bool,
+    ) -> Option<FieldNode> {
+        let partial = || {
+            if mapping {
+                Partial::Mapping(Map::new(), None)
+            } else {
+                Partial::Sequence(Vec::new())
+            }
+        };
+        if let Some((_, open)) = self.capture.as_mut() {
+            open.push(partial());
+            return None;
+        }
+        let node = self.value_field(fields, slot)?;
+        if fields.is_leaf(node) {
+            self.capture = Some((node, vec![partial()]));
+            return None;
+        }
+        Some(node)
+    }
+
+    /// A collection ends: closes it in the value being recorded.
+    fn close_value(&mut self) {
+        let Some((leaf, open)) = self.capture.as_mut() else {
+            return;
+        };
+        let value = match open.pop() {
+            Some(Partial::Mapping(map, _)) => Value::Object(map),
+            Some(Partial::Sequence(items)) => Value::Array(items),
+            None => return,
+        };
+        let leaf = *leaf;
+        self.put(leaf, value);
+    }
+
+    /// A finished value: into the collection being recorded, or recorded at `leaf`.
+    fn put(&mut self, leaf: FieldNode, value: Value) {
+        let open = self.capture.as_mut().map(|(_, open)| open);
+        match open.and_then(|o| o.last_mut()) {
+            Some(Partial::Mapping(map, key)) => {
+                if let Some(key) = key.take() {
+                    map.insert(key, value);
+                }
+            }
+            Some(Partial::Sequence(items)) => items.push(value),
+            None => {
+                self.capture = None;
+                if let Some(recorded) = self.recorded.as_mut() {
+                    recorded.values.push((leaf, value));
+                }
+            }
+        }
+    }
+
+    /// A scalar: a key or a value, in a tracked collection or in the value being recorded.
+    fn record_scalar(&mut self, fields: &Fields, text: &str, style: ScalarStyle) {
+        if self.recorded.is_none() {
+            return;
+        }
+        let style = scalar_style(style);
+        if let Some((leaf, open)) = self.capture.as_mut() {
+            if let Some(Partial::Mapping(_, key @ None)) = open.last_mut() {
+                *key = Some(key_text(text, style).into_owned());
+                return;
+            }
+            let leaf = *leaf;
+            self.put(leaf, scalar_json(text, style, None));
+            return;
+        }
+        let Some(frame) = self.frames.last() else {
+            return;
+        };
+        if frame.mapping && frame.expecting_key {
+            let key_field = frame
+                .field
+                .and_then(|f| fields.key_child(f, &key_text(text, style)));
+            if let Some(frame) = self.frames.last_mut() {
+                frame.key_field = key_field;
+            }
+            return;
+        }
+        let slot = slot(fields, Some(frame));
+        let Some(node) = self.value_field(fields, slot) else {
+            return;
+        };
+        if fields.is_leaf(node) {
+            self.put(node, scalar_json(text, style, None));
+        }
+    }
+}
+
+/// The trie node of a value starting in `parent` (the document's root when there is none).
+fn slot(fields: &Fields, parent: Option<&Frame>) -> Option<FieldNode> {
+    match parent {
+        None => fields.root(),
+        Some(p) if p.mapping => p.key_field,
+        Some(p) => p.field.and_then(|f| fields.index_child(f, p.items)),
+    }
+}
+
+/// The JSON key a scalar key stands for (`on:` is "true").
+fn key_text(text: &str, style: super::tree::ScalarStyle) -> Cow<'_, str> {
+    if style != super::tree::ScalarStyle::Plain || plain_is_surely_text(text) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(json_key_of(scalar_json(text, style, None)).unwrap_or_default())
 }
 
 fn mark_content(doc: &mut DocState, span: &Span) {
@@ -410,14 +621,42 @@ fn mark_content(doc: &mut DocState, span: &Span) {
     }
 }
 
-fn record_header_field(header: &mut Header, place: Place, key: Option<&str>, value: &str) {
-    match (place, key) {
-        (Place::Root, Some("apiVersion")) => header.api_version = value.to_owned(),
-        (Place::Root, Some("kind")) => header.kind = value.to_owned(),
-        (Place::Metadata, Some("name")) => header.name = Some(value.to_owned()),
-        (Place::Metadata, Some("namespace")) => header.namespace = Some(value.to_owned()),
-        (Place::Annotations, Some(FILENAME_ANNOTATION)) => header.template = Some(value.to_owned()),
-        _ => {}
+/// A key that matters to the header, by where it is written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum HeaderKey {
+    None,
+    ApiVersion,
+    Kind,
+    Metadata,
+    Name,
+    Namespace,
+    Annotations,
+    Filename,
+}
+
+impl HeaderKey {
+    fn of(place: Place, key: &str) -> HeaderKey {
+        match (place, key) {
+            (Place::Root, "apiVersion") => HeaderKey::ApiVersion,
+            (Place::Root, "kind") => HeaderKey::Kind,
+            (Place::Root, "metadata") => HeaderKey::Metadata,
+            (Place::Metadata, "name") => HeaderKey::Name,
+            (Place::Metadata, "namespace") => HeaderKey::Namespace,
+            (Place::Metadata, "annotations") => HeaderKey::Annotations,
+            (Place::Annotations, FILENAME_ANNOTATION) => HeaderKey::Filename,
+            _ => HeaderKey::None,
+        }
+    }
+}
+
+fn record_header_field(header: &mut Header, key: HeaderKey, value: &str) {
+    match key {
+        HeaderKey::ApiVersion => header.api_version = value.to_owned(),
+        HeaderKey::Kind => header.kind = value.to_owned(),
+        HeaderKey::Name => header.name = Some(value.to_owned()),
+        HeaderKey::Namespace => header.namespace = Some(value.to_owned()),
+        HeaderKey::Filename => header.template = Some(value.to_owned()),
+        HeaderKey::None | HeaderKey::Metadata | HeaderKey::Annotations => {}
     }
 }
 

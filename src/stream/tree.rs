@@ -89,26 +89,13 @@ impl Node {
     }
 
     fn scalar_to_json(&self, s: &Scalar) -> Value {
-        match self.tag.as_deref() {
-            Some("!!str") | Some("!!binary") | Some("!!timestamp") => Value::String(s.text.clone()),
-            Some("!!int") | Some("!!float") | Some("!!bool") | Some("!!null") => {
-                resolve_plain(&s.text)
-            }
-            _ if s.style == ScalarStyle::Plain => resolve_plain(&s.text),
-            _ => Value::String(s.text.clone()),
-        }
+        scalar_json(&s.text, s.style, self.tag.as_deref())
     }
 
     /// The JSON object key this node stands for, the way YAML-to-JSON conversion names it
     /// (`on:` is the key "true"); `None` for keys that are collections.
     pub fn json_key(&self) -> Option<String> {
-        match self.to_json() {
-            Value::String(s) => Some(s),
-            Value::Null => Some("null".to_owned()),
-            Value::Bool(b) => Some(b.to_string()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Array(_) | Value::Object(_) => None,
-        }
+        json_key_of(self.to_json())
     }
 
     /// A new node for a JSON value, written so that every YAML reader reads the same value.
@@ -165,6 +152,28 @@ impl Node {
             }
             Content::Scalar(_) => None,
         }
+    }
+}
+
+/// The JSON value of a scalar written `text` in `style` with an explicit `tag` (as
+/// `build::tag_text` spells it), as Kubernetes reads it.
+pub fn scalar_json(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
+    match tag {
+        Some("!!str") | Some("!!binary") | Some("!!timestamp") => Value::String(text.to_owned()),
+        Some("!!int") | Some("!!float") | Some("!!bool") | Some("!!null") => resolve_plain(text),
+        _ if style == ScalarStyle::Plain => resolve_plain(text),
+        _ => Value::String(text.to_owned()),
+    }
+}
+
+/// The JSON object key a key node's value stands for; `None` for collections.
+pub fn json_key_of(value: Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s),
+        Value::Null => Some("null".to_owned()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Array(_) | Value::Object(_) => None,
     }
 }
 
