@@ -87,3 +87,18 @@ impl Error {
         }
     }
 }
+
+/// An error and its causes as one line, `outer: inner: innermost` (the innermost cause is
+/// usually the one that says what happened), each cause once and without debug dumps.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}

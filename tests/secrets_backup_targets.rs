@@ -62,12 +62,7 @@ fn a_passphrase_backup_is_written_read_back_and_used_to_restore() {
         keys[&id("smi-session", "CSRF_SECRET")]
     );
 
-    cluster
-        .api
-        .edit("secrets", NAMESPACE, "smi-session", "kubectl-edit", |s| {
-            s["data"].as_object_mut().unwrap().remove("CSRF_SECRET");
-        })
-        .unwrap();
+    cluster.delete_key("smi-session", "CSRF_SECRET");
     let writes = cluster.writes().len();
     let output = cluster
         .smi(&["create"])
@@ -252,21 +247,7 @@ fn aws_secrets_manager_keeps_the_keys_restores_them_and_keeps_the_previous_versi
         keys[&data_key]
     );
 
-    cluster
-        .api
-        .edit(
-            "secrets",
-            NAMESPACE,
-            "smi-data-encryption",
-            "kubectl-edit",
-            |s| {
-                s["data"]
-                    .as_object_mut()
-                    .unwrap()
-                    .remove("DATA_ENCRYPTION_KEY");
-            },
-        )
-        .unwrap();
+    cluster.delete_key("smi-data-encryption", "DATA_ENCRYPTION_KEY");
     let output = run(&["create"]);
     assert!(output.status.success(), "{}", text(&output));
     assert_eq!(cluster.keys(), keys, "restored from Secrets Manager");

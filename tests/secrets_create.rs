@@ -151,21 +151,7 @@ fn a_secret_with_one_key_deleted_gets_only_that_key_back_from_the_backup() {
     let cluster = Cluster::new();
     assert!(cluster.create(&[]).status.success());
     let before = cluster.keys();
-    cluster
-        .api
-        .edit(
-            "secrets",
-            NAMESPACE,
-            "smi-data-encryption",
-            "kubectl-edit",
-            |s| {
-                s["data"]
-                    .as_object_mut()
-                    .unwrap()
-                    .remove("DATA_ENCRYPTION_KEY");
-            },
-        )
-        .unwrap();
+    cluster.delete_key("smi-data-encryption", "DATA_ENCRYPTION_KEY");
     let writes = cluster.writes().len();
 
     let output = cluster.create(&[]);
@@ -192,12 +178,7 @@ fn a_secret_with_one_key_deleted_gets_only_that_key_back_from_the_backup() {
 fn a_deleted_generated_key_without_a_readable_backup_is_refused_not_regenerated() {
     let cluster = Cluster::new();
     assert!(cluster.create(&[]).status.success());
-    cluster
-        .api
-        .edit("secrets", NAMESPACE, "smi-session", "kubectl-edit", |s| {
-            s["data"].as_object_mut().unwrap().remove("CSRF_SECRET");
-        })
-        .unwrap();
+    cluster.delete_key("smi-session", "CSRF_SECRET");
     std::fs::remove_file(&cluster.identity).unwrap();
     std::fs::write(
         &cluster.values[1],

@@ -66,12 +66,7 @@ fn a_client_dry_run_sends_no_write_and_prints_redacted_objects() {
 fn a_server_dry_run_asks_the_api_server_to_validate_and_stores_nothing() {
     let cluster = Cluster::new();
     assert!(cluster.create(&[]).status.success());
-    cluster
-        .api
-        .edit("secrets", "prod", "smi-session", "kubectl-edit", |s| {
-            s["data"].as_object_mut().unwrap().remove("CSRF_SECRET");
-        })
-        .unwrap();
+    cluster.delete_key("smi-session", "CSRF_SECRET");
     let version = cluster.api.resource_version();
     let writes = cluster.writes().len();
     let output = cluster.create(&["--dry-run=server", "-o", "json"]);

@@ -146,23 +146,11 @@ fn describe(error: &kube::Error, server: &str) -> String {
             };
             format!("{message} ({} {})", status.code, status.reason)
         }
-        other => format!("cannot reach the API server at {server}: {}", chain(other)),
+        other => format!(
+            "cannot reach the API server at {server}: {}",
+            crate::error::chain(other)
+        ),
     }
-}
-
-/// The error and its causes, as one line (`client error (SendRequest): ... timed out`):
-/// the innermost cause is usually the one that says what happened.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

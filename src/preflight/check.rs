@@ -64,21 +64,31 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn pass(
+    fn new(
         id: impl Into<String>,
         group: Group,
         title: impl Into<String>,
+        (status, required): (Status, bool),
         detail: impl Into<String>,
     ) -> Check {
         Check {
             id: id.into(),
             group,
             title: title.into(),
-            status: Status::Pass,
-            required: true,
+            status,
+            required,
             detail: detail.into(),
             hint: None,
         }
+    }
+
+    pub fn pass(
+        id: impl Into<String>,
+        group: Group,
+        title: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Check {
+        Check::new(id, group, title, (Status::Pass, true), detail)
     }
 
     pub fn fail(
@@ -89,13 +99,8 @@ impl Check {
         hint: impl Into<String>,
     ) -> Check {
         Check {
-            id: id.into(),
-            group,
-            title: title.into(),
-            status: Status::Fail,
-            required: true,
-            detail: detail.into(),
             hint: Some(hint.into()),
+            ..Check::new(id, group, title, (Status::Fail, true), detail)
         }
     }
 
@@ -106,15 +111,7 @@ impl Check {
         title: impl Into<String>,
         why: impl Into<String>,
     ) -> Check {
-        Check {
-            id: id.into(),
-            group,
-            title: title.into(),
-            status: Status::Skip,
-            required: false,
-            detail: why.into(),
-            hint: None,
-        }
+        Check::new(id, group, title, (Status::Skip, false), why)
     }
 
     /// A required check that could not run because something it depends on failed.
@@ -124,15 +121,7 @@ impl Check {
         title: impl Into<String>,
         why: impl Into<String>,
     ) -> Check {
-        Check {
-            id: id.into(),
-            group,
-            title: title.into(),
-            status: Status::Skip,
-            required: true,
-            detail: why.into(),
-            hint: None,
-        }
+        Check::new(id, group, title, (Status::Skip, true), why)
     }
 
     /// Whether the check keeps the installation from going ahead.

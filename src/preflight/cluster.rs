@@ -139,20 +139,6 @@ fn uses_pod_identity(smi: &Smi) -> bool {
         && smi.cloud.aws.as_ref().map(|a| a.identity) == Some(AwsIdentity::PodIdentity)
 }
 
-/// An error and its causes, on one line (kube's own message leaves the cause out).
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(&format!(": {cause_text}"));
-        }
-        source = cause.source();
-    }
-    text
-}
-
 /// What the API server said, for a detail line, and whether it was a 404.
 fn describe(error: &kube::Error) -> (String, bool) {
     match error {
@@ -160,7 +146,7 @@ fn describe(error: &kube::Error) -> (String, bool) {
             format!("{} ({})", status.message, status.code),
             status.code == 404,
         ),
-        other => (chain(other), false),
+        other => (crate::error::chain(other), false),
     }
 }
 

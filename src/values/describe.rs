@@ -239,15 +239,7 @@ pub fn expected_of(schema: &Value) -> String {
         let shown: Vec<String> = options.iter().filter(|o| !o.is_null()).map(shown).collect();
         return format!("one of {}", shown.join(", "));
     }
-    let types: Vec<&str> = match schema.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|t| *t != "null")
-            .collect(),
-        _ => Vec::new(),
-    };
+    let types = types_of(schema);
     match types.first().copied() {
         Some("integer") | Some("number") => number_range(schema),
         Some("string") => "a string".to_owned(),
@@ -369,6 +361,19 @@ fn collect_paths(schema: &Value, path: &str, key: &str, found: &mut Vec<String>)
     }
     if let Some(items) = schema.get("items") {
         collect_paths(items, &format!("{path}[]"), key, found);
+    }
+}
+
+/// The types a schema allows, `null` left out (an optional value is not "a null").
+pub(super) fn types_of(schema: &Value) -> Vec<&str> {
+    match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

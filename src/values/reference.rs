@@ -149,15 +149,7 @@ fn value_words(schema: &Value) -> String {
             .collect();
         return format!("one of {}", shown.join(", "));
     }
-    let types: Vec<&str> = match schema.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|t| *t != "null")
-            .collect(),
-        _ => Vec::new(),
-    };
+    let types = super::describe::types_of(schema);
     match types.first().copied() {
         Some("integer") => super::describe::expected_of(schema),
         Some("boolean") => "`true` or `false`".to_owned(),

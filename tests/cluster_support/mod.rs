@@ -106,6 +106,15 @@ impl Cluster {
         self.smi(&args).output().expect("kubectl-smi runs")
     }
 
+    /// Deletes one key of a secret as an operator running `kubectl edit` would.
+    pub fn delete_key(&self, secret: &str, key: &str) {
+        self.api
+            .edit("secrets", NAMESPACE, secret, "kubectl-edit", |s| {
+                s["data"].as_object_mut().unwrap().remove(key);
+            })
+            .unwrap();
+    }
+
     /// Write requests the server received (dry runs included), access reviews left out.
     pub fn writes(&self) -> Vec<fake_apiserver::RequestInfo> {
         self.api

@@ -78,7 +78,9 @@ async fn check_credentials(config: &SdkConfig) -> Result<(), PoliciesError> {
         .provide_credentials()
         .await
         .map(|_| ())
-        .map_err(|e| PoliciesError::NoCredentials { message: chain(&e) })
+        .map_err(|e| PoliciesError::NoCredentials {
+            message: crate::error::chain(&e),
+        })
 }
 
 /// STS GetCallerIdentity: the account and partition the credentials act in.
@@ -128,7 +130,7 @@ where
     };
     match &error {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            let context = chain(&error);
+            let context = crate::error::chain(&error);
             if context.contains("credentials") {
                 return PoliciesError::NoCredentials { message: context };
             }
@@ -136,7 +138,7 @@ where
         }
         SdkError::ResponseError(_) => unreachable(format!(
             "the answer is not an AWS API response: {}",
-            chain(&error)
+            crate::error::chain(&error)
         )),
         SdkError::ServiceError(context) if error.code().is_none() => {
             // An answer the SDK could not parse (some emulators wrap errors differently):
@@ -200,18 +202,4 @@ fn message_in(body: &str) -> String {
     };
     xml.or_else(json)
         .unwrap_or_else(|| body.chars().take(300).collect())
-}
-
-/// An error and its causes, `outer: inner: innermost`, without debug dumps.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(&format!(": {cause_text}"));
-        }
-        source = cause.source();
-    }
-    text
 }
