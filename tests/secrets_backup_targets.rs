@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use cluster_support::{Cluster, NAMESPACE, assert_no_values, text};
+use cluster_support::{Cluster, assert_no_values, text};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
