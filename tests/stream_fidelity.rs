@@ -200,3 +200,15 @@ fn a_twenty_megabyte_stream_of_thousands_of_documents_passes() {
     );
     assert!(i > 5_000, "only {i} documents");
 }
+
+#[test]
+fn merge_keys_mean_to_pyyaml_what_they_meant_when_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("merge.yaml");
+    std::fs::write(
+        &input,
+        "---\n# Source: other/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: merged\n  labels: &labels\n    app: other\n    tier: 'on'\ndata:\n  defaults: &defaults {mode: '0755', retries: '3'}\n  <<: [*defaults, {retries: '5', extra: x}]\n  mode: '0644'\n",
+    )
+    .unwrap();
+    assert_oracle_agrees(&input);
+}

@@ -392,7 +392,14 @@ impl Scanner<'_> {
         let Some(doc) = self.current.as_mut() else {
             return Ok(());
         };
-        if tagged {
+        let merge_key = style == ScalarStyle::Plain
+            && text == "<<"
+            && doc
+                .frames
+                .last()
+                .is_some_and(|f| f.mapping && f.expecting_key);
+        if tagged || merge_key {
+            // A merge key's values come from elsewhere: the tree knows them.
             doc.give_up();
         }
         doc.record_scalar(fields, text, style);

@@ -77,14 +77,51 @@ impl Node {
                 Value::Array(items.iter().map(|i| i.value.to_json()).collect())
             }
             Content::Mapping(entries) => {
-                let mut map = Map::new();
+                let mut explicit = Map::new();
+                let mut merged = Map::new();
                 for e in entries {
-                    if let Some(k) = e.key.json_key() {
-                        map.insert(k, e.value.to_json());
+                    match e
+                        .key
+                        .is_merge_key()
+                        .then(|| merge_sources(&e.value))
+                        .flatten()
+                    {
+                        Some(sources) => {
+                            // `<<: *base` or `<<: [*a, *b]`: keys not set yet, earlier first.
+                            for (k, v) in sources {
+                                merged.entry(k).or_insert(v);
+                            }
+                        }
+                        None => {
+                            if let Some(k) = e.key.json_key() {
+                                explicit.insert(k, e.value.to_json());
+                            }
+                        }
                     }
                 }
-                Value::Object(map)
+                if merged.is_empty() {
+                    return Value::Object(explicit);
+                }
+                // As YAML 1.1 readers build it: merged keys, then the mapping's own, which win.
+                merged.retain(|k, _| !explicit.contains_key(k));
+                merged.extend(explicit);
+                Value::Object(merged)
             }
+        }
+    }
+
+    /// A YAML 1.1 merge key (`<<`, plain or tagged `!!merge`), as go-yaml, Helm and
+    /// PyYAML read it.
+    fn is_merge_key(&self) -> bool {
+        match &self.content {
+            Content::Scalar(s) => {
+                s.text == "<<"
+                    && match self.tag.as_deref() {
+                        None => s.style == ScalarStyle::Plain,
+                        Some(tag) => tag == "!!merge" || tag == "tag:yaml.org,2002:merge",
+                    }
+            }
+            _ => false,
         }
     }
 
@@ -211,4 +248,24 @@ pub fn parse_index(token: &str) -> Option<usize> {
         return None;
     }
     token.parse().ok()
+}
+
+/// The entries a merge key brings in: from one mapping, or from a sequence of mappings
+/// (earlier ones win). `None` when the value is neither: the key is then an ordinary `<<`.
+fn merge_sources(value: &Node) -> Option<Map<String, Value>> {
+    let maps: Vec<&Node> = match &value.content {
+        Content::Mapping(_) => vec![value],
+        Content::Sequence(items) => items.iter().map(|i| &i.value).collect(),
+        Content::Scalar(_) => return None,
+    };
+    let mut entries = Map::new();
+    for map in maps {
+        let Value::Object(object) = map.to_json() else {
+            return None;
+        };
+        for (k, v) in object {
+            entries.entry(k).or_insert(v);
+        }
+    }
+    Some(entries)
 }

@@ -313,6 +313,33 @@ mod tests {
     }
 
     #[test]
+    fn merge_keys_are_applied_as_helm_applies_them() {
+        let text = "\
+base: &base {region: us-east-1, accountId: '1', x: base}
+more: &more {x: more, z: more}
+a: {<<: *base, x: own}
+b:
+  <<: [*more, *base]
+c: {<<: plain}
+d: {'<<': *base}
+";
+        let file = parse(Path::new("v.yaml"), text.to_owned()).unwrap();
+        let json = &file.json;
+        assert_eq!(
+            json["a"],
+            json!({"region": "us-east-1", "accountId": "1", "x": "own"})
+        );
+        // Earlier mappings of a merge sequence win.
+        assert_eq!(
+            json["b"],
+            json!({"x": "more", "z": "more", "region": "us-east-1", "accountId": "1"})
+        );
+        // Not a mapping, or a quoted key: an ordinary key named `<<`.
+        assert_eq!(json["c"], json!({"<<": "plain"}));
+        assert_eq!(json["d"]["<<"]["x"], "base");
+    }
+
+    #[test]
     fn a_list_is_not_a_values_file() {
         let err = parse(Path::new("v.yaml"), "# values\n- a\n".to_owned()).unwrap_err();
         assert!(
