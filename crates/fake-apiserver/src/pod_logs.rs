@@ -1,10 +1,52 @@
 //! `GET /api/v1/namespaces/<ns>/pods/<name>/log`: a container's log as text/plain, with the
 //! API server's refusals (no such container, none chosen among several, not started yet).
 
+use http_body_util::Full;
+use hyper::Response;
+use hyper::body::Bytes;
 use serde_json::Value;
 
-use crate::State;
+use crate::faults::Verb;
+use crate::server::{Reply, reply_failure};
 use crate::status::Failure;
+use crate::{RequestInfo, Shared, State};
+
+/// `GET /api/v1/namespaces/<ns>/pods/<name>/log`.
+pub fn is_pod_log(info: &RequestInfo) -> bool {
+    info.verb == Some(Verb::Get)
+        && info.group.is_empty()
+        && info.resource == "pods"
+        && info.subresource == "log"
+}
+
+/// A container's log as text/plain; with `follow=true`, once the container has finished.
+pub async fn serve_log(
+    shared: &Shared,
+    info: &RequestInfo,
+    index: usize,
+    params: &[(String, String)],
+) -> Reply {
+    loop {
+        let read = read(&shared.lock(), &info.namespace, &info.name, params);
+        match read {
+            Ok(LogRead::Text(text)) => {
+                shared.record_status(index, 200);
+                return Response::builder()
+                    .status(200)
+                    .header("content-type", "text/plain")
+                    .body(Full::new(Bytes::from(text)))
+                    .expect("a valid response");
+            }
+            Ok(LogRead::StillRunning) => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(failure) => {
+                shared.record_status(index, failure.code);
+                return reply_failure(&failure);
+            }
+        }
+    }
+}
 
 /// What a log read found: the text, or (for `follow=true`) that the container still runs.
 pub enum LogRead {

@@ -8,13 +8,12 @@ use hyper::{Request, Response};
 use serde_json::{Value, json};
 
 use crate::faults::{Action, Verb};
-use crate::pod_logs::{self, LogRead};
+use crate::pod_logs::{is_pod_log, serve_log};
 use crate::routes::{Route, parse_query, parse_route};
 use crate::selectors::Selector;
 use crate::status::Failure;
 use crate::store::{PatchKind, Target, WriteOptions};
-use crate::{RequestInfo, Shared};
-use crate::{kubelet, resources};
+use crate::{RequestInfo, Shared, kubelet, resources};
 
 /// The API server's request body limit.
 const MAX_BODY: usize = 3 * 1024 * 1024;
@@ -31,7 +30,7 @@ impl std::fmt::Display for Crashed {
 
 impl std::error::Error for Crashed {}
 
-type Reply = Response<Full<Bytes>>;
+pub type Reply = Response<Full<Bytes>>;
 
 pub async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Reply, Crashed> {
     let (parts, body) = request.into_parts();
@@ -192,43 +191,6 @@ fn forbidden(shared: &Shared, info: &RequestInfo) -> Failure {
         &info.namespace,
         &info.name,
     )
-}
-
-/// `GET /api/v1/namespaces/<ns>/pods/<name>/log`.
-fn is_pod_log(info: &RequestInfo) -> bool {
-    info.verb == Some(Verb::Get)
-        && info.group.is_empty()
-        && info.resource == "pods"
-        && info.subresource == "log"
-}
-
-/// A container's log as text/plain; with `follow=true`, once the container has finished.
-async fn serve_log(
-    shared: &Shared,
-    info: &RequestInfo,
-    index: usize,
-    params: &[(String, String)],
-) -> Reply {
-    loop {
-        let read = pod_logs::read(&shared.lock(), &info.namespace, &info.name, params);
-        match read {
-            Ok(LogRead::Text(text)) => {
-                shared.record_status(index, 200);
-                return Response::builder()
-                    .status(200)
-                    .header("content-type", "text/plain")
-                    .body(Full::new(Bytes::from(text)))
-                    .expect("a valid response");
-            }
-            Ok(LogRead::StillRunning) => {
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
-            Err(failure) => {
-                shared.record_status(index, failure.code);
-                return reply_failure(&failure);
-            }
-        }
-    }
 }
 
 fn serve(
@@ -463,6 +425,6 @@ fn reply(code: u16, value: &Value) -> Reply {
         .expect("a valid response")
 }
 
-fn reply_failure(failure: &Failure) -> Reply {
+pub fn reply_failure(failure: &Failure) -> Reply {
     reply(failure.code, &failure.body)
 }
