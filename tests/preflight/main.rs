@@ -1,22 +1,23 @@
 //! `kubectl smi preflight` against loopback: a DNS server the test controls, listeners on
-//! 127.0.0.x for some endpoints, closed or silent ports for others, and an API server double.
+//! 127.0.0.x for some endpoints, closed or silent ports for others, and the API server double
+//! of `crates/fake-apiserver` (the one the `secrets` tests use) seeded with a ready cluster.
 //! Nothing leaves the machine.
 
 #[path = "../support/mod.rs"]
 mod support;
 
-mod cluster_double;
-mod fake_apiserver;
 mod fake_dns;
 mod probe;
+mod ready_cluster;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use cluster_double::{cluster, cluster_answer};
-use fake_apiserver::{FakeApiServer, Request, Response};
+use fake_apiserver::{FakeApiServer, Fault, Handle, RequestInfo, Verb};
 use fake_dns::{Answer, FakeDns};
+use kubectl_smi::preflight::{CALICO_NETWORK_POLICY_CRD, SERVICE_MONITOR_CRD};
+use ready_cluster::{NAMESPACE, SEEDED_VALUE, ready_cluster};
 use serde_json::Value;
 use support::kubectl_smi;
 
@@ -161,6 +162,38 @@ fn status(report: &Value, id: &str) -> String {
     check(report, id)["status"].as_str().unwrap().to_owned()
 }
 
+/// The requests the double received for a resource (`secrets`, `namespaces`, ...).
+fn requests_for(api: &Handle, resource: &str) -> Vec<RequestInfo> {
+    api.requests()
+        .into_iter()
+        .filter(|r| r.resource == resource)
+        .collect()
+}
+
+/// Secret values never leave the cluster: the only secret request is the namespace's list,
+/// asked as `PartialObjectMetadataList`, and no seeded value shows in the output.
+fn assert_secrets_listed_metadata_only(api: &Handle, output: &str) {
+    let secrets = requests_for(api, "secrets");
+    assert_eq!(
+        secrets.len(),
+        1,
+        "one list of the namespace's secrets: {secrets:#?}"
+    );
+    let list = &secrets[0];
+    assert_eq!(list.verb, Some(Verb::List));
+    assert_eq!(
+        (list.method.as_str(), list.path.as_str()),
+        ("GET", "/api/v1/namespaces/prod/secrets")
+    );
+    assert!(
+        list.accept.contains("as=PartialObjectMetadataList"),
+        "secrets must be listed without their data, Accept was {:?}",
+        list.accept
+    );
+    assert_eq!(list.status, 200);
+    assert!(!output.contains(SEEDED_VALUE), "{output}");
+}
+
 #[test]
 fn the_checklist_tells_each_endpoint_name_and_cluster_object_apart() {
     let dir = tempfile::tempdir().unwrap();
@@ -202,7 +235,10 @@ fn the_checklist_tells_each_endpoint_name_and_cluster_object_apart() {
         "127.0.0.8",
     ];
     let values = values(dir.path(), &hosts, &ports, Some("lb.smi.test"));
-    let api = cluster(&["smi-neo4j", "adapter-ready", "calico"]);
+    let api = ready_cluster();
+    ready_cluster::delete_secret(&api, "smi-neo4j");
+    ready_cluster::make_external_metrics_unavailable(&api);
+    ready_cluster::delete_crd(&api, CALICO_NETWORK_POLICY_CRD);
     let dns_server = dns.address.to_string();
     let (code, report, stderr) = preflight(
         &values,
@@ -212,7 +248,7 @@ fn the_checklist_tells_each_endpoint_name_and_cluster_object_apart() {
             "--timeout",
             "1",
             "--server",
-            &api.url,
+            &api.url(),
         ],
     );
 
@@ -306,14 +342,27 @@ fn the_checklist_tells_each_endpoint_name_and_cluster_object_apart() {
             + summary["skipped"].as_u64().unwrap(),
         total
     );
-    assert!(api.saw("GET", "/api/v1/namespaces/prod/secrets"));
     assert!(
-        !api.requests
-            .lock()
+        check(&report, "cluster/servicemonitor-crd")["detail"]
+            .as_str()
             .unwrap()
+            .contains("serves v1"),
+        "the upstream CRD's served version is read"
+    );
+    assert_secrets_listed_metadata_only(&api, &report.to_string());
+    let requests = api.requests();
+    assert!(
+        requests.iter().all(|r| r.method == "GET"),
+        "preflight only reads: {:?}",
+        requests
             .iter()
-            .any(|r| r.method != "GET"),
-        "preflight only reads"
+            .filter(|r| r.method != "GET")
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        requests.iter().all(|r| r.status != 0 && r.status < 500),
+        "every request was answered"
     );
 }
 
@@ -340,7 +389,7 @@ fn every_required_check_passing_exits_zero_and_says_ready() {
     ]);
     let hosts = ["127.0.0.20"; 8];
     let values = values(dir.path(), &hosts, &ports, None);
-    let api = cluster(&[]);
+    let api = ready_cluster();
     let dns_server = dns.address.to_string();
     // The internet rule's endpoint is the region's S3 on port 443, which only root can open here.
     let (code, report, stderr) = preflight(
@@ -349,7 +398,7 @@ fn every_required_check_passing_exits_zero_and_says_ready() {
             "--dns-server",
             &dns_server,
             "--server",
-            &api.url,
+            &api.url(),
             "--timeout",
             "2",
             "--skip",
@@ -370,7 +419,7 @@ fn every_required_check_passing_exits_zero_and_says_ready() {
             "--dns-server",
             &dns_server,
             "--server",
-            &api.url,
+            &api.url(),
             "--skip",
             "network",
         ])
@@ -378,6 +427,30 @@ fn every_required_check_passing_exits_zero_and_says_ready() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(text.status.success(), "{stdout}");
+    for id in [
+        "cluster/api",
+        "cluster/namespace",
+        "cluster/calico-crd",
+        "cluster/servicemonitor-crd",
+        "cluster/prometheus-namespace",
+        "cluster/external-metrics-api",
+        "cluster/pod-identity-agent",
+    ] {
+        assert_eq!(status(&report, id), "pass", "{:#}", check(&report, id));
+    }
+    assert_eq!(
+        check(&report, "cluster/external-metrics-api")["detail"],
+        "served by monitoring/prometheus-adapter"
+    );
+    assert_eq!(
+        check(&report, "cluster/pod-identity-agent")["detail"],
+        "2/2 pods ready"
+    );
+    for secret in kubectl_smi::catalog::default_secrets() {
+        let id = format!("cluster/secret/{}", secret.name);
+        assert_eq!(status(&report, &id), "pass", "{id}");
+    }
+    assert!(!stdout.contains(SEEDED_VALUE), "{stdout}");
     assert!(
         stdout.contains("PASS  app.smi.test resolves: to 127.0.0.20"),
         "{stdout}"
@@ -536,11 +609,15 @@ fn a_missing_namespace_blocks_the_secret_checks_and_names_the_command_that_creat
         smtp: 1,
     };
     let values = values(dir.path(), &["127.0.0.40"; 8], &ports, None);
-    let api = cluster(&["prod", "eks-pod-identity-agent"]);
+    // The double answers 401 to any request without this token.
+    let api = FakeApiServer::builder().token("test-token").start();
+    ready_cluster::seed(&api);
+    ready_cluster::delete_namespace(&api, NAMESPACE);
+    ready_cluster::delete_pod_identity_agent(&api);
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(&kubeconfig, format!(
         "apiVersion: v1\nkind: Config\ncurrent-context: test\nclusters:\n- name: test\n  cluster: {{server: \"{}\"}}\ncontexts:\n- name: test\n  context: {{cluster: test, user: test, namespace: elsewhere}}\nusers:\n- name: test\n  user: {{token: test-token}}\n",
-        api.url
+        api.url()
     )).unwrap();
     let (code, report, _) = preflight(
         &values,
@@ -569,21 +646,27 @@ fn a_missing_namespace_blocks_the_secret_checks_and_names_the_command_that_creat
             .unwrap()
             .contains("eks-pod-identity-agent")
     );
-    let auth = api
-        .requests
-        .lock()
-        .unwrap()
-        .iter()
-        .flat_map(|r| r.headers.clone())
-        .find(|(k, _)| k == "authorization");
-    assert_eq!(
-        auth.map(|(_, v)| v),
-        Some("Bearer test-token".to_owned()),
+    let requests = api.requests();
+    assert!(!requests.is_empty());
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.bearer_token.as_deref() == Some("test-token") && r.status != 401),
         "the kubeconfig's user is used"
     );
     assert!(
-        api.saw("GET", "/api/v1/namespaces/prod"),
+        requests
+            .iter()
+            .any(|r| r.method == "GET" && r.path == "/api/v1/namespaces/prod"),
         "the values' namespace, not the kubeconfig context's"
+    );
+    assert!(
+        requests.iter().all(|r| r.namespace != "elsewhere"),
+        "nothing is read in the context's namespace"
+    );
+    assert!(
+        requests_for(&api, "secrets").is_empty(),
+        "no secret list in a namespace that does not exist"
     );
 }
 
@@ -602,27 +685,45 @@ fn forbidden_answers_say_which_permission_is_missing() {
         smtp: 1,
     };
     let values = values(dir.path(), &["127.0.0.40"; 8], &ports, None);
-    let api = FakeApiServer::start(|request: &Request| {
-        if request.path.starts_with("/apis/apiextensions.k8s.io") {
-            return Response::forbidden(
-                "customresourcedefinitions.apiextensions.k8s.io is forbidden: User \"dev\" cannot get resource",
-            );
-        }
-        cluster_answer(request, &[])
-    });
-    let (_, report, _) = preflight(
+    // RBAC of a user who may read everything preflight reads but CRDs.
+    let api = FakeApiServer::builder().user("dev").start();
+    ready_cluster::seed(&api);
+    api.inject(
+        Fault::on(&[Verb::Get, Verb::List])
+            .resource("customresourcedefinitions.apiextensions.k8s.io")
+            .forbid(),
+    );
+    let (code, report, _) = preflight(
         &values,
-        &["--server", &api.url, "--skip", "dns", "--skip", "network"],
+        &["--server", &api.url(), "--skip", "dns", "--skip", "network"],
     );
-    assert_eq!(status(&report, "cluster/servicemonitor-crd"), "fail");
-    let hint = check(&report, "cluster/servicemonitor-crd")["hint"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        hint.contains("may not get customresourcedefinitions"),
-        "{hint}"
+    assert_eq!(code, 1);
+    for (id, name) in [
+        ("cluster/servicemonitor-crd", SERVICE_MONITOR_CRD),
+        ("cluster/calico-crd", CALICO_NETWORK_POLICY_CRD),
+    ] {
+        assert_eq!(status(&report, id), "fail");
+        let hint = check(&report, id)["hint"].as_str().unwrap();
+        assert!(
+            hint.contains("may not get customresourcedefinitions"),
+            "{hint}"
+        );
+        let detail = check(&report, id)["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("\"{name}\" is forbidden: User \"dev\" cannot get resource \"customresourcedefinitions\""))
+                && detail.contains("(403)"),
+            "the API server's words: {detail}"
+        );
+    }
+    assert_eq!(
+        status(&report, "cluster/namespace"),
+        "pass",
+        "only the forbidden reads fail"
     );
+    assert_eq!(status(&report, "cluster/external-metrics-api"), "pass");
+    let crd_reads = requests_for(&api, "customresourcedefinitions");
+    assert_eq!(crd_reads.len(), 2);
+    assert!(crd_reads.iter().all(|r| r.status == 403));
 }
 
 #[test]

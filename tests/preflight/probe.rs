@@ -1,15 +1,16 @@
 //! `--in-cluster`: the probe pod's shape, and its script run for real (bash and timeout on
-//! this machine, as in the pod) behind an API server double that plays the kubelet.
+//! this machine, as in the pod) by the API server double's kubelet (`run_pods`).
 
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use fake_apiserver::{ContainerExit, FakeApiServer, Fault, Verb};
 use kubectl_smi::catalog::Endpoint;
 use kubectl_smi::preflight::{DEFAULT_PROBE_IMAGE, Target, parse_probe_log, probe_pod};
 use serde_json::{Value, json};
 
-use super::fake_apiserver::{FakeApiServer, Request, Response};
+use super::ready_cluster::{NAMESPACE, ready_cluster, seed};
 use super::{Ports, closed_port, ip, open_port, preflight, silent_port, status, values};
 
 fn target(id: &str, host: &str, port: u16) -> Target {
@@ -71,9 +72,8 @@ fn the_probe_pod_meets_restricted_pod_security_and_passes_hosts_as_arguments() {
     );
 }
 
-/// Runs the pod's container command here, as the kubelet would in the pod.
-fn run_container(pod: &Value) -> String {
-    let container = &pod["spec"]["containers"][0];
+/// Runs a container's command here, as the kubelet would in the pod.
+fn run_container(container: &Value) -> String {
     let mut words: Vec<String> = container["command"]
         .as_array()
         .unwrap()
@@ -108,7 +108,7 @@ fn the_probe_script_reports_open_refused_and_silent_ports() {
         Duration::from_secs(1),
     ))
     .unwrap();
-    let log = run_container(&pod);
+    let log = run_container(&pod["spec"]["containers"][0]);
     let checks = parse_probe_log(&log, &targets, Duration::from_secs(1));
     let statuses: Vec<String> = checks.iter().map(|c| format!("{:?}", c.status)).collect();
     assert_eq!(statuses, ["Pass", "Fail", "Fail", "Fail"], "{log}");
@@ -143,42 +143,25 @@ fn in_cluster_creates_the_pod_reads_its_log_and_deletes_it() {
         smtp: p(7),
     };
     let values = values(dir.path(), &["127.0.0.51"; 8], &ports, None);
-    let log = std::sync::Arc::new(Mutex::new(String::new()));
-    let written = log.clone();
-    let api = FakeApiServer::start(move |request: &Request| {
-        let pods = "/api/v1/namespaces/prod/pods";
-        match (request.method.as_str(), request.path.as_str()) {
-            ("POST", path) if path == pods => {
-                let mut pod: Value = serde_json::from_slice(&request.body).unwrap();
-                *written.lock().unwrap() = run_container(&pod);
-                pod["metadata"]["name"] = json!("smi-preflight-x7k2p");
-                pod["status"] = json!({"phase": "Pending"});
-                Response::json(201, &pod)
-            }
-            ("GET", "/api/v1/namespaces/prod/pods/smi-preflight-x7k2p") => Response::json(
-                200,
-                &json!({
-                    "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "smi-preflight-x7k2p", "namespace": "prod"},
-                    "status": {"phase": "Succeeded"}
-                }),
-            ),
-            ("GET", "/api/v1/namespaces/prod/pods/smi-preflight-x7k2p/log") => {
-                Response::text(&written.lock().unwrap())
-            }
-            ("DELETE", "/api/v1/namespaces/prod/pods/smi-preflight-x7k2p") => Response::json(
-                200,
-                &json!({
-                    "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "smi-preflight-x7k2p", "namespace": "prod"}
-                }),
-            ),
-            _ => Response::not_found("things", "x"),
-        }
+    // The pods the kubelet ran: their namespace and name, and what their container printed.
+    let ran = Arc::new(Mutex::new(Vec::<(String, String, String)>::new()));
+    let record = ran.clone();
+    let api = ready_cluster();
+    api.run_pods(move |pod, container| {
+        let log = run_container(container);
+        let meta = &pod["metadata"];
+        record.lock().unwrap().push((
+            meta["namespace"].as_str().unwrap().to_owned(),
+            meta["name"].as_str().unwrap().to_owned(),
+            log.clone(),
+        ));
+        ContainerExit::success(log)
     });
     let (_, report, stderr) = preflight(
         &values,
         &[
             "--server",
-            &api.url,
+            &api.url(),
             "--in-cluster",
             "--timeout",
             "1",
@@ -197,11 +180,44 @@ fn in_cluster_creates_the_pod_reads_its_log_and_deletes_it() {
     );
     assert_eq!(status(&report, "network/in-cluster/mongodb"), "fail");
     assert_eq!(status(&report, "network/in-cluster/smtp"), "pass");
-    assert!(
-        api.saw("DELETE", "/api/v1/namespaces/prod/pods/smi-preflight-x7k2p"),
-        "the probe pod is deleted"
+
+    let ran = ran.lock().unwrap().clone();
+    assert_eq!(ran.len(), 1, "one probe pod, one container: {ran:?}");
+    let (namespace, name, log) = &ran[0];
+    assert_eq!(
+        namespace, NAMESPACE,
+        "the probe runs in the platform's namespace"
     );
-    assert!(!log.lock().unwrap().is_empty());
+    assert!(name.starts_with("smi-preflight-"), "{name}");
+    assert!(log.contains("SMI-PROBE"), "{log}");
+    let pod_requests: Vec<String> = api
+        .requests()
+        .into_iter()
+        .filter(|r| r.resource == "pods")
+        .map(|r| format!("{} {} {}", r.method, r.path, r.status))
+        .collect();
+    let pod_path = format!("/api/v1/namespaces/prod/pods/{name}");
+    let answered = |request: &str| pod_requests.iter().any(|r| r == request);
+    assert!(
+        answered("POST /api/v1/namespaces/prod/pods 201"),
+        "{pod_requests:#?}"
+    );
+    assert!(
+        answered(&format!("GET {pod_path} 200")),
+        "its phase is read: {pod_requests:#?}"
+    );
+    assert!(
+        answered(&format!("GET {pod_path}/log 200")),
+        "its log is read: {pod_requests:#?}"
+    );
+    assert!(
+        answered(&format!("DELETE {pod_path} 200")),
+        "it is deleted: {pod_requests:#?}"
+    );
+    assert!(
+        api.get("pods", NAMESPACE, name).is_none(),
+        "no probe pod is left behind"
+    );
 }
 
 #[test]
@@ -219,16 +235,14 @@ fn a_probe_pod_that_cannot_be_created_fails_with_a_hint_and_blocks_its_checks() 
         smtp: 9,
     };
     let values = values(dir.path(), &["127.0.0.52"; 8], &ports, None);
-    let api = FakeApiServer::start(|_: &Request| {
-        Response::forbidden(
-            "pods is forbidden: User \"dev\" cannot create resource \"pods\" in the namespace \"prod\"",
-        )
-    });
+    let api = FakeApiServer::builder().user("dev").start();
+    seed(&api);
+    api.inject(Fault::on(&[Verb::Create]).resource("pods").forbid());
     let (code, report, _) = preflight(
         &values,
         &[
             "--server",
-            &api.url,
+            &api.url(),
             "--in-cluster",
             "--skip",
             "dns",
@@ -257,4 +271,5 @@ fn a_probe_pod_that_cannot_be_created_fails_with_a_hint_and_blocks_its_checks() 
         super::check(&report, "network/in-cluster/postgresql")["required"],
         true
     );
+    assert!(api.list("pods", NAMESPACE).is_empty(), "no pod was created");
 }

@@ -51,6 +51,10 @@ pub fn admit(target: &Target, mut object: Value, old: Option<&Value>) -> Result<
                 object["type"] = json!("Opaque");
             }
         }
+        // A new pod waits for a kubelet (see `Handle::run_pods`); a given status is kept.
+        "Pod" if old.is_none() && object["status"].is_null() => {
+            object["status"] = json!({"phase": "Pending"});
+        }
         "Namespace" => {
             object["spec"] = json!({"finalizers": ["kubernetes"]});
             object["status"] = json!({"phase": "Active"});

@@ -119,7 +119,8 @@ impl Fault {
         Self::on(&[Verb::Create, Verb::Update, Verb::Patch, Verb::Delete])
     }
 
-    /// Only this resource: its plural (`secrets`) or `plural.group` (`daemonsets.apps`).
+    /// Only this resource: its plural (`secrets`) or `plural.group` (`daemonsets.apps`); a
+    /// subresource after a slash (`pods/log`).
     pub fn resource(mut self, resource: &str) -> Self {
         self.resource = Some(resource.to_owned());
         self
@@ -191,8 +192,15 @@ impl Fault {
         let Some(verb) = request.verb else {
             return false;
         };
+        // `pods/log` names the subresource, as RBAC does; `pods` alone does not match it.
+        let sub = if request.subresource.is_empty() {
+            String::new()
+        } else {
+            format!("/{}", request.subresource)
+        };
         let resource_matches = self.resource.as_deref().is_none_or(|r| {
-            r == request.resource || r == format!("{}.{}", request.resource, request.group)
+            r == format!("{}{sub}", request.resource)
+                || r == format!("{}.{}{sub}", request.resource, request.group)
         });
         self.remaining != Some(0)
             && writes >= self.after_writes

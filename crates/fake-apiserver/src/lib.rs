@@ -17,6 +17,8 @@ mod admission;
 mod apply;
 mod faults;
 mod fields;
+mod kubelet;
+mod pod_logs;
 mod resources;
 mod routes;
 mod selectors;
@@ -34,6 +36,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
 pub use faults::{Action, Fault, Verb};
+pub use kubelet::ContainerExit;
 pub use resources::ResourceType;
 pub use status::Failure;
 pub use validate::MAX_SECRET_BYTES;
@@ -50,6 +53,8 @@ pub struct RequestInfo {
     pub version: String,
     /// The plural resource name (`secrets`).
     pub resource: String,
+    /// `log` for `pods/<name>/log`; empty for the object itself.
+    pub subresource: String,
     pub namespace: String,
     pub name: String,
     pub content_type: String,
@@ -84,6 +89,7 @@ struct State {
     faults: Vec<Fault>,
     /// Writes that changed the store; `Fault::after_writes` counts these.
     writes: usize,
+    kubelet: kubelet::Kubelet,
 }
 
 struct Shared {
@@ -141,6 +147,7 @@ impl Builder {
                 requests: Vec::new(),
                 faults: Vec::new(),
                 writes: 0,
+                kubelet: kubelet::Kubelet::default(),
             }),
             shutdown,
             token: self.token,
@@ -274,6 +281,15 @@ impl Handle {
         if !state.store.types.contains(&resource) {
             state.store.types.push(resource);
         }
+    }
+
+    /// Runs the pods clients create from now on, as a kubelet would: each goes Running, then
+    /// `run(pod, container)` is called for each of its containers (on a thread of its own,
+    /// one container after the other), then the pod is Succeeded when every container exited
+    /// 0, Failed otherwise, and `GET .../pods/<name>/log` answers what each one printed.
+    /// Without it, pods stay Pending. Pods stored with [`Self::insert`] are never run.
+    pub fn run_pods(&self, run: impl Fn(&Value, &Value) -> ContainerExit + Send + Sync + 'static) {
+        self.shared.lock().kubelet.runner = Some(Arc::new(run));
     }
 
     /// The stored object, with managedFields; `resource` is `secrets` or `daemonsets.apps`.

@@ -8,12 +8,12 @@ use hyper::{Request, Response};
 use serde_json::{Value, json};
 
 use crate::faults::{Action, Verb};
-use crate::resources;
+use crate::pod_logs::{is_pod_log, serve_log};
 use crate::routes::{Route, parse_query, parse_route};
 use crate::selectors::Selector;
 use crate::status::Failure;
 use crate::store::{PatchKind, Target, WriteOptions};
-use crate::{RequestInfo, Shared};
+use crate::{RequestInfo, Shared, kubelet, resources};
 
 /// The API server's request body limit.
 const MAX_BODY: usize = 3 * 1024 * 1024;
@@ -30,7 +30,7 @@ impl std::fmt::Display for Crashed {
 
 impl std::error::Error for Crashed {}
 
-type Reply = Response<Full<Bytes>>;
+pub type Reply = Response<Full<Bytes>>;
 
 pub async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Reply, Crashed> {
     let (parts, body) = request.into_parts();
@@ -90,7 +90,7 @@ pub async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<R
         resource,
         namespace,
         name,
-        ..
+        subresource,
     } = &route
     {
         info.group = group.clone();
@@ -98,6 +98,7 @@ pub async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<R
         info.resource = resource.clone();
         info.namespace = namespace.clone();
         info.name = name.clone();
+        info.subresource = subresource.clone();
         let watch = param("watch").is_some_and(|v| v == "true" || v == "1");
         info.verb = Some(match (info.method.as_str(), name.is_empty()) {
             ("GET", _) if watch => Verb::Watch,
@@ -164,6 +165,7 @@ pub async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<R
             Err(Failure::conflict(&qualified, &info.group, &info.name))
         }
         Some(Action::Forbid) => Err(forbidden(&shared, &info)),
+        _ if is_pod_log(&info) => return Ok(serve_log(&shared, &info, index, &params).await),
         _ => serve(&shared, &info, &route, &body, &params),
     };
     let (code, value) = match result {
@@ -184,6 +186,7 @@ fn forbidden(shared: &Shared, info: &RequestInfo) -> Failure {
         &user,
         verb,
         &info.resource,
+        &info.subresource,
         &info.group,
         &info.namespace,
         &info.name,
@@ -191,7 +194,7 @@ fn forbidden(shared: &Shared, info: &RequestInfo) -> Failure {
 }
 
 fn serve(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     info: &RequestInfo,
     route: &Route,
     body: &[u8],
@@ -304,7 +307,18 @@ fn serve(
             return Ok((200, list));
         }
         Verb::Watch => return Err(Failure::method_not_allowed()),
-        Verb::Create => state.store.create(&target, parse_json(body)?, &options),
+        Verb::Create => {
+            let created = state.store.create(&target, parse_json(body)?, &options)?;
+            let runner = state.kubelet.runner.clone();
+            if let Some(runner) = runner
+                && created.changed
+                && target.rtype.group.is_empty()
+                && target.rtype.plural == "pods"
+            {
+                kubelet::start(shared.clone(), runner, created.object.clone());
+            }
+            Ok(created)
+        }
         Verb::Update => state.store.update(&target, parse_json(body)?, &options),
         Verb::Patch => {
             let kind = match info.content_type.split(';').next().unwrap_or("").trim() {
@@ -357,6 +371,7 @@ fn review(shared: &Shared, info: &RequestInfo, body: &[u8]) -> Result<(u16, Valu
         resource: attrs["resource"].as_str().unwrap_or("").to_owned(),
         namespace: attrs["namespace"].as_str().unwrap_or("").to_owned(),
         name: attrs["name"].as_str().unwrap_or("").to_owned(),
+        subresource: attrs["subresource"].as_str().unwrap_or("").to_owned(),
         ..info.clone()
     };
     let state = shared
@@ -410,6 +425,6 @@ fn reply(code: u16, value: &Value) -> Reply {
         .expect("a valid response")
 }
 
-fn reply_failure(failure: &Failure) -> Reply {
+pub fn reply_failure(failure: &Failure) -> Reply {
     reply(failure.code, &failure.body)
 }

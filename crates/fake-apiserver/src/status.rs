@@ -119,11 +119,12 @@ impl Failure {
         Self::new(422, "Invalid", message, d)
     }
 
-    /// 403 Forbidden, worded as RBAC denies.
+    /// 403 Forbidden, worded as RBAC denies; `subresource` is `log` for `pods/log` (or empty).
     pub fn forbidden(
         user: &str,
         verb: &str,
         resource: &str,
+        subresource: &str,
         group: &str,
         namespace: &str,
         name: &str,
@@ -138,11 +139,16 @@ impl Failure {
         } else {
             format!("{resource} \"{name}\"")
         };
+        let rbac_resource = if subresource.is_empty() {
+            resource.to_owned()
+        } else {
+            format!("{resource}/{subresource}")
+        };
         Self::new(
             403,
             "Forbidden",
             format!(
-                "{object} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{group}\" {scope}"
+                "{object} is forbidden: User \"{user}\" cannot {verb} resource \"{rbac_resource}\" in API group \"{group}\" {scope}"
             ),
             details(resource, group, name),
         )
