@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod error;
 pub mod network;
+pub mod oci_api;
 pub mod policies;
 pub mod preflight;
 pub mod prometheus;

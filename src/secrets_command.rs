@@ -103,6 +103,7 @@ fn create(args: SecretsCreateArgs) -> Result<(), Error> {
             backup_config,
             &base_dir,
             smi.cloud.aws.as_ref().map(|a| a.region.as_str()),
+            smi.cloud.oci.as_ref().map(|o| o.region.as_str()),
         ),
         no_backup: args.no_backup,
         restore_from,

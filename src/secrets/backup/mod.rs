@@ -1,8 +1,9 @@
 //! Backups of key material, written (and read back) before any generated key reaches the
-//! cluster: age-encrypted files, AWS Secrets Manager; OCI Vault is refused for now.
+//! cluster: age-encrypted files, AWS Secrets Manager, OCI Vault.
 
 mod aws;
 mod file;
+mod oci;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -119,7 +120,7 @@ fn flatten(secrets: &Value) -> Result<KeyValues, String> {
 pub enum Target {
     File(file::FileTarget),
     AwsSecretsManager(aws::AwsTarget),
-    OciVault,
+    OciVault(oci::OciTarget),
 }
 
 impl Target {
@@ -127,7 +128,7 @@ impl Target {
         match self {
             Target::File(t) => t.describe(),
             Target::AwsSecretsManager(t) => t.describe(),
-            Target::OciVault => "OCI Vault".to_owned(),
+            Target::OciVault(t) => t.describe(),
         }
     }
 }
@@ -148,7 +149,8 @@ impl Backups {
     pub fn configure(
         config: Option<&SecretBackup>,
         base_dir: &Path,
-        default_region: Option<&str>,
+        aws_region: Option<&str>,
+        oci_region: Option<&str>,
     ) -> Self {
         let mut targets = Vec::new();
         if let Some(config) = config {
@@ -158,11 +160,11 @@ impl Backups {
             if let Some(aws) = &config.aws_secrets_manager {
                 targets.push(Target::AwsSecretsManager(aws::AwsTarget::new(
                     aws,
-                    default_region,
+                    aws_region,
                 )));
             }
-            if config.oci_vault.is_some() {
-                targets.push(Target::OciVault);
+            if let Some(oci) = &config.oci_vault {
+                targets.push(Target::OciVault(oci::OciTarget::new(oci, oci_region)));
             }
         }
         Backups { targets }
@@ -179,7 +181,7 @@ impl Backups {
             let location = match target {
                 Target::File(t) => t.write(document)?,
                 Target::AwsSecretsManager(t) => t.write(document).await?,
-                Target::OciVault => return Err(oci_unsupported()),
+                Target::OciVault(t) => t.write(document).await?,
             };
             locations.push(location);
         }
@@ -205,7 +207,7 @@ impl Backups {
                     }
                 },
                 Target::AwsSecretsManager(t) => t.read(namespace, secrets).await?,
-                Target::OciVault => return Err(oci_unsupported()),
+                Target::OciVault(t) => t.read(namespace, secrets).await?,
             };
             if found.is_some() {
                 return Ok(found);
@@ -213,13 +215,6 @@ impl Backups {
         }
         Ok(None)
     }
-}
-
-fn oci_unsupported() -> SecretsError {
-    SecretsError::BackupUnsupported(
-        "ociVault",
-        "kubectl-smi has no OCI Vault client yet (there is no official OCI SDK for Rust, and no OCI endpoint to test against here)",
-    )
 }
 
 /// A path relative to the values file's directory.

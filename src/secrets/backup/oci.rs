@@ -1,0 +1,441 @@
+//! OCI Vault as the backup: one secret per Kubernetes Secret, named
+//! `smi-<namespace>-<secret>` (the names `secrets external` reads for OCI Vault), holding its
+//! keys as a JSON object (base64 content, as the Vault API carries it). Every UpdateSecret
+//! makes a new secret version: a rotation writes the old values first, so they stay as the
+//! version before the current one.
+//!
+//! APIs: Vault secret management (`/20180608/secrets`: ListSecrets, CreateSecret, GetSecret,
+//! UpdateSecret) and secret retrieval (`/20190301/secretbundles/{id}`: GetSecretBundle), at
+//! `https://vaults.<region>.oci.oraclecloud.com` and
+//! `https://secrets.vaults.<region>.oci.oraclecloud.com`, or `OCI_VAULT_ENDPOINT` and
+//! `OCI_SECRETS_ENDPOINT`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http::Method;
+use serde_json::{Map, Value, json};
+use tokio::sync::OnceCell;
+use zeroize::Zeroizing;
+
+use crate::oci_api::{ApiKey, Client, Response};
+use crate::secrets::error::SecretsError;
+use crate::secrets::manifest::FIELD_MANAGER;
+use crate::secrets::value::SecretValue;
+use crate::values::OciVaultBackup;
+
+use super::{BackupDocument, Found, KeyValues};
+
+/// How long a new or updated secret may take to become ACTIVE.
+const ACTIVE_WAIT: Duration = Duration::from_secs(120);
+
+pub struct OciTarget {
+    config: OciVaultBackup,
+    /// `cloud.oci.region` of the values; the config file's region when absent.
+    region: Option<String>,
+    client: OnceCell<Result<Connection, String>>,
+}
+
+struct Connection {
+    client: Client,
+    vault_endpoint: String,
+    secrets_endpoint: String,
+    region: String,
+}
+
+/// The JSON properties of one secret.
+type Properties = BTreeMap<String, SecretValue>;
+
+/// A Vault secret found by name.
+struct Remote {
+    id: String,
+    properties: Properties,
+}
+
+impl OciTarget {
+    pub fn new(config: &OciVaultBackup, default_region: Option<&str>) -> Self {
+        OciTarget {
+            config: config.clone(),
+            region: default_region.map(str::to_owned),
+            client: OnceCell::new(),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let region = self
+            .client
+            .get()
+            .and_then(|c| c.as_ref().ok())
+            .map(|c| c.region.clone())
+            .or_else(|| self.region.clone());
+        match region {
+            Some(region) => format!("OCI Vault {} ({region})", self.config.vault_id),
+            None => format!("OCI Vault {}", self.config.vault_id),
+        }
+    }
+
+    fn error(&self, message: impl Into<String>) -> SecretsError {
+        SecretsError::Backup {
+            target: self.describe(),
+            message: message.into(),
+        }
+    }
+
+    async fn connection(&self) -> Result<&Connection, SecretsError> {
+        let connection = self
+            .client
+            .get_or_init(|| async {
+                let key = ApiKey::from_environment()?;
+                let region = self.region.clone().or_else(|| key.region.clone()).ok_or_else(|| {
+                    format!(
+                        "no region: set smi.cloud.oci.region, or region in {}",
+                        key.source
+                    )
+                })?;
+                let endpoint = |var: &str, default: String| {
+                    std::env::var(var)
+                        .ok()
+                        .filter(|v| !v.is_empty())
+                        .map(|v| v.trim_end_matches('/').to_owned())
+                        .unwrap_or(default)
+                };
+                Ok(Connection {
+                    vault_endpoint: endpoint(
+                        "OCI_VAULT_ENDPOINT",
+                        format!("https://vaults.{region}.oci.oraclecloud.com"),
+                    ),
+                    secrets_endpoint: endpoint(
+                        "OCI_SECRETS_ENDPOINT",
+                        format!("https://secrets.vaults.{region}.oci.oraclecloud.com"),
+                    ),
+                    client: Client::new(key)?,
+                    region,
+                })
+            })
+            .await;
+        connection.as_ref().map_err(|why| self.error(why.clone()))
+    }
+
+    fn name(namespace: &str, secret: &str) -> String {
+        format!("smi-{namespace}-{secret}")
+    }
+
+    /// Writes every secret of the document that holds key material, then reads each back.
+    pub async fn write(&self, document: &BackupDocument) -> Result<String, SecretsError> {
+        let mut names = Vec::new();
+        for secret in secrets_of(&document.keys) {
+            let name = Self::name(&document.namespace, &secret);
+            let mut current = self.get(&name).await?;
+            let previous = properties_of(&document.previous, &secret);
+            if !previous.is_empty() {
+                // Keep the replaced values as a version of their own before the new ones.
+                let mut with_old = current
+                    .as_ref()
+                    .map(|r| r.properties.clone())
+                    .unwrap_or_default();
+                with_old.extend(previous);
+                if current.as_ref().map(|r| &r.properties) != Some(&with_old) {
+                    let id = self
+                        .put(&name, current.as_ref().map(|r| r.id.as_str()), &with_old, document)
+                        .await?;
+                    current = Some(Remote {
+                        id,
+                        properties: with_old,
+                    });
+                }
+            }
+            let mut merged = current
+                .as_ref()
+                .map(|r| r.properties.clone())
+                .unwrap_or_default();
+            merged.extend(properties_of(&document.keys, &secret));
+            if current.as_ref().map(|r| &r.properties) != Some(&merged) {
+                let id = self
+                    .put(&name, current.as_ref().map(|r| r.id.as_str()), &merged, document)
+                    .await?;
+                let read = self.bundle(&name, &id).await?;
+                if read != merged {
+                    return Err(self.error(format!("{name} does not read back as written")));
+                }
+            }
+            names.push(name);
+        }
+        Ok(format!("{}: {}", self.describe(), names.join(", ")))
+    }
+
+    /// The key values stored for the namespace's secrets.
+    pub async fn read(
+        &self,
+        namespace: &str,
+        secrets: &[String],
+    ) -> Result<Option<Found>, SecretsError> {
+        let mut values = KeyValues::new();
+        let mut read = Vec::new();
+        for secret in secrets {
+            let name = Self::name(namespace, secret);
+            if let Some(remote) = self.get(&name).await? {
+                for (key, value) in remote.properties {
+                    values.insert((secret.clone(), key), value);
+                }
+                read.push(name);
+            }
+        }
+        if values.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Found {
+            location: format!("{}: {}", self.describe(), read.join(", ")),
+            values,
+        }))
+    }
+
+    /// Sends a request; a transport error or an HTTP error becomes a backup error naming
+    /// what was done, with a hint for the usual causes.
+    async fn call(
+        &self,
+        what: &str,
+        method: Method,
+        url: String,
+        body: Option<&[u8]>,
+    ) -> Result<Response, SecretsError> {
+        let connection = self.connection().await?;
+        let response = connection
+            .client
+            .send(method, &url, body)
+            .await
+            .map_err(|why| self.error(format!("cannot {what}: {why}")))?;
+        if response.is_success() {
+            return Ok(response);
+        }
+        let hint = match (response.status, response.code().as_deref()) {
+            (401, _) => format!(
+                "check fingerprint, key_file, user and tenancy in {} (the fingerprint must be the one of the API key uploaded for the user) and the clock (OCI allows 5 minutes of skew)",
+                connection.client.key().source
+            ),
+            (404, _) | (403, _) => format!(
+                "check smi.secrets.backup.ociVault.vaultId and compartmentId, the region ({}), and that a policy allows it: `allow group <group> to manage secret-family in compartment <compartment>` (and `use keys` for keyId)",
+                connection.region
+            ),
+            (409, _) => "another change of the secret is in progress; run again in a minute".to_owned(),
+            (429, _) => "OCI throttled the requests; run again in a minute".to_owned(),
+            (400, _) => "check smi.secrets.backup.ociVault (keyId must be an AES key of the vault)".to_owned(),
+            _ => "run again; if it persists, give OCI support the opc-request-id".to_owned(),
+        };
+        Err(self.error(format!(
+            "cannot {what}: {}; hint: {hint}",
+            response.error_text()
+        )))
+    }
+
+    /// The active secret of that name in the vault, with its current content.
+    async fn get(&self, name: &str) -> Result<Option<Remote>, SecretsError> {
+        let connection = self.connection().await?;
+        let url = format!(
+            "{}/20180608/secrets?compartmentId={}&vaultId={}&name={}",
+            connection.vault_endpoint,
+            query(&self.config.compartment_id),
+            query(&self.config.vault_id),
+            query(name)
+        );
+        let response = self
+            .call(&format!("list secret {name}"), Method::GET, url, None)
+            .await?;
+        let list: Value = serde_json::from_slice(&response.body)
+            .map_err(|e| self.error(format!("ListSecrets answered no JSON: {e}")))?;
+        let found: Vec<&Value> = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["secretName"] == name && s["vaultId"] == self.config.vault_id.as_str())
+            .collect();
+        let Some(summary) = found
+            .iter()
+            .find(|s| s["lifecycleState"] != "PENDING_DELETION" && s["lifecycleState"] != "DELETED")
+        else {
+            if found.iter().any(|s| s["lifecycleState"] == "PENDING_DELETION") {
+                return Err(self.error(format!(
+                    "secret {name} is scheduled for deletion, so its name cannot be used; cancel the deletion (`oci vault secret cancel-secret-deletion`) and run again"
+                )));
+            }
+            return Ok(None);
+        };
+        let id = summary["id"]
+            .as_str()
+            .ok_or_else(|| self.error(format!("ListSecrets gave {name} no id")))?
+            .to_owned();
+        self.wait_active(name, &id).await?;
+        let properties = self.bundle(name, &id).await?;
+        Ok(Some(Remote { id, properties }))
+    }
+
+    /// The current version's content of a secret, as JSON properties.
+    async fn bundle(&self, name: &str, id: &str) -> Result<Properties, SecretsError> {
+        let connection = self.connection().await?;
+        let url = format!(
+            "{}/20190301/secretbundles/{}?stage=CURRENT",
+            connection.secrets_endpoint,
+            query(id)
+        );
+        let response = self
+            .call(&format!("read secret {name}"), Method::GET, url, None)
+            .await?;
+        let bundle: Value = serde_json::from_slice(&response.body)
+            .map_err(|_| self.error(format!("GetSecretBundle of {name} answered no JSON")))?;
+        let content = bundle["secretBundleContent"]["content"]
+            .as_str()
+            .ok_or_else(|| self.error(format!("{name} has no BASE64 content")))?;
+        let bytes = Zeroizing::new(
+            STANDARD
+                .decode(content)
+                .map_err(|_| self.error(format!("{name}: the content is not base64")))?,
+        );
+        let json: Value = serde_json::from_slice(&bytes)
+            .map_err(|_| self.error(format!("{name} does not hold a JSON object of keys")))?;
+        let object = json
+            .as_object()
+            .ok_or_else(|| self.error(format!("{name} does not hold a JSON object of keys")))?;
+        Ok(object
+            .iter()
+            .filter_map(|(k, v)| {
+                v.as_str()
+                    .map(|v| (k.clone(), SecretValue::new(v.as_bytes().to_vec())))
+            })
+            .collect())
+    }
+
+    /// Creates the secret, or makes a new current version of it; returns its id once ACTIVE.
+    async fn put(
+        &self,
+        name: &str,
+        id: Option<&str>,
+        properties: &Properties,
+        document: &BackupDocument,
+    ) -> Result<String, SecretsError> {
+        let mut object = Map::new();
+        for (key, value) in properties {
+            let text = value.as_text().ok_or_else(|| {
+                self.error(format!(
+                    "{name}: {key} is binary; the backup holds JSON properties of text only"
+                ))
+            })?;
+            object.insert(key.clone(), Value::from(text));
+        }
+        let text = Zeroizing::new(Value::Object(object).to_string());
+        let content = json!({
+            "contentType": "BASE64",
+            "content": STANDARD.encode(text.as_bytes()),
+            "stage": "CURRENT",
+        });
+        let connection = self.connection().await?;
+        let (method, url, body, what) = match id {
+            None => (
+                Method::POST,
+                format!("{}/20180608/secrets", connection.vault_endpoint),
+                json!({
+                    "compartmentId": self.config.compartment_id,
+                    "vaultId": self.config.vault_id,
+                    "keyId": self.config.key_id,
+                    "secretName": name,
+                    "description": "Key material of the SMI platform, backed up by kubectl-smi",
+                    "freeformTags": {
+                        "managed-by": FIELD_MANAGER,
+                        "smi-namespace": document.namespace,
+                    },
+                    "secretContent": content,
+                }),
+                format!("create secret {name}"),
+            ),
+            Some(id) => (
+                Method::PUT,
+                format!("{}/20180608/secrets/{}", connection.vault_endpoint, query(id)),
+                json!({"secretContent": content}),
+                format!("update secret {name}"),
+            ),
+        };
+        let body = Zeroizing::new(serde_json::to_vec(&body).expect("JSON serializes"));
+        let response = self.call(&what, method, url, Some(&body)).await?;
+        let secret: Value = serde_json::from_slice(&response.body)
+            .map_err(|_| self.error(format!("{what}: the answer is no JSON")))?;
+        let id = secret["id"]
+            .as_str()
+            .map(str::to_owned)
+            .or(id.map(str::to_owned))
+            .ok_or_else(|| self.error(format!("{what}: the answer has no id")))?;
+        self.wait_active(name, &id).await?;
+        Ok(id)
+    }
+
+    /// Waits until the secret is ACTIVE (new secrets and versions are CREATING or UPDATING
+    /// for a few seconds, and refuse further changes meanwhile).
+    async fn wait_active(&self, name: &str, id: &str) -> Result<(), SecretsError> {
+        let start = std::time::Instant::now();
+        let mut delay = Duration::from_millis(250);
+        loop {
+            let connection = self.connection().await?;
+            let url = format!("{}/20180608/secrets/{}", connection.vault_endpoint, query(id));
+            let response = self
+                .call(&format!("get secret {name}"), Method::GET, url, None)
+                .await?;
+            let secret: Value = serde_json::from_slice(&response.body).unwrap_or_default();
+            match secret["lifecycleState"].as_str() {
+                Some("ACTIVE") => return Ok(()),
+                Some("CREATING" | "UPDATING") if start.elapsed() < ACTIVE_WAIT => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                state => {
+                    return Err(self.error(format!(
+                        "secret {name} is {} (not ACTIVE){}",
+                        state.unwrap_or("in no known state"),
+                        if start.elapsed() >= ACTIVE_WAIT {
+                            format!(" after {} s", ACTIVE_WAIT.as_secs())
+                        } else {
+                            String::new()
+                        }
+                    )));
+                }
+            }
+        }
+    }
+}
+
+/// Percent-encodes a query value or path segment (OCIDs hold only `.` `:` and
+/// alphanumerics, names `-`; anything else is encoded).
+fn query(value: &str) -> String {
+    let mut out = String::new();
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn secrets_of(values: &KeyValues) -> Vec<String> {
+    let mut secrets: Vec<String> = values.keys().map(|(s, _)| s.clone()).collect();
+    secrets.dedup();
+    secrets
+}
+
+fn properties_of(values: &KeyValues, secret: &str) -> Properties {
+    values
+        .iter()
+        .filter(|((s, _), _)| s == secret)
+        .map(|((_, key), value)| (key.clone(), value.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(query("ocid1.vault.oc1..a-b_c"), "ocid1.vault.oc1..a-b_c");
+        assert_eq!(query("a b:/"), "a%20b%3A%2F");
+    }
+}
