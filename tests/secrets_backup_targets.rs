@@ -1,5 +1,5 @@
 //! Backup targets other than age recipients: a passphrase-encrypted file, AWS Secrets
-//! Manager (moto_server on loopback), and OCI Vault (refused with exit code 2).
+//! Manager (moto_server on loopback); OCI Vault is tested in secrets_oci_vault.rs.
 
 mod cluster_support;
 mod support;
@@ -123,23 +123,6 @@ fn without_the_passphrase_nothing_is_written() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("shorter than 12 characters"));
     assert!(cluster.writes().is_empty());
     assert!(cluster.backup_files().is_empty());
-}
-
-#[test]
-fn oci_vault_backups_are_refused_with_exit_code_2() {
-    let cluster = Cluster::new();
-    set_backup(
-        &cluster,
-        "      ociVault: {vaultId: ocid1.vault.oc1..a, compartmentId: ocid1.compartment.oc1..a, keyId: ocid1.key.oc1..a}\n",
-    );
-    let output = cluster.create(&[]);
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("backup target ociVault is not supported yet"),
-        "{stderr}"
-    );
-    assert!(cluster.writes().is_empty());
 }
 
 /// moto_server on a free loopback port, stopped when dropped.

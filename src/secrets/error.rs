@@ -188,7 +188,7 @@ impl SecretsError {
             }
             SecretsError::Plan(problems) => problems_hint(problems),
             SecretsError::NoBackupTarget { .. } => {
-                "configure smi.secrets.backup (an age-encrypted file directory or AWS Secrets Manager), or pass --no-backup if you accept the risk"
+                "configure smi.secrets.backup (an age-encrypted file directory, AWS Secrets Manager or OCI Vault), or pass --no-backup if you accept the risk"
             }
             SecretsError::NamespaceTaken { .. } => {
                 "install into a namespace of its own (-n or smi.namespace)"

@@ -457,7 +457,7 @@ pub struct SecretBackup {
     /// AWS Secrets Manager: one secret per Kubernetes Secret, its keys as JSON properties.
     #[serde(default)]
     pub aws_secrets_manager: Option<AwsSecretsManagerBackup>,
-    /// OCI Vault (not supported yet: kubectl-smi refuses with exit code 2).
+    /// OCI Vault: one secret per Kubernetes Secret, `smi-<namespace>-<secret>`, its keys as JSON properties (API key of the OCI CLI config file).
     #[serde(default)]
     pub oci_vault: Option<OciVaultBackup>,
 }
@@ -508,7 +508,7 @@ fn default_aws_prefix() -> String {
     "smi/".to_owned()
 }
 
-/// OCI Vault as the backup of generated keys.
+/// OCI Vault as the backup of generated keys (the API key of `~/.oci/config`, or `OCI_CLI_CONFIG_FILE` and `OCI_CLI_PROFILE`; region `cloud.oci.region`, else the profile's).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OciVaultBackup {
@@ -518,7 +518,7 @@ pub struct OciVaultBackup {
     /// The compartment the secrets are created in.
     #[schemars(transform = keywords::oci_compartment)]
     pub compartment_id: String,
-    /// The master encryption key's OCID.
+    /// The master encryption key's OCID (an AES key of the vault) new secrets are encrypted with.
     #[schemars(transform = keywords::oci_key)]
     pub key_id: String,
 }

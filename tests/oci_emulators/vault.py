@@ -12,7 +12,7 @@ NotAuthenticated, as OCI answers.
 New secrets and versions are CREATING/UPDATING for --settle GETs of the secret, then ACTIVE.
 GET /_test/secrets (unsigned) dumps the state: name -> versions with content and stages.
 
-Usage: vault.py --port-file FILE --public-key PEM --key-id ID [--settle N]
+Usage: vault.py --port-file FILE --public-key PEM --key-id ID --vault OCID [--settle N] [--lose-writes]
 """
 
 import argparse
@@ -20,6 +20,7 @@ import base64
 import email.utils
 import hashlib
 import json
+import os
 import re
 import sys
 import threading
@@ -213,11 +214,14 @@ class Handler(BaseHTTPRequestHandler):
                 if not versions:
                     return self.error(404, "NotAuthorizedOrNotFound", "No version in stage %s." % stage)
                 version = versions[-1]
+                content = version["content"]
+                if ARGS.lose_writes:
+                    content = base64.b64encode(b"{}").decode()
                 return self.reply(200, {
                     "secretId": secret["id"],
                     "versionNumber": version["versionNumber"],
                     "stages": version["stages"],
-                    "secretBundleContent": {"contentType": "BASE64", "content": version["content"]},
+                    "secretBundleContent": {"contentType": "BASE64", "content": content},
                 })
         return self.error(404, "NotFound", "no route %s %s" % (method, url.path))
 
@@ -239,13 +243,14 @@ def main():
     parser.add_argument("--key-id", required=True)
     parser.add_argument("--vault", action="append", required=True)
     parser.add_argument("--settle", type=int, default=1)
+    parser.add_argument("--lose-writes", action="store_true",
+                        help="secret bundles read back as {} whatever was written")
     ARGS = parser.parse_args()
     with open(ARGS.public_key, "rb") as f:
         PUBLIC_KEY = serialization.load_pem_public_key(f.read())
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     with open(ARGS.port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
-    import os
     os.replace(ARGS.port_file + ".tmp", ARGS.port_file)
     server.serve_forever()
 
