@@ -76,9 +76,7 @@ impl ApiKey {
                 .or_else(|| sections.get("DEFAULT").and_then(|s| s.get(key)))
                 .cloned()
         };
-        let required = |key: &str| {
-            lookup(key).ok_or_else(|| format!("{source} has no {key}"))
-        };
+        let required = |key: &str| lookup(key).ok_or_else(|| format!("{source} has no {key}"));
         if lookup("user").is_none() && lookup("security_token_file").is_some() {
             return Err(format!(
                 "{source} uses session tokens (security_token_file); kubectl-smi signs with an API key only: give the profile user, fingerprint and key_file"
@@ -298,7 +296,10 @@ impl Client {
         let request = request
             .header("authorization", authorization)
             .header("accept", HeaderValue::from_static("application/json"))
-            .header("user-agent", concat!("kubectl-smi/", env!("CARGO_PKG_VERSION")))
+            .header(
+                "user-agent",
+                concat!("kubectl-smi/", env!("CARGO_PKG_VERSION")),
+            )
             .body(Full::new(body))
             .map_err(|e| format!("cannot build the request: {e}"))?;
         let exchange = async {
@@ -331,10 +332,7 @@ impl Client {
         };
         match tokio::time::timeout(REQUEST_TIMEOUT, exchange).await {
             Ok(result) => result,
-            Err(_) => Err(format!(
-                "no answer within {} s",
-                REQUEST_TIMEOUT.as_secs()
-            )),
+            Err(_) => Err(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())),
         }
     }
 }

@@ -213,7 +213,11 @@ fn oci_vault_keeps_the_keys_restores_them_and_keeps_the_previous_version() {
     let output = run(&["create", "--from-env-file", &env]);
     assert!(output.status.success(), "{}", text(&output));
     assert_eq!(cluster.keys(), keys);
-    assert_eq!(vault.state(), state, "the second run wrote nothing to the vault");
+    assert_eq!(
+        vault.state(),
+        state,
+        "the second run wrote nothing to the vault"
+    );
     assert_no_values(&output, &keys);
 
     cluster.delete_key("smi-data-encryption", "DATA_ENCRYPTION_KEY");
@@ -272,14 +276,24 @@ fn a_key_the_vault_does_not_know_is_a_clear_401_and_nothing_is_applied() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(&format!("OCI Vault {VAULT}")), "{stderr}");
     assert!(
-        stderr.contains("cannot list secret smi-prod-smi-data-encryption: HTTP 401 NotAuthenticated"),
+        stderr
+            .contains("cannot list secret smi-prod-smi-data-encryption: HTTP 401 NotAuthenticated"),
         "{stderr}"
     );
     assert!(stderr.contains("check fingerprint, key_file"), "{stderr}");
-    assert!(stderr.contains("nothing was applied to the cluster"), "{stderr}");
+    assert!(
+        stderr.contains("nothing was applied to the cluster"),
+        "{stderr}"
+    );
     assert!(cluster.writes().is_empty(), "{:?}", cluster.writes());
     assert_eq!(vault.state(), serde_json::json!({}));
-    assert_no_values(&output, &cluster_support::SUPPLIED.iter().map(|(k, v)| (id("supplied", k), v.as_bytes().to_vec())).collect());
+    assert_no_values(
+        &output,
+        &cluster_support::SUPPLIED
+            .iter()
+            .map(|(k, v)| (id("supplied", k), v.as_bytes().to_vec()))
+            .collect(),
+    );
 }
 
 #[test]

@@ -159,8 +159,7 @@ impl Backups {
             }
             if let Some(aws) = &config.aws_secrets_manager {
                 targets.push(Target::AwsSecretsManager(aws::AwsTarget::new(
-                    aws,
-                    aws_region,
+                    aws, aws_region,
                 )));
             }
             if let Some(oci) = &config.oci_vault {

@@ -88,12 +88,16 @@ impl OciTarget {
             .client
             .get_or_init(|| async {
                 let key = ApiKey::from_environment()?;
-                let region = self.region.clone().or_else(|| key.region.clone()).ok_or_else(|| {
-                    format!(
-                        "no region: set smi.cloud.oci.region, or region in {}",
-                        key.source
-                    )
-                })?;
+                let region = self
+                    .region
+                    .clone()
+                    .or_else(|| key.region.clone())
+                    .ok_or_else(|| {
+                        format!(
+                            "no region: set smi.cloud.oci.region, or region in {}",
+                            key.source
+                        )
+                    })?;
                 let endpoint = |var: &str, default: String| {
                     std::env::var(var)
                         .ok()
@@ -138,7 +142,12 @@ impl OciTarget {
                 with_old.extend(previous);
                 if current.as_ref().map(|r| &r.properties) != Some(&with_old) {
                     let id = self
-                        .put(&name, current.as_ref().map(|r| r.id.as_str()), &with_old, document)
+                        .put(
+                            &name,
+                            current.as_ref().map(|r| r.id.as_str()),
+                            &with_old,
+                            document,
+                        )
                         .await?;
                     current = Some(Remote {
                         id,
@@ -153,7 +162,12 @@ impl OciTarget {
             merged.extend(properties_of(&document.keys, &secret));
             if current.as_ref().map(|r| &r.properties) != Some(&merged) {
                 let id = self
-                    .put(&name, current.as_ref().map(|r| r.id.as_str()), &merged, document)
+                    .put(
+                        &name,
+                        current.as_ref().map(|r| r.id.as_str()),
+                        &merged,
+                        document,
+                    )
                     .await?;
                 let read = self.bundle(&name, &id).await?;
                 if read != merged {
@@ -218,9 +232,12 @@ impl OciTarget {
                 "check smi.secrets.backup.ociVault.vaultId and compartmentId, the region ({}), and that a policy allows it: `allow group <group> to manage secret-family in compartment <compartment>` (and `use keys` for keyId)",
                 connection.region
             ),
-            (409, _) => "another change of the secret is in progress; run again in a minute".to_owned(),
+            (409, _) => {
+                "another change of the secret is in progress; run again in a minute".to_owned()
+            }
             (429, _) => "OCI throttled the requests; run again in a minute".to_owned(),
-            (400, _) => "check smi.secrets.backup.ociVault (keyId must be an AES key of the vault)".to_owned(),
+            (400, _) => "check smi.secrets.backup.ociVault (keyId must be an AES key of the vault)"
+                .to_owned(),
             _ => "run again; if it persists, give OCI support the opc-request-id".to_owned(),
         };
         Err(self.error(format!(
@@ -250,11 +267,13 @@ impl OciTarget {
             .flatten()
             .filter(|s| s["secretName"] == name && s["vaultId"] == self.config.vault_id.as_str())
             .collect();
-        let Some(summary) = found
-            .iter()
-            .find(|s| s["lifecycleState"] != "PENDING_DELETION" && s["lifecycleState"] != "DELETED")
-        else {
-            if found.iter().any(|s| s["lifecycleState"] == "PENDING_DELETION") {
+        let Some(summary) = found.iter().find(|s| {
+            s["lifecycleState"] != "PENDING_DELETION" && s["lifecycleState"] != "DELETED"
+        }) else {
+            if found
+                .iter()
+                .any(|s| s["lifecycleState"] == "PENDING_DELETION")
+            {
                 return Err(self.error(format!(
                     "secret {name} is scheduled for deletion, so its name cannot be used; cancel the deletion (`oci vault secret cancel-secret-deletion`) and run again"
                 )));
@@ -349,7 +368,11 @@ impl OciTarget {
             ),
             Some(id) => (
                 Method::PUT,
-                format!("{}/20180608/secrets/{}", connection.vault_endpoint, query(id)),
+                format!(
+                    "{}/20180608/secrets/{}",
+                    connection.vault_endpoint,
+                    query(id)
+                ),
                 json!({"secretContent": content}),
                 format!("update secret {name}"),
             ),
@@ -374,7 +397,11 @@ impl OciTarget {
         let mut delay = Duration::from_millis(250);
         loop {
             let connection = self.connection().await?;
-            let url = format!("{}/20180608/secrets/{}", connection.vault_endpoint, query(id));
+            let url = format!(
+                "{}/20180608/secrets/{}",
+                connection.vault_endpoint,
+                query(id)
+            );
             let response = self
                 .call(&format!("get secret {name}"), Method::GET, url, None)
                 .await?;
