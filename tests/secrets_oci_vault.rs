@@ -276,8 +276,7 @@ fn a_key_the_vault_does_not_know_is_a_clear_401_and_nothing_is_applied() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(&format!("OCI Vault {VAULT}")), "{stderr}");
     assert!(
-        stderr
-            .contains("cannot list secret smi-prod-smi-data-encryption: HTTP 401 NotAuthenticated"),
+        stderr.contains("cannot list secret smi-prod-smi-postgresql: HTTP 401 NotAuthenticated"),
         "{stderr}"
     );
     assert!(stderr.contains("check fingerprint, key_file"), "{stderr}");
