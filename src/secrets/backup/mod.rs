@@ -120,7 +120,7 @@ fn flatten(secrets: &Value) -> Result<KeyValues, String> {
 pub enum Target {
     File(file::FileTarget),
     AwsSecretsManager(aws::AwsTarget),
-    OciVault(oci::OciTarget),
+    OciVault(Box<oci::OciTarget>),
 }
 
 impl Target {
@@ -163,7 +163,9 @@ impl Backups {
                 )));
             }
             if let Some(oci) = &config.oci_vault {
-                targets.push(Target::OciVault(oci::OciTarget::new(oci, oci_region)));
+                targets.push(Target::OciVault(Box::new(oci::OciTarget::new(
+                    oci, oci_region,
+                ))));
             }
         }
         Backups { targets }
