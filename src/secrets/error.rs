@@ -209,7 +209,7 @@ impl SecretsError {
                 "nothing was applied to the cluster; fix the backup target and run again"
             }
             SecretsError::BackupUnsupported(..) => {
-                "use the file or awsSecretsManager backup target"
+                "use another backup target: file, awsSecretsManager or ociVault"
             }
             SecretsError::Interrupted { source, .. } => source.hint(),
             SecretsError::TooManyConflicts(..) => {
