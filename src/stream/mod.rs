@@ -33,7 +33,7 @@ pub use fields::{Field, Fields};
 pub use limits::Limits;
 pub use resolve::{plain_is_unambiguous, resolve_plain};
 pub use scan::{FILENAME_ANNOTATION, Header};
-pub use tree::Node;
+pub use tree::{Node, json_key_of};
 
 use build::Tree;
 use scan::{Scanned, ScannedBody};

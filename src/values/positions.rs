@@ -192,13 +192,7 @@ fn json_key(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Option<String>
     } else {
         Value::String(text.to_owned())
     };
-    match value {
-        Value::String(s) => Some(s),
-        Value::Null => Some("null".to_owned()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Array(_) | Value::Object(_) => None,
-    }
+    crate::stream::json_key_of(value)
 }
 
 #[cfg(test)]

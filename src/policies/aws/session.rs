@@ -128,6 +128,21 @@ where
         endpoint: endpoint.to_owned(),
         message,
     };
+    let refused = |denied: bool, message: String| {
+        if denied {
+            PoliciesError::AccessDenied {
+                service,
+                operation,
+                message,
+            }
+        } else {
+            PoliciesError::Api {
+                service,
+                operation,
+                message,
+            }
+        }
+    };
     match &error {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
             let context = crate::error::chain(&error);
@@ -151,36 +166,12 @@ where
                 .map(String::from_utf8_lossy)
                 .unwrap_or_default();
             let message = format!("HTTP {status}: {}", message_in(&body));
-            if status == 403 {
-                PoliciesError::AccessDenied {
-                    service,
-                    operation,
-                    message,
-                }
-            } else {
-                PoliciesError::Api {
-                    service,
-                    operation,
-                    message,
-                }
-            }
+            refused(status == 403, message)
         }
         _ => {
             let code = error.code().unwrap_or("unknown");
             let message = format!("{code}: {}", error.message().unwrap_or("no message"));
-            if DENIED.contains(&code) {
-                PoliciesError::AccessDenied {
-                    service,
-                    operation,
-                    message,
-                }
-            } else {
-                PoliciesError::Api {
-                    service,
-                    operation,
-                    message,
-                }
-            }
+            refused(DENIED.contains(&code), message)
         }
     }
 }

@@ -4,6 +4,7 @@
 mod aws;
 mod file;
 mod oci;
+mod remote;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use crate::values::SecretBackup;
 
 use super::error::SecretsError;
 use super::value::SecretValue;
+use remote::RemoteStore;
 
 pub use file::{DecryptKeys, read_backup_file, restore_keys};
 
@@ -128,7 +130,7 @@ impl Target {
         match self {
             Target::File(t) => t.describe(),
             Target::AwsSecretsManager(t) => t.describe(),
-            Target::OciVault(t) => t.describe(),
+            Target::OciVault(t) => t.as_ref().describe(),
         }
     }
 }
@@ -181,8 +183,8 @@ impl Backups {
         for target in &self.targets {
             let location = match target {
                 Target::File(t) => t.write(document)?,
-                Target::AwsSecretsManager(t) => t.write(document).await?,
-                Target::OciVault(t) => t.write(document).await?,
+                Target::AwsSecretsManager(t) => remote::write(t, document).await?,
+                Target::OciVault(t) => remote::write(t.as_ref(), document).await?,
             };
             locations.push(location);
         }
@@ -207,8 +209,8 @@ impl Backups {
                         None
                     }
                 },
-                Target::AwsSecretsManager(t) => t.read(namespace, secrets).await?,
-                Target::OciVault(t) => t.read(namespace, secrets).await?,
+                Target::AwsSecretsManager(t) => remote::read(t, namespace, secrets).await?,
+                Target::OciVault(t) => remote::read(t.as_ref(), namespace, secrets).await?,
             };
             if found.is_some() {
                 return Ok(found);

@@ -10,23 +10,21 @@
 //! `https://secrets.vaults.<region>.oci.oraclecloud.com`, or `OCI_VAULT_ENDPOINT` and
 //! `OCI_SECRETS_ENDPOINT`.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::Method;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
 use crate::oci_api::{ApiKey, Client, Response};
 use crate::secrets::error::SecretsError;
 use crate::secrets::manifest::FIELD_MANAGER;
-use crate::secrets::value::SecretValue;
 use crate::values::OciVaultBackup;
 
-use super::{BackupDocument, Found, KeyValues};
+use super::remote::{self, Properties, RemoteStore};
 
 /// How long a new or updated secret may take to become ACTIVE.
 const ACTIVE_WAIT: Duration = Duration::from_secs(120);
@@ -45,41 +43,12 @@ struct Connection {
     region: String,
 }
 
-/// The JSON properties of one secret.
-type Properties = BTreeMap<String, SecretValue>;
-
-/// A Vault secret found by name.
-struct Remote {
-    id: String,
-    properties: Properties,
-}
-
 impl OciTarget {
     pub fn new(config: &OciVaultBackup, default_region: Option<&str>) -> Self {
         OciTarget {
             config: config.clone(),
             region: default_region.map(str::to_owned),
             client: OnceCell::new(),
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        let region = self
-            .client
-            .get()
-            .and_then(|c| c.as_ref().ok())
-            .map(|c| c.region.clone())
-            .or_else(|| self.region.clone());
-        match region {
-            Some(region) => format!("OCI Vault {} ({region})", self.config.vault_id),
-            None => format!("OCI Vault {}", self.config.vault_id),
-        }
-    }
-
-    fn error(&self, message: impl Into<String>) -> SecretsError {
-        SecretsError::Backup {
-            target: self.describe(),
-            message: message.into(),
         }
     }
 
@@ -120,89 +89,6 @@ impl OciTarget {
             })
             .await;
         connection.as_ref().map_err(|why| self.error(why.clone()))
-    }
-
-    fn name(namespace: &str, secret: &str) -> String {
-        format!("smi-{namespace}-{secret}")
-    }
-
-    /// Writes every secret of the document that holds key material, then reads each back.
-    pub async fn write(&self, document: &BackupDocument) -> Result<String, SecretsError> {
-        let mut names = Vec::new();
-        for secret in secrets_of(&document.keys) {
-            let name = Self::name(&document.namespace, &secret);
-            let mut current = self.get(&name).await?;
-            let previous = properties_of(&document.previous, &secret);
-            if !previous.is_empty() {
-                // Keep the replaced values as a version of their own before the new ones.
-                let mut with_old = current
-                    .as_ref()
-                    .map(|r| r.properties.clone())
-                    .unwrap_or_default();
-                with_old.extend(previous);
-                if current.as_ref().map(|r| &r.properties) != Some(&with_old) {
-                    let id = self
-                        .put(
-                            &name,
-                            current.as_ref().map(|r| r.id.as_str()),
-                            &with_old,
-                            document,
-                        )
-                        .await?;
-                    current = Some(Remote {
-                        id,
-                        properties: with_old,
-                    });
-                }
-            }
-            let mut merged = current
-                .as_ref()
-                .map(|r| r.properties.clone())
-                .unwrap_or_default();
-            merged.extend(properties_of(&document.keys, &secret));
-            if current.as_ref().map(|r| &r.properties) != Some(&merged) {
-                let id = self
-                    .put(
-                        &name,
-                        current.as_ref().map(|r| r.id.as_str()),
-                        &merged,
-                        document,
-                    )
-                    .await?;
-                let read = self.bundle(&name, &id).await?;
-                if read != merged {
-                    return Err(self.error(format!("{name} does not read back as written")));
-                }
-            }
-            names.push(name);
-        }
-        Ok(format!("{}: {}", self.describe(), names.join(", ")))
-    }
-
-    /// The key values stored for the namespace's secrets.
-    pub async fn read(
-        &self,
-        namespace: &str,
-        secrets: &[String],
-    ) -> Result<Option<Found>, SecretsError> {
-        let mut values = KeyValues::new();
-        let mut read = Vec::new();
-        for secret in secrets {
-            let name = Self::name(namespace, secret);
-            if let Some(remote) = self.get(&name).await? {
-                for (key, value) in remote.properties {
-                    values.insert((secret.clone(), key), value);
-                }
-                read.push(name);
-            }
-        }
-        if values.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(Found {
-            location: format!("{}: {}", self.describe(), read.join(", ")),
-            values,
-        }))
     }
 
     /// Sends a request; a transport error or an HTTP error becomes a backup error naming
@@ -247,7 +133,7 @@ impl OciTarget {
     }
 
     /// The active secret of that name in the vault, with its current content.
-    async fn get(&self, name: &str) -> Result<Option<Remote>, SecretsError> {
+    async fn get(&self, name: &str) -> Result<Option<(String, Properties)>, SecretsError> {
         let connection = self.connection().await?;
         let url = format!(
             "{}/20180608/secrets?compartmentId={}&vaultId={}&name={}",
@@ -286,7 +172,7 @@ impl OciTarget {
             .to_owned();
         self.wait_active(name, &id).await?;
         let properties = self.bundle(name, &id).await?;
-        Ok(Some(Remote { id, properties }))
+        Ok(Some((id, properties)))
     }
 
     /// The current version's content of a secret, as JSON properties.
@@ -310,18 +196,8 @@ impl OciTarget {
                 .decode(content)
                 .map_err(|_| self.error(format!("{name}: the content is not base64")))?,
         );
-        let json: Value = serde_json::from_slice(&bytes)
-            .map_err(|_| self.error(format!("{name} does not hold a JSON object of keys")))?;
-        let object = json
-            .as_object()
-            .ok_or_else(|| self.error(format!("{name} does not hold a JSON object of keys")))?;
-        Ok(object
-            .iter()
-            .filter_map(|(k, v)| {
-                v.as_str()
-                    .map(|v| (k.clone(), SecretValue::new(v.as_bytes().to_vec())))
-            })
-            .collect())
+        remote::from_json_text(&bytes)
+            .ok_or_else(|| self.error(format!("{name} does not hold a JSON object of keys")))
     }
 
     /// Creates the secret, or makes a new current version of it; returns its id once ACTIVE.
@@ -330,18 +206,13 @@ impl OciTarget {
         name: &str,
         id: Option<&str>,
         properties: &Properties,
-        document: &BackupDocument,
+        namespace: &str,
     ) -> Result<String, SecretsError> {
-        let mut object = Map::new();
-        for (key, value) in properties {
-            let text = value.as_text().ok_or_else(|| {
-                self.error(format!(
-                    "{name}: {key} is binary; the backup holds JSON properties of text only"
-                ))
-            })?;
-            object.insert(key.clone(), Value::from(text));
-        }
-        let text = Zeroizing::new(Value::Object(object).to_string());
+        let text = remote::to_json_text(properties).map_err(|key| {
+            self.error(format!(
+                "{name}: {key} is binary; the backup holds JSON properties of text only"
+            ))
+        })?;
         let content = json!({
             "contentType": "BASE64",
             "content": STANDARD.encode(text.as_bytes()),
@@ -360,7 +231,7 @@ impl OciTarget {
                     "description": "Key material of the SMI platform, backed up by kubectl-smi",
                     "freeformTags": {
                         "managed-by": FIELD_MANAGER,
-                        "smi-namespace": document.namespace,
+                        "smi-namespace": namespace,
                     },
                     "secretContent": content,
                 }),
@@ -428,6 +299,48 @@ impl OciTarget {
     }
 }
 
+impl RemoteStore for OciTarget {
+    /// The secret's OCID.
+    type Handle = String;
+
+    fn describe(&self) -> String {
+        let region = self
+            .client
+            .get()
+            .and_then(|c| c.as_ref().ok())
+            .map(|c| c.region.clone())
+            .or_else(|| self.region.clone());
+        match region {
+            Some(region) => format!("OCI Vault {} ({region})", self.config.vault_id),
+            None => format!("OCI Vault {}", self.config.vault_id),
+        }
+    }
+
+    /// `smi-<namespace>-<secret>`, the names `secrets external` reads for OCI Vault.
+    fn remote_name(&self, namespace: &str, secret: &str) -> String {
+        format!("smi-{namespace}-{secret}")
+    }
+
+    async fn fetch(&self, name: &str) -> Result<Option<(String, Properties)>, SecretsError> {
+        self.get(name).await
+    }
+
+    async fn store(
+        &self,
+        name: &str,
+        existing: Option<&String>,
+        properties: &Properties,
+        namespace: &str,
+    ) -> Result<String, SecretsError> {
+        self.put(name, existing.map(String::as_str), properties, namespace)
+            .await
+    }
+
+    async fn read_back(&self, name: &str, id: &String) -> Result<Properties, SecretsError> {
+        self.bundle(name, id).await
+    }
+}
+
 /// Percent-encodes a query value or path segment (OCIDs hold only `.` `:` and
 /// alphanumerics, names `-`; anything else is encoded).
 fn query(value: &str) -> String {
@@ -440,20 +353,6 @@ fn query(value: &str) -> String {
         }
     }
     out
-}
-
-fn secrets_of(values: &KeyValues) -> Vec<String> {
-    let mut secrets: Vec<String> = values.keys().map(|(s, _)| s.clone()).collect();
-    secrets.dedup();
-    secrets
-}
-
-fn properties_of(values: &KeyValues, secret: &str) -> Properties {
-    values
-        .iter()
-        .filter(|((s, _), _)| s == secret)
-        .map(|((_, key), value)| (key.clone(), value.clone()))
-        .collect()
 }
 
 #[cfg(test)]
