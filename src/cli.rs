@@ -366,9 +366,25 @@ pub struct NetworkRulesArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
     /// Output: text, json, aws (security group IpPermissions), oci (security list rules) or
-    /// oci-nsg (network security group rules).
+    /// oci-nsg (network security group rules). Cloud rules are keyed by target
+    /// (load balancer, workers) unless --target picks one.
     #[arg(short, long, default_value = "text", value_parser = ["text", "json", "aws", "oci", "oci-nsg"])]
     pub output: String,
+    /// Print only the cloud rules of one target, as the request body its CLI call takes:
+    /// load-balancer (ingress from the internet) or workers (egress to the external
+    /// systems; `nodes` is the same). Needs -o aws, oci or oci-nsg.
+    #[arg(long, value_enum, value_name = "TARGET")]
+    pub target: Option<RulesTarget>,
+}
+
+/// `network rules --target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesTarget {
+    /// The load balancer's security group, security list or NSG.
+    LoadBalancer,
+    /// The worker nodes' security group, security list or NSG.
+    #[value(alias = "nodes")]
+    Workers,
 }
 
 #[derive(Debug, Args)]

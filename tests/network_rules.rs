@@ -192,11 +192,22 @@ fn aws_rules_parse_as_ec2_ip_permissions_with_valid_descriptions() {
 
 // The OCI API's models (core.EgressSecurityRule, IngressSecurityRule, AddSecurityRuleDetails,
 // TcpOptions, PortRange), from the OCI API reference.
+/// UpdateSecurityListDetails: both rule lists are optional (one not given is left as it is).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct SecurityList {
+    #[serde(default)]
     ingress_security_rules: Vec<IngressSecurityRule>,
+    #[serde(default)]
     egress_security_rules: Vec<EgressSecurityRule>,
+}
+
+/// The OCI outputs without --target: one request body per target.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct PerTarget<T> {
+    load_balancer: T,
+    workers: T,
 }
 
 #[derive(Debug, Deserialize)]
@@ -272,8 +283,14 @@ fn tcp_port(options: &Option<TcpOptions>) -> u16 {
 
 #[test]
 fn oci_rules_parse_as_security_list_and_nsg_rules() {
-    let list: SecurityList = serde_json::from_str(&rules("values-oci.yaml", "oci")).unwrap();
-    for rule in &list.ingress_security_rules {
+    let lists: PerTarget<SecurityList> =
+        serde_json::from_str(&rules("values-oci.yaml", "oci")).unwrap();
+    assert!(
+        lists.load_balancer.egress_security_rules.is_empty()
+            && lists.workers.ingress_security_rules.is_empty(),
+        "the load balancer's list gets ingress only, the workers' egress only"
+    );
+    for rule in &lists.load_balancer.ingress_security_rules {
         assert_eq!(
             (rule.protocol.as_str(), rule.source_type.as_deref()),
             ("6", Some("CIDR_BLOCK"))
@@ -291,7 +308,8 @@ fn oci_rules_parse_as_security_list_and_nsg_rules() {
                 .is_some_and(|d| d.contains("Load Balancer"))
         );
     }
-    let mut egress: Vec<u16> = list
+    let mut egress: Vec<u16> = lists
+        .workers
         .egress_security_rules
         .iter()
         .map(|r| tcp_port(&r.tcp_options))
@@ -301,7 +319,7 @@ fn oci_rules_parse_as_security_list_and_nsg_rules() {
         egress,
         [443, 587, 1183, 2181, 5432, 6379, 7687, 9096, 27017, 61616]
     );
-    for rule in &list.egress_security_rules {
+    for rule in &lists.workers.egress_security_rules {
         assert_eq!(
             (rule.protocol.as_str(), rule.destination_type.as_deref()),
             ("6", Some("CIDR_BLOCK"))
@@ -325,20 +343,32 @@ fn oci_rules_parse_as_security_list_and_nsg_rules() {
                 && rule.is_stateless == Some(false)
         );
     }
-    let nsg: AddNetworkSecurityGroupSecurityRulesDetails =
+    let nsgs: PerTarget<AddNetworkSecurityGroupSecurityRulesDetails> =
         serde_json::from_str(&rules("values-oci.yaml", "oci-nsg")).unwrap();
-    let count = list.ingress_security_rules.len() + list.egress_security_rules.len();
     assert_eq!(
-        nsg.security_rules.len(),
-        count,
+        nsgs.load_balancer.security_rules.len(),
+        lists.load_balancer.ingress_security_rules.len(),
         "one NSG rule per security list rule"
     );
-    for rule in &nsg.security_rules {
-        match rule.direction.as_str() {
-            "INGRESS" => assert!(rule.source.is_some() && rule.destination.is_none()),
-            "EGRESS" => assert!(rule.destination.is_some() && rule.source_type.is_none()),
-            other => panic!("direction {other}"),
-        }
+    assert_eq!(
+        nsgs.workers.security_rules.len(),
+        lists.workers.egress_security_rules.len(),
+        "one NSG rule per security list rule"
+    );
+    for rule in &nsgs.load_balancer.security_rules {
+        assert_eq!(rule.direction, "INGRESS");
+        assert!(rule.source.is_some() && rule.destination.is_none());
+    }
+    for rule in &nsgs.workers.security_rules {
+        assert_eq!(rule.direction, "EGRESS");
+        assert!(rule.destination.is_some() && rule.source_type.is_none());
+    }
+    for rule in nsgs
+        .load_balancer
+        .security_rules
+        .iter()
+        .chain(&nsgs.workers.security_rules)
+    {
         assert_eq!(rule.protocol, "6");
         assert!(
             rule.is_stateless == Some(false)
@@ -359,7 +389,7 @@ fn cidrs_in_the_values_narrow_the_egress_rules() {
     let path = dir.path().join("values.yaml");
     std::fs::write(&path, values).unwrap();
     let out = kubectl_smi()
-        .args(["network", "rules", "-o", "oci", "-f"])
+        .args(["network", "rules", "-o", "oci", "--target", "workers", "-f"])
         .arg(&path)
         .output()
         .unwrap();
@@ -432,4 +462,128 @@ fn cloud_rules_of_the_other_provider_are_refused() {
         stderr.contains("the values are for aws, so `-o oci` does not apply"),
         "{stderr}"
     );
+}
+
+/// The CIDRs a cloud rule body lets in from (INGRESS) or sends to (EGRESS), by direction.
+fn directions(body: &serde_json::Value) -> Vec<(&'static str, String)> {
+    let mut found = Vec::new();
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    for rule in body["ingressSecurityRules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        found.push(("INGRESS", text(&rule["source"])));
+    }
+    for rule in body["egressSecurityRules"].as_array().into_iter().flatten() {
+        found.push(("EGRESS", text(&rule["destination"])));
+    }
+    for rule in body["securityRules"].as_array().into_iter().flatten() {
+        match rule["direction"].as_str() {
+            Some("INGRESS") => found.push(("INGRESS", text(&rule["source"]))),
+            _ => found.push(("EGRESS", text(&rule["destination"]))),
+        }
+    }
+    for permission in body["IpPermissions"].as_array().into_iter().flatten() {
+        for range in permission["IpRanges"].as_array().into_iter().flatten() {
+            found.push(("IpPermissions", text(&range["CidrIp"])));
+        }
+        for range in permission["Ipv6Ranges"].as_array().into_iter().flatten() {
+            found.push(("IpPermissions", text(&range["CidrIpv6"])));
+        }
+    }
+    found
+}
+
+#[test]
+fn no_cloud_output_puts_internet_ingress_where_the_workers_rules_go() {
+    let cases = [
+        (
+            "values-aws.yaml",
+            "aws",
+            [
+                "AuthorizeSecurityGroupIngress",
+                "AuthorizeSecurityGroupEgress",
+            ],
+        ),
+        ("values-oci.yaml", "oci", ["loadBalancer", "workers"]),
+        ("values-oci.yaml", "oci-nsg", ["loadBalancer", "workers"]),
+    ];
+    for (values, format, [load_balancer_key, workers_key]) in cases {
+        let whole: serde_json::Value = serde_json::from_str(&rules(values, format)).unwrap();
+        let object = whole.as_object().unwrap();
+        assert_eq!(
+            object.keys().collect::<Vec<_>>(),
+            [load_balancer_key, workers_key],
+            "-o {format}: the whole output is keyed by target, so it is no request body of its own"
+        );
+        for (target, key) in [
+            ("load-balancer", load_balancer_key),
+            ("workers", workers_key),
+        ] {
+            let out = kubectl_smi()
+                .args(["network", "rules", "-o", format, "--target", target, "-f"])
+                .arg(example(values))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(
+                body, whole[key],
+                "-o {format} --target {target} is that target's half"
+            );
+            let found = directions(&body);
+            assert!(!found.is_empty(), "-o {format} --target {target} has rules");
+            for (direction, cidr) in found {
+                if target == "workers" {
+                    assert_ne!(
+                        direction, "INGRESS",
+                        "-o {format}: the workers get no ingress rule"
+                    );
+                } else {
+                    assert_ne!(
+                        direction, "EGRESS",
+                        "-o {format}: the load balancer gets no egress rule"
+                    );
+                    assert!(
+                        cidr == "0.0.0.0/0" || cidr == "::/0",
+                        "-o {format}: the load balancer's rules are the internet's ({cidr})"
+                    );
+                }
+            }
+        }
+    }
+    // `nodes` names the workers too (EKS says node group, OKE worker nodes).
+    let nodes = kubectl_smi()
+        .args(["network", "rules", "-o", "aws", "--target", "nodes", "-f"])
+        .arg(example("values-aws.yaml"))
+        .output()
+        .unwrap();
+    let nodes: serde_json::Value = serde_json::from_slice(&nodes.stdout).unwrap();
+    let whole: serde_json::Value = serde_json::from_str(&rules("values-aws.yaml", "aws")).unwrap();
+    assert_eq!(nodes, whole["AuthorizeSecurityGroupEgress"]);
+}
+
+#[test]
+fn a_target_without_a_cloud_format_is_a_usage_error() {
+    for format in ["text", "json"] {
+        let out = kubectl_smi()
+            .args([
+                "network", "rules", "-o", format, "--target", "workers", "-f",
+            ])
+            .arg(example("values-oci.yaml"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("use it with -o aws, oci or oci-nsg"),
+            "{stderr}"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::split;
+use super::{Target, split};
 use crate::catalog::{ConnectivityRule, is_ipv6_cidr};
 
 #[derive(Debug, Serialize)]
@@ -36,11 +36,22 @@ struct Ipv6Range {
 /// `{"AuthorizeSecurityGroupIngress": {"IpPermissions": [...]}, "AuthorizeSecurityGroupEgress": {...}}`:
 /// each half is a request body for `aws ec2 ... --cli-input-json` once a GroupId is added.
 pub fn aws_rules(environment: &str, rules: &[ConnectivityRule]) -> Value {
-    let (ingress, egress) = split(rules);
     json!({
-        "AuthorizeSecurityGroupIngress": {"IpPermissions": permissions(environment, &ingress)},
-        "AuthorizeSecurityGroupEgress": {"IpPermissions": permissions(environment, &egress)},
+        "AuthorizeSecurityGroupIngress": aws_target(environment, rules, Target::LoadBalancer),
+        "AuthorizeSecurityGroupEgress": aws_target(environment, rules, Target::Workers),
     })
+}
+
+/// The `{"IpPermissions": [...]}` of one target: the internet ingress for the load
+/// balancer's security group (AuthorizeSecurityGroupIngress), the egress for the nodes'
+/// (AuthorizeSecurityGroupEgress).
+pub fn aws_target(environment: &str, rules: &[ConnectivityRule], target: Target) -> Value {
+    let (ingress, egress) = split(rules);
+    let rules = match target {
+        Target::LoadBalancer => ingress,
+        Target::Workers => egress,
+    };
+    json!({"IpPermissions": permissions(environment, &rules)})
 }
 
 fn permissions(environment: &str, rules: &[&ConnectivityRule]) -> Vec<IpPermission> {

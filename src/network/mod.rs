@@ -9,8 +9,8 @@ mod table;
 use crate::catalog::{ConnectivityRule, EndpointError, connectivity_rules};
 use crate::values::{Provider, Smi};
 
-pub use aws::{aws_rules, cloud_description};
-pub use oci::{oci_nsg_rules, oci_security_list_rules};
+pub use aws::{aws_rules, aws_target, cloud_description};
+pub use oci::{oci_nsg_rules, oci_nsg_target, oci_security_list_rules, oci_security_list_target};
 pub use table::rules_table;
 
 /// How `network rules` prints the table.
@@ -26,6 +26,18 @@ pub enum RulesFormat {
     Oci,
     /// OCI network security group rules (AddNetworkSecurityGroupSecurityRules).
     OciNsg,
+}
+
+/// Where a set of cloud rules goes. Step 2's table has two kinds of rows: internet traffic
+/// to the load balancer (ingress on 80/443) and the platform's traffic to the external
+/// systems (egress from the worker nodes). They never go in one rule set, since internet
+/// ingress on the nodes' group or list would open the workers to the internet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The load balancer's security group, security list or NSG: ingress from the internet.
+    LoadBalancer,
+    /// The worker nodes' security group, security list or NSG: egress to the external systems.
+    Workers,
 }
 
 /// Why the rules could not be printed.
@@ -52,8 +64,14 @@ impl NetworkError {
     }
 }
 
-/// The output of `network rules` in `format`, ending with a newline.
-pub fn rules_output(smi: &Smi, format: RulesFormat) -> Result<String, NetworkError> {
+/// The output of `network rules` in `format`, ending with a newline. With a `target`, a
+/// cloud format prints only that target's request body (text and JSON ignore it: the
+/// command refuses the combination).
+pub fn rules_output(
+    smi: &Smi,
+    format: RulesFormat,
+    target: Option<Target>,
+) -> Result<String, NetworkError> {
     let rules = connectivity_rules(smi)?;
     let provider = smi.cloud.provider;
     let mismatch = |asked| NetworkError::ProviderMismatch {
@@ -68,12 +86,19 @@ pub fn rules_output(smi: &Smi, format: RulesFormat) -> Result<String, NetworkErr
             "rules": rules,
             "note": crate::catalog::NETWORK_TABLE_NOTE,
         }),
-        RulesFormat::Aws if provider == Provider::Aws => aws_rules(&smi.environment, &rules),
+        RulesFormat::Aws if provider == Provider::Aws => match target {
+            Some(target) => aws_target(&smi.environment, &rules, target),
+            None => aws_rules(&smi.environment, &rules),
+        },
         RulesFormat::Aws => return Err(mismatch("aws")),
-        RulesFormat::Oci if provider == Provider::Oci => {
-            oci_security_list_rules(&smi.environment, &rules)
-        }
-        RulesFormat::OciNsg if provider == Provider::Oci => oci_nsg_rules(&smi.environment, &rules),
+        RulesFormat::Oci if provider == Provider::Oci => match target {
+            Some(target) => oci_security_list_target(&smi.environment, &rules, target),
+            None => oci_security_list_rules(&smi.environment, &rules),
+        },
+        RulesFormat::OciNsg if provider == Provider::Oci => match target {
+            Some(target) => oci_nsg_target(&smi.environment, &rules, target),
+            None => oci_nsg_rules(&smi.environment, &rules),
+        },
         RulesFormat::Oci => return Err(mismatch("oci")),
         RulesFormat::OciNsg => return Err(mismatch("oci-nsg")),
     };

@@ -1,11 +1,12 @@
 //! Step 2 as OCI rules: security list rules (UpdateSecurityListDetails'
 //! ingressSecurityRules / egressSecurityRules) or network security group rules
-//! (AddNetworkSecurityGroupSecurityRulesDetails' securityRules).
+//! (AddNetworkSecurityGroupSecurityRulesDetails' securityRules), one set per target: the
+//! load balancer's list or group gets the internet ingress, the worker nodes' the egress.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{cloud_description, split};
+use super::{Target, cloud_description, split};
 use crate::catalog::ConnectivityRule;
 
 /// OCI's protocol number for TCP.
@@ -88,59 +89,97 @@ fn tcp(port: u16) -> TcpOptions {
     }
 }
 
-/// `{"ingressSecurityRules": [...], "egressSecurityRules": [...]}`.
+/// Security list rules per target: `{"loadBalancer": {"ingressSecurityRules": [...]},
+/// "workers": {"egressSecurityRules": [...]}}`. Internet ingress (80/443 from `0.0.0.0/0`
+/// and `::/0`) is only ever under `loadBalancer`; each half is the body of
+/// `oci network security-list update --from-json` for that target's list.
 pub fn oci_security_list_rules(environment: &str, rules: &[ConnectivityRule]) -> Value {
-    let (ingress, egress) = split(rules);
-    let ingress: Vec<_> = expand(environment, &ingress)
-        .map(|(cidr, port, description)| IngressSecurityRule {
-            source: cidr,
-            source_type: "CIDR_BLOCK",
-            protocol: TCP,
-            is_stateless: false,
-            tcp_options: tcp(port),
-            description,
-        })
-        .collect();
-    let egress: Vec<_> = expand(environment, &egress)
-        .map(|(cidr, port, description)| EgressSecurityRule {
-            destination: cidr,
-            destination_type: "CIDR_BLOCK",
-            protocol: TCP,
-            is_stateless: false,
-            tcp_options: tcp(port),
-            description,
-        })
-        .collect();
-    json!({"ingressSecurityRules": ingress, "egressSecurityRules": egress})
+    json!({
+        "loadBalancer": oci_security_list_target(environment, rules, Target::LoadBalancer),
+        "workers": oci_security_list_target(environment, rules, Target::Workers),
+    })
 }
 
-/// `{"securityRules": [...]}` for `oci network nsg rules add`.
-pub fn oci_nsg_rules(environment: &str, rules: &[ConnectivityRule]) -> Value {
+/// The security list rules of one target: `{"ingressSecurityRules": [...]}` for the load
+/// balancer's list, `{"egressSecurityRules": [...]}` for the worker nodes' list.
+pub fn oci_security_list_target(
+    environment: &str,
+    rules: &[ConnectivityRule],
+    target: Target,
+) -> Value {
     let (ingress, egress) = split(rules);
-    let ingress =
-        expand(environment, &ingress).map(|(cidr, port, description)| AddSecurityRuleDetails {
-            direction: "INGRESS",
-            source: Some(cidr),
-            source_type: Some("CIDR_BLOCK"),
-            destination: None,
-            destination_type: None,
-            protocol: TCP,
-            is_stateless: false,
-            tcp_options: tcp(port),
-            description,
-        });
-    let egress =
-        expand(environment, &egress).map(|(cidr, port, description)| AddSecurityRuleDetails {
-            direction: "EGRESS",
-            source: None,
-            source_type: None,
-            destination: Some(cidr),
-            destination_type: Some("CIDR_BLOCK"),
-            protocol: TCP,
-            is_stateless: false,
-            tcp_options: tcp(port),
-            description,
-        });
-    let all: Vec<_> = ingress.chain(egress).collect();
-    json!({"securityRules": all})
+    match target {
+        Target::LoadBalancer => {
+            let ingress: Vec<_> = expand(environment, &ingress)
+                .map(|(cidr, port, description)| IngressSecurityRule {
+                    source: cidr,
+                    source_type: "CIDR_BLOCK",
+                    protocol: TCP,
+                    is_stateless: false,
+                    tcp_options: tcp(port),
+                    description,
+                })
+                .collect();
+            json!({"ingressSecurityRules": ingress})
+        }
+        Target::Workers => {
+            let egress: Vec<_> = expand(environment, &egress)
+                .map(|(cidr, port, description)| EgressSecurityRule {
+                    destination: cidr,
+                    destination_type: "CIDR_BLOCK",
+                    protocol: TCP,
+                    is_stateless: false,
+                    tcp_options: tcp(port),
+                    description,
+                })
+                .collect();
+            json!({"egressSecurityRules": egress})
+        }
+    }
+}
+
+/// Network security group rules per target: `{"loadBalancer": {"securityRules": [INGRESS
+/// ...]}, "workers": {"securityRules": [EGRESS ...]}}`. Each half is the body of
+/// `oci network nsg rules add --from-json` for that target's group; the whole document is
+/// not, so internet ingress cannot be added to the workers' group by passing it whole.
+pub fn oci_nsg_rules(environment: &str, rules: &[ConnectivityRule]) -> Value {
+    json!({
+        "loadBalancer": oci_nsg_target(environment, rules, Target::LoadBalancer),
+        "workers": oci_nsg_target(environment, rules, Target::Workers),
+    })
+}
+
+/// The network security group rules of one target: `{"securityRules": [...]}`, INGRESS
+/// rules only for the load balancer's group, EGRESS rules only for the workers' group.
+pub fn oci_nsg_target(environment: &str, rules: &[ConnectivityRule], target: Target) -> Value {
+    let (ingress, egress) = split(rules);
+    let rules: Vec<_> = match target {
+        Target::LoadBalancer => expand(environment, &ingress)
+            .map(|(cidr, port, description)| AddSecurityRuleDetails {
+                direction: "INGRESS",
+                source: Some(cidr),
+                source_type: Some("CIDR_BLOCK"),
+                destination: None,
+                destination_type: None,
+                protocol: TCP,
+                is_stateless: false,
+                tcp_options: tcp(port),
+                description,
+            })
+            .collect(),
+        Target::Workers => expand(environment, &egress)
+            .map(|(cidr, port, description)| AddSecurityRuleDetails {
+                direction: "EGRESS",
+                source: None,
+                source_type: None,
+                destination: Some(cidr),
+                destination_type: Some("CIDR_BLOCK"),
+                protocol: TCP,
+                is_stateless: false,
+                tcp_options: tcp(port),
+                description,
+            })
+            .collect(),
+    };
+    json!({"securityRules": rules})
 }
