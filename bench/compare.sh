@@ -19,6 +19,7 @@ saphyr=target/release/examples/saphyr-roundtrip
 
 python3 bench/make_stream.py 2 "$work/stream-2mb.yaml"
 python3 bench/make_stream.py 20 "$work/stream-20mb.yaml"
+python3 bench/make_workloads.py 1200 "$work/workloads.yaml"
 
 # The kustomize post-renderer: the stream as a resource, one JSON 6902 patch per service
 # account, one added resource (the Script Worker policy kubectl-smi adds).
@@ -50,10 +51,13 @@ smi2=$(measure "$work/stream-2mb.yaml" -- "$smi" render -f examples/values-aws.y
 kus2=$(measure - -- kubectl kustomize "$work/kustomize")
 sap2=$(measure "$work/stream-2mb.yaml" -- "$saphyr")
 smi20=$(python3 bench/measure.py 1 "$work/stream-20mb.yaml" -- "$smi" render -f examples/values-aws.yaml)
+# Every document changed: 18 service accounts and 1,200 workloads running as them.
+smiw=$(measure "$work/workloads.yaml" -- "$smi" render -f examples/values-aws.yaml)
+sapw=$(measure "$work/workloads.yaml" -- "$saphyr")
 
-python3 - "$smi2" "$kus2" "$sap2" "$smi20" <<'PY'
+python3 - "$smi2" "$kus2" "$sap2" "$smi20" "$smiw" "$sapw" <<'PY'
 import json, sys
-smi, kus, sap, smi20 = (json.loads(a) for a in sys.argv[1:])
+smi, kus, sap, smi20, smiw, sapw = (json.loads(a) for a in sys.argv[1:])
 print(f"kubectl-smi render      median {smi['median_s']:.3f} s  peak RSS {smi['peak_rss_mib']:.0f} MiB (2 MB)")
 print(f"kubectl kustomize       median {kus['median_s']:.3f} s")
 print(f"serde-saphyr round trip median {sap['median_s']:.3f} s")
@@ -61,4 +65,6 @@ print(f"kubectl-smi on 20 MB:          {smi20['median_s']:.3f} s  peak RSS {smi2
 print(f"ratio kustomize / kubectl-smi:         {kus['median_s'] / smi['median_s']:.0f}x")
 print(f"ratio serde-saphyr / kubectl-smi:      {sap['median_s'] / smi['median_s']:.1f}x")
 print(f"peak RSS ratio 20 MB / 2 MB:           {smi20['peak_rss_mib'] / smi['peak_rss_mib']:.1f}x (input ratio 10x)")
+print(f"all changed (1,200 workloads): kubectl-smi {smiw['median_s']:.3f} s, serde-saphyr {sapw['median_s']:.3f} s, "
+      f"ratio serde-saphyr / kubectl-smi {sapw['median_s'] / smiw['median_s']:.2f}x")
 PY

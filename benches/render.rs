@@ -1,6 +1,7 @@
 //! The whole post-render, in process: on the platform's example, on a 2 MB stream of
-//! 3,400 documents (the platform among other releases), and on the largest real-world
-//! corpus; beside the serde-saphyr parse-and-re-emit baseline on the same inputs.
+//! 3,400 documents (the platform among other releases), on 1,200 workloads that every one
+//! gets changed (identity and secret references), and on the largest real-world corpus;
+//! beside the serde-saphyr parse-and-re-emit baseline on the same inputs.
 //! Run: cargo bench --bench render
 
 use std::path::{Path, PathBuf};
@@ -42,6 +43,18 @@ fn generated_stream(megabytes: u32) -> String {
     std::fs::read_to_string(out).expect("the generated stream")
 }
 
+fn generated_workloads(count: u32) -> String {
+    let out = std::env::temp_dir().join(format!("kubectl-smi-bench-workloads-{count}.yaml"));
+    let status = std::process::Command::new("python3")
+        .arg(repo().join("bench/make_workloads.py"))
+        .arg(count.to_string())
+        .arg(&out)
+        .status()
+        .expect("python3 runs");
+    assert!(status.success());
+    std::fs::read_to_string(out).expect("the generated workloads")
+}
+
 fn inputs() -> Vec<(String, String)> {
     let mut inputs = vec![
         (
@@ -49,6 +62,10 @@ fn inputs() -> Vec<(String, String)> {
             std::fs::read_to_string(repo().join("examples/rendered-helm4.yaml")).unwrap(),
         ),
         ("stream-2mb".to_owned(), generated_stream(2)),
+        (
+            "all-changed-1200-workloads".to_owned(),
+            generated_workloads(1200),
+        ),
     ];
     let corpus: PathBuf = repo().join("../shared/data/corpora/argo-cd-ha-install.yaml");
     match std::fs::read_to_string(&corpus) {
