@@ -1,7 +1,7 @@
 //! kubectl-smi: installs the SMI Digital Twin Platform on Kubernetes.
 //!
-//! The library holds all logic and never prints; the binary (`main.rs`, `cli.rs`,
-//! `report.rs`) parses arguments, calls in here, and reports errors.
+//! The library holds all logic and never prints; the binary (`src/bin/kubectl-smi/`) parses
+//! arguments, calls in here, prints, and renders errors. The library never imports it.
 
 pub mod aws_sdk;
 pub mod catalog;
@@ -16,5 +16,3 @@ pub mod render;
 pub mod secrets;
 pub mod stream;
 pub mod values;
-
-pub use error::Error;

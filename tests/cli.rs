@@ -110,3 +110,60 @@ fn on_a_terminal_with_no_command_it_prints_help() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"));
 }
+
+#[test]
+fn unknown_output_formats_are_usage_errors_listing_the_accepted_ones() {
+    let cases: [(&[&str], &str); 7] = [
+        (&["network", "rules"], "text, json, aws, oci, oci-nsg"),
+        (&["preflight"], "text, json"),
+        (&["prometheus", "servicemonitor"], "yaml, json"),
+        (&["prometheus", "adapter-rules"], "yaml, json"),
+        (&["secrets", "status"], "text, json"),
+        (&["validate"], "text, json"),
+        (&["policies"], "text, json, terraform, script or dir=PATH"),
+    ];
+    for (command, accepted) in cases {
+        let out = kubectl_smi()
+            .args(command)
+            .args(["-o", "xml", "-f"])
+            .arg(support::example("values-aws.yaml"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{command:?}");
+        assert!(
+            stderr.contains("'xml'"),
+            "{command:?} names the value: {stderr}"
+        );
+        assert!(
+            stderr.contains(accepted),
+            "{command:?} lists {accepted}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_explain_file_that_cannot_be_written_is_an_error_not_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing-directory/explain.txt");
+    let input = std::fs::read(support::example("rendered-helm4.yaml")).unwrap();
+    let out = kubectl_smi()
+        .args(["render", "-f"])
+        .arg(support::example("values-aws.yaml"))
+        .arg("--explain-file")
+        .arg(&path)
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot write") && stderr.contains("explain.txt"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: check that the directory exists"),
+        "{stderr}"
+    );
+}

@@ -1,18 +1,24 @@
 //! The platform's facts, from the installation guide: which service accounts exist, which
 //! buckets each reaches, the workloads' labels, the metric the Script Worker scales on, the
-//! network table and the secret catalog. Every command reads them from here.
+//! network table and the secret catalog. Every command reads them from here. Facts only:
+//! code that computes from the values lives with the command that uses it, so the catalog
+//! imports nothing of ours.
 
-mod endpoint;
 mod network;
 mod prometheus;
 mod secrets;
 mod service_accounts;
 
-pub use endpoint::*;
-pub use network::*;
-pub use prometheus::*;
-pub use secrets::*;
-pub use service_accounts::*;
+pub use network::{
+    ANY_IPV4, ANY_IPV6, Destination, LOAD_BALANCER_PORTS, NETWORK_TABLE, NETWORK_TABLE_NOTE,
+    PUBLIC_API_PORT, Row, Service, Source,
+};
+pub use prometheus::{EXTERNAL_METRICS_API_SERVICE, external_metric_rule};
+pub use secrets::{
+    CatalogError, Generator, KeySource, KeySpec, SecretSpec, check_catalog, check_key_name,
+    default_secrets, secret_catalog,
+};
+pub use service_accounts::{Bucket, SERVICE_ACCOUNTS, ServiceAccount, service_account};
 
 /// Label key and value of the Script Worker pods (step 4 of the guide).
 pub const SCRIPTWORKER_SELECTOR: (&str, &str) =

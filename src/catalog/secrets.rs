@@ -1,3 +1,4 @@
+use crate::error::Hint;
 use serde::{Deserialize, Serialize};
 
 /// One Kubernetes Secret the platform needs.
@@ -95,9 +96,11 @@ pub enum CatalogError {
     Inconsistent { secret: String, message: String },
 }
 
-impl CatalogError {
-    pub fn hint(&self) -> &'static str {
-        "fix smi.secrets.catalog in the values (each key: name, source supplied|generated, generator for generated keys)"
+impl Hint for CatalogError {
+    fn hint(&self) -> Option<&str> {
+        Some(
+            "fix smi.secrets.catalog in the values (each key: name, source supplied|generated, generator for generated keys)",
+        )
     }
 }
 

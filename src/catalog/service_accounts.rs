@@ -1,5 +1,3 @@
-use crate::values::Buckets;
-
 /// The five buckets of step 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Bucket {
@@ -27,17 +25,6 @@ impl Bucket {
             Bucket::Scriptmanager => "scriptmanager",
             Bucket::Datasourcesvc => "datasourcesvc",
             Bucket::Workflowsvc => "workflowsvc",
-        }
-    }
-
-    /// The real bucket name configured for this purpose.
-    pub fn name_in(self, buckets: &Buckets) -> &str {
-        match self {
-            Bucket::Kafka => &buckets.kafka,
-            Bucket::Filesvc => &buckets.filesvc,
-            Bucket::Scriptmanager => &buckets.scriptmanager,
-            Bucket::Datasourcesvc => &buckets.datasourcesvc,
-            Bucket::Workflowsvc => &buckets.workflowsvc,
         }
     }
 }

@@ -6,6 +6,8 @@ mod kubeconfig;
 
 pub use kubeconfig::{ClusterOptions, ResolvedConfig, parse_request_timeout, resolve};
 
+use crate::error::Hint;
+
 /// A client and what it points at.
 #[derive(Clone)]
 pub struct Connection {
@@ -70,29 +72,9 @@ pub enum ClusterError {
     },
 }
 
-impl ClusterError {
-    /// Wraps a failed request with what it was doing.
-    pub fn request(action: impl Into<String>, server: &str, source: kube::Error) -> Self {
-        ClusterError::Request {
-            action: action.into(),
-            server: server.to_owned(),
-            source,
-        }
-    }
-
-    /// The HTTP code of a refused request, when the API server answered.
-    pub fn status_code(&self) -> Option<u16> {
-        match self {
-            ClusterError::Request {
-                source: kube::Error::Api(status),
-                ..
-            } => Some(status.code),
-            _ => None,
-        }
-    }
-
-    pub fn hint(&self) -> &'static str {
-        match self {
+impl Hint for ClusterError {
+    fn hint(&self) -> Option<&str> {
+        Some(match self {
             ClusterError::Kubeconfig { .. } => {
                 "check the kubeconfig file (kubectl config view shows what kubectl reads)"
             }
@@ -131,6 +113,28 @@ impl ClusterError {
                     "check that the API server is reachable from here and that --context/--kubeconfig point at the right cluster"
                 }
             },
+        })
+    }
+}
+
+impl ClusterError {
+    /// Wraps a failed request with what it was doing.
+    pub fn request(action: impl Into<String>, server: &str, source: kube::Error) -> Self {
+        ClusterError::Request {
+            action: action.into(),
+            server: server.to_owned(),
+            source,
+        }
+    }
+
+    /// The HTTP code of a refused request, when the API server answered.
+    pub fn status_code(&self) -> Option<u16> {
+        match self {
+            ClusterError::Request {
+                source: kube::Error::Api(status),
+                ..
+            } => Some(status.code),
+            _ => None,
         }
     }
 }

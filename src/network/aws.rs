@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::{ConnectivityRule, is_ipv6_cidr};
 use super::{Target, split};
-use crate::catalog::{ConnectivityRule, is_ipv6_cidr};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -3,11 +3,16 @@
 //! security lists or network security groups).
 
 mod aws;
+mod connectivity;
+mod endpoint;
 mod oci;
 mod table;
 
-use crate::catalog::{ConnectivityRule, EndpointError, connectivity_rules};
+use crate::error::Hint;
 use crate::values::{Provider, Smi};
+
+pub use connectivity::{ConnectivityRule, connectivity_rules};
+pub use endpoint::{Endpoint, EndpointError, check_cidr, is_ipv6_cidr, parse_host_port};
 
 pub use aws::{aws_rules, aws_target, cloud_description};
 pub use oci::{oci_nsg_rules, oci_nsg_target, oci_security_list_rules, oci_security_list_target};
@@ -54,13 +59,13 @@ pub enum NetworkError {
     },
 }
 
-impl NetworkError {
-    pub fn hint(&self) -> &'static str {
-        match self {
-            NetworkError::Endpoint(e) => e.hint(),
+impl Hint for NetworkError {
+    fn hint(&self) -> Option<&str> {
+        Some(match self {
+            NetworkError::Endpoint(e) => return e.hint(),
             NetworkError::ProviderMismatch { values: "aws", .. } => "use -o aws (or text, json)",
             NetworkError::ProviderMismatch { .. } => "use -o oci or -o oci-nsg (or text, json)",
-        }
+        })
     }
 }
 
@@ -75,13 +80,13 @@ pub fn rules_output(
     let rules = connectivity_rules(smi)?;
     let provider = smi.cloud.provider;
     let mismatch = |asked| NetworkError::ProviderMismatch {
-        values: provider_name(provider),
+        values: provider.name(),
         asked,
     };
     let json = match format {
         RulesFormat::Text => return Ok(rules_table(provider, &smi.environment, &rules)),
         RulesFormat::Json => serde_json::json!({
-            "provider": provider_name(provider),
+            "provider": provider.name(),
             "environment": smi.environment,
             "rules": rules,
             "note": crate::catalog::NETWORK_TABLE_NOTE,
@@ -106,13 +111,6 @@ pub fn rules_output(
         "{}\n",
         serde_json::to_string_pretty(&json).expect("rules serialize")
     ))
-}
-
-pub fn provider_name(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Aws => "aws",
-        Provider::Oci => "oci",
-    }
 }
 
 /// Rules whose traffic the cloud sees arriving at the platform (ingress) or leaving it (egress).

@@ -6,8 +6,8 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::ConnectivityRule;
 use super::{Target, cloud_description, split};
-use crate::catalog::ConnectivityRule;
 
 /// OCI's protocol number for TCP.
 const TCP: &str = "6";

@@ -1,6 +1,7 @@
 //! The filled connectivity table as text, in the guide's columns plus the endpoints.
 
-use crate::catalog::{ConnectivityRule, NETWORK_TABLE_NOTE};
+use super::ConnectivityRule;
+use crate::catalog::NETWORK_TABLE_NOTE;
 use crate::values::Provider;
 
 pub fn rules_table(provider: Provider, environment: &str, rules: &[ConnectivityRule]) -> String {

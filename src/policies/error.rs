@@ -1,3 +1,4 @@
+use crate::error::Hint;
 use std::path::PathBuf;
 
 /// Why the cloud access policies could not be generated, written, applied or checked.
@@ -78,9 +79,6 @@ pub enum PoliciesError {
         roles.join(", ")
     )]
     TrustConflict { roles: Vec<String> },
-    /// `policies check` found differences.
-    #[error("the account differs from what the values require ({count} difference(s))")]
-    Differences { count: usize },
     /// The output directory cannot be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -92,26 +90,9 @@ pub enum PoliciesError {
     DirNotOurs { path: PathBuf, marker: &'static str },
 }
 
-fn apply_incomplete(done: &[String], not_done: &[String], error: &PoliciesError) -> String {
-    let mut text = format!("--apply stopped: {error}");
-    text.push_str(&format!("\n  done ({}):", done.len()));
-    for line in done {
-        text.push_str(&format!("\n    {line}"));
-    }
-    if done.is_empty() {
-        text.push_str(" nothing");
-    }
-    text.push_str(&format!("\n  not done ({}):", not_done.len()));
-    for line in not_done {
-        text.push_str(&format!("\n    {line}"));
-    }
-    text
-}
-
-impl PoliciesError {
-    /// What the operator can do about it.
-    pub fn hint(&self) -> &'static str {
-        match self {
+impl Hint for PoliciesError {
+    fn hint(&self) -> Option<&str> {
+        Some(match self {
             PoliciesError::MissingProviderSection { .. } => {
                 "add the provider's section under smi.cloud (see examples/values-aws.yaml, values-oci.yaml)"
             }
@@ -152,13 +133,26 @@ impl PoliciesError {
             PoliciesError::TrustConflict { .. } => {
                 "review the difference with `kubectl smi policies check`, then run --apply --force to replace the trust policies"
             }
-            PoliciesError::Differences { .. } => {
-                "run `kubectl smi policies --apply` to create what is missing"
-            }
             PoliciesError::Write { .. } => "check the path and its permissions",
             PoliciesError::DirNotOurs { .. } => {
                 "choose a new or empty directory; kubectl-smi replaces only directories it wrote"
             }
-        }
+        })
     }
+}
+
+fn apply_incomplete(done: &[String], not_done: &[String], error: &PoliciesError) -> String {
+    let mut text = format!("--apply stopped: {error}");
+    text.push_str(&format!("\n  done ({}):", done.len()));
+    for line in done {
+        text.push_str(&format!("\n    {line}"));
+    }
+    if done.is_empty() {
+        text.push_str(" nothing");
+    }
+    text.push_str(&format!("\n  not done ({}):", not_done.len()));
+    for line in not_done {
+        text.push_str(&format!("\n    {line}"));
+    }
+    text
 }

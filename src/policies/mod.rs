@@ -18,7 +18,7 @@ use serde::Serialize;
 
 pub use error::PoliciesError;
 
-use crate::values::{Provider, Smi};
+use crate::values::Smi;
 
 /// The generated policies of one provider.
 #[derive(Debug, Clone, Serialize)]
@@ -59,14 +59,6 @@ impl FromStr for Format {
                 )),
             },
         }
-    }
-}
-
-/// The provider section the values select, or an error naming the missing one.
-pub fn provider_name(smi: &Smi) -> &'static str {
-    match smi.cloud.provider {
-        Provider::Aws => "aws",
-        Provider::Oci => "oci",
     }
 }
 

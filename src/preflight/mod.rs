@@ -23,8 +23,10 @@ pub use probe_pod::{DEFAULT_PROBE_IMAGE, check_from_pod, parse_probe_log, probe_
 pub use resolver::{Resolution, Resolver};
 pub use tcp::{CONCURRENCY, Target, check_endpoints, targets};
 
-use crate::catalog::{CatalogError, EndpointError, connectivity_rules, secret_catalog};
+use crate::catalog::{CatalogError, secret_catalog};
 use crate::cluster::{ClusterError, Connection};
+use crate::error::Hint;
+use crate::network::{EndpointError, connectivity_rules};
 use crate::values::Smi;
 
 /// What a preflight run does, as plain values.
@@ -59,15 +61,15 @@ pub enum PreflightError {
     },
 }
 
-impl PreflightError {
-    pub fn hint(&self) -> &'static str {
-        match self {
-            PreflightError::Endpoint(e) => e.hint(),
+impl Hint for PreflightError {
+    fn hint(&self) -> Option<&str> {
+        Some(match self {
+            PreflightError::Endpoint(e) => return e.hint(),
             PreflightError::Catalog(_) => "fix the entry of smi.secrets.catalog shown",
             PreflightError::Resolver { .. } => {
                 "give an IP address and port, e.g. --dns-server 10.0.0.2:53"
             }
-        }
+        })
     }
 }
 
@@ -137,7 +139,7 @@ pub async fn run(
                 Group::Cluster,
                 "the Kubernetes API server answers",
                 e.to_string(),
-                e.hint(),
+                e.hint().unwrap_or_default(),
             )],
         }
     };

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 use super::check::{Check, Group, Progress};
 use super::resolver::{Resolver, seconds};
-use crate::catalog::{ConnectivityRule, Endpoint};
+use crate::network::{ConnectivityRule, Endpoint};
 
 /// Connections tried at once: enough for every endpoint of a real values file.
 pub const CONCURRENCY: usize = 64;

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::values_text::{locate, plan};
 use crate::catalog::external_metric_rule;
+use crate::error::Hint;
 use crate::stream::{Limits, StreamError, read_input, read_yaml_document};
 
 /// Why the rule could not be merged; the file is left untouched in every case.
@@ -64,9 +65,9 @@ pub enum AdapterValuesError {
     },
 }
 
-impl AdapterValuesError {
-    pub fn hint(&self) -> &'static str {
-        match self {
+impl Hint for AdapterValuesError {
+    fn hint(&self) -> Option<&str> {
+        Some(match self {
             AdapterValuesError::Read { .. } | AdapterValuesError::Write { .. } => {
                 "check the path and its permissions"
             }
@@ -85,7 +86,7 @@ impl AdapterValuesError {
             AdapterValuesError::Verify { .. } => {
                 "add the rule by hand (`kubectl smi prometheus adapter-rules` prints it) and report this file"
             }
-        }
+        })
     }
 }
 

@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalog::INJECTED_BY;
+use crate::error::Hint;
 use crate::stream::{Field, Fields, Limits, ObjectRef, Stream, StreamError, read_input};
 use crate::values::Values;
 
@@ -251,10 +252,10 @@ pub enum RenderError {
     NetworkPolicy(String),
 }
 
-impl RenderError {
-    pub fn hint(&self) -> Option<&str> {
+impl Hint for RenderError {
+    fn hint(&self) -> Option<&str> {
         match self {
-            RenderError::Stream(e) => Some(e.hint()),
+            RenderError::Stream(e) => e.hint(),
             RenderError::MissingSection(_) => {
                 Some("set smi.cloud.provider to the cloud whose section you filled in")
             }

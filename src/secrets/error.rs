@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::catalog::CatalogError;
 use crate::cluster::ClusterError;
+use crate::error::Hint;
 
 /// Where a supplied value came from: `FILE:LINE` for env files, `FILE` for --from-file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,11 +157,11 @@ pub enum SecretsError {
     External(String),
 }
 
-impl SecretsError {
-    pub fn hint(&self) -> &str {
-        match self {
-            SecretsError::Catalog(e) => e.hint(),
-            SecretsError::Cluster(e) => e.hint(),
+impl Hint for SecretsError {
+    fn hint(&self) -> Option<&str> {
+        Some(match self {
+            SecretsError::Catalog(e) => return e.hint(),
+            SecretsError::Cluster(e) => return e.hint(),
             SecretsError::ReadSource { .. } => "check the path and its permissions",
             SecretsError::EnvSyntax { .. } => {
                 "an env file has one KEY=value per line; '#' starts a comment"
@@ -211,14 +212,16 @@ impl SecretsError {
             SecretsError::BackupUnsupported(..) => {
                 "use another backup target: file, awsSecretsManager or ociVault"
             }
-            SecretsError::Interrupted { source, .. } => source.hint(),
+            SecretsError::Interrupted { source, .. } => return source.hint(),
             SecretsError::TooManyConflicts(..) => {
                 "another client is writing the same secret; stop it or run again"
             }
             SecretsError::External(_) => "see smi.secrets.external in the README",
-        }
+        })
     }
+}
 
+impl SecretsError {
     /// Exit code 2 for targets this version cannot use, 1 for everything else.
     pub fn is_unsupported(&self) -> bool {
         match self {

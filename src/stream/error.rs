@@ -1,3 +1,4 @@
+use crate::error::Hint;
 use std::fmt;
 
 /// Where in the input stream something is.
@@ -65,10 +66,9 @@ pub enum StreamError {
     },
 }
 
-impl StreamError {
-    /// What the user can do about it.
-    pub fn hint(&self) -> &'static str {
-        match self {
+impl Hint for StreamError {
+    fn hint(&self) -> Option<&str> {
+        Some(match self {
             StreamError::Io(_) => "check that the manifests are piped to standard input",
             StreamError::TooLarge { .. } => {
                 "a Helm release this large cannot be stored by Helm; split the release or raise --max-input-bytes"
@@ -91,6 +91,6 @@ impl StreamError {
             StreamError::Edit { .. } => {
                 "this is a bug in kubectl-smi or an overlay; please report it with the document"
             }
-        }
+        })
     }
 }

@@ -16,9 +16,16 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-pub use model::*;
+pub use model::{
+    ActiveMq, Autoscaler, Aws, AwsIdentity, AwsSecretsManagerBackup, Buckets, Cloud, Dns,
+    EgressRule, Endpoints, ExternalAws, ExternalOci, ExternalProvider, ExternalSecrets,
+    ExternalStore, FileBackup, HostPort, Kafka, NetworkPolicy, Oci, OciVaultBackup, Overlays,
+    PolicyEngine, Prometheus, Protocol, Provider, RuleAction, SecretBackup, Secrets, Smi,
+    StoreKind, Values, partition_of_region,
+};
 pub use problem::{Problem, Rule};
 
+use crate::error::Hint;
 use crate::stream::{Limits, StreamError, read_yaml_document};
 
 /// Values files are a few kilobytes; anything near this size is a mistake (a wrong file
@@ -42,6 +49,20 @@ pub enum ValuesError {
     Invalid { problems: Vec<Problem> },
 }
 
+impl Hint for ValuesError {
+    fn hint(&self) -> Option<&str> {
+        Some(match self {
+            ValuesError::NoFiles => {
+                "pass the platform's values file with -f values.yaml (or set SMI_VALUES)"
+            }
+            ValuesError::Read { .. } => "check the path and its permissions",
+            ValuesError::Invalid { .. } => {
+                "fix each value at the place shown; `kubectl smi schema` prints the contract and docs/values.md explains every key"
+            }
+        })
+    }
+}
+
 fn problems_text(problems: &[Problem]) -> String {
     let count = problems.len();
     let mut text = format!(
@@ -53,20 +74,6 @@ fn problems_text(problems: &[Problem]) -> String {
         text.push_str(&problem.to_string().replace('\n', "\n  "));
     }
     text
-}
-
-impl ValuesError {
-    pub fn hint(&self) -> &'static str {
-        match self {
-            ValuesError::NoFiles => {
-                "pass the platform's values file with -f values.yaml (or set SMI_VALUES)"
-            }
-            ValuesError::Read { .. } => "check the path and its permissions",
-            ValuesError::Invalid { .. } => {
-                "fix each value at the place shown; `kubectl smi schema` prints the contract and docs/values.md explains every key"
-            }
-        }
-    }
 }
 
 /// One values file as read.

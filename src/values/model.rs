@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::keywords;
+use crate::catalog::Bucket;
 
 /// The values file given to Helm: only `smi` is kubectl-smi's; every other key belongs to the platform's charts and is not checked here.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -231,6 +232,19 @@ pub struct Buckets {
     pub datasourcesvc: String,
     /// Workflows of workflowsvc-api, workflowsvc-backend and workflowwkr-backend.
     pub workflowsvc: String,
+}
+
+impl Buckets {
+    /// The real bucket name configured for one of the guide's five purposes.
+    pub fn name(&self, bucket: Bucket) -> &str {
+        match bucket {
+            Bucket::Kafka => &self.kafka,
+            Bucket::Filesvc => &self.filesvc,
+            Bucket::Scriptmanager => &self.scriptmanager,
+            Bucket::Datasourcesvc => &self.datasourcesvc,
+            Bucket::Workflowsvc => &self.workflowsvc,
+        }
+    }
 }
 
 /// The Script Worker isolation policy of step 4.

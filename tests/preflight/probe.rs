@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fake_apiserver::{ContainerExit, FakeApiServer, Fault, Verb};
-use kubectl_smi::catalog::Endpoint;
+use kubectl_smi::network::Endpoint;
 use kubectl_smi::preflight::{DEFAULT_PROBE_IMAGE, Target, parse_probe_log, probe_pod};
 use serde_json::{Value, json};
 

@@ -275,14 +275,6 @@ impl Handle {
             .map(|w| w.object)
     }
 
-    /// Adds a resource type (e.g. an aggregated API such as external.metrics.k8s.io).
-    pub fn register(&self, resource: ResourceType) {
-        let mut state = self.shared.lock();
-        if !state.store.types.contains(&resource) {
-            state.store.types.push(resource);
-        }
-    }
-
     /// Runs the pods clients create from now on, as a kubelet would: each goes Running, then
     /// `run(pod, container)` is called for each of its containers (on a thread of its own,
     /// one container after the other), then the pod is Succeeded when every container exited

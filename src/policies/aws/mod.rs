@@ -253,7 +253,7 @@ fn bucket_policy(
     target: &Target,
     bucket: Bucket,
 ) -> Result<BucketPolicy, PoliciesError> {
-    let bucket_name = bucket.name_in(&aws.buckets);
+    let bucket_name = aws.buckets.name(bucket);
     check_s3_bucket(
         &format!("smi.cloud.aws.buckets.{}", bucket.purpose()),
         bucket_name,

@@ -108,7 +108,7 @@ pub fn generate(
     for bucket in crate::catalog::Bucket::ALL {
         check_oci_bucket(
             &format!("smi.cloud.oci.buckets.{}", bucket.purpose()),
-            bucket.name_in(&oci.buckets),
+            oci.buckets.name(bucket),
         )?;
     }
     let mut written: Vec<String> = Vec::new();
@@ -118,7 +118,7 @@ pub fn generate(
         let buckets: Vec<_> = sa
             .buckets
             .iter()
-            .map(|b| (b.purpose(), b.name_in(&oci.buckets).to_owned()))
+            .map(|b| (b.purpose(), oci.buckets.name(*b).to_owned()))
             .collect();
         for (_, bucket_name) in &buckets {
             let variables = Variables {

@@ -14,10 +14,15 @@ mod kubernetes;
 mod network;
 mod oci;
 
-pub use aws::*;
-pub use kubernetes::*;
-pub use network::*;
-pub use oci::*;
+pub use aws::{
+    AWS_ACCOUNT_ID, AWS_REGION, EKS_CLUSTER_NAME, IAM_ROLE_ARN, IAM_ROLE_PREFIX,
+    IAM_ROLE_PREFIX_MAX, KMS_KEY_ARN, OIDC_ISSUER, S3_BUCKET,
+};
+pub use kubernetes::{DNS_LABEL, DNS_NAME, DURATION, GO_DURATION, LABEL_VALUE};
+pub use network::{AGE_RECIPIENT, CIDR, HOST, HOST_PORT};
+pub use oci::{
+    OCI_BUCKET, OCI_CLUSTER_OCID, OCI_COMPARTMENT_OCID, OCI_KEY_OCID, OCI_REGION, OCI_VAULT_OCID,
+};
 
 /// A string format of the values contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,9 @@
 //! `kubectl smi policies`: turns the flags into library calls and prints the results.
 //! Changes are printed as they are made; progress goes to stderr on a terminal only.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use kubectl_smi::Error;
+use clap::{Args, Subcommand};
 use kubectl_smi::policies::aws::{self, Overrides, apply, check, observe, plan, session};
 use kubectl_smi::policies::format::{self, documents, write_dir};
 use kubectl_smi::policies::{
@@ -12,8 +11,64 @@ use kubectl_smi::policies::{
 };
 use kubectl_smi::values::{self, Provider, Smi};
 
-use crate::cli::{PoliciesArgs, PoliciesCommand};
-use crate::write_stdout;
+use super::ExitStatus;
+use crate::cli::values_paths;
+use crate::error::Error;
+use crate::output::{self, write as write_stdout};
+use crate::progress::ProgressLine;
+use crate::report;
+
+/// `kubectl-smi policies` (and `policies check`).
+#[derive(Debug, Args)]
+pub struct PoliciesArgs {
+    #[command(subcommand)]
+    pub command: Option<PoliciesCommand>,
+    /// Values file with the `smi:` section (repeatable; later files win, as in Helm).
+    /// SMI_VALUES may list files too, separated by ':'; they come before -f files.
+    // Global so that `policies check -f values.yaml` reads as users type it.
+    #[arg(short = 'f', long = "values", value_name = "FILE", global = true)]
+    pub values: Vec<PathBuf>,
+    /// Output: text, json, terraform, script, or dir=PATH (one file per document).
+    #[arg(
+        short,
+        long,
+        value_name = "FORMAT",
+        default_value = "text",
+        global = true,
+        value_parser = parse_format
+    )]
+    pub output: Format,
+    /// Create or update the roles, policies and pod identity associations (AWS).
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: show the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --apply: replace a role's trust policy that differs from the expected one.
+    #[arg(long)]
+    pub force: bool,
+    /// AWS account id (instead of values or STS GetCallerIdentity).
+    #[arg(long, value_name = "ID", global = true)]
+    pub account_id: Option<String>,
+    /// AWS partition (aws, aws-cn, aws-us-gov).
+    #[arg(long, value_name = "PARTITION", global = true)]
+    pub partition: Option<String>,
+    /// The cluster's OIDC issuer URL (IRSA).
+    #[arg(long, value_name = "URL", global = true)]
+    pub oidc_issuer: Option<String>,
+}
+
+/// `kubectl-smi policies ...`.
+#[derive(Debug, Subcommand)]
+pub enum PoliciesCommand {
+    /// Compare what exists in the account with what the values require.
+    Check,
+}
+
+/// `-o`: one of the formats, or a usage error listing them.
+fn parse_format(text: &str) -> Result<Format, String> {
+    text.parse()
+}
 
 /// What the command was asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +78,10 @@ enum Mode {
     Check,
 }
 
-pub fn run(args: PoliciesArgs, paths: &[PathBuf]) -> Result<(), Error> {
-    let format: Format = args.output.parse().map_err(Error::Usage)?;
+/// Generates, applies (`--apply`, `--dry-run`) or checks (`policies check`) the policies.
+pub fn exec(args: PoliciesArgs) -> Result<ExitStatus, Error> {
+    let paths = values_paths(&args.values);
+    let format = args.output.clone();
     let mode = match (&args.command, args.apply || args.dry_run) {
         (Some(PoliciesCommand::Check), _) => Mode::Check,
         (None, true) => Mode::Apply {
@@ -38,18 +95,23 @@ pub fn run(args: PoliciesArgs, paths: &[PathBuf]) -> Result<(), Error> {
             "--apply, --dry-run and `policies check` print text or json (-o text|json)".into(),
         ));
     }
-    let values = values::load(paths)?.typed()?;
+    let values = values::load(&paths)?.typed()?;
     let smi = &values.smi;
     match smi.cloud.provider {
         Provider::Oci if mode != Mode::Generate => Err(Error::Usage(
             "--apply, --dry-run and `policies check` work on AWS; for OCI apply the output of -o terraform or -o script".into(),
         )),
-        Provider::Oci => output(&generate_oci(smi)?, &format),
+        Provider::Oci => output(&generate_oci(smi)?, &format).map(|()| ExitStatus::Success),
         Provider::Aws => run_aws(smi, &args, mode, &format),
     }
 }
 
-fn run_aws(smi: &Smi, args: &PoliciesArgs, mode: Mode, format: &Format) -> Result<(), Error> {
+fn run_aws(
+    smi: &Smi,
+    args: &PoliciesArgs,
+    mode: Mode,
+    format: &Format,
+) -> Result<ExitStatus, Error> {
     let section = aws_section(smi)?;
     let overrides = Overrides {
         account_id: args.account_id.clone(),
@@ -71,13 +133,10 @@ fn run_aws(smi: &Smi, args: &PoliciesArgs, mode: Mode, format: &Format) -> Resul
     generate_aws(smi, &offline)?;
     if mode == Mode::Generate && !aws::needs_caller_identity(section, &overrides) {
         let target = aws::resolve_target(section, &overrides, None)?;
-        return output(&generate_aws(smi, &target)?, format);
+        output(&generate_aws(smi, &target)?, format)?;
+        return Ok(ExitStatus::Success);
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
+    super::runtime()?.block_on(async {
         let session = session::Session::connect(&section.region).await?;
         let caller = session::caller_identity(&session.sts, &session.endpoints.sts).await?;
         let target = aws::resolve_target(section, &overrides, Some(&caller))?;
@@ -91,10 +150,14 @@ fn run_aws(smi: &Smi, args: &PoliciesArgs, mode: Mode, format: &Format) -> Resul
             .into());
         }
         match mode {
-            Mode::Generate => output(&Generated::Aws(policies), format),
+            Mode::Generate => {
+                output(&Generated::Aws(policies), format).map(|()| ExitStatus::Success)
+            }
             Mode::Check => run_check(&session, &policies, format).await,
             Mode::Apply { dry_run, force } => {
-                run_apply(&session, &policies, dry_run, force, format).await
+                run_apply(&session, &policies, dry_run, force, format)
+                    .await
+                    .map(|()| ExitStatus::Success)
             }
         }
     })
@@ -112,15 +175,16 @@ fn output(generated: &Generated, format: &Format) -> Result<(), Error> {
     }
 }
 
+/// Prints the differences; some is a negative result.
 async fn run_check(
     session: &session::Session,
     policies: &aws::AwsPolicies,
     format: &Format,
-) -> Result<(), Error> {
+) -> Result<ExitStatus, Error> {
     let observed = observe::observe(session, policies).await?;
     let found = check::differences(policies, &observed);
     let text = if *format == Format::Json {
-        format::json(&found)
+        output::json(&found)
     } else if found.is_empty() {
         format!("no differences: {}\n", inventory(policies))
     } else {
@@ -137,10 +201,16 @@ async fn run_check(
     };
     write_stdout(text.as_bytes())?;
     if found.is_empty() {
-        Ok(())
-    } else {
-        Err(PoliciesError::Differences { count: found.len() }.into())
+        return Ok(ExitStatus::Success);
     }
+    report::negative(
+        &format!(
+            "the account differs from what the values require ({} difference(s))",
+            found.len()
+        ),
+        Some("run `kubectl smi policies --apply` to create what is missing"),
+    );
+    Ok(ExitStatus::Failure)
 }
 
 fn inventory(policies: &aws::AwsPolicies) -> String {
@@ -169,7 +239,7 @@ async fn run_apply(
     if json {
         let report = serde_json::json!({"dryRun": dry_run, "plan": &plan});
         if dry_run {
-            return write_stdout(format::json(&report).as_bytes()).and(conflicts(&plan));
+            return write_stdout(output::json(&report).as_bytes()).and(conflicts(&plan));
         }
     } else if plan.actions.is_empty() {
         write_stdout(format!("nothing to change: {}\n", inventory(policies)).as_bytes())?;
@@ -183,23 +253,26 @@ async fn run_apply(
         }
         write_stdout(text.as_bytes())?;
     }
-    for role in &plan.trust_conflicts {
-        eprintln!(
-            "warning: role {role} exists with a different trust policy; left as is (--force replaces it)"
-        );
-    }
+    let warnings: Vec<String> = plan
+        .trust_conflicts
+        .iter()
+        .map(|role| {
+            format!(
+                "role {role} exists with a different trust policy; left as is (--force replaces it)"
+            )
+        })
+        .collect();
+    report::warnings(&warnings);
     if dry_run {
         return conflicts(&plan);
     }
-    let progress = std::io::stderr().is_terminal();
-    let result = apply::apply(session, policies, &plan, |p| report(p, progress, json)).await;
-    if progress {
-        eprint!("\r\x1b[K");
-    }
+    let progress = ProgressLine::new("applying");
+    let result = apply::apply(session, policies, &plan, |p| show(p, &progress, json)).await;
+    progress.finish();
     result?;
     if json {
         write_stdout(
-            format::json(&serde_json::json!({"dryRun": false, "plan": &plan})).as_bytes(),
+            output::json(&serde_json::json!({"dryRun": false, "plan": &plan})).as_bytes(),
         )?;
     } else if !plan.actions.is_empty() {
         write_stdout(format!("applied {} change(s)\n", plan.actions.len()).as_bytes())?;
@@ -207,24 +280,19 @@ async fn run_apply(
     conflicts(&plan)
 }
 
-fn report(progress: apply::Progress<'_>, terminal: bool, json: bool) {
+/// The progress line on a terminal, and `ACTION: done` on stdout as each change is made.
+fn show(progress: apply::Progress<'_>, line: &ProgressLine, json: bool) {
     match progress.step {
-        apply::Step::Starting if terminal => {
-            eprint!(
-                "\r\x1b[K[{}/{}] {} ...",
-                progress.index + 1,
-                progress.total,
-                progress.action
-            );
-            let _ = std::io::stderr().flush();
-        }
-        apply::Step::Starting => {}
+        apply::Step::Starting => line.start(
+            progress.index as u64,
+            progress.total as u64,
+            progress.action.to_string(),
+        ),
         apply::Step::Done => {
-            if terminal {
-                eprint!("\r\x1b[K");
-            }
+            line.step_done(String::new());
             if !json {
-                let _ = write_stdout(format!("{}: done\n", progress.action).as_bytes());
+                let text = format!("{}: done\n", progress.action);
+                let _ = line.suspend(|| write_stdout(text.as_bytes()));
             }
         }
     }

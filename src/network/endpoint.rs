@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use crate::error::Hint;
 use serde::Serialize;
 
 /// One host and port a rule lets traffic reach, and where in the values it comes from.
@@ -45,14 +46,14 @@ pub enum EndpointError {
     },
 }
 
-impl EndpointError {
-    pub fn hint(&self) -> &'static str {
-        match self {
+impl Hint for EndpointError {
+    fn hint(&self) -> Option<&str> {
+        Some(match self {
             EndpointError::HostPort { .. } => {
                 "write each Kafka node as host:port, e.g. b-1.kafka.example.com:9096 ([::1]:9096 for IPv6)"
             }
             EndpointError::Cidr { .. } => "write an address and a prefix length, e.g. 10.0.16.0/20",
-        }
+        })
     }
 }
 

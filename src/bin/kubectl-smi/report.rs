@@ -9,6 +9,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use kubectl_smi::error::Hint;
+
+use crate::error::Error;
+
 /// Whether Helm 4 started us as a plugin (it sets HELM_PLUGIN_NAME for plugins only).
 pub fn under_helm_plugin() -> bool {
     std::env::var_os("HELM_PLUGIN_NAME").is_some()
@@ -24,6 +28,26 @@ pub fn log_path() -> Option<PathBuf> {
         .filter(|p| p.is_absolute())
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
     Some(state.join("kubectl-smi").join("last-error.log"))
+}
+
+/// Reports the error a command ended with: `error: MESSAGE` and, when there is one,
+/// `  hint: WHAT TO DO`, through [`failure`].
+pub fn error(error: &Error) {
+    failure(&message(&error.to_string(), error.hint()));
+}
+
+/// Reports a negative result (invalid values, differences found) the command has printed
+/// on stdout: its one-line summary, as [`error`] writes an error.
+pub fn negative(summary: &str, hint: Option<&str>) {
+    failure(&message(summary, hint));
+}
+
+fn message(text: &str, hint: Option<&str>) -> String {
+    let mut message = format!("error: {text}\n");
+    if let Some(hint) = hint {
+        message.push_str(&format!("  hint: {hint}\n"));
+    }
+    message
 }
 
 /// Reports a failure: stderr always; the terminal and the log file under Helm 4.
@@ -45,7 +69,8 @@ pub fn failure(message: &str) {
     }
 }
 
-/// Warnings: stderr, and the log file under Helm 4 (where stderr is lost).
+/// Warnings, each as `warning: LINE`: stderr, and the log file under Helm 4 (where stderr
+/// is lost). Every command's warnings go through here.
 pub fn warnings(lines: &[String]) {
     if lines.is_empty() {
         return;

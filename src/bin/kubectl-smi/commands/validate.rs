@@ -1,45 +1,55 @@
-//! `kubectl smi validate`: the report of a values check, as text or JSON, and its outcome.
+//! `kubectl smi validate`: checks the values against the values contract and prints every
+//! problem, as text or JSON.
 
 use std::path::PathBuf;
 
-use kubectl_smi::Error;
+use clap::Args;
 use kubectl_smi::values::{self, Problem, ValuesError};
 use serde_json::json;
 
-use crate::cli::ReportFormat;
+use super::ExitStatus;
+use crate::cli::ValuesArgs;
+use crate::error::Error;
+use crate::output::ReportFormat;
+use crate::{output, report};
 
-/// What `validate` prints on stdout, and how it ends (an error when problems were found).
-pub struct Report {
-    pub output: String,
-    pub outcome: Result<(), Error>,
+/// `kubectl-smi validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
 }
 
-/// Loads and validates the values. Problems in the values are the report; an unreadable
-/// file or no file at all is an error like in every other command.
-pub fn run(paths: &[PathBuf], format: ReportFormat) -> Result<Report, Error> {
-    let problems = match values::load_valid(paths) {
+/// Loads and validates the values. Problems in the values are the report (exit 1); an
+/// unreadable file or no file at all is an error like in every other command.
+pub fn exec(args: ValidateArgs) -> Result<ExitStatus, Error> {
+    let paths = args.values.paths();
+    let problems = match values::load_valid(&paths) {
         Ok((_, values)) => {
             let summary = format!(
                 "provider {}, namespace {}",
                 values.smi.cloud.provider.name(),
                 values.smi.namespace()
             );
-            return Ok(Report {
-                output: render(paths, &[], format, &summary),
-                outcome: Ok(()),
-            });
+            output::write(render(&paths, &[], args.output, &summary).as_bytes())?;
+            return Ok(ExitStatus::Success);
         }
         Err(ValuesError::Invalid { problems }) => problems,
         Err(e) => return Err(e.into()),
     };
+    output::write(render(&paths, &problems, args.output, "").as_bytes())?;
     let count = problems.len();
-    Ok(Report {
-        output: render(paths, &problems, format, ""),
-        outcome: Err(Error::CheckFailed(format!(
+    report::negative(
+        &format!(
             "the values are not valid: {count} problem{} (listed on standard output)",
             if count == 1 { "" } else { "s" }
-        ))),
-    })
+        ),
+        None,
+    );
+    Ok(ExitStatus::Failure)
 }
 
 fn render(paths: &[PathBuf], problems: &[Problem], format: ReportFormat, summary: &str) -> String {
@@ -54,11 +64,8 @@ fn render(paths: &[PathBuf], problems: &[Problem], format: ReportFormat, summary
                     entry
                 })
                 .collect();
-            let report =
-                json!({"valid": problems.is_empty(), "files": files, "problems": problems});
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&report).unwrap_or_default()
+            output::json(
+                &json!({"valid": problems.is_empty(), "files": files, "problems": problems}),
             )
         }
         ReportFormat::Text if problems.is_empty() => {

@@ -1,28 +1,113 @@
-//! `kubectl smi secrets ...`: flags to the library's options, and the report to the terminal.
+//! `kubectl smi secrets create | external | status`: step 6. Flags to the library's
+//! options, and the report to the terminal (never a value unless --show-secrets).
 
 use std::io::Write;
+use std::path::PathBuf;
 
-use kubectl_smi::Error;
+use clap::{Args, Subcommand, ValueEnum};
 use kubectl_smi::catalog::{SecretSpec, secret_catalog};
 use kubectl_smi::cluster::{self, Connection};
 use kubectl_smi::secrets::backup::{self, Backups};
 use kubectl_smi::secrets::{self, CreateOptions, CreateReport, DryRun, SecretsError, sources};
-use kubectl_smi::stream::{Layout, Node, emit};
 use kubectl_smi::values::{self, LoadedValues, Values};
-use serde_json::Value;
 
-use crate::cli::{
-    DryRunMode, KubeArgs, ObjectFormat, ReportFormat, SecretsCommand, SecretsCreateArgs,
-    SecretsExternalArgs, SecretsStatusArgs, ValuesArgs,
-};
-use crate::{report, values_paths, write_stdout};
+use super::ExitStatus;
+use crate::cli::{KubeArgs, ValuesArgs};
+use crate::error::Error;
+use crate::output::{ObjectFormat, ReportFormat};
+use crate::{output, report};
 
-pub fn run(command: SecretsCommand) -> Result<(), Error> {
+/// `kubectl-smi secrets ...`.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Create the namespace and every secret of the catalog; generate missing key material.
+    Create(SecretsCreateArgs),
+    /// Emit External Secrets Operator resources instead of Secrets.
+    External(SecretsExternalArgs),
+    /// Show which secrets and keys exist (never a value).
+    Status(SecretsStatusArgs),
+}
+
+/// `kubectl-smi secrets create`.
+#[derive(Debug, Args)]
+pub struct SecretsCreateArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// Read supplied credentials from an env file: KEY=value lines, or SECRET/KEY=value
+    /// when a key name is in several secrets ('-' reads standard input; repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub from_env_file: Vec<PathBuf>,
+    /// Read one key's value from a file, bytes as they are (repeatable).
+    #[arg(long, value_name = "KEY=PATH")]
+    pub from_file: Vec<String>,
+    /// Replace a key that exists (SECRET/KEY or KEY; repeatable): generated keys get a new
+    /// value, supplied keys the value you give; the old value is backed up first.
+    #[arg(long, value_name = "KEY")]
+    pub rotate: Vec<String>,
+    /// Generate keys without writing a backup first (not recommended).
+    #[arg(long)]
+    pub no_backup: bool,
+    /// Take keys missing from the cluster back from this backup file (age-encrypted).
+    #[arg(long, value_name = "BACKUP_FILE")]
+    pub restore_from: Option<PathBuf>,
+    /// age identity file to decrypt --restore-from backups encrypted to recipients (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub identity: Vec<PathBuf>,
+    /// Show what would change without changing it: client (send nothing) or server (the API
+    /// server validates with dryRun=All).
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", default_value = "none")]
+    pub dry_run: DryRunMode,
+    /// Print the objects applied (or that would be): yaml or json; values redacted.
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub output: Option<ObjectFormat>,
+    /// Print secret values in the -o output instead of redacting them.
+    #[arg(long, requires = "output")]
+    pub show_secrets: bool,
+}
+
+/// `--dry-run` as kubectl has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRunMode {
+    None,
+    Client,
+    Server,
+}
+
+/// `kubectl-smi secrets external`.
+#[derive(Debug, Args)]
+pub struct SecretsExternalArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// The namespace of the ExternalSecrets (default: smi.namespace, then smi.environment).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ObjectFormat::Yaml)]
+    pub output: ObjectFormat,
+}
+
+/// `kubectl-smi secrets status`.
+#[derive(Debug, Args)]
+pub struct SecretsStatusArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+}
+
+/// Runs `secrets create`, `secrets external` or `secrets status`.
+pub fn exec(command: SecretsCommand) -> Result<ExitStatus, Error> {
     match command {
         SecretsCommand::Create(args) => create(args),
         SecretsCommand::External(args) => external(args),
         SecretsCommand::Status(args) => status(args),
-    }
+    }?;
+    Ok(ExitStatus::Success)
 }
 
 struct Loaded {
@@ -32,7 +117,7 @@ struct Loaded {
 }
 
 fn load(args: &ValuesArgs) -> Result<Loaded, Error> {
-    let files = values::load(&values_paths(args))?;
+    let files = values::load(&args.paths())?;
     let values = files.typed()?;
     let catalog = secret_catalog(&values.smi.secrets.catalog).map_err(SecretsError::from)?;
     Ok(Loaded {
@@ -53,11 +138,7 @@ fn on_cluster<T>(
     kube: &KubeArgs,
     work: impl AsyncFnOnce(&Connection) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
+    super::runtime()?.block_on(async {
         let connection = cluster::connect(&kube.cluster_options()).await?;
         work(&connection).await
     })
@@ -123,9 +204,9 @@ fn create(args: SecretsCreateArgs) -> Result<(), Error> {
     match args.output {
         Some(format) => {
             let _ = std::io::stderr().write_all(summary.as_bytes());
-            write_stdout(objects_text(&created.objects, format).as_bytes())
+            output::write(output::objects(&created.objects, format).as_bytes())
         }
-        None => write_stdout(summary.as_bytes()),
+        None => output::write(summary.as_bytes()),
     }
 }
 
@@ -166,22 +247,6 @@ fn summary(report: &CreateReport, dry_run: DryRun) -> String {
     out
 }
 
-fn objects_text(objects: &[Value], format: ObjectFormat) -> String {
-    match format {
-        ObjectFormat::Json => {
-            let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects});
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&list).expect("JSON serializes")
-            )
-        }
-        ObjectFormat::Yaml => objects
-            .iter()
-            .map(|o| format!("---\n{}", emit(&Node::from_json(o), Layout::default())))
-            .collect(),
-    }
-}
-
 fn external(args: SecretsExternalArgs) -> Result<(), Error> {
     let loaded = load(&args.values)?;
     let namespace = args
@@ -190,7 +255,7 @@ fn external(args: SecretsExternalArgs) -> Result<(), Error> {
         .unwrap_or_else(|| loaded.values.smi.namespace().to_owned());
     let objects = secrets::external_resources(&loaded.values.smi, &namespace, &loaded.catalog)
         .map_err(Error::from)?;
-    write_stdout(objects_text(&objects, args.output).as_bytes())
+    output::write(output::objects(&objects, args.output).as_bytes())
 }
 
 fn status(args: SecretsStatusArgs) -> Result<(), Error> {
@@ -203,10 +268,7 @@ fn status(args: SecretsStatusArgs) -> Result<(), Error> {
     })?;
     let text = match args.output {
         ReportFormat::Text => secrets::status_text(&report),
-        ReportFormat::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&report).expect("JSON serializes")
-        ),
+        ReportFormat::Json => output::json(&report),
     };
-    write_stdout(text.as_bytes())
+    output::write(text.as_bytes())
 }

@@ -1,0 +1,99 @@
+//! The commands, one file each, registered in one list ([`commands!`] below). A command
+//! file holds its flags (a clap `Args` type) and `exec`, which turns the flags into library
+//! calls and prints the result; it returns an [`ExitStatus`] or an [`Error`] that `main`
+//! renders once.
+//!
+//! Adding a command: a file here with `pub struct <Name>Args` and
+//! `pub fn exec(args) -> Result<ExitStatus, Error>`, and one entry in the list.
+
+mod completion;
+mod network;
+mod policies;
+mod preflight;
+mod prometheus;
+pub mod render;
+mod schema;
+mod secrets;
+mod validate;
+mod version;
+
+use clap::Subcommand;
+
+use crate::error::Error;
+
+/// How a command that ran ended (an error is the `Err` beside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It did what it was asked and the result is positive: exit 0.
+    Success,
+    /// It ran, and its result is negative (invalid values, not ready, differences found),
+    /// already printed: exit 1.
+    Failure,
+}
+
+impl ExitStatus {
+    /// kubectl's exit code: 0 or 1.
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => crate::error::EXIT_FAILURE,
+        }
+    }
+}
+
+/// Declares the subcommands: each entry is `Variant(module::Args)` with the help line as its
+/// doc comment; `module::exec` runs it.
+macro_rules! commands {
+    ($( $(#[$meta:meta])* $variant:ident($module:ident :: $args:ident) ),* $(,)?) => {
+        /// The subcommands of `kubectl-smi`.
+        #[derive(Debug, Subcommand)]
+        pub enum Command {
+            $( $(#[$meta])* $variant($module::$args), )*
+        }
+
+        impl Command {
+            /// Runs the command.
+            pub fn exec(self) -> Result<ExitStatus, Error> {
+                match self {
+                    $( Command::$variant(args) => $module::exec(args), )*
+                }
+            }
+        }
+    };
+}
+
+commands! {
+    /// Post-render: read Helm's rendered manifests on stdin, inject the platform's wiring, write them to stdout.
+    #[command(alias = "post-render")]
+    Render(render::RenderArgs),
+    /// Check values files against the platform's values contract and print every problem.
+    Validate(validate::ValidateArgs),
+    /// Print the JSON schema of the values (values.schema.json for a chart).
+    Schema(schema::SchemaArgs),
+    /// Generate (and optionally apply) the cloud access policies of step 3: IAM roles or OCI statements.
+    Policies(policies::PoliciesArgs),
+    /// Create and inspect the platform's Kubernetes secrets (step 6).
+    #[command(subcommand)]
+    Secrets(secrets::SecretsCommand),
+    /// Prometheus configuration of step 5: the ServiceMonitor and the adapter's external metric rule.
+    #[command(subcommand)]
+    Prometheus(prometheus::PrometheusCommand),
+    /// Network connectivity rules of step 2, for security groups or security lists.
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
+    /// Check that DNS, network and cluster are ready for the installation.
+    Preflight(preflight::PreflightArgs),
+    /// Print a shell completion script.
+    Completion(completion::CompletionArgs),
+    /// Print the version.
+    Version(version::VersionArgs),
+}
+
+/// One current-thread async runtime per command (the AWS SDK, kube, the preflight checks):
+/// a failure to start one is an error of the run (exit 1), not of the command line.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)
+}

@@ -1,0 +1,114 @@
+//! `kubectl smi render`: the post-renderer. Validates the values, then reads Helm's rendered
+//! manifests on stdin and writes them, with the platform's wiring, to stdout.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use kubectl_smi::render::{self, RenderOptions};
+use kubectl_smi::stream::Limits;
+use kubectl_smi::values;
+
+use super::ExitStatus;
+use crate::cli::ValuesArgs;
+use crate::error::Error;
+use crate::{output, report};
+
+/// `kubectl-smi render` (and no command, as Helm 3 calls it).
+#[derive(Debug, Args, Default)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+
+    /// Fail when a service account of the guide's table is missing from the manifests
+    /// (by default that is a warning: Helm 3 does not post-render hooks).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Report every object added or changed, and why, on stderr.
+    #[arg(long, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "text")]
+    pub explain: Option<ExplainFormat>,
+
+    /// Write the --explain report to this file instead of stderr (Helm 4 discards stderr).
+    #[arg(long, value_name = "FILE")]
+    pub explain_file: Option<PathBuf>,
+
+    /// Directory of overlay files (JSON patches with a target), applied after the built-in
+    /// injections (repeatable).
+    #[arg(long = "overlays", value_name = "DIR")]
+    pub overlays: Vec<PathBuf>,
+
+    /// Re-write every document, not only the changed ones (shows how kubectl-smi writes YAML;
+    /// the data does not change).
+    #[arg(long)]
+    pub rewrite_all: bool,
+
+    /// Largest manifest stream accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_input_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// `--explain`: text for people, JSON (the changes as RFC 6902 operations) for tools.
+pub enum ExplainFormat {
+    Text,
+    Json,
+}
+
+/// `render`: refuses a terminal on stdin (nothing to post-render), then post-renders.
+pub fn exec(args: RenderArgs) -> Result<ExitStatus, Error> {
+    if std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "no manifests on standard input: pipe them in, e.g. `helm template my-release chart | kubectl smi render -f values.yaml`".into(),
+        ));
+    }
+    post_render(args)
+}
+
+/// The post-render: values first (invalid values leave stdout empty), then the stream.
+pub fn post_render(args: RenderArgs) -> Result<ExitStatus, Error> {
+    let loaded = values::load(&args.values.paths())?;
+    let typed = loaded.typed()?;
+    let mut overlay_dirs = args.overlays.clone();
+    overlay_dirs.extend(
+        typed
+            .smi
+            .overlays
+            .directories
+            .iter()
+            .map(|d| loaded.base_dir().join(d)),
+    );
+    let options = RenderOptions {
+        values: typed,
+        values_json: loaded.merged.clone(),
+        overlay_dirs,
+        strict: args.strict,
+        rewrite_all: args.rewrite_all,
+        limits: Limits {
+            max_bytes: args.max_input_bytes,
+            ..Limits::default()
+        },
+    };
+    let rendered = render::render(std::io::stdin().lock(), &options)?;
+    report::warnings(&rendered.warnings);
+    let format = args
+        .explain
+        .or(args.explain_file.as_ref().map(|_| ExplainFormat::Text));
+    if let Some(format) = format {
+        let text = match format {
+            ExplainFormat::Json => output::json(&rendered.changes),
+            ExplainFormat::Text => render::explain_text(&rendered.changes),
+        };
+        match &args.explain_file {
+            Some(path) => std::fs::write(path, text).map_err(|source| Error::WriteFile {
+                path: path.clone(),
+                source,
+            })?,
+            None => {
+                let _ = std::io::stderr().write_all(text.as_bytes());
+            }
+        }
+    }
+    output::write(&rendered.output)?;
+    Ok(ExitStatus::Success)
+}
