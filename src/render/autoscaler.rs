@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::{Context, Filter, RenderError};
 use crate::catalog::{QUEUE_METRIC, SCRIPTWORKER_SELECTOR};
 use crate::stream::{Field, Stream};
+use crate::values::{Autoscaler as AutoscalerValues, Smi};
 
 /// The workloads a HorizontalPodAutoscaler can scale.
 const SCALED_KINDS: [&str; 5] = [
@@ -16,14 +17,31 @@ const SCALED_KINDS: [&str; 5] = [
     "ReplicationController",
 ];
 
-pub struct Autoscaler;
+/// Checks that the scriptworker HorizontalPodAutoscaler follows the queue metric, and adds
+/// one when the values ask (`smi.prometheus.scriptworkerAutoscaler`) and the chart has none.
+pub struct Autoscaler {
+    /// The platform's namespace, for an added HorizontalPodAutoscaler.
+    namespace: String,
+    /// The HorizontalPodAutoscaler to add when the chart has none.
+    wanted: Option<AutoscalerValues>,
+}
+
+impl Autoscaler {
+    /// The filter for these values.
+    pub fn new(smi: &Smi) -> Autoscaler {
+        Autoscaler {
+            namespace: smi.namespace().to_owned(),
+            wanted: smi.prometheus.scriptworker_autoscaler.clone(),
+        }
+    }
+}
 
 impl Filter for Autoscaler {
     fn name(&self) -> &'static str {
         "autoscaler"
     }
 
-    fn fields(&self, _options: &super::RenderOptions) -> Vec<Field> {
+    fn fields(&self) -> Vec<Field> {
         vec![
             Field::of_kinds(&SCALED_KINDS, "/spec/template/metadata/labels"),
             Field::of_kinds(&["HorizontalPodAutoscaler"], "/spec/scaleTargetRef/name"),
@@ -58,18 +76,11 @@ impl Filter for Autoscaler {
                 ));
             }
         }
-        let wanted = cx
-            .options
-            .values
-            .smi
-            .prometheus
-            .scriptworker_autoscaler
-            .clone();
-        if let (false, Some(a)) = (found, wanted) {
+        if let (false, Some(a)) = (found, &self.wanted) {
             let hpa = json!({
                 "apiVersion": "autoscaling/v2",
                 "kind": "HorizontalPodAutoscaler",
-                "metadata": {"name": name, "namespace": cx.options.values.smi.namespace()},
+                "metadata": {"name": name, "namespace": self.namespace},
                 "spec": {
                     "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": name},
                     "minReplicas": a.min_replicas,
@@ -86,7 +97,7 @@ impl Filter for Autoscaler {
             let reason = format!(
                 "scales the Script Worker on {QUEUE_METRIC} (smi.prometheus.scriptworkerAutoscaler)"
             );
-            cx.add_or_update(stream, self.name(), reason, hpa)?;
+            cx.add_or_update(stream, reason, hpa)?;
         }
         Ok(())
     }

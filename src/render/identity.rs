@@ -27,7 +27,27 @@ pub const BUCKETS_ANNOTATION: &str = "smi.dtplatform.io/buckets";
 const IRSA_ROLE_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 const IRSA_REGIONAL_STS: &str = "eks.amazonaws.com/sts-regional-endpoints";
 
-pub struct Identity;
+/// Puts each service account's cloud identity on it and on the pods that run as it.
+pub struct Identity {
+    /// What each service account gets, from the values' provider and identity.
+    wiring: Wiring,
+    /// The platform's namespace (ACK associations).
+    namespace: String,
+    /// Missing service accounts are errors instead of warnings.
+    strict: bool,
+}
+
+impl Identity {
+    /// The filter for these values; fails when the provider's section or the AWS account id
+    /// (needed for role ARNs) is missing.
+    pub fn new(smi: &Smi, strict: bool) -> Result<Identity, RenderError> {
+        Ok(Identity {
+            wiring: wiring(smi)?,
+            namespace: smi.namespace().to_owned(),
+            strict,
+        })
+    }
+}
 
 /// What the values say each service account gets.
 enum Wiring {
@@ -49,13 +69,12 @@ impl Filter for Identity {
         "identity"
     }
 
-    fn fields(&self, _options: &super::RenderOptions) -> Vec<crate::stream::Field> {
+    fn fields(&self) -> Vec<crate::stream::Field> {
         service_account_fields()
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
-        let smi = &cx.options.values.smi;
-        let wiring = wiring(smi)?;
+        let wiring = &self.wiring;
         let mut present = BTreeSet::new();
         let mut referenced = BTreeSet::new();
         for object in stream.objects() {
@@ -63,7 +82,7 @@ impl Filter for Identity {
             if header.kind == "ServiceAccount" {
                 if let Some(sa) = header.name.as_deref().and_then(table_entry) {
                     present.insert(sa.name);
-                    self.annotate_service_account(stream, cx, object, sa, &wiring)?;
+                    self.annotate_service_account(stream, cx, object, sa, wiring)?;
                 }
             } else if is_workload(&header.kind) {
                 let kind = header.kind.clone();
@@ -78,7 +97,6 @@ impl Filter for Identity {
                     cx.change(
                         stream,
                         object,
-                        self.name(),
                         format!(
                             "pods run as {}: OKE workload identity for the OCI SDK",
                             sa.name
@@ -105,16 +123,15 @@ impl Filter for Identity {
                 .iter()
                 .filter(|(sa, _)| present.contains(sa.as_str()))
             {
-                let association = pod_identity_association(smi.namespace(), cluster, sa, arn);
+                let association = pod_identity_association(&self.namespace, cluster, sa, arn);
                 cx.add_or_update(
                     stream,
-                    self.name(),
                     format!("EKS Pod Identity association for {sa} (ACK)"),
                     association,
                 )?;
             }
         }
-        report_missing(cx, &present, &referenced)
+        report_missing(cx, &present, &referenced, self.strict)
     }
 }
 
@@ -149,7 +166,7 @@ impl Identity {
             }
         };
         let reason = format!("{reason}; buckets {}", buckets.join(", "));
-        cx.change(stream, object, self.name(), reason, |o| {
+        cx.change(stream, object, reason, |o| {
             if let Some(metadata) = o.get_mut("metadata").and_then(Value::as_object_mut) {
                 let target = map_mut(metadata, "annotations");
                 for (key, value) in annotations {
@@ -226,6 +243,7 @@ fn report_missing(
     cx: &mut Context,
     present: &BTreeSet<&str>,
     referenced: &BTreeSet<&str>,
+    strict: bool,
 ) -> Result<(), RenderError> {
     let services: BTreeSet<&str> = present
         .iter()
@@ -242,7 +260,7 @@ fn report_missing(
     if missing.is_empty() {
         return Ok(());
     }
-    if cx.options.strict {
+    if strict {
         return Err(RenderError::MissingServiceAccounts(missing.join(", ")));
     }
     cx.warn(format!(

@@ -1,6 +1,9 @@
 //! Post-rendering: read Helm's manifest stream, run the filters in order, write the stream.
 //!
-//! Each filter is one type in its own file; the order of `filters()` is the order they run.
+//! Each filter is one type in its own file, a value built from the values it needs
+//! ([`filters`] builds them all, so bad values fail before the manifests are read); the
+//! order of [`filters`] is the order they run. [`run`] runs any list of filters on a text,
+//! which is how each filter is tested in process.
 
 mod autoscaler;
 mod identity;
@@ -11,8 +14,13 @@ mod secret_refs;
 mod service_monitor;
 mod workload;
 
-pub use network_policy::{calico_policy, kubernetes_policy};
-pub use overlays::{Overlay, Target};
+pub use autoscaler::Autoscaler;
+pub use identity::Identity;
+pub use network_policy::{NetworkPolicy, calico_policy, kubernetes_policy};
+pub use overlays::{Overlay, Overlays, Target};
+pub use rewrite::RewriteAll;
+pub use secret_refs::SecretRefs;
+pub use service_monitor::ServiceMonitor;
 
 use json_patch::PatchOperation;
 use serde::Serialize;
@@ -38,52 +46,61 @@ pub struct RenderOptions {
     pub limits: Limits,
 }
 
-/// A post-render step.
+/// A post-render step: a value that carries its own settings, built from the values.
 pub trait Filter {
     /// Short name, shown in --explain and in the injected-by annotation.
     fn name(&self) -> &'static str;
     /// JSON pointers this filter reads in many documents (see `Stream::pointer`): the scan
     /// records them, so that reading them builds no tree.
-    fn fields(&self, _options: &RenderOptions) -> Vec<Field> {
+    fn fields(&self) -> Vec<Field> {
         Vec::new()
     }
+    /// Reads and changes the stream; every change goes through `cx`, which records it under
+    /// this filter's name.
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError>;
 }
 
-/// The filters, in the order they run.
-fn filters(options: &RenderOptions) -> Vec<Box<dyn Filter>> {
+/// The filters for these options, in the order they run. Fails on values or overlay files
+/// no filter can use, before any manifest is read.
+pub fn filters(options: &RenderOptions) -> Result<Vec<Box<dyn Filter>>, RenderError> {
+    let smi = &options.values.smi;
     let mut filters: Vec<Box<dyn Filter>> = vec![
-        Box::new(identity::Identity),
-        Box::new(network_policy::NetworkPolicy),
-        Box::new(service_monitor::ServiceMonitor),
-        Box::new(autoscaler::Autoscaler),
-        Box::new(secret_refs::SecretRefs),
-        Box::new(overlays::Overlays),
+        Box::new(Identity::new(smi, options.strict)?),
+        Box::new(NetworkPolicy::new(smi)?),
+        Box::new(ServiceMonitor::new(smi)),
+        Box::new(Autoscaler::new(smi)),
+        Box::new(SecretRefs::new(smi)?),
+        Box::new(Overlays::load(options)?),
     ];
     if options.rewrite_all {
-        filters.push(Box::new(rewrite::RewriteAll));
+        filters.push(Box::new(RewriteAll));
     }
-    filters
+    Ok(filters)
 }
 
-/// What filters share while they run: the options, and the record of what they did.
-pub struct Context<'a> {
-    pub options: &'a RenderOptions,
+/// What filters share while they run: the record of what they did, under the name of the
+/// filter running (the runner sets it).
+pub struct Context {
+    /// Every object added or changed so far, in order.
     pub changes: Vec<Change>,
+    /// Warnings for the operator (printed on stderr, and in the Helm 4 log).
     pub warnings: Vec<String>,
+    /// The name of the filter now running.
+    pub filter: &'static str,
 }
 
-impl Context<'_> {
+impl Context {
     /// Changes an object with `edit` (on its JSON view), marks it with the injected-by
-    /// annotation, and records the change. Nothing is recorded when nothing changed.
+    /// annotation, and records the change under the running filter's name. Nothing is
+    /// recorded when nothing changed.
     pub fn change(
         &mut self,
         stream: &mut Stream,
         object: ObjectRef,
-        filter: &'static str,
         reason: impl Into<String>,
         edit: impl FnOnce(&mut Value),
     ) -> Result<(), RenderError> {
+        let filter = self.filter;
         let before = stream.json(object)?;
         let mut after = before.clone();
         edit(&mut after);
@@ -107,10 +124,10 @@ impl Context<'_> {
     pub fn add_or_update(
         &mut self,
         stream: &mut Stream,
-        filter: &'static str,
         reason: impl Into<String>,
         mut object: Value,
     ) -> Result<(), RenderError> {
+        let filter = self.filter;
         let api_version = object["apiVersion"].as_str().unwrap_or_default().to_owned();
         let kind = object["kind"].as_str().unwrap_or_default().to_owned();
         let name = object["metadata"]["name"]
@@ -125,7 +142,7 @@ impl Context<'_> {
         });
         if let Some(existing) = existing {
             let reason = reason.into();
-            return self.change(stream, existing, filter, reason, |current| {
+            return self.change(stream, existing, reason, |current| {
                 merge_into(current, &object);
             });
         }
@@ -145,6 +162,7 @@ impl Context<'_> {
         Ok(())
     }
 
+    /// A warning for the operator.
     pub fn warn(&mut self, message: impl Into<String>) {
         self.warnings.push(message.into());
     }
@@ -287,18 +305,30 @@ pub struct Rendered {
     pub warnings: Vec<String>,
 }
 
-/// Post-renders the manifests read from `input`.
+/// Post-renders the manifests read from `input`: the filters are built first (bad values
+/// fail before anything is read), then the stream is read and run through them.
 pub fn render(input: impl std::io::Read, options: &RenderOptions) -> Result<Rendered, RenderError> {
+    let filters = filters(options)?;
     let text = read_input(input, &options.limits)?;
-    let filters = filters(options);
-    let fields = Fields::new(filters.iter().flat_map(|f| f.fields(options)));
-    let mut stream = Stream::parse_recording(text, options.limits, fields)?;
+    run(&filters, text, options.limits)
+}
+
+/// Runs `filters` in order on the manifest stream `text`, within `limits`. The output is
+/// complete or absent: an error leaves nothing half-written.
+pub fn run(
+    filters: &[Box<dyn Filter>],
+    text: String,
+    limits: Limits,
+) -> Result<Rendered, RenderError> {
+    let fields = Fields::new(filters.iter().flat_map(|f| f.fields()));
+    let mut stream = Stream::parse_recording(text, limits, fields)?;
     let mut cx = Context {
-        options,
         changes: Vec::new(),
         warnings: Vec::new(),
+        filter: "",
     };
     for filter in filters {
+        cx.filter = filter.name();
         filter.apply(&mut stream, &mut cx)?;
     }
     let mut output = Vec::with_capacity(stream.output_size_hint());

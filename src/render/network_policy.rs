@@ -22,30 +22,43 @@ pub const DENIED_NETS: [&str; 4] = [
     "192.168.0.0/16",
 ];
 
-pub struct NetworkPolicy;
+/// Adds the Script Worker isolation policy to the release that runs the Script Worker.
+pub struct NetworkPolicy {
+    /// The policy for the values' engine; `None` with `engine: none`.
+    policy: Option<Value>,
+}
+
+impl NetworkPolicy {
+    /// The filter for these values; fails on extra egress rules the engine cannot express.
+    pub fn new(smi: &Smi) -> Result<NetworkPolicy, RenderError> {
+        let policy = match smi.network_policy.engine {
+            PolicyEngine::None => None,
+            PolicyEngine::Calico => Some(calico_policy(smi)?),
+            PolicyEngine::Kubernetes => Some(kubernetes_policy(smi)?),
+        };
+        Ok(NetworkPolicy { policy })
+    }
+}
 
 impl Filter for NetworkPolicy {
     fn name(&self) -> &'static str {
         "network-policy"
     }
 
-    fn fields(&self, _options: &super::RenderOptions) -> Vec<crate::stream::Field> {
+    fn fields(&self) -> Vec<crate::stream::Field> {
         pod_labels_fields()
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
-        let smi = &cx.options.values.smi;
-        let policy = match smi.network_policy.engine {
-            PolicyEngine::None => return Ok(()),
-            PolicyEngine::Calico => calico_policy(smi)?,
-            PolicyEngine::Kubernetes => kubernetes_policy(smi)?,
+        let Some(policy) = &self.policy else {
+            return Ok(());
         };
         if !runs_scriptworker(stream)? {
             // Another release (one per service) holds the Script Worker and gets the policy.
             return Ok(());
         }
         let reason = "isolates the Script Worker: DNS and the Script Manager only, private ranges denied (step 4)";
-        cx.add_or_update(stream, self.name(), reason, policy)
+        cx.add_or_update(stream, reason, policy.clone())
     }
 }
 

@@ -67,31 +67,46 @@ pub struct Target {
     pub fields: BTreeMap<String, Value>,
 }
 
-pub struct Overlays;
+/// The overlays of the values and of the overlay directories (and the built-in defaults),
+/// applied after the built-in injections.
+pub struct Overlays {
+    /// Each overlay with the file (or values path) it came from, in the order they apply.
+    overlays: Vec<(String, Overlay)>,
+    /// The merged values, for `when` and `${smi...}`.
+    values_json: Value,
+}
+
+impl Overlays {
+    /// Reads every overlay the options name; fails on a file that cannot be read or parsed.
+    pub fn load(options: &RenderOptions) -> Result<Overlays, RenderError> {
+        Ok(Overlays {
+            overlays: load_all(options)?,
+            values_json: options.values_json.clone(),
+        })
+    }
+}
 
 impl Filter for Overlays {
     fn name(&self) -> &'static str {
         "overlays"
     }
 
-    /// The fields the targets select on. Overlays that cannot be loaded want nothing here:
-    /// `apply` reports them, after the stream has been read as before.
-    fn fields(&self, options: &RenderOptions) -> Vec<Field> {
-        load_all(options)
-            .unwrap_or_default()
+    /// The fields the targets select on.
+    fn fields(&self) -> Vec<Field> {
+        self.overlays
             .iter()
             .flat_map(|(_, overlay)| overlay.target.fields())
             .collect()
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
-        for (file, overlay) in load_all(cx.options)? {
+        for (file, overlay) in &self.overlays {
             if let Some(path) = &overlay.when
-                && !truthy(lookup(&cx.options.values_json, path))
+                && !truthy(lookup(&self.values_json, path))
             {
                 continue;
             }
-            let patch = substitute(&overlay.patch, &cx.options.values_json, &file)?;
+            let patch = substitute(&overlay.patch, &self.values_json, file)?;
             let mut matched = 0;
             for object in stream.objects() {
                 if !overlay.target.matches(stream, object)? {
@@ -100,17 +115,11 @@ impl Filter for Overlays {
                 let json = stream.json(object)?;
                 matched += 1;
                 let after = patched(&json, &patch, &file)?;
-                cx.change(
-                    stream,
-                    object,
-                    self.name(),
-                    format!("overlay {file}"),
-                    |o| *o = after,
-                )?;
+                cx.change(stream, object, format!("overlay {file}"), |o| *o = after)?;
             }
             if matched == 0 && !overlay.optional {
                 return Err(RenderError::Overlay {
-                    file,
+                    file: file.clone(),
                     problem: "its target matches no object in the manifests (set `optional: true` if that is expected)".into(),
                 });
             }

@@ -17,7 +17,7 @@ impl Filter for RewriteAll {
                 cx.changes.push(Change {
                     object: stream.header(object).display_name(),
                     document: Some(object.document + 1),
-                    filter: self.name(),
+                    filter: cx.filter,
                     reason: "re-written on request (--rewrite-all); data unchanged".to_owned(),
                     patch: Vec::new(),
                 });

@@ -10,21 +10,33 @@ use super::workload::{
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SecretSpec, secret_catalog};
 use crate::stream::Stream;
+use crate::values::Smi;
 
-pub struct SecretRefs;
+/// Gives each workload the secrets of the catalog its service account consumes.
+pub struct SecretRefs {
+    /// The built-in catalog with the values' entries.
+    catalog: Vec<SecretSpec>,
+}
+
+impl SecretRefs {
+    /// The filter for these values; fails when the values' catalog entries are unusable.
+    pub fn new(smi: &Smi) -> Result<SecretRefs, RenderError> {
+        let catalog = secret_catalog(&smi.secrets.catalog)
+            .map_err(|e| RenderError::Catalog(e.to_string()))?;
+        Ok(SecretRefs { catalog })
+    }
+}
 
 impl Filter for SecretRefs {
     fn name(&self) -> &'static str {
         "secret-refs"
     }
 
-    fn fields(&self, _options: &super::RenderOptions) -> Vec<crate::stream::Field> {
+    fn fields(&self) -> Vec<crate::stream::Field> {
         service_account_fields()
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
-        let catalog = secret_catalog(&cx.options.values.smi.secrets.catalog)
-            .map_err(|e| RenderError::Catalog(e.to_string()))?;
         for object in stream.objects() {
             let kind = stream.header(object).kind.clone();
             if !is_workload(&kind) {
@@ -33,7 +45,8 @@ impl Filter for SecretRefs {
             let Some(sa) = service_account_in(stream, object, &kind)? else {
                 continue;
             };
-            let secrets: Vec<&SecretSpec> = catalog
+            let secrets: Vec<&SecretSpec> = self
+                .catalog
                 .iter()
                 .filter(|s| s.consumers.contains(&sa))
                 .collect();
@@ -42,7 +55,7 @@ impl Filter for SecretRefs {
             }
             let names: Vec<&str> = secrets.iter().map(|s| s.name.as_str()).collect();
             let reason = format!("pods run as {sa}, which receives {}", names.join(", "));
-            cx.change(stream, object, self.name(), reason, |o| {
+            cx.change(stream, object, reason, |o| {
                 if let Some(spec) = pod_spec_mut(o, &kind) {
                     for secret in &secrets {
                         match &secret.mount_path {

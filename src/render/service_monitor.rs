@@ -7,34 +7,52 @@ use super::{Context, Filter, RenderError};
 use crate::catalog::{SCRIPTMANAGER_METRICS_PORT, SCRIPTMANAGER_SELECTOR};
 use crate::prometheus::service_monitor;
 use crate::stream::{Field, ObjectRef, Stream};
+use crate::values::Smi;
 
-pub struct ServiceMonitor;
+/// Adds the scriptmanager ServiceMonitor to the release that holds the scriptmanager Service.
+pub struct ServiceMonitor {
+    /// The ServiceMonitor; `None` when `smi.prometheus.serviceMonitor` is off.
+    monitor: Option<Value>,
+    /// The instance label the ServiceMonitor selects, `scriptmanager-<environment>`.
+    instance: String,
+    /// The scrape interval, for the report.
+    interval: String,
+}
+
+impl ServiceMonitor {
+    /// The filter for these values.
+    pub fn new(smi: &Smi) -> ServiceMonitor {
+        ServiceMonitor {
+            monitor: smi.prometheus.service_monitor.then(|| service_monitor(smi)),
+            instance: format!("scriptmanager-{}", smi.environment),
+            interval: smi.prometheus.interval.clone(),
+        }
+    }
+}
 
 impl Filter for ServiceMonitor {
     fn name(&self) -> &'static str {
         "service-monitor"
     }
 
-    fn fields(&self, _options: &super::RenderOptions) -> Vec<Field> {
+    fn fields(&self) -> Vec<Field> {
         vec![Field::of_kinds(&["Service"], "/spec/selector")]
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
-        let smi = &cx.options.values.smi;
-        if !smi.prometheus.service_monitor {
+        let Some(monitor) = &self.monitor else {
             return Ok(());
-        }
-        let monitor = service_monitor(smi);
+        };
         let Some(service) = scriptmanager_service(stream)? else {
             return Ok(());
         };
         let json = stream.json(service)?;
         let object = stream.header(service).display_name();
-        let instance = format!("scriptmanager-{}", smi.environment);
+        let instance = &self.instance;
         if json
             .pointer("/metadata/labels/app.kubernetes.io~1instance")
             .and_then(Value::as_str)
-            != Some(&instance)
+            != Some(instance)
         {
             return Err(RenderError::Prometheus {
                 object,
@@ -63,9 +81,9 @@ impl Filter for ServiceMonitor {
         }
         let reason = format!(
             "Prometheus scrapes {object} every {} (step 5)",
-            smi.prometheus.interval
+            self.interval
         );
-        cx.add_or_update(stream, self.name(), reason, monitor)
+        cx.add_or_update(stream, reason, monitor.clone())
     }
 }
 
