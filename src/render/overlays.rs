@@ -114,7 +114,7 @@ impl Filter for Overlays {
                 }
                 let json = stream.json(object)?;
                 matched += 1;
-                let after = patched(&json, &patch, &file)?;
+                let after = patched(&json, &patch, file)?;
                 cx.change(stream, object, format!("overlay {file}"), |o| *o = after)?;
             }
             if matched == 0 && !overlay.optional {
