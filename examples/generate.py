@@ -95,8 +95,10 @@ def main():
     helm3 = ""
     for block in manifest.split("---\n# Source: ")[1:]:
         source, content = block.split("\n", 1)
+        if content.strip() not in template["templates"].get(source, ""):
+            sys.exit(f"generate.py: a document of {source} is not in that template's output")
         helm3 += f"---\n# Source: {source}\n{content.strip()}\n"
-    # Byte for byte as Helm produced them.
+    # rendered-helm4.yaml byte for byte as the post-renderer received it.
     with open(os.path.join(out_dir, "rendered-helm3.yaml"), "w") as f:
         f.write(helm3)
     with open(os.path.join(out_dir, "rendered-helm4.yaml"), "w") as f:

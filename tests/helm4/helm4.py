@@ -11,9 +11,9 @@ the same order. Loading the library costs time, so send many requests per proces
 stdin is either a list of requests or {"timeout_seconds": N, "requests": [...]}. The whole
 batch is bounded by timeout_seconds (default 300): on expiry the engine process and anything
 it started (post-renderers) are killed, and every unanswered request answers
-{"ok": false, "error": "timed out after N s"}. Exit status: 0 when every request was
-answered (a failed operation is an answer), 2 for a malformed batch, 3 when the engine
-cannot be loaded (every answer then carries "unavailable": true).
+{"ok": false, "error": "timed out: ...", "error_type": "Timeout"}. Exit status: 0 when every
+request was answered (a failed operation is an answer), 2 for a malformed batch, 3 when the
+engine cannot be loaded (every answer then carries "unavailable": true).
 
 Every answer has "ok". A failed operation answers
     {"ok": false, "error": "<Helm's own message>", "error_type": "HelmReleaseError", "code": -62}
@@ -55,7 +55,19 @@ Operations:
             the engine's answer carries no hooks (and a dry run stores nothing to read
             them back from); to see hooks, tee what the post-renderer receives.
     A failed post-render answers ok=false with Helm's words, e.g.
-    `plugin "kubectl-smi" exited with error` or `produced empty output`.
+    `error while running post render on files: failed to invoke post-renderer plugin
+    "kubectl-smi": plugin "kubectl-smi" exited with error` (the plugin's stderr is not
+    shown), or `produced empty output`. An unknown plugin: `plugin: {Name:x
+    Type:postrenderer/v1} not found`.
+    What Helm 4.2.3 hands the post-renderer (seen with examples/chart): under "combined",
+    one call with every document, hooks included, in template-file order (not kind order);
+    under "separate", two calls: the hooks alone first, then the rest in install (kind)
+    order; under "nohooks", one call without the hooks, in install order. Every document
+    is re-written by kyaml (compact sequences, folded `>-` text on one line, and a `|` block
+    that ends any document but the stream's last becomes `|-`, losing its final newline:
+    helm/helm#31948) and carries
+    `postrenderer.helm.sh/postrender-filename: '<chart>/templates/x.yaml'` as its last
+    annotation.
 
   {"op": "validate_schema", "chart": DIR, values...}
     Helm's own check of the values against the chart's values.schema.json (a chart
@@ -233,7 +245,7 @@ def run_group(requests, helm_plugins, timeout, scratch):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        return [{"ok": False, "error": f"timed out (batch limit reached after {timeout:.0f} s more)", "error_type": "Timeout"}] * len(requests), 0
+        return [{"ok": False, "error": "timed out: the batch's timeout_seconds ran out", "error_type": "Timeout"}] * len(requests), 0
     try:
         answers = json.loads(out)
         assert isinstance(answers, list) and len(answers) == len(requests)
