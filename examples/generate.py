@@ -1,350 +1,109 @@
 #!/usr/bin/env python3
-"""Writes the example rendered output of the platform's charts, in the two forms Helm hands
-a post-renderer: Helm 3 (`# Source:` comments, no hooks) and Helm 4 (filename annotations,
-hooks included). Run from anywhere: python3 examples/generate.py. The output is committed;
-tests check it is current."""
+"""Renders the example chart (examples/chart/, a stand-in for the platform's umbrella chart)
+with the real Helm 4 engine into the two forms Helm hands a post-renderer:
+
+- rendered-helm4.yaml: what Helm 4.2.3 passes to a post-renderer plugin under `helm install`
+  (the `combined` strategy): every document, hooks included, annotated with
+  `postrenderer.helm.sh/postrender-filename`, as Helm's kyaml writes them. Captured by
+  installing (dry run) with a post-renderer plugin that saves its input.
+- rendered-helm3.yaml: the `---\\n# Source: <template>\\n<document>\\n` blocks in install order,
+  hooks excluded, as Helm 3 hands them (helm/helm#7891): the release manifest the same engine
+  stores without a post-renderer, which Helm builds by the same code as Helm 3.
+
+Values: values-aws.yaml (the chart ignores its `smi:` section). Needs helm-python-sdk
+(pip install -r tests/requirements.txt). Run from anywhere: python3 examples/generate.py
+[--out DIR] (default: this directory). The output is committed; tests check it is current.
+"""
+import json
 import os
+import subprocess
+import sys
+import tempfile
 
-ENV = "prod"
-CHART = "dtplatform"
 HERE = os.path.dirname(os.path.abspath(__file__))
+HELPER = os.path.join(HERE, "..", "tests", "helm4", "helm4.py")
+CHART = os.path.join(HERE, "chart")
+VALUES = os.path.join(HERE, "values-aws.yaml")
+RELEASE, NAMESPACE = "dtp", "prod"
 
-# (service, service account, kind of workload, has a Service, is a migration hook)
-WORKLOADS = [
-    ("aisvc", "aisvc", "Deployment", True, False),
-    ("datasourcesvc", "datasourcesvc", "Deployment", True, False),
-    ("filesvc", "filesvc-migrations", "Job", False, True),
-    ("filesvc", "filesvc", "Deployment", True, False),
-    ("itemsvc", "itemsvc-migrations", "Job", False, True),
-    ("itemsvc", "itemsvc-rdbms-migrations", "Job", False, True),
-    ("itemsvc", "itemsvc-telemetry-worker", "Deployment", False, False),
-    ("itemsvc", "itemsvc-worker", "Deployment", False, False),
-    ("itemsvc", "itemsvc", "Deployment", True, False),
-    ("objectmodelsvc", "objectmodelsvc", "Deployment", True, False),
-    ("passportsvc", "passportsvc-migrations", "Job", False, True),
-    ("passportsvc", "passportsvc", "Deployment", True, False),
-    ("platform-notificationsvc", "platform-notificationsvc-api", "Deployment", True, False),
-    ("platform-notificationsvc", "platform-notificationsvc-worker", "Deployment", False, False),
-    ("scriptmanager", "scriptmanager", "Deployment", True, False),
-    ("workflowsvc", "workflowsvc-api", "Deployment", True, False),
-    ("workflowsvc", "workflowsvc-backend", "Deployment", False, False),
-    ("workflowwkr", "workflowwkr-backend", "Deployment", False, False),
-]
-
-HOOK = """    "helm.sh/hook": pre-install,pre-upgrade
-    "helm.sh/hook-weight": "{weight}"
-    "helm.sh/hook-delete-policy": before-hook-creation"""
-
-
-def labels(name, instance, indent):
-    pad = " " * indent
-    return (f"{pad}app.kubernetes.io/name: dtplatform-{name}\n"
-            f"{pad}app.kubernetes.io/instance: {instance}-{ENV}\n"
-            f"{pad}app.kubernetes.io/version: \"4.12.0\"\n"
-            f"{pad}app.kubernetes.io/managed-by: Helm\n"
-            f"{pad}helm.sh/chart: {name}-4.12.0\n")
-
-
-def service_account(svc, sa, hook):
-    annotations = ("  annotations:\n" + HOOK.format(weight=-10) + "\n") if hook else ""
-    return ("templates/serviceaccount.yaml" if not hook else "templates/migrations-serviceaccount.yaml",
-            f"""apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: {sa}
-  labels:
-{labels(sa, svc, 4)}{annotations}automountServiceAccountToken: true
-""", hook)
-
-
-def container(sa, port):
-    ports = f"""          ports:
-            - name: http-web
-              containerPort: {port}
-              protocol: TCP
-""" if port else ""
-    return f"""        - name: {sa}
-          image: "registry.example-domain.com/dtplatform/{sa}:4.12.0"
-          imagePullPolicy: IfNotPresent
-          env:
-            - name: ENVIRONMENT
-              value: "{ENV}"
-            - name: FEATURE_TELEMETRY
-              value: "on"
-            - name: FILE_MODE
-              value: "0755"
-            - name: LOG_LEVEL
-              value: info
-{ports}          resources:
-            requests:
-              cpu: 100m
-              memory: 256Mi
-            limits:
-              memory: 1Gi
+# A postrenderer/v1 plugin that keeps a copy of its input and returns it unchanged.
+PLUGIN = """apiVersion: v1
+type: postrenderer/v1
+name: capture
+version: 0.1.0
+runtime: subprocess
+runtimeConfig:
+  platformCommand:
+    - command: ${HELM_PLUGIN_DIR}/capture.sh
+"""
+CAPTURE = """#!/bin/sh
+set -eu
+n=$(ls "$HELM_PLUGIN_DIR/calls" | wc -l)
+cat > "$HELM_PLUGIN_DIR/calls/$n.yaml"
+cat "$HELM_PLUGIN_DIR/calls/$n.yaml"
 """
 
 
-def deployment(svc, sa, port):
-    name = sa
-    return ("templates/deployment.yaml" if svc == sa else f"templates/{sa.removeprefix(svc + '-')}-deployment.yaml",
-            f"""apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {name}
-  labels:
-{labels(name, name, 4)}spec:
-  replicas: 2
-  revisionHistoryLimit: 3
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: dtplatform-{name}
-      app.kubernetes.io/instance: {name}-{ENV}
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: dtplatform-{name}
-        app.kubernetes.io/instance: {name}-{ENV}
-      annotations:
-        checksum/config: 3f1d2c0a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a392817065f4e
-    spec:
-      serviceAccountName: {sa}
-      securityContext:
-        runAsNonRoot: true
-        fsGroup: 2000
-      containers:
-{container(sa, port)}""", False)
+def engine(requests):
+    out = subprocess.run(
+        [sys.executable, HELPER],
+        input=json.dumps({"timeout_seconds": 120, "requests": requests}),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    if out.returncode != 0:
+        sys.exit(f"generate.py: the Helm 4 engine is not usable ({out.returncode}): {out.stdout}{out.stderr}")
+    answers = json.loads(out.stdout)
+    for answer in answers:
+        if not answer["ok"]:
+            sys.exit(f"generate.py: Helm 4 failed: {answer['error']}")
+    return answers
 
 
-def job(svc, sa):
-    return (f"templates/{sa.removeprefix(svc + '-')}-job.yaml",
-            f"""apiVersion: batch/v1
-kind: Job
-metadata:
-  name: {sa}
-  labels:
-{labels(sa, svc, 4)}  annotations:
-{HOOK.format(weight=-5)}
-spec:
-  backoffLimit: 3
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: dtplatform-{sa}
-    spec:
-      restartPolicy: Never
-      serviceAccountName: {sa}
-      containers:
-        - name: migrate
-          image: "registry.example-domain.com/dtplatform/{svc}-migrations:4.12.0"
-          args: ["migrate", "--to", "latest"]
-""", True)
+def main():
+    out_dir = HERE
+    if sys.argv[1:2] == ["--out"] and len(sys.argv) == 3:
+        out_dir = sys.argv[2]
+    elif sys.argv[1:]:
+        sys.exit("usage: generate.py [--out DIR]")
+    with tempfile.TemporaryDirectory(prefix="generate-") as tmp:
+        plugin = os.path.join(tmp, "plugins", "capture")
+        os.makedirs(os.path.join(plugin, "calls"))
+        with open(os.path.join(plugin, "plugin.yaml"), "w") as f:
+            f.write(PLUGIN)
+        script = os.path.join(plugin, "capture.sh")
+        with open(script, "w") as f:
+            f.write(CAPTURE)
+        os.chmod(script, 0o755)
+        common = {"chart": CHART, "values_files": [VALUES], "release": RELEASE, "namespace": NAMESPACE}
+        template, _ = engine([
+            dict(common, op="template"),
+            dict(common, op="install", post_renderer="capture", post_render_strategy="combined",
+                 helm_plugins=os.path.join(tmp, "plugins")),
+        ])
+        calls = sorted(os.listdir(os.path.join(plugin, "calls")), key=lambda n: int(n.split(".")[0]))
+        if len(calls) != 1:
+            sys.exit(f"generate.py: expected one post-renderer call under `combined`, got {len(calls)}")
+        with open(os.path.join(plugin, "calls", calls[0])) as f:
+            helm4 = f.read()
+    manifest = template["manifest"]
+    if not manifest.startswith("---\n# Source: "):
+        sys.exit("generate.py: the engine's manifest is not in the `# Source:` form")
+    # Helm 4 keeps each document's trailing newline in the manifest; Helm 3 trims every
+    # document (releaseutil.SplitManifests) and writes "---\n# Source: %s\n%s\n".
+    helm3 = ""
+    for block in manifest.split("---\n# Source: ")[1:]:
+        source, content = block.split("\n", 1)
+        if content.strip() not in template["templates"].get(source, ""):
+            sys.exit(f"generate.py: a document of {source} is not in that template's output")
+        helm3 += f"---\n# Source: {source}\n{content.strip()}\n"
+    # rendered-helm4.yaml byte for byte as the post-renderer received it.
+    with open(os.path.join(out_dir, "rendered-helm3.yaml"), "w") as f:
+        f.write(helm3)
+    with open(os.path.join(out_dir, "rendered-helm4.yaml"), "w") as f:
+        f.write(helm4)
 
 
-def service(name, port):
-    return ("templates/service.yaml", f"""apiVersion: v1
-kind: Service
-metadata:
-  name: {name}
-  labels:
-{labels(name, name, 4)}spec:
-  type: ClusterIP
-  selector:
-    app.kubernetes.io/name: dtplatform-{name}
-    app.kubernetes.io/instance: {name}-{ENV}
-  ports:
-    - name: http-web
-      port: 80
-      targetPort: http-web
-      protocol: TCP
-""", False)
-
-
-def scriptworker():
-    return [
-        ("templates/serviceaccount.yaml", f"""apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: scriptworker
-  labels:
-{labels('scriptworker', 'scriptworker', 4)}automountServiceAccountToken: false
-""", False),
-        ("templates/deployment.yaml", f"""apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: scriptworker
-  labels:
-{labels('scriptworker', 'scriptworker', 4)}spec:
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: dtplatform-scriptworker
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: dtplatform-scriptworker
-        app.kubernetes.io/instance: scriptworker-{ENV}
-    spec:
-      serviceAccountName: scriptworker
-      automountServiceAccountToken: false
-      containers:
-        - name: scriptworker
-          image: "registry.example-domain.com/dtplatform/scriptworker:4.12.0"
-          env:
-            - name: SCRIPTMANAGER_URL
-              value: http://scriptmanager
-            - name: SANDBOX
-              value: "yes"
-""", False),
-        ("templates/hpa.yaml", f"""apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: scriptworker
-  labels:
-{labels('scriptworker', 'scriptworker', 4)}spec:
-  scaleTargetRef:
-    apiVersion: apps/v1
-    kind: Deployment
-    name: scriptworker
-  minReplicas: 1
-  maxReplicas: 20
-  metrics:
-    - type: External
-      external:
-        metric:
-          name: scriptmanager_job_queue_size
-        target:
-          type: AverageValue
-          averageValue: "5"
-""", False),
-    ]
-
-
-def extras():
-    return [
-        ("templates/configmap.yaml", f"""apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: platform-config
-  labels:
-{labels('platform', 'platform', 4)}data:
-  # Strings that YAML 1.1 readers would turn into booleans or numbers if unquoted.
-  telemetry: "on"
-  strictMode: "yes"
-  retries: "n"
-  umask: "0755"
-  maxItems: "1_000"
-  threshold: "1e3"
-  releaseDate: "2001-12-14"
-  nothing: "~"
-  empty: "null"
-  application.yaml: |
-    server:
-      port: 8080
-    features:
-      telemetry: on
-  banner.txt: |+
-    SMI Digital Twin Platform
-
-  motd: >-
-    Welcome to the
-    platform.
-""", False),
-        ("templates/ingress.yaml", f"""apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: platform
-  labels:
-{labels('platform', 'platform', 4)}  annotations:
-    nginx.ingress.kubernetes.io/proxy-body-size: 512m
-spec:
-  ingressClassName: nginx
-  rules:
-    - host: app.example-domain.com
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend:
-              service:
-                name: passportsvc
-                port:
-                  name: http-web
-    - host: api.example-domain.com
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend:
-              service:
-                name: itemsvc
-                port:
-                  name: http-web
-    - host: id.example-domain.com
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend:
-              service:
-                name: passportsvc
-                port:
-                  name: http-web
-""", False),
-    ]
-
-
-ORDER = ["ServiceAccount", "ConfigMap", "Service", "Deployment", "Job", "HorizontalPodAutoscaler", "Ingress"]
-
-
-def documents():
-    docs = []
-    for svc, sa, kind, has_service, hook in WORKLOADS:
-        docs.append((svc,) + service_account(svc, sa, hook))
-        if kind == "Deployment":
-            docs.append((svc,) + deployment(svc, sa, 8080 if has_service else None))
-            if has_service:
-                docs.append((svc,) + service(sa, 8080))
-        else:
-            docs.append((svc,) + job(svc, sa))
-    docs += [("scriptworker",) + d for d in scriptworker()]
-    docs += [("platform",) + d for d in extras()]
-    kind_of = lambda text: text.split("kind: ", 1)[1].split("\n", 1)[0]
-    docs.sort(key=lambda d: ORDER.index(kind_of(d[2])))
-    return docs
-
-
-def source(svc, template):
-    return f"{CHART}/charts/{svc}/{template}" if svc != "platform" else f"{CHART}/{template}"
-
-
-def helm3():
-    out = []
-    for svc, template, text, hook in documents():
-        if hook:
-            continue  # Helm 3 does not post-render hooks (helm/helm#7891)
-        out.append(f"---\n# Source: {source(svc, template)}\n{text}")
-    return "".join(out)
-
-
-def helm4():
-    out = []
-    for svc, template, text, hook in documents():
-        annotation = f"    postrenderer.helm.sh/postrender-filename: {source(svc, template)}\n"
-        head, rest = text.split("metadata:\n", 1)
-        if "\n  annotations:\n" in "\n" + rest.split("\nspec:", 1)[0].split("\ndata:", 1)[0]:
-            rest = rest.replace("  annotations:\n", "  annotations:\n" + annotation, 1)
-        else:
-            lines = rest.split("\n")
-            # after the labels block of metadata
-            i = 1
-            while lines[i].startswith("    "):
-                i += 1
-            lines.insert(i, "  annotations:\n" + annotation.rstrip("\n"))
-            rest = "\n".join(lines)
-        out.append(f"---\n{head}metadata:\n{rest}")
-    return "".join(out)
-
-
-with open(os.path.join(HERE, "rendered-helm3.yaml"), "w") as f:
-    f.write(helm3())
-with open(os.path.join(HERE, "rendered-helm4.yaml"), "w") as f:
-    f.write(helm4())
+if __name__ == "__main__":
+    main()
