@@ -83,8 +83,6 @@ impl Drop for Moto {
 #[derive(Debug, Clone)]
 pub struct Request {
     pub method: String,
-    pub path: String,
-    pub body: Value,
 }
 
 #[derive(Debug, Clone)]
@@ -227,8 +225,6 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         let mut state = state.lock().unwrap();
         state.requests.push(Request {
             method: method.clone(),
-            path: path.to_owned(),
-            body: body.clone(),
         });
         route(&mut state, &method, path, query, &body)
     };
