@@ -96,7 +96,8 @@ impl Run for std::process::Command {
     }
 }
 
-/// Runs `cmd`, fails the test unless it exits 0 (showing its stderr), and returns its stdout.
+/// Runs `cmd`, fails the test unless it exits 0 (showing the command, its stdout and its
+/// stderr), and returns its stdout.
 pub fn ok(cmd: &mut impl Run) -> String {
     let output = cmd.run();
     assert!(
@@ -105,13 +106,17 @@ pub fn ok(cmd: &mut impl Run) -> String {
         cmd.describe(),
         text(&output)
     );
-    ok_output(&output)
+    stdout(&output)
 }
 
-/// Fails the test unless `output` is of a command that exited 0 (showing its stderr), and
-/// returns its stdout.
+/// Fails the test unless `output` is of a command that exited 0 (showing its stdout and its
+/// stderr), and returns its stdout.
 pub fn ok_output(output: &Output) -> String {
     assert!(output.status.success(), "{}", text(output));
+    stdout(output)
+}
+
+fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
 }
 
