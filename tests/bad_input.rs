@@ -1,9 +1,7 @@
 //! Malformed manifest streams: a clear error naming the document and line, exit code 1, and
 //! nothing at all on standard output. Never a panic, never a hang (each run has a timeout).
 
-mod support;
-
-use support::{example, kubectl_smi};
+use crate::support::{example, kubectl_smi, ok};
 
 fn run_bad(input: Vec<u8>) -> (i32, String, Vec<u8>) {
     let output = kubectl_smi()
@@ -139,16 +137,11 @@ fn a_hundred_megabyte_input_is_refused_without_reading_it_all() {
 #[test]
 fn empty_and_comment_only_documents_pass_through() {
     let input = format!("---\n# only a comment\n---\n---\n{GOOD}---\n\n");
-    let output = kubectl_smi()
+    let output = ok(kubectl_smi()
         .args(["render", "-f"])
         .arg(example("values-aws.yaml"))
-        .write_stdin(input.clone())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert_eq!(String::from_utf8(output).unwrap(), input);
+        .write_stdin(input.clone()));
+    assert_eq!(output, input);
 }
 
 #[test]

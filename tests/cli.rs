@@ -1,20 +1,12 @@
 //! The command line as an operator meets it: help, version, completion, usage errors.
 
-mod support;
-
 use predicates::str::contains;
-use support::kubectl_smi;
+
+use crate::support::{binary, kubectl_smi, ok, script_available};
 
 #[test]
 fn help_lists_every_command_in_operator_words() {
-    let out = kubectl_smi()
-        .arg("--help")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let help = String::from_utf8(out).unwrap();
+    let help = ok(kubectl_smi().arg("--help"));
     for command in [
         "render",
         "validate",
@@ -60,14 +52,8 @@ fn version_prints_text_or_json() {
         .assert()
         .success()
         .stdout(format!("kubectl-smi {}\n", env!("CARGO_PKG_VERSION")));
-    let out = kubectl_smi()
-        .args(["version", "-o", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(kubectl_smi().args(["version", "-o", "json"]))).unwrap();
     assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
 }
 
@@ -94,21 +80,15 @@ fn unknown_flags_are_usage_errors_with_exit_code_2() {
 
 #[test]
 fn on_a_terminal_with_no_command_it_prints_help() {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("SKIPPED: util-linux `script` is not installed");
+    if !script_available() {
         return;
     }
-    let bin = assert_cmd::cargo::cargo_bin("kubectl-smi");
-    let out = std::process::Command::new("script")
-        .args(["-qec", &bin.display().to_string(), "/dev/null"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"));
+    let screen = ok(std::process::Command::new("script").args([
+        "-qec",
+        &binary().display().to_string(),
+        "/dev/null",
+    ]));
+    assert!(screen.contains("Usage:"), "{screen}");
 }
 
 #[test]

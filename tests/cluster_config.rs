@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use kubectl_smi::cluster::{ClusterOptions, ResolvedConfig, resolve};
 
+use crate::support::{runtime, write_file};
+
 const KUBECONFIG: &str = r#"apiVersion: v1
 kind: Config
 current-context: prod
@@ -26,19 +28,14 @@ users:
 "#;
 
 fn resolved(options: ClusterOptions) -> Result<ResolvedConfig, String> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+    runtime()
         .block_on(resolve(&options))
         .map_err(|e| e.to_string())
 }
 
 fn with_file(dir: &Path, options: ClusterOptions) -> Result<ResolvedConfig, String> {
-    let path = dir.join("config");
-    std::fs::write(&path, KUBECONFIG).unwrap();
     resolved(ClusterOptions {
-        kubeconfig: Some(path),
+        kubeconfig: Some(write_file(dir, "config", KUBECONFIG)),
         ..options
     })
 }

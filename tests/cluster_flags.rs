@@ -1,12 +1,12 @@
 //! kubectl's connection flags and kubeconfig rules, through `secrets status` (read-only):
 //! KUBECONFIG with several files, --context, --token, --as, --server, --request-timeout.
 
-mod support;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use fake_apiserver::{FakeApiServer, Fault, Verb};
+
+use crate::support::{self, ok_output, write_file};
 
 fn status(values: &[&str], env: &[(&str, &Path)], home: &Path) -> std::process::Output {
     let mut cmd = support::kubectl_smi();
@@ -19,22 +19,6 @@ fn status(values: &[&str], env: &[(&str, &Path)], home: &Path) -> std::process::
         cmd.env(key, value);
     }
     cmd.output().unwrap()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn ok(output: &std::process::Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn failed(output: &std::process::Output) -> String {
@@ -55,15 +39,15 @@ fn kubeconfig_files_listed_in_kubeconfig_are_merged_first_one_winning() {
     let api = FakeApiServer::start();
     let dir = tempfile::tempdir().unwrap();
     // The first file sets current-context "fake"; the context itself is in the second file.
-    let first = write(
+    let first = write_file(
         dir.path(),
         "first",
         &DEAD.replace("current-context: dead", "current-context: fake"),
     );
-    let second = write(dir.path(), "second", &api.kubeconfig());
+    let second = write_file(dir.path(), "second", &api.kubeconfig());
     let joined = std::env::join_paths([&first, &dir.path().join("absent"), &second]).unwrap();
     let output = status(&[], &[("KUBECONFIG", Path::new(&joined))], dir.path());
-    assert!(ok(&output).contains("20 missing"));
+    assert!(ok_output(&output).contains("20 missing"));
     assert!(!api.requests().is_empty());
 }
 
@@ -83,7 +67,7 @@ fn the_context_flag_picks_a_context_and_a_wrong_one_is_named() {
                 api.url()
             ),
         );
-    let kubeconfig = write(dir.path(), "config", &merged);
+    let kubeconfig = write_file(dir.path(), "config", &merged);
     let k = kubeconfig.to_str().unwrap();
 
     let stderr = failed(&status(&["--kubeconfig", k], &[], dir.path()));
@@ -96,7 +80,7 @@ fn the_context_flag_picks_a_context_and_a_wrong_one_is_named() {
         "{stderr}"
     );
 
-    ok(&status(
+    ok_output(&status(
         &["--kubeconfig", k, "--context", "fake"],
         &[],
         dir.path(),
@@ -112,7 +96,7 @@ fn the_context_flag_picks_a_context_and_a_wrong_one_is_named() {
         "{stderr}"
     );
 
-    ok(&status(
+    ok_output(&status(
         &["--kubeconfig", k, "--cluster", "fake"],
         &[],
         dir.path(),
@@ -123,7 +107,7 @@ fn the_context_flag_picks_a_context_and_a_wrong_one_is_named() {
 fn token_and_impersonation_flags_reach_the_api_server() {
     let api = FakeApiServer::builder().token("s3cr3t-t0ken-value").start();
     let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = write(
+    let kubeconfig = write_file(
         dir.path(),
         "config",
         &api.kubeconfig()
@@ -157,7 +141,7 @@ fn token_and_impersonation_flags_reach_the_api_server() {
         &[],
         dir.path(),
     );
-    ok(&output);
+    ok_output(&output);
     let request = api.requests().into_iter().last().unwrap();
     assert_eq!(request.bearer_token.as_deref(), Some("s3cr3t-t0ken-value"));
     assert_eq!(request.impersonate_user.as_deref(), Some("ops"));
@@ -169,7 +153,7 @@ fn token_and_impersonation_flags_reach_the_api_server() {
 fn a_server_flag_works_without_any_kubeconfig() {
     let api = FakeApiServer::start();
     let home = tempfile::tempdir().unwrap();
-    ok(&status(&["--server", &api.url()], &[], home.path()));
+    ok_output(&status(&["--server", &api.url()], &[], home.path()));
     let stderr = failed(&status(&[], &[], home.path()));
     assert!(stderr.contains("no cluster to talk to"), "{stderr}");
     assert!(

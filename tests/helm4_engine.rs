@@ -4,13 +4,11 @@
 //! repository's own plugin.yaml and the kubectl-smi binary under every post-render strategy.
 //! Without the engine (pip install -r tests/requirements.txt) each test prints a SKIPPED line.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{example, kubectl_smi, repo};
+use crate::support::{example, kubectl_smi, repo};
 
 const VALUES: [&str; 3] = ["aws", "aws-irsa", "oci"];
 const HOOK: &str = "helm.sh/hook";

@@ -1,19 +1,14 @@
 //! The binary run exactly as Helm 3 and Helm 4 run a post-renderer (argv, environment,
 //! stdin framing), and its output read the way Helm 4 reads it.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde::Deserialize;
-use support::{example, kubectl_smi, repo};
+
+use crate::support::{binary, example, kubectl_smi, ok, ok_output, repo, script_available};
 
 const FILENAME: &str = "postrenderer.helm.sh/postrender-filename";
-
-fn binary() -> std::path::PathBuf {
-    assert_cmd::cargo::cargo_bin("kubectl-smi")
-}
 
 /// Documents as Helm 4's kyaml reader splits them: `---` separators (optionally followed by
 /// a comment); every document needs apiVersion, kind and metadata.
@@ -49,12 +44,7 @@ fn helm4_documents(output: &str) -> Vec<serde_json::Value> {
 fn helm3_runs_it_with_no_command_and_one_argument_per_post_renderer_arg() {
     let input = std::fs::read_to_string(example("rendered-helm3.yaml")).unwrap();
     let values = format!("--values={}", example("values-aws.yaml").display());
-    let output = kubectl_smi()
-        .arg(&values)
-        .write_stdin(input.clone())
-        .assert()
-        .success();
-    let text = String::from_utf8(output.get_output().stdout.clone()).unwrap();
+    let text = ok(kubectl_smi().arg(&values).write_stdin(input.clone()));
     let sources = |t: &str| {
         t.lines()
             .filter(|l| l.starts_with("# Source: "))
@@ -241,13 +231,7 @@ fn helm4_runs_the_installed_plugin_and_reads_back_every_document_with_its_filena
     install_plugin(&plugin_dir, &dir.path().join("path"));
     let input = std::fs::read(example("rendered-helm4.yaml")).unwrap();
     let args = vec![format!("--values={}", example("values-aws.yaml").display())];
-    let out = run_as_helm4(&plugin_dir, &input, &args, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = ok_output(&run_as_helm4(&plugin_dir, &input, &args, &[]));
     assert!(
         !text.is_empty(),
         "Helm 4 treats an empty output as an error"
@@ -286,8 +270,7 @@ fn under_helm4_an_error_reaches_the_log_file_although_stderr_is_discarded() {
 
 #[test]
 fn under_helm4_an_error_reaches_the_controlling_terminal() {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: util-linux `script` (to give the child a terminal) is not installed");
+    if !script_available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -1,10 +1,10 @@
 //! The krew manifest, rendered the way krew-release-bot renders it for a release, is a
 //! valid krew Plugin whose archive holds the binary.
 
-mod support;
-
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+
+use crate::support::{binary, ok, repo};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -70,26 +70,18 @@ fn render(template: &str, tag: &str, sha256: &str) -> String {
 #[test]
 fn the_rendered_krew_manifest_is_a_valid_plugin_for_the_built_archive() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        assert_cmd::cargo::cargo_bin("kubectl-smi"),
-        dir.path().join("kubectl-smi"),
-    )
-    .unwrap();
+    std::fs::copy(binary(), dir.path().join("kubectl-smi")).unwrap();
     let archive = dir.path().join("kubectl-smi.tar.gz");
-    let status = std::process::Command::new("tar")
-        .args([
-            "-czf",
-            archive.to_str().unwrap(),
-            "-C",
-            dir.path().to_str().unwrap(),
-            "kubectl-smi",
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    ok(std::process::Command::new("tar").args([
+        "-czf",
+        archive.to_str().unwrap(),
+        "-C",
+        dir.path().to_str().unwrap(),
+        "kubectl-smi",
+    ]));
     let sha = format!("{:x}", Sha256::digest(std::fs::read(&archive).unwrap()));
 
-    let template = std::fs::read_to_string(support::repo().join("krew/smi.yaml")).unwrap();
+    let template = std::fs::read_to_string(repo().join("krew/smi.yaml")).unwrap();
     let tag = format!("v{}", env!("CARGO_PKG_VERSION"));
     let plugin: Plugin =
         serde_saphyr::from_str(&render(&template, &tag, &sha)).expect("a krew Plugin");
@@ -120,13 +112,6 @@ fn the_rendered_krew_manifest_is_a_valid_plugin_for_the_built_archive() {
         assert_eq!(p.sha256, sha);
         assert_eq!(p.bin, "kubectl-smi");
     }
-    let listing = std::process::Command::new("tar")
-        .args(["-tzf", archive.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&listing.stdout).trim(),
-        "kubectl-smi",
-        "the archive holds the bin"
-    );
+    let listing = ok(std::process::Command::new("tar").args(["-tzf", archive.to_str().unwrap()]));
+    assert_eq!(listing.trim(), "kubectl-smi", "the archive holds the bin");
 }

@@ -1,29 +1,14 @@
 //! kubectl finds and runs kubectl-smi as the plugin `smi`.
 
-mod support;
-
 use std::process::Command;
 
-fn kubectl_available() -> bool {
-    let ok = Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIPPED: kubectl is not installed");
-    }
-    ok
-}
+use crate::support::{binary, kubectl_available, ok, ok_output};
 
 /// A PATH holding kubectl's own directory and a directory with only kubectl-smi in it.
 fn plugin_path(dir: &std::path::Path) -> String {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink(
-        assert_cmd::cargo::cargo_bin("kubectl-smi"),
-        bin.join("kubectl-smi"),
-    )
-    .unwrap();
+    std::os::unix::fs::symlink(binary(), bin.join("kubectl-smi")).unwrap();
     let kubectl = which("kubectl");
     format!("{}:{}", bin.display(), kubectl.parent().unwrap().display())
 }
@@ -47,9 +32,8 @@ fn kubectl_plugin_list_shows_kubectl_smi_without_warnings() {
         .env("HOME", dir.path())
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = ok_output(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("/bin/kubectl-smi"), "{stdout}");
     assert!(!stderr.to_lowercase().contains("warning"), "{stderr}");
 }
@@ -60,19 +44,12 @@ fn kubectl_smi_version_runs_through_kubectl() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new("kubectl")
+    let stdout = ok(Command::new("kubectl")
         .args(["smi", "version"])
         .env("PATH", plugin_path(dir.path()))
-        .env("HOME", dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .env("HOME", dir.path()));
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        stdout,
         format!("kubectl-smi {}\n", env!("CARGO_PKG_VERSION"))
     );
 }

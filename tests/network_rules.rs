@@ -2,44 +2,16 @@
 //! the example values, pinned by golden files (UPDATE_GOLDEN=1 rewrites them), and the cloud
 //! rules read back into the AWS and OCI API models.
 
-mod support;
-
-use std::path::PathBuf;
-
 use serde::Deserialize;
-use support::{example, kubectl_smi, repo};
 
-fn golden(name: &str) -> PathBuf {
-    repo().join("tests/golden/network").join(name)
-}
+use crate::support::golden::assert_golden;
+use crate::support::{example, kubectl_smi, ok, write_file};
 
 fn rules(values: &str, format: &str) -> String {
-    let out = kubectl_smi()
+    ok(kubectl_smi()
         .args(["network", "rules", "-f"])
         .arg(example(values))
-        .args(["-o", format])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn assert_golden(name: &str, actual: &str) {
-    let path = golden(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_GOLDEN=1", path.display()));
-    assert_eq!(
-        actual, expected,
-        "{name} differs from its golden file (UPDATE_GOLDEN=1 rewrites it after review)"
-    );
+        .args(["-o", format]))
 }
 
 #[test]
@@ -52,7 +24,7 @@ fn the_aws_and_oci_tables_match_their_golden_files() {
         for format in formats {
             let extension = if format == "text" { "txt" } else { "json" };
             assert_golden(
-                &format!("{provider}-{format}.{extension}"),
+                &format!("network/{provider}-{format}.{extension}"),
                 &rules(values, format),
             );
         }
@@ -386,19 +358,11 @@ fn cidrs_in_the_values_narrow_the_egress_rules() {
         "postgresql: {host: dtp-prod.postgresql.eu-frankfurt-1.oci.oraclecloud.com, port: 5432}",
         "postgresql: {host: dtp-prod.postgresql.eu-frankfurt-1.oci.oraclecloud.com, port: 5432, cidrs: [10.0.16.0/20, 'fd00::/64']}",
     );
-    let path = dir.path().join("values.yaml");
-    std::fs::write(&path, values).unwrap();
-    let out = kubectl_smi()
+    let path = write_file(dir.path(), "values.yaml", &values);
+    let stdout = ok(kubectl_smi()
         .args(["network", "rules", "-o", "oci", "--target", "workers", "-f"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let list: SecurityList = serde_json::from_slice(&out.stdout).unwrap();
+        .arg(&path));
+    let list: SecurityList = serde_json::from_str(&stdout).unwrap();
     let postgres: Vec<&str> = list
         .egress_security_rules
         .iter()
@@ -431,8 +395,7 @@ fn bad_endpoints_are_refused_with_their_values_path() {
         let dir = tempfile::tempdir().unwrap();
         let original = std::fs::read_to_string(example("values-aws.yaml")).unwrap();
         assert!(original.contains(from), "{from}");
-        let path = dir.path().join("values.yaml");
-        std::fs::write(&path, original.replacen(from, to, 1)).unwrap();
+        let path = write_file(dir.path(), "values.yaml", &original.replacen(from, to, 1));
         let out = kubectl_smi()
             .args(["network", "rules", "-f"])
             .arg(&path)
@@ -521,17 +484,10 @@ fn no_cloud_output_puts_internet_ingress_where_the_workers_rules_go() {
             ("load-balancer", load_balancer_key),
             ("workers", workers_key),
         ] {
-            let out = kubectl_smi()
+            let stdout = ok(kubectl_smi()
                 .args(["network", "rules", "-o", format, "--target", target, "-f"])
-                .arg(example(values))
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                .arg(example(values)));
+            let body: serde_json::Value = serde_json::from_str(&stdout).unwrap();
             assert_eq!(
                 body, whole[key],
                 "-o {format} --target {target} is that target's half"
@@ -558,12 +514,10 @@ fn no_cloud_output_puts_internet_ingress_where_the_workers_rules_go() {
         }
     }
     // `nodes` names the workers too (EKS says node group, OKE worker nodes).
-    let nodes = kubectl_smi()
+    let nodes = ok(kubectl_smi()
         .args(["network", "rules", "-o", "aws", "--target", "nodes", "-f"])
-        .arg(example("values-aws.yaml"))
-        .output()
-        .unwrap();
-    let nodes: serde_json::Value = serde_json::from_slice(&nodes.stdout).unwrap();
+        .arg(example("values-aws.yaml")));
+    let nodes: serde_json::Value = serde_json::from_str(&nodes).unwrap();
     let whole: serde_json::Value = serde_json::from_str(&rules("values-aws.yaml", "aws")).unwrap();
     assert_eq!(nodes, whole["AuthorizeSecurityGroupEgress"]);
 }

@@ -1,16 +1,14 @@
 //! `kubectl smi policies` against AWS on loopback: moto's server answers STS and IAM; EKS
 //! pod identity associations are NOT implemented by moto (its server answers 404), so those
-//! calls go to a request-level stub of the EKS REST API (tests/aws_emulators).
+//! calls go to a request-level stub of the EKS REST API (tests/support/aws.rs).
 
-mod aws_emulators;
-mod support;
-
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use aws_credential_types::Credentials;
-use aws_emulators::{EksStub, Moto, aws_env};
 use serde_json::Value;
-use support::{example, kubectl_smi};
+
+use crate::support::aws::{EksStub, Moto, aws_env};
+use crate::support::{example, kubectl_smi, runtime, write_file};
 
 const MOTO_ACCOUNT: &str = "111122223333";
 
@@ -30,23 +28,18 @@ fn iam_client(moto: &str) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::from_conf(config)
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 /// values-aws.yaml without its accountId, so that STS has to tell it.
-fn values_without_account(dir: &Path) -> std::path::PathBuf {
-    let path = dir.join("no-account.yaml");
-    std::fs::write(&path, "smi:\n  cloud:\n    aws:\n      accountId: null\n").unwrap();
-    path
+fn values_without_account(dir: &Path) -> PathBuf {
+    write_file(
+        dir,
+        "no-account.yaml",
+        "smi:\n  cloud:\n    aws:\n      accountId: null\n",
+    )
 }
 
 fn policies(moto: &Moto, eks: &EksStub, extra: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
     let mut cmd = kubectl_smi();
-    aws_env(&mut cmd, &moto.url, &eks.url);
+    aws_env(&mut cmd, moto, eks);
     cmd.arg("policies")
         .arg("-f")
         .arg(example("values-aws.yaml"))
@@ -453,7 +446,7 @@ fn access_denied_from_iam_is_a_clear_error_without_the_secret() {
         )
     });
     let mut cmd = kubectl_smi();
-    aws_env(&mut cmd, &moto.url, &eks.url);
+    aws_env(&mut cmd, &moto, &eks);
     let out = cmd
         .env("AWS_ACCESS_KEY_ID", key)
         .env("AWS_SECRET_ACCESS_KEY", &secret)
@@ -543,7 +536,7 @@ fn irsa_roles_need_the_clusters_oidc_provider_and_no_pod_identity_association() 
     let eks = EksStub::start("dtp-staging");
     let irsa = |args: &[&str]| {
         let mut cmd = kubectl_smi();
-        aws_env(&mut cmd, &moto.url, &eks.url);
+        aws_env(&mut cmd, &moto, &eks);
         cmd.arg("policies")
             .arg("-f")
             .arg(example("values-aws-irsa.yaml"))
@@ -596,7 +589,7 @@ fn apply_refuses_credentials_of_another_account() {
     };
     let eks = EksStub::start("dtp-prod");
     let mut cmd = kubectl_smi();
-    aws_env(&mut cmd, &moto.url, &eks.url);
+    aws_env(&mut cmd, &moto, &eks);
     let out = cmd
         .args(["policies", "--apply", "-f"])
         .arg(example("values-aws.yaml"))

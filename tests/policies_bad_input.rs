@@ -1,21 +1,10 @@
 //! Bad input to `kubectl smi policies`: a clear message, exit code 1 (2 for usage), nothing
 //! on stdout and nothing half-written to `-o dir=`.
 
-mod aws_emulators;
-mod support;
+use std::net::Ipv4Addr;
 
-use std::net::TcpListener;
-
-use support::{example, kubectl_smi};
-
-/// A loopback port nothing listens on.
-fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::support::aws;
+use crate::support::{closed_port, example, kubectl_smi, write_file};
 
 struct Case {
     name: &'static str,
@@ -47,7 +36,7 @@ fn case(
 }
 
 fn cases() -> Vec<Case> {
-    let port = closed_port();
+    let port = closed_port(Ipv4Addr::LOCALHOST);
     let dummy_credentials = vec![
         ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
@@ -196,8 +185,7 @@ fn cases() -> Vec<Case> {
 fn bad_input_gives_a_clear_message_and_writes_nothing() {
     for case in cases() {
         let tmp = tempfile::tempdir().unwrap();
-        let overlay = tmp.path().join("overlay.yaml");
-        std::fs::write(&overlay, case.overlay).unwrap();
+        let overlay = write_file(tmp.path(), "overlay.yaml", case.overlay);
         let dir = tmp.path().join("out");
         let dir_arg = format!("dir={}", dir.display());
         let outputs: Vec<Vec<&str>> = if case.code == 1 {
@@ -207,7 +195,7 @@ fn bad_input_gives_a_clear_message_and_writes_nothing() {
         };
         for output in outputs {
             let mut cmd = kubectl_smi();
-            aws_emulators::isolate(&mut cmd);
+            aws::isolate(&mut cmd);
             for (k, v) in &case.env {
                 cmd.env(k, v);
             }

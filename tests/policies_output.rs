@@ -1,14 +1,14 @@
 //! `kubectl smi policies` output, with no network: golden files for every example and
 //! format (UPDATE_GOLDEN=1 rewrites them), and the documents compared with the guide's.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use kubectl_smi::policies::oci::{Variables, statements};
 use serde_json::Value;
-use support::{example, kubectl_smi, repo};
+
+use crate::support::golden::{assert_file, updating};
+use crate::support::{example, guide, kubectl_smi, ok, repo};
 
 const EXAMPLES: [&str; 3] = ["values-aws.yaml", "values-aws-irsa.yaml", "values-oci.yaml"];
 const FORMATS: [(&str, &str); 4] = [
@@ -24,36 +24,10 @@ fn golden_dir(values: &str) -> PathBuf {
         .join(values.trim_end_matches(".yaml"))
 }
 
-fn updating() -> bool {
-    std::env::var_os("UPDATE_GOLDEN").is_some()
-}
-
 fn generate(values: &str, format: &str) -> String {
-    let out = kubectl_smi()
+    ok(kubectl_smi()
         .args(["policies", "-o", format, "-f"])
-        .arg(example(values))
-        .assert()
-        .success();
-    String::from_utf8(out.get_output().stdout.clone()).expect("UTF-8 output")
-}
-
-fn compare(golden: &Path, actual: &str) {
-    if updating() {
-        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
-        std::fs::write(golden, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(golden).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
-            golden.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{} differs from the output (UPDATE_GOLDEN=1 rewrites it):\n{actual}",
-        golden.display()
-    );
+        .arg(example(values)))
 }
 
 #[test]
@@ -79,7 +53,7 @@ fn every_example_in_every_format_matches_its_golden_file() {
                     "{values}: the script is valid sh"
                 );
             }
-            compare(
+            assert_file(
                 &golden_dir(values).join(format!("policies.{extension}")),
                 &output,
             );
@@ -129,21 +103,6 @@ fn dir_output_writes_one_file_per_document_with_stable_names() {
             read_dir(&golden),
             "{values}: dir= output (UPDATE_GOLDEN=1 rewrites it)"
         );
-    }
-}
-
-/// The guide, or None with a visible skip message.
-fn guide() -> Option<String> {
-    let path = repo().join("../shared/spec/smi-installation.md");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(_) => {
-            eprintln!(
-                "SKIPPED: {} is absent (the guide is read from ../shared)",
-                path.display()
-            );
-            None
-        }
     }
 }
 

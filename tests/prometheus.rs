@@ -1,15 +1,14 @@
 //! Step 5: the scriptmanager ServiceMonitor (validated against the prometheus-operator CRD)
 //! and the adapter rule merged into prometheus-adapter values files in place.
 
-mod support;
-
 use std::path::Path;
 
 use kubectl_smi::prometheus::{Merged, merge_external_rule, service_monitor};
 use kubectl_smi::stream::{Limits, read_yaml_document};
 use kubectl_smi::values;
 use serde_json::{Value, json};
-use support::{example, kubectl_smi, python_has, shared_data};
+
+use crate::support::{example, kubectl_smi, ok, ok_output, python_has, shared_data, write_file};
 
 fn read_yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap();
@@ -83,51 +82,30 @@ fn the_service_monitor_validates_against_the_prometheus_operator_crd() {
 
 #[test]
 fn servicemonitor_prints_yaml_that_a_yaml_1_1_reader_reads_as_the_object() {
-    let out = kubectl_smi()
+    let yaml = ok(kubectl_smi()
         .args(["prometheus", "servicemonitor", "-f"])
-        .arg(example("values-aws.yaml"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(example("values-aws.yaml")));
     let expected = service_monitor(&smi("values-aws.yaml"));
     if python_has("yaml") {
-        let read = pyyaml_json(&out.stdout);
-        assert_eq!(read, expected);
+        assert_eq!(pyyaml_json(&yaml), expected);
     }
-    let json = kubectl_smi()
+    let json = ok(kubectl_smi()
         .args(["prometheus", "servicemonitor", "-o", "json", "-f"])
-        .arg(example("values-aws.yaml"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        serde_json::from_slice::<Value>(&json.stdout).unwrap(),
-        expected
-    );
+        .arg(example("values-aws.yaml")));
+    assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), expected);
 }
 
 /// What PyYAML (a YAML 1.1 reader, like Kubernetes') reads from `yaml`, as JSON.
-fn pyyaml_json(yaml: &[u8]) -> Value {
+fn pyyaml_json(yaml: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("in.yaml");
-    std::fs::write(&path, yaml).unwrap();
-    let out = std::process::Command::new("python3")
+    let path = write_file(dir.path(), "in.yaml", yaml);
+    let json = ok(std::process::Command::new("python3")
         .args([
             "-c",
             "import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
         ])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "PyYAML refused it: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+        .arg(&path));
+    serde_json::from_str(&json).unwrap()
 }
 
 fn rule() -> Value {
@@ -136,23 +114,13 @@ fn rule() -> Value {
 
 #[test]
 fn adapter_rules_prints_the_guides_rule_as_chart_values() {
-    let out = kubectl_smi()
-        .args(["prometheus", "adapter-rules"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let yaml = ok(kubectl_smi().args(["prometheus", "adapter-rules"]));
     if python_has("yaml") {
-        assert_eq!(
-            pyyaml_json(&out.stdout),
-            json!({"rules": {"external": [rule()]}})
-        );
+        assert_eq!(pyyaml_json(&yaml), json!({"rules": {"external": [rule()]}}));
     }
-    let json = kubectl_smi()
-        .args(["prometheus", "adapter-rules", "-o", "json"])
-        .output()
-        .unwrap();
+    let json = ok(kubectl_smi().args(["prometheus", "adapter-rules", "-o", "json"]));
     assert_eq!(
-        serde_json::from_slice::<Value>(&json.stdout).unwrap(),
+        serde_json::from_str::<Value>(&json).unwrap(),
         json!({"rules": {"external": [rule()]}})
     );
 }
@@ -336,11 +304,7 @@ fn merging_into_the_real_chart_values_twice_adds_the_rule_once_and_keeps_the_res
         .arg(&path)
         .output()
         .unwrap();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    ok_output(&first);
     assert!(String::from_utf8_lossy(&first.stderr).contains("added the external metric rule"));
     let after_one = std::fs::read_to_string(&path).unwrap();
 
@@ -349,7 +313,7 @@ fn merging_into_the_real_chart_values_twice_adds_the_rule_once_and_keeps_the_res
         .arg(&path)
         .output()
         .unwrap();
-    assert!(second.status.success());
+    ok_output(&second);
     assert!(
         String::from_utf8_lossy(&second.stderr)
             .contains("unchanged, rules.external already has the rule")
@@ -369,10 +333,10 @@ fn merging_into_the_real_chart_values_twice_adds_the_rule_once_and_keeps_the_res
     }
 
     if python_has("yaml") {
-        let mut expected = pyyaml_json(original.as_bytes());
+        let mut expected = pyyaml_json(&original);
         expected["rules"]["external"] = json!([rule()]);
         assert_eq!(
-            pyyaml_json(after_two.as_bytes()),
+            pyyaml_json(&after_two),
             expected,
             "PyYAML reads the original plus the rule"
         );
@@ -412,16 +376,9 @@ fn the_merge_keeps_the_files_permissions_and_writes_through_a_symlink() {
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
     let link = dir.path().join("values.yaml");
     std::os::unix::fs::symlink(&target, &link).unwrap();
-    let out = kubectl_smi()
+    ok(kubectl_smi()
         .args(["prometheus", "adapter-rules", "--merge-into"])
-        .arg(&link)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(&link));
     assert!(
         std::fs::symlink_metadata(&link)
             .unwrap()
@@ -449,7 +406,7 @@ fn a_values_file_whose_rules_come_from_a_configmap_gets_a_warning() {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(out.status.success());
+    ok_output(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("warning: rules.existing is set (my-rules)"),

@@ -1,11 +1,10 @@
 //! The post-renderer over the platform's rendered charts (examples/), for AWS pod identity,
 //! AWS IRSA and OCI, in Helm 3 and Helm 4 form.
 
-mod support;
-
 use kubectl_smi::stream::{Limits, Stream};
-use support::golden::assert_golden;
-use support::{example, kubectl_smi, python_has, repo};
+
+use crate::support::golden::assert_golden;
+use crate::support::{self, example, kubectl_smi, python_has, repo};
 
 const VALUES: [&str; 3] = ["aws", "aws-irsa", "oci"];
 const FORMS: [&str; 2] = ["helm3", "helm4"];

@@ -1,10 +1,9 @@
 //! Each injection on small inputs, read like the installation guide.
 
-mod support;
-
 use kubectl_smi::stream::{Limits, Stream};
 use serde_json::Value;
-use support::{example, kubectl_smi, shared_data};
+
+use crate::support::{example, guide, kubectl_smi, ok_output, write_file};
 
 /// Renders `input` with an example's values plus `override_yaml` (a second -f file, later wins).
 fn render_with(
@@ -14,8 +13,7 @@ fn render_with(
     extra: &[&str],
 ) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
-    let overrides = dir.path().join("override.yaml");
-    std::fs::write(&overrides, override_yaml).unwrap();
+    let overrides = write_file(dir.path(), "override.yaml", override_yaml);
     kubectl_smi()
         .arg("render")
         .arg("-f")
@@ -29,12 +27,7 @@ fn render_with(
 }
 
 fn objects(output: &std::process::Output) -> Vec<Value> {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout.clone()).unwrap();
+    let text = ok_output(output);
     let mut stream = Stream::parse(text, Limits::default()).unwrap();
     stream
         .objects()
@@ -174,7 +167,7 @@ fn strict_mode_fails_on_missing_service_accounts_and_writes_nothing() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("filesvc-migrations"), "{stderr}");
     let relaxed = render_with("aws", "{}", SERVICE_ACCOUNT, &[]);
-    assert!(relaxed.status.success());
+    ok_output(&relaxed);
     assert!(
         String::from_utf8_lossy(&relaxed.stderr)
             .contains("warning: service accounts of the guide's table missing")
@@ -217,7 +210,7 @@ fn without_an_account_id_the_role_arns_cannot_be_written() {
 
 /// The YAML block that follows `marker` in the installation guide.
 fn guide_block(marker: &str) -> Option<Value> {
-    let guide = std::fs::read_to_string(shared_data("../spec/smi-installation.md")?).unwrap();
+    let guide = guide()?;
     let after = &guide[guide.find(marker)?..];
     let start = after.find("```yaml\n")? + 8;
     let end = start + after[start..].find("```")?;

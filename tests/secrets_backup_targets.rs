@@ -1,21 +1,15 @@
 //! Backup targets other than age recipients: a passphrase-encrypted file, AWS Secrets
 //! Manager (moto_server on loopback); OCI Vault is tested in secrets_oci_vault.rs.
 
-mod cluster_support;
-mod support;
-
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use cluster_support::{Cluster, assert_no_values, text};
+use crate::support::aws::Moto;
+use crate::support::cluster::{Cluster, assert_no_values, id};
+use crate::support::{ok, ok_output, text};
 
 const PASSPHRASE: &str = "correct horse battery staple";
-
-fn id(secret: &str, key: &str) -> (String, String) {
-    (secret.to_owned(), key.to_owned())
-}
 
 fn set_backup(cluster: &Cluster, yaml: &str) {
     std::fs::write(
@@ -42,16 +36,13 @@ fn decrypt_with_passphrase(path: &Path, passphrase: &str) -> serde_json::Value {
 fn a_passphrase_backup_is_written_read_back_and_used_to_restore() {
     let cluster = Cluster::new();
     set_backup(&cluster, "      file:\n        directory: backups\n");
-    let output = cluster
+    ok(cluster
         .smi(&[
             "create",
             "--from-env-file",
             cluster.env_file.to_str().unwrap(),
         ])
-        .env("SMI_BACKUP_PASSPHRASE", PASSPHRASE)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+        .env("SMI_BACKUP_PASSPHRASE", PASSPHRASE));
     let keys = cluster.keys();
     let document = decrypt_with_passphrase(&cluster.backup_files()[0], PASSPHRASE);
     assert_eq!(
@@ -87,7 +78,7 @@ fn a_passphrase_backup_is_written_read_back_and_used_to_restore() {
         .env("SMI_BACKUP_PASSPHRASE", PASSPHRASE)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&output);
     assert_eq!(cluster.keys(), keys);
     assert_no_values(&output, &keys);
 }
@@ -125,53 +116,9 @@ fn without_the_passphrase_nothing_is_written() {
     assert!(cluster.backup_files().is_empty());
 }
 
-/// moto_server on a free loopback port, stopped when dropped.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Moto {
-    fn start() -> Option<Moto> {
-        if !support::python_has("moto") {
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let moto = Moto {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(moto);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        panic!("moto_server did not start");
-    }
-
-    fn env(&self, cmd: &mut assert_cmd::Command) {
-        cmd.env("AWS_ENDPOINT_URL", &self.url)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_CONFIG_FILE", "/nonexistent")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-            .env("AWS_EC2_METADATA_DISABLED", "true");
-    }
-
-    /// `{VersionStage: SecretString}` of a secret, read with boto3.
-    fn versions(&self, name: &str) -> serde_json::Value {
-        let script = r#"
+/// `{VersionStage: SecretString}` of a secret in moto, read with boto3.
+fn versions(moto: &Moto, name: &str) -> serde_json::Value {
+    let script = r#"
 import boto3, json, sys
 sm = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=sys.argv[1], aws_access_key_id="testing", aws_secret_access_key="testing")
 out = {}
@@ -182,29 +129,13 @@ for stage in ("AWSCURRENT", "AWSPREVIOUS"):
         pass
 print(json.dumps(out))
 "#;
-        let output = Command::new("python3")
-            .args(["-c", script, &self.url, name])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice(&output.stdout).unwrap()
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    let stdout = ok(Command::new("python3").args(["-c", script, &moto.url, name]));
+    serde_json::from_str(&stdout).unwrap()
 }
 
 #[test]
 fn aws_secrets_manager_keeps_the_keys_restores_them_and_keeps_the_previous_version() {
-    let Some(moto) = Moto::start() else {
+    let Some(moto) = Moto::start(&[]) else {
         return;
     };
     let cluster = Cluster::new();
@@ -215,12 +146,10 @@ fn aws_secrets_manager_keeps_the_keys_restores_them_and_keeps_the_previous_versi
         cmd.output().unwrap()
     };
     let env = cluster.env_file.to_str().unwrap().to_owned();
-    let output = run(&["create", "--from-env-file", &env]);
-    assert!(output.status.success(), "{}", text(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = ok_output(&run(&["create", "--from-env-file", &env]));
     assert!(stdout.contains("backup written and read back: AWS Secrets Manager (us-east-1): smi/prod/smi-data-encryption, smi/prod/smi-identity-signing, smi/prod/smi-session"), "{stdout}");
     let keys = cluster.keys();
-    let stored = moto.versions("smi/prod/smi-data-encryption");
+    let stored = versions(&moto, "smi/prod/smi-data-encryption");
     let data_key = id("smi-data-encryption", "DATA_ENCRYPTION_KEY");
     assert_eq!(
         stored["AWSCURRENT"]["DATA_ENCRYPTION_KEY"]
@@ -231,18 +160,14 @@ fn aws_secrets_manager_keeps_the_keys_restores_them_and_keeps_the_previous_versi
     );
 
     cluster.delete_key("smi-data-encryption", "DATA_ENCRYPTION_KEY");
-    let output = run(&["create"]);
-    assert!(output.status.success(), "{}", text(&output));
+    let stdout = ok_output(&run(&["create"]));
     assert_eq!(cluster.keys(), keys, "restored from Secrets Manager");
-    assert!(
-        String::from_utf8_lossy(&output.stdout)
-            .contains("missing keys restored from backup AWS Secrets Manager")
-    );
+    assert!(stdout.contains("missing keys restored from backup AWS Secrets Manager"));
 
     let output = run(&["create", "--rotate", "DATA_ENCRYPTION_KEY"]);
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&output);
     let rotated = cluster.keys();
-    let stored = moto.versions("smi/prod/smi-data-encryption");
+    let stored = versions(&moto, "smi/prod/smi-data-encryption");
     assert_eq!(
         stored["AWSCURRENT"]["DATA_ENCRYPTION_KEY"]
             .as_str()

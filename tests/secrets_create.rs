@@ -1,14 +1,13 @@
 //! `kubectl smi secrets create` against the API-server double, through a kubeconfig file,
 //! as an operator runs it: the real binary, the real `kube` client, the REST protocol.
 
-mod cluster_support;
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use cluster_support::{Cluster, NAMESPACE, SUPPLIED, assert_no_values, text};
 use fake_apiserver::{FakeApiServer, Fault, Verb};
+
+use crate::support::cluster::{self, Cluster, NAMESPACE, SUPPLIED, assert_no_values, id};
+use crate::support::{ok_output, text};
 
 /// The generated keys of the default catalog.
 const GENERATED: [(&str, &str); 7] = [
@@ -24,15 +23,11 @@ const GENERATED: [(&str, &str); 7] = [
 /// Values by (secret, key).
 type Keys = BTreeMap<(String, String), Vec<u8>>;
 
-fn id(secret: &str, key: &str) -> (String, String) {
-    (secret.to_owned(), key.to_owned())
-}
-
 #[test]
 fn a_fresh_install_creates_the_namespace_and_every_secret_of_the_catalog() {
     let cluster = Cluster::new();
     let output = cluster.create(&[]);
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&output);
     let keys = cluster.keys();
     assert_eq!(
         keys.len(),
@@ -87,8 +82,7 @@ fn a_fresh_install_creates_the_namespace_and_every_secret_of_the_catalog() {
 #[test]
 fn every_generated_key_is_in_the_backup_exactly_as_in_the_cluster() {
     let cluster = Cluster::new();
-    let output = cluster.create(&[]);
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&cluster.create(&[]));
     let files = cluster.backup_files();
     assert_eq!(files.len(), 1, "{files:?}");
     let backup = cluster.read_backup(&files[0]);
@@ -117,13 +111,13 @@ fn every_generated_key_is_in_the_backup_exactly_as_in_the_cluster() {
 #[test]
 fn a_second_run_changes_nothing_and_every_generated_key_stays_byte_identical() {
     let cluster = Cluster::new();
-    assert!(cluster.create(&[]).status.success());
+    ok_output(&cluster.create(&[]));
     let before = cluster.keys();
     let version = cluster.api.resource_version();
     let writes = cluster.writes().len();
 
     let output = cluster.create(&[]);
-    assert!(output.status.success(), "{}", text(&output));
+    let stdout = ok_output(&output);
     assert_eq!(cluster.keys(), before);
     assert_eq!(
         cluster.api.resource_version(),
@@ -140,7 +134,6 @@ fn a_second_run_changes_nothing_and_every_generated_key_stays_byte_identical() {
         1,
         "no new backup: nothing new to keep"
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("namespace/prod unchanged"), "{stdout}");
     assert_eq!(stdout.matches(" unchanged").count(), 11, "{stdout}");
     assert_no_values(&output, &before);
@@ -149,13 +142,13 @@ fn a_second_run_changes_nothing_and_every_generated_key_stays_byte_identical() {
 #[test]
 fn a_secret_with_one_key_deleted_gets_only_that_key_back_from_the_backup() {
     let cluster = Cluster::new();
-    assert!(cluster.create(&[]).status.success());
+    ok_output(&cluster.create(&[]));
     let before = cluster.keys();
     cluster.delete_key("smi-data-encryption", "DATA_ENCRYPTION_KEY");
     let writes = cluster.writes().len();
 
     let output = cluster.create(&[]);
-    assert!(output.status.success(), "{}", text(&output));
+    let stdout = ok_output(&output);
     assert_eq!(
         cluster.keys(),
         before,
@@ -164,7 +157,6 @@ fn a_secret_with_one_key_deleted_gets_only_that_key_back_from_the_backup() {
     let new_writes = &cluster.writes()[writes..];
     assert_eq!(new_writes.len(), 1, "{new_writes:?}");
     assert_eq!(new_writes[0].name, "smi-data-encryption");
-    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains(
             "secret/smi-data-encryption configured (DATA_ENCRYPTION_KEY restored from backup)"
@@ -177,7 +169,7 @@ fn a_secret_with_one_key_deleted_gets_only_that_key_back_from_the_backup() {
 #[test]
 fn a_deleted_generated_key_without_a_readable_backup_is_refused_not_regenerated() {
     let cluster = Cluster::new();
-    assert!(cluster.create(&[]).status.success());
+    ok_output(&cluster.create(&[]));
     cluster.delete_key("smi-session", "CSRF_SECRET");
     std::fs::remove_file(&cluster.identity).unwrap();
     std::fs::write(
@@ -208,8 +200,7 @@ fn a_409_conflict_is_retried() {
             .once()
             .conflict(),
     );
-    let output = cluster.create(&[]);
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&cluster.create(&[]));
     let kafka: Vec<_> = cluster
         .writes()
         .into_iter()
@@ -244,8 +235,7 @@ fn a_key_another_client_writes_during_the_run_is_kept_and_the_rest_completes() {
                 .unwrap();
             }),
     );
-    let output = cluster.create(&[]);
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&cluster.create(&[]));
     assert!(*raced.lock().unwrap());
     let keys = cluster.keys();
     assert_eq!(
@@ -295,7 +285,7 @@ fn an_api_failing_mid_way_loses_nothing_and_a_rerun_completes_with_the_backed_up
 
     cluster.api.clear_faults();
     let output = cluster.create(&[]);
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&output);
     let keys = cluster.keys();
     assert_eq!(keys.len(), SUPPLIED.len() + GENERATED.len());
     for (secret, key) in GENERATED {
@@ -373,7 +363,7 @@ fn the_backup_is_readable_before_the_first_key_is_applied_and_restores_a_killed_
                     .map(|e| e.unwrap().path())
                     .collect();
                 assert_eq!(files.len(), 1);
-                *seen.lock().unwrap() = Some(cluster_support::decrypt_backup(&files[0], &identity));
+                *seen.lock().unwrap() = Some(cluster::decrypt_backup(&files[0], &identity));
             }),
     );
     // The API server dies on the ninth secret: smi-data-encryption is in, the rest is not.
@@ -411,7 +401,7 @@ fn the_backup_is_readable_before_the_first_key_is_applied_and_restores_a_killed_
         "--identity",
         cluster.identity.to_str().unwrap(),
     ]);
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&output);
     let restored = rebuilt.keys();
     for (secret, key) in GENERATED {
         assert_eq!(
@@ -457,7 +447,7 @@ fn no_secret_value_reaches_the_log_file_when_run_as_a_helm_plugin() {
     assert!(logged.contains("boom"), "{logged}");
     let mut values = cluster.keys();
     values.extend(cluster.read_backup(&cluster.backup_files()[0]));
-    cluster_support::assert_no_values_in(&logged, &values);
+    cluster::assert_no_values_in(&logged, &values);
     assert_no_values(&output, &values);
 }
 
@@ -477,8 +467,7 @@ fn key_material_made_elsewhere_is_backed_up_when_first_seen() {
             "data": {"SESSION_SECRET": "aGFuZC1tYWRlLXNlc3Npb24tc2VjcmV0LTE=", "CSRF_SECRET": "aGFuZC1tYWRlLWNzcmYtc2VjcmV0LTI="}
         }))
         .unwrap();
-    let output = cluster.create(&[]);
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&cluster.create(&[]));
     let backup = cluster.read_backup(&cluster.backup_files()[0]);
     assert_eq!(
         backup[&id("smi-session", "SESSION_SECRET")],
@@ -499,7 +488,7 @@ fn key_material_made_elsewhere_is_backed_up_when_first_seen() {
         "but still someone else's: {labels}"
     );
     let output = cluster.create(&[]);
-    assert!(output.status.success());
+    ok_output(&output);
     assert_eq!(cluster.backup_files().len(), 1, "already backed up");
     assert_no_values(&output, &cluster.keys());
 }
@@ -511,7 +500,7 @@ fn a_client_dry_run_reports_missing_permissions_without_failing() {
         .api
         .inject(Fault::writes().resource("secrets").forbid());
     let output = cluster.create(&["--dry-run=client"]);
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&output);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(

@@ -2,11 +2,12 @@
 //! operator's own CRD schemas (../shared/data/crds) and pinned by golden files
 //! (`UPDATE_GOLDEN=1` rewrites them).
 
-mod support;
-
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
+
+use crate::support::golden::assert_golden;
+use crate::support::{self, example, ok_output, write_file};
 
 fn external(values: &[PathBuf], extra: &[&str]) -> std::process::Output {
     let mut cmd = support::kubectl_smi();
@@ -15,12 +16,6 @@ fn external(values: &[PathBuf], extra: &[&str]) -> std::process::Output {
         cmd.arg("-f").arg(v);
     }
     cmd.output().unwrap()
-}
-
-fn values_file(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 /// The v1 openAPIV3Schema of a CRD file of ../shared/data/crds.
@@ -98,42 +93,18 @@ fn assert_valid(objects: &[Value]) {
     }
 }
 
-fn golden(name: &str, actual: &str) {
-    let path = support::repo().join("tests/golden").join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing; run with UPDATE_GOLDEN=1", path.display()));
-    assert_eq!(
-        actual,
-        expected,
-        "{} differs; run with UPDATE_GOLDEN=1 if the change is intended",
-        path.display()
-    );
-}
-
-fn objects(output: &std::process::Output) -> Vec<Value> {
-    let list: Value = serde_json::from_slice(&output.stdout).unwrap();
+/// The items of a `-o json` List.
+fn objects(stdout: &str) -> Vec<Value> {
+    let list: Value = serde_json::from_str(stdout).unwrap();
     list["items"].as_array().unwrap().clone()
 }
 
 #[test]
 fn aws_secrets_manager_resources_read_the_keys_the_aws_backup_writes() {
-    let yaml = external(&[support::example("values-aws.yaml")], &[]);
-    assert!(
-        yaml.status.success(),
-        "{}",
-        String::from_utf8_lossy(&yaml.stderr)
-    );
-    golden(
-        "secrets-external-aws.yaml",
-        &String::from_utf8(yaml.stdout).unwrap(),
-    );
+    let yaml = ok_output(&external(&[example("values-aws.yaml")], &[]));
+    assert_golden("secrets-external-aws.yaml", &yaml);
 
-    let json = external(&[support::example("values-aws.yaml")], &["-o", "json"]);
+    let json = ok_output(&external(&[example("values-aws.yaml")], &["-o", "json"]));
     let objects = objects(&json);
     assert_eq!(objects.len(), 11, "a SecretStore and ten ExternalSecrets");
     assert_eq!(
@@ -155,21 +126,15 @@ fn aws_secrets_manager_resources_read_the_keys_the_aws_backup_writes() {
 #[test]
 fn oci_vault_resources_use_workload_identity() {
     let dir = tempfile::tempdir().unwrap();
-    let extra = values_file(
+    let extra = write_file(
         dir.path(),
         "external.yaml",
         "smi:\n  secrets:\n    external:\n      oci:\n        vaultId: ocid1.vault.oc1.eu-frankfurt-1.aaaa\n        serviceAccount: external-secrets\n",
     );
-    let output = external(
-        &[support::example("values-oci.yaml"), extra],
+    let objects = objects(&ok_output(&external(
+        &[example("values-oci.yaml"), extra],
         &["-o", "json"],
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let objects = objects(&output);
+    )));
     let oracle = &objects[0]["spec"]["provider"]["oracle"];
     assert_eq!(oracle["principalType"], "Workload");
     assert_eq!(oracle["vault"], "ocid1.vault.oc1.eu-frankfurt-1.aaaa");
@@ -186,21 +151,15 @@ fn oci_vault_resources_use_workload_identity() {
 #[test]
 fn a_cluster_secret_store_with_irsa_names_its_service_account_namespace() {
     let dir = tempfile::tempdir().unwrap();
-    let extra = values_file(
+    let extra = write_file(
         dir.path(),
         "external.yaml",
         "smi:\n  secrets:\n    external:\n      store: {name: platform, kind: ClusterSecretStore}\n      keyPrefix: dtp/\n      refreshInterval: 15m\n      aws: {serviceAccount: eso-reader, role: 'arn:aws:iam::123456789012:role/eso'}\n",
     );
-    let output = external(
-        &[support::example("values-aws.yaml"), extra],
+    let objects = objects(&ok_output(&external(
+        &[example("values-aws.yaml"), extra],
         &["-o", "json", "-n", "dtp"],
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let objects = objects(&output);
+    )));
     assert_eq!(objects[0]["kind"], "ClusterSecretStore");
     assert!(objects[0]["metadata"].get("namespace").is_none());
     assert_eq!(
@@ -222,7 +181,7 @@ fn a_cluster_secret_store_with_irsa_names_its_service_account_namespace() {
 
 #[test]
 fn an_oci_store_without_a_vault_is_refused() {
-    let output = external(&[support::example("values-oci.yaml")], &[]);
+    let output = external(&[example("values-oci.yaml")], &[]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -237,8 +196,8 @@ fn the_schema_check_catches_what_the_operator_would_refuse_or_drop() {
     let Some(schema) = crd_schema("external-secrets.io_externalsecrets.yaml") else {
         return;
     };
-    let output = external(&[support::example("values-aws.yaml")], &["-o", "json"]);
-    let mut object = objects(&output)[1].clone();
+    let json = ok_output(&external(&[example("values-aws.yaml")], &["-o", "json"]));
+    let mut object = objects(&json)[1].clone();
     object["spec"]["target"]["creationPolicy"] = "Sometimes".into();
     let validator = jsonschema::validator_for(&schema).unwrap();
     assert!(!validator.is_valid(&object), "an enum violation is caught");

@@ -1,10 +1,8 @@
 //! Bad input to `secrets create`: a clear message naming what and where, exit code 1 (2 for
 //! usage), and nothing created: no write reaches the API server, no backup is written.
 
-mod cluster_support;
-mod support;
-
-use cluster_support::{Cluster, SUPPLIED, text};
+use crate::support::cluster::{self, Cluster, SUPPLIED};
+use crate::support::{ok_output, text};
 
 /// The operator's env file with `change` applied to its text.
 fn env_with(cluster: &Cluster, name: &str, change: impl FnOnce(String) -> String) -> String {
@@ -34,7 +32,7 @@ fn assert_refused(cluster: &Cluster, args: &[&str], code: i32, expected: &[&str]
         .iter()
         .map(|(k, v)| ((String::new(), (*k).to_owned()), v.as_bytes().to_vec()))
         .collect();
-    cluster_support::assert_no_values(&output, &supplied);
+    cluster::assert_no_values(&output, &supplied);
     assert!(
         cluster.writes().is_empty(),
         "{args:?}: something was written: {:?}",
@@ -241,7 +239,7 @@ fn keys_are_not_generated_without_a_backup_target_unless_asked() {
         .smi(&["create", "--from-env-file", &env, "--no-backup"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&output);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("warning: --no-backup: smi-data-encryption/DATA_ENCRYPTION_KEY"),
@@ -355,11 +353,11 @@ fn credentials_can_come_on_standard_input() {
         .write_stdin(env)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&output);
     let keys = cluster.keys();
     assert_eq!(
         keys[&("smi-redis".to_owned(), "REDIS_PASSWORD".to_owned())],
         b"redis-pass-Hh4Zt9Ly"
     );
-    cluster_support::assert_no_values(&output, &keys);
+    cluster::assert_no_values(&output, &keys);
 }

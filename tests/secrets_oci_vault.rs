@@ -2,15 +2,14 @@
 //! (tests/oci_emulators/vault.py) that authenticates requests as OCI does: the signature of
 //! an API key whose public half the test gives it.
 
-mod cluster_support;
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use base64::Engine;
-use cluster_support::{Cluster, assert_no_values, text};
 use serde_json::Value;
+
+use crate::support::cluster::{self, Cluster, assert_no_values, id};
+use crate::support::{self, ok, ok_output, text};
 
 const TENANCY: &str = "ocid1.tenancy.oc1..aaaatenancy";
 const USER: &str = "ocid1.user.oc1..aaaauser";
@@ -19,17 +18,8 @@ const VAULT: &str = "ocid1.vault.oc1.eu-frankfurt-1.aaaavault";
 const COMPARTMENT: &str = "ocid1.compartment.oc1..aaaacompartment";
 const KEY: &str = "ocid1.key.oc1.eu-frankfurt-1.aaaakey";
 
-fn id(secret: &str, key: &str) -> (String, String) {
-    (secret.to_owned(), key.to_owned())
-}
-
 fn openssl(args: &[&str]) {
-    let output = Command::new("openssl").args(args).output().unwrap();
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ok(Command::new("openssl").args(args));
 }
 
 /// An RSA key pair: PKCS#8 private key (PKCS#1 with `traditional`) and its public key.
@@ -124,16 +114,12 @@ impl Vault {
 
     /// `{secretName: {versions: [{versionNumber, content, stages}], ...}}`.
     fn state(&self) -> Value {
-        let output = Command::new("python3")
-            .args([
-                "-c",
-                "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + '/_test/secrets').read().decode())",
-                &self.url,
-            ])
-            .output()
-            .unwrap();
-        assert!(output.status.success());
-        serde_json::from_slice(&output.stdout).unwrap()
+        let stdout = ok(Command::new("python3").args([
+            "-c",
+            "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + '/_test/secrets').read().decode())",
+            &self.url,
+        ]));
+        serde_json::from_str(&stdout).unwrap()
     }
 
     /// The JSON object a version of a secret holds.
@@ -187,8 +173,7 @@ fn oci_vault_keeps_the_keys_restores_them_and_keeps_the_previous_version() {
     };
     let env = cluster.env_file.to_str().unwrap().to_owned();
     let output = run(&["create", "--from-env-file", &env]);
-    assert!(output.status.success(), "{}", text(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = ok_output(&output);
     assert!(
         stdout.contains(&format!("backup written and read back: OCI Vault {VAULT} (eu-frankfurt-1): smi-prod-smi-data-encryption, smi-prod-smi-identity-signing, smi-prod-smi-session")),
         "{stdout}"
@@ -211,7 +196,7 @@ fn oci_vault_keeps_the_keys_restores_them_and_keeps_the_previous_version() {
 
     // A second run changes nothing: no new versions, no new keys.
     let output = run(&["create", "--from-env-file", &env]);
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&output);
     assert_eq!(cluster.keys(), keys);
     assert_eq!(
         vault.state(),
@@ -222,18 +207,17 @@ fn oci_vault_keeps_the_keys_restores_them_and_keeps_the_previous_version() {
 
     cluster.delete_key("smi-data-encryption", "DATA_ENCRYPTION_KEY");
     let output = run(&["create"]);
-    assert!(output.status.success(), "{}", text(&output));
+    let stdout = ok_output(&output);
     assert_eq!(cluster.keys(), keys, "restored from OCI Vault");
     assert!(
-        String::from_utf8_lossy(&output.stdout)
-            .contains("missing keys restored from backup OCI Vault"),
+        stdout.contains("missing keys restored from backup OCI Vault"),
         "{}",
         text(&output)
     );
     assert_no_values(&output, &keys);
 
     let output = run(&["create", "--rotate", "DATA_ENCRYPTION_KEY"]);
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&output);
     let rotated = cluster.keys();
     assert_ne!(rotated[&data_key], keys[&data_key]);
     assert_eq!(
@@ -288,7 +272,7 @@ fn a_key_the_vault_does_not_know_is_a_clear_401_and_nothing_is_applied() {
     assert_eq!(vault.state(), serde_json::json!({}));
     assert_no_values(
         &output,
-        &cluster_support::SUPPLIED
+        &cluster::SUPPLIED
             .iter()
             .map(|(k, v)| (id("supplied", k), v.as_bytes().to_vec()))
             .collect(),

@@ -1,21 +1,16 @@
 //! Rotation: only on request, the old value backed up before the new one is applied.
 
-mod cluster_support;
-mod support;
-
 use std::sync::{Arc, Mutex};
 
-use cluster_support::{Cluster, NAMESPACE, assert_no_values, text};
 use fake_apiserver::{Fault, Verb};
 
-fn id(secret: &str, key: &str) -> (String, String) {
-    (secret.to_owned(), key.to_owned())
-}
+use crate::support::cluster::{self, Cluster, NAMESPACE, assert_no_values, id};
+use crate::support::{ok_output, text};
 
 #[test]
 fn rotating_a_data_key_backs_up_old_and_new_before_applying_and_touches_nothing_else() {
     let cluster = Cluster::new();
-    assert!(cluster.create(&[]).status.success());
+    ok_output(&cluster.create(&[]));
     let before = cluster.keys();
     let key = id("smi-data-encryption", "DATA_ENCRYPTION_KEY");
 
@@ -32,14 +27,12 @@ fn rotating_a_data_key_backs_up_old_and_new_before_applying_and_touches_nothing_
                     .map(|e| e.unwrap().path())
                     .collect();
                 files.sort();
-                *seen.lock().unwrap() = Some(cluster_support::backup_document(
-                    files.last().unwrap(),
-                    &identity,
-                ));
+                *seen.lock().unwrap() =
+                    Some(cluster::backup_document(files.last().unwrap(), &identity));
             }),
     );
     let output = cluster.create(&["--rotate", "DATA_ENCRYPTION_KEY"]);
-    assert!(output.status.success(), "{}", text(&output));
+    let stdout = ok_output(&output);
     let after = cluster.keys();
     assert_ne!(after[&key], before[&key], "a new key");
     for (id, value) in &before {
@@ -85,7 +78,6 @@ fn rotating_a_data_key_backs_up_old_and_new_before_applying_and_touches_nothing_
         records["FILE_ENCRYPTION_KEY"]["rotated"].is_null(),
         "{records}"
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains("secret/smi-data-encryption configured (DATA_ENCRYPTION_KEY rotated)"),
         "{stdout}"
@@ -98,14 +90,12 @@ fn rotating_a_data_key_backs_up_old_and_new_before_applying_and_touches_nothing_
 #[test]
 fn rotating_the_signing_key_derives_its_public_key_again() {
     let cluster = Cluster::new();
-    assert!(cluster.create(&[]).status.success());
+    ok_output(&cluster.create(&[]));
     let before = cluster.keys();
-    let output = cluster.create(&["--rotate", "smi-identity-signing/signing-key.pem"]);
-    assert!(output.status.success(), "{}", text(&output));
+    let stdout = ok_output(&cluster.create(&["--rotate", "smi-identity-signing/signing-key.pem"]));
     let after = cluster.keys();
     let public = id("smi-identity-signing", "signing-key.pub.pem");
     assert_ne!(after[&public], before[&public]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains(
             "(signing-key.pem rotated, signing-key.pub.pem derived, signing-cert.pem derived)"
@@ -117,7 +107,7 @@ fn rotating_the_signing_key_derives_its_public_key_again() {
 #[test]
 fn a_supplied_credential_is_replaced_only_with_rotate_and_its_old_value_is_backed_up() {
     let cluster = Cluster::new();
-    assert!(cluster.create(&[]).status.success());
+    ok_output(&cluster.create(&[]));
     let new_env = cluster.dir.path().join("new-password.env");
     std::fs::write(&new_env, "POSTGRES_PASSWORD=pg-pass-NEW-Rr5Tt8Uu\n").unwrap();
     let password = id("smi-postgresql", "POSTGRES_PASSWORD");
@@ -134,7 +124,7 @@ fn a_supplied_credential_is_replaced_only_with_rotate_and_its_old_value_is_backe
         .smi(&["create", "--from-env-file", new_env.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&output);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("warning: smi-postgresql/POSTGRES_PASSWORD: the cluster's value differs from the one supplied at"), "{stderr}");
     assert_eq!(
@@ -153,10 +143,10 @@ fn a_supplied_credential_is_replaced_only_with_rotate_and_its_old_value_is_backe
         ])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&output);
     assert_eq!(cluster.keys()[&password], b"pg-pass-NEW-Rr5Tt8Uu");
     let document =
-        cluster_support::backup_document(cluster.backup_files().last().unwrap(), &cluster.identity);
+        cluster::backup_document(cluster.backup_files().last().unwrap(), &cluster.identity);
     assert_eq!(
         document["previous"]["smi-postgresql"]["POSTGRES_PASSWORD"],
         "pg-pass-K9vW2xLm"

@@ -1,17 +1,13 @@
 //! `kubectl smi secrets status`: present or missing, generated or supplied, rotations;
 //! never a value.
 
-mod cluster_support;
-mod support;
-
-use cluster_support::{Cluster, NAMESPACE, assert_no_values, text};
+use crate::support::cluster::{Cluster, NAMESPACE, assert_no_values};
+use crate::support::{ok, ok_output};
 
 #[test]
 fn before_the_install_every_secret_is_missing() {
     let cluster = Cluster::new();
-    let output = cluster.smi(&["status"]).output().unwrap();
-    assert!(output.status.success(), "{}", text(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = ok(&mut cluster.smi(&["status"]));
     assert!(
         stdout.starts_with("namespace prod does not exist\n"),
         "{stdout}"
@@ -26,13 +22,8 @@ fn before_the_install_every_secret_is_missing() {
 #[test]
 fn status_shows_a_deleted_key_as_missing_and_rotations_with_their_time() {
     let cluster = Cluster::new();
-    assert!(cluster.create(&[]).status.success());
-    assert!(
-        cluster
-            .create(&["--rotate", "SESSION_SECRET"])
-            .status
-            .success()
-    );
+    ok_output(&cluster.create(&[]));
+    ok_output(&cluster.create(&["--rotate", "SESSION_SECRET"]));
     cluster
         .api
         .edit(
@@ -51,8 +42,7 @@ fn status_shows_a_deleted_key_as_missing_and_rotations_with_their_time() {
         .unwrap();
 
     let output = cluster.smi(&["status"]).output().unwrap();
-    assert!(output.status.success(), "{}", text(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = ok_output(&output);
     let line = |key: &str| {
         stdout
             .lines()
@@ -116,7 +106,7 @@ fn a_secret_managed_by_external_secrets_is_reported_and_left_alone_by_create() {
         }))
         .unwrap();
     let output = cluster.create(&[]);
-    assert!(output.status.success(), "{}", text(&output));
+    ok_output(&output);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("secret smi-smtp is managed by External Secrets Operator (ExternalSecret smi-smtp): left alone"), "{stderr}");
     assert!(!cluster.writes().iter().any(|w| w.name == "smi-smtp"));

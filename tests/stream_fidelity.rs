@@ -1,11 +1,9 @@
 //! The manifest stream as Kubernetes' YAML 1.1 reader sees it: untouched documents leave
 //! byte for byte; re-written ones mean exactly what they meant (PyYAML is the oracle).
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
-use support::{example, kubectl_smi, python_has, repo, shared_data};
+use crate::support::{example, kubectl_smi, python_has, repo, shared_data};
 
 fn corpora() -> Vec<PathBuf> {
     let Some(dir) = shared_data("corpora") else {

@@ -2,10 +2,9 @@
 //! what the document's JSON view holds, on tricky YAML and on real-world streams, and
 //! reading them builds no tree.
 
-mod support;
-
 use kubectl_smi::stream::{Field, Fields, Limits, Stream};
-use support::{example, shared_data};
+
+use crate::support::{example, shared_data};
 
 const WANTED: &[&str] = &[
     "/apiVersion",

@@ -1,12 +1,12 @@
 //! Property tests of the emitter: any JSON value written by kubectl-smi reads back as the
 //! same value, both by the tool's own reader and by PyYAML (YAML 1.1).
 
-mod support;
-
 use kubectl_smi::stream::{Layout, Limits, Node, emit, read_yaml_document};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use serde_json::{Map, Value};
+
+use crate::support::{self, ok, write_file};
 
 /// Strings that YAML readers like to turn into something else, and some that need escapes.
 const TRICKY: &[&str] = &[
@@ -146,24 +146,16 @@ fn pyyaml_reads_what_is_written_as_the_same_data() {
         expected.push(doc);
     }
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("docs.yaml");
-    std::fs::write(&path, &stream).unwrap();
+    let path = write_file(dir.path(), "docs.yaml", &stream);
     let script = r#"
 import json, sys, yaml
 docs = list(yaml.load_all(open(sys.argv[1], encoding='utf-8'), Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader)))
 print(json.dumps(docs, default=str))
 "#;
-    let out = std::process::Command::new("python3")
+    let json = ok(std::process::Command::new("python3")
         .args(["-c", script])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let read: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        .arg(&path));
+    let read: Vec<Value> = serde_json::from_str(&json).unwrap();
     assert_eq!(read.len(), expected.len());
     for (i, (got, want)) in read.iter().zip(&expected).enumerate() {
         assert!(

@@ -2,53 +2,31 @@
 //! the types generate, the schema is draft-07 that Helm and a second validator accept, and
 //! every document the schema accepts is one the typed values read.
 
-mod support;
-
 use std::path::Path;
 
 use kubectl_smi::values::{Values, format, reference, schema};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use support::{example, kubectl_smi, repo};
+
+use crate::support::golden::assert_file;
+use crate::support::{available, example, kubectl_smi, ok, repo};
 
 const EXAMPLES: [&str; 3] = ["values-aws.yaml", "values-aws-irsa.yaml", "values-oci.yaml"];
 
 /// Compares a committed file with what the code generates; UPDATE_GOLDEN=1 rewrites it.
 fn golden(relative: &str, generated: &str) {
-    let path = repo().join(relative);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
-        std::fs::write(&path, generated).expect("write golden");
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "{relative} is stale: regenerate it with `UPDATE_GOLDEN=1 cargo nextest run values_` and commit it"
-    );
+    assert_file(&repo().join(relative), generated);
 }
 
 #[test]
 fn each_example_validates() {
     for name in EXAMPLES {
-        let output = kubectl_smi()
-            .args(["validate", "-f"])
-            .arg(example(name))
-            .output()
-            .expect("runs");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{name}: {stdout}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(stdout.contains(": valid (provider "), "{stdout}");
-        let json = kubectl_smi()
+        let stdout = ok(kubectl_smi().args(["validate", "-f"]).arg(example(name)));
+        assert!(stdout.contains(": valid (provider "), "{name}: {stdout}");
+        let json = ok(kubectl_smi()
             .args(["validate", "-o", "json", "-f"])
-            .arg(example(name))
-            .output()
-            .expect("runs");
-        let report: Value = serde_json::from_slice(&json.stdout).expect("JSON report");
+            .arg(example(name)));
+        let report: Value = serde_json::from_str(&json).expect("JSON report");
         assert_eq!(report["valid"], true);
         assert_eq!(report["problems"], json!([]));
     }
@@ -69,10 +47,9 @@ fn values_reference_is_current() {
 
 #[test]
 fn kubectl_smi_schema_prints_the_committed_schema() {
-    let output = kubectl_smi().arg("schema").output().expect("runs");
-    assert!(output.status.success());
+    let printed = ok(kubectl_smi().arg("schema"));
     let committed = std::fs::read(repo().join(schema::SCHEMA_PATH)).expect("committed schema");
-    assert_eq!(output.stdout, committed);
+    assert_eq!(printed.into_bytes(), committed);
 }
 
 #[test]
@@ -344,14 +321,11 @@ proptest! {
 
 #[test]
 fn the_examples_pass_check_jsonschema_a_second_validator() {
-    let available = std::process::Command::new("check-jsonschema")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
-        eprintln!(
-            "SKIPPED: check-jsonschema is not installed (pip install -r tests/requirements.txt)"
-        );
+    if !available(
+        "check-jsonschema",
+        &["--version"],
+        "check-jsonschema is not installed (pip install -r tests/requirements.txt)",
+    ) {
         return;
     }
     let schema_file = repo().join(schema::SCHEMA_PATH);
@@ -360,12 +334,7 @@ fn the_examples_pass_check_jsonschema_a_second_validator() {
     for name in EXAMPLES {
         command.arg(example(name));
     }
-    let output = command.output().expect("runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+    ok(&mut command);
 
     let dir = tempfile::tempdir().expect("temp dir");
     let bad = dir.path().join("bad.yaml");
@@ -429,16 +398,9 @@ fn a_problem_is_shown_in_the_file_that_set_the_value() {
 
 #[test]
 fn smi_values_lists_files_for_validate_too() {
-    let output = kubectl_smi()
+    ok(kubectl_smi()
         .arg("validate")
-        .env("SMI_VALUES", example("values-oci.yaml"))
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .env("SMI_VALUES", example("values-oci.yaml")));
     let output = kubectl_smi().arg("validate").output().expect("runs");
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no values file given"));

@@ -1,12 +1,11 @@
 //! One mistake per values file, each rejected by `kubectl smi validate` with the right YAML
 //! path and line, and by the post-renderer with nothing on standard output.
 
-mod support;
-
 use std::path::Path;
 
 use serde_json::Value;
-use support::{example, kubectl_smi};
+
+use crate::support::{example, kubectl_smi};
 
 /// The file a case starts from.
 #[derive(Clone, Copy)]

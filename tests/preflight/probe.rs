@@ -11,7 +11,8 @@ use kubectl_smi::preflight::{DEFAULT_PROBE_IMAGE, Target, parse_probe_log, probe
 use serde_json::{Value, json};
 
 use super::ready_cluster::{NAMESPACE, ready_cluster, seed};
-use super::{Ports, closed_port, ip, open_port, preflight, silent_port, status, values};
+use super::{Ports, ip, open_port, preflight, silent_port, status, values};
+use crate::support::closed_port;
 
 fn target(id: &str, host: &str, port: u16) -> Target {
     Target {

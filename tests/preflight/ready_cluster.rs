@@ -12,7 +12,7 @@ use kubectl_smi::preflight::{CALICO_NETWORK_POLICY_CRD, POD_IDENTITY_AGENT, SERV
 use kubectl_smi::secrets::manifest::{self, KeyRecord, KeyRecords, SecretApply};
 use serde_json::{Value, json};
 
-use super::support::shared_data;
+use crate::support::shared_data;
 
 /// `smi.namespace` and `smi.environment` of the tests' values.
 pub const NAMESPACE: &str = "prod";

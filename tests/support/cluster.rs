@@ -1,6 +1,5 @@
 //! A cluster for the `secrets` tests: the fake API server on loopback, a kubeconfig pointing
 //! at it, values with an age-encrypted backup directory, and the operator's env file.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,6 +27,11 @@ pub const SUPPLIED: [(&str, &str); 13] = [
     ("SMTP_USERNAME", "smtp-user-Ee3V"),
     ("SMTP_PASSWORD", "smtp-pass-Yy9Gh6Tb"),
 ];
+
+/// The (secret, key) pair that names one value.
+pub fn id(secret: &str, key: &str) -> (String, String) {
+    (secret.to_owned(), key.to_owned())
+}
 
 /// The namespace of examples/values-aws.yaml.
 pub const NAMESPACE: &str = "prod";
@@ -225,14 +229,4 @@ pub fn assert_no_values_in(text: &str, values: &BTreeMap<(String, String), Vec<u
             }
         }
     }
-}
-
-/// The text of stdout and stderr, for messages.
-pub fn text(output: &Output) -> String {
-    format!(
-        "status: {}\n--- stdout\n{}--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }

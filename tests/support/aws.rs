@@ -1,11 +1,10 @@
-//! AWS on loopback for the tests: moto's server (STS and IAM), and a small EKS stub for the
-//! pod identity association calls, which moto does not implement (its EKS answers 404 to
-//! them). Both listen on 127.0.0.1 on a free port and stop when dropped.
-#![allow(dead_code)]
+//! AWS on loopback for the tests: moto's server (STS, IAM, Secrets Manager), and a small EKS
+//! stub for the pod identity association calls, which moto does not implement (its EKS
+//! answers 404 to them). Both listen on 127.0.0.1 on a free port and stop when dropped.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,12 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
+use super::closed_port;
 
 /// A running `moto_server`.
 pub struct Moto {
@@ -29,18 +23,14 @@ pub struct Moto {
 impl Moto {
     /// Starts moto's server, or prints why the test is skipped and returns None.
     pub fn start(env: &[(&str, &str)]) -> Option<Moto> {
-        let available = Command::new("python3")
-            .args(["-c", "import moto.server, flask"])
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        if !available {
-            eprintln!(
-                "SKIPPED: moto's server is not installed (pip install -r tests/requirements.txt)"
-            );
+        if !super::available(
+            "python3",
+            &["-c", "import moto.server, flask"],
+            "moto's server is not installed (pip install -r tests/requirements.txt)",
+        ) {
             return None;
         }
-        let port = free_port();
+        let port = closed_port(Ipv4Addr::LOCALHOST);
         let mut command = Command::new("python3");
         command
             .args([
@@ -71,6 +61,15 @@ impl Moto {
         }
         Some(moto)
     }
+
+    /// Points `cmd` (and the SDK in it) at this server, with dummy credentials and nothing
+    /// read from the user's own AWS configuration.
+    pub fn env(&self, cmd: &mut assert_cmd::Command) {
+        isolate(cmd);
+        cmd.env("AWS_ENDPOINT_URL", &self.url)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing");
+    }
 }
 
 impl Drop for Moto {
@@ -84,8 +83,6 @@ impl Drop for Moto {
 #[derive(Debug, Clone)]
 pub struct Request {
     pub method: String,
-    pub path: String,
-    pub body: Value,
 }
 
 #[derive(Debug, Clone)]
@@ -228,8 +225,6 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         let mut state = state.lock().unwrap();
         state.requests.push(Request {
             method: method.clone(),
-            path: path.to_owned(),
-            body: body.clone(),
         });
         route(&mut state, &method, path, query, &body)
     };
@@ -377,14 +372,11 @@ fn route(
     }
 }
 
-/// The environment that points the binary (and the SDK) at the emulators, with dummy
-/// credentials and nothing read from the user's own AWS configuration.
-pub fn aws_env(cmd: &mut assert_cmd::Command, moto: &str, eks: &str) {
-    isolate(cmd);
-    cmd.env("AWS_ENDPOINT_URL", moto)
-        .env("AWS_ENDPOINT_URL_EKS", eks)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing");
+/// The environment that points the binary (and the SDK) at the emulators: `Moto::env`, and
+/// EKS calls to the stub.
+pub fn aws_env(cmd: &mut assert_cmd::Command, moto: &Moto, eks: &EksStub) {
+    moto.env(cmd);
+    cmd.env("AWS_ENDPOINT_URL_EKS", &eks.url);
 }
 
 /// No AWS configuration of the machine leaks in, and the SDK never asks the instance

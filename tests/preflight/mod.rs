@@ -3,9 +3,6 @@
 //! of `crates/fake-apiserver` (the one the `secrets` tests use) seeded with a ready cluster.
 //! Nothing leaves the machine.
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod fake_dns;
 mod probe;
 mod ready_cluster;
@@ -19,18 +16,14 @@ use fake_dns::{Answer, FakeDns};
 use kubectl_smi::preflight::{CALICO_NETWORK_POLICY_CRD, SERVICE_MONITOR_CRD};
 use ready_cluster::{NAMESPACE, SEEDED_VALUE, ready_cluster};
 use serde_json::Value;
-use support::kubectl_smi;
+
+use crate::support::{self, binary, closed_port, kubectl_smi, ok, script_available, write_file};
 
 /// A port on `ip` that accepts connections (kept open while the value lives).
 fn open_port(ip: Ipv4Addr) -> (TcpListener, u16) {
     let listener = TcpListener::bind((ip, 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
     (listener, port)
-}
-
-/// A port on `ip` where nothing listens: connections are refused.
-fn closed_port(ip: Ipv4Addr) -> u16 {
-    open_port(ip).1
 }
 
 /// A port whose listener never accepts and whose queue is full: the kernel drops new SYNs,
@@ -128,9 +121,7 @@ fn values(dir: &Path, hosts: &[&str; 8], ports: &Ports, load_balancer: Option<&s
         ports.neo4j,
         ports.smtp
     );
-    let path = dir.join("values.yaml");
-    std::fs::write(&path, text).unwrap();
-    path
+    write_file(dir, "values.yaml", &text)
 }
 
 /// Runs preflight with `args`; returns the exit code and the JSON report.
@@ -411,7 +402,7 @@ fn every_required_check_passing_exits_zero_and_says_ready() {
     assert_eq!(check(&report, "network/*")["required"], false);
     assert_eq!(report["summary"]["failed"], 0);
 
-    let text = kubectl_smi()
+    let stdout = ok(kubectl_smi()
         .env("HOME", dir.path())
         .args(["preflight", "-f"])
         .arg(&values)
@@ -422,11 +413,7 @@ fn every_required_check_passing_exits_zero_and_says_ready() {
             &api.url(),
             "--skip",
             "network",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&text.stdout);
-    assert!(text.status.success(), "{stdout}");
+        ]));
     for id in [
         "cluster/api",
         "cluster/namespace",
@@ -754,12 +741,7 @@ fn bad_flags_and_values_are_usage_errors() {
 
 #[test]
 fn a_terminal_sees_progress_while_the_checks_run() {
-    let has_script = std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_script {
-        eprintln!("SKIPPED: `script` (util-linux) is not installed: no pseudo-terminal to run in");
+    if !script_available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -776,10 +758,9 @@ fn a_terminal_sees_progress_while_the_checks_run() {
         smtp: 1,
     };
     let values = values(dir.path(), &["127.0.0.60"; 8], &ports, None);
-    let binary = assert_cmd::cargo::cargo_bin("kubectl-smi");
     let command = format!(
         "{} preflight -f {} --timeout 1 --skip dns --skip cluster --dns-server 127.0.0.1:9",
-        binary.display(),
+        binary().display(),
         values.display()
     );
     // `script` runs the command on a pseudo-terminal and copies what it shows.
