@@ -106,7 +106,7 @@ fn unknown_output_formats_are_usage_errors_listing_the_accepted_ones() {
         let out = kubectl_smi()
             .args(command)
             .args(["-o", "xml", "-f"])
-            .arg(support::example("values-aws.yaml"))
+            .arg(crate::support::example("values-aws.yaml"))
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -127,10 +127,10 @@ fn unknown_output_formats_are_usage_errors_listing_the_accepted_ones() {
 fn an_explain_file_that_cannot_be_written_is_an_error_not_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("missing-directory/explain.txt");
-    let input = std::fs::read(support::example("rendered-helm4.yaml")).unwrap();
+    let input = std::fs::read(crate::support::example("rendered-helm4.yaml")).unwrap();
     let out = kubectl_smi()
         .args(["render", "-f"])
-        .arg(support::example("values-aws.yaml"))
+        .arg(crate::support::example("values-aws.yaml"))
         .arg("--explain-file")
         .arg(&path)
         .write_stdin(input)

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::{Value, json};
 use crate::support::{example, kubectl_smi, repo};
+use serde_json::{Value, json};
 
 const VALUES: [&str; 3] = ["aws", "aws-irsa", "oci"];
 const HOOK: &str = "helm.sh/hook";

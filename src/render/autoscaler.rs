@@ -19,6 +19,7 @@ const SCALED_KINDS: [&str; 5] = [
 
 /// Checks that the scriptworker HorizontalPodAutoscaler follows the queue metric, and adds
 /// one when the values ask (`smi.prometheus.scriptworkerAutoscaler`) and the chart has none.
+#[derive(Debug)]
 pub struct Autoscaler {
     /// The platform's namespace, for an added HorizontalPodAutoscaler.
     namespace: String,

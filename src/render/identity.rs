@@ -28,6 +28,7 @@ const IRSA_ROLE_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 const IRSA_REGIONAL_STS: &str = "eks.amazonaws.com/sts-regional-endpoints";
 
 /// Puts each service account's cloud identity on it and on the pods that run as it.
+#[derive(Debug)]
 pub struct Identity {
     /// What each service account gets, from the values' provider and identity.
     wiring: Wiring,
@@ -50,6 +51,7 @@ impl Identity {
 }
 
 /// What the values say each service account gets.
+#[derive(Debug)]
 enum Wiring {
     Irsa {
         role_arns: Vec<(String, String)>,

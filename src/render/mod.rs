@@ -12,6 +12,8 @@ mod overlays;
 mod rewrite;
 mod secret_refs;
 mod service_monitor;
+#[cfg(test)]
+mod tests;
 mod workload;
 
 pub use autoscaler::Autoscaler;

@@ -23,6 +23,7 @@ pub const DENIED_NETS: [&str; 4] = [
 ];
 
 /// Adds the Script Worker isolation policy to the release that runs the Script Worker.
+#[derive(Debug)]
 pub struct NetworkPolicy {
     /// The policy for the values' engine; `None` with `engine: none`.
     policy: Option<Value>,

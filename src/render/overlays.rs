@@ -69,6 +69,7 @@ pub struct Target {
 
 /// The overlays of the values and of the overlay directories (and the built-in defaults),
 /// applied after the built-in injections.
+#[derive(Debug)]
 pub struct Overlays {
     /// Each overlay with the file (or values path) it came from, in the order they apply.
     overlays: Vec<(String, Overlay)>,

@@ -2,6 +2,7 @@ use super::{Change, Context, Filter, RenderError};
 use crate::stream::Stream;
 
 /// Re-writes every document without changing its data (`--rewrite-all`).
+#[derive(Debug)]
 pub struct RewriteAll;
 
 impl Filter for RewriteAll {

@@ -13,6 +13,7 @@ use crate::stream::Stream;
 use crate::values::Smi;
 
 /// Gives each workload the secrets of the catalog its service account consumes.
+#[derive(Debug)]
 pub struct SecretRefs {
     /// The built-in catalog with the values' entries.
     catalog: Vec<SecretSpec>,

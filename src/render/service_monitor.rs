@@ -10,6 +10,7 @@ use crate::stream::{Field, ObjectRef, Stream};
 use crate::values::Smi;
 
 /// Adds the scriptmanager ServiceMonitor to the release that holds the scriptmanager Service.
+#[derive(Debug)]
 pub struct ServiceMonitor {
     /// The ServiceMonitor; `None` when `smi.prometheus.serviceMonitor` is off.
     monitor: Option<Value>,

@@ -1,0 +1,55 @@
+//! The autoscaler filter: the scriptworker HorizontalPodAutoscaler follows the queue metric.
+
+use super::{changes, options, output, render_with};
+use crate::render::Autoscaler;
+
+const SCRIPTWORKER: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: scriptworker
+spec:
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: dtplatform-scriptworker
+";
+
+#[test]
+fn an_autoscaler_that_ignores_the_queue_metric_is_a_warning_not_a_change() {
+    let smi = options("values-aws.yaml", "{}").values.smi;
+    let input = format!(
+        "{SCRIPTWORKER}---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: scriptworker\nspec:\n  scaleTargetRef: {{kind: Deployment, name: scriptworker}}\n  metrics: [{{type: Resource, resource: {{name: cpu}}}}]\n"
+    );
+    let rendered = render_with(Autoscaler::new(&smi), &input);
+    assert_eq!(output(&rendered), input);
+    assert!(rendered.changes.is_empty());
+    assert_eq!(rendered.warnings.len(), 1);
+    assert!(
+        rendered.warnings[0]
+            .contains("does not follow the external metric scriptmanager_job_queue_size")
+    );
+}
+
+#[test]
+fn the_values_can_add_one_when_the_chart_has_none() {
+    let smi = options(
+        "values-aws.yaml",
+        "smi: {prometheus: {scriptworkerAutoscaler: {minReplicas: 1, maxReplicas: 5, targetQueueSize: 10}}}",
+    )
+    .values
+    .smi;
+    let rendered = render_with(Autoscaler::new(&smi), SCRIPTWORKER);
+    let text = output(&rendered);
+    for line in [
+        "kind: HorizontalPodAutoscaler\n",
+        "  maxReplicas: 5\n",
+        "          name: scriptmanager_job_queue_size\n",
+    ] {
+        assert!(text.contains(line), "{line:?} in {text}");
+    }
+    assert_eq!(
+        changes(&rendered),
+        ["autoscaler HorizontalPodAutoscaler/prod/scriptworker: add "]
+    );
+}
