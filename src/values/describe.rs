@@ -87,10 +87,15 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
             .collect(),
         Kind::FalseSchema => {
             let key = pointer.rsplit('/').next().unwrap_or_default();
+            let what = if error.instance().is_object() {
+                "section"
+            } else {
+                "key"
+            };
             vec![Finding {
                 place: Place::Key(pointer.clone()),
-                found: Found::Words(format!("the `{key}` section")),
-                ..finding(Rule::NotAllowed, format!("no `{key}` section"))
+                found: Found::Words(format!("the `{key}` {what}")),
+                ..finding(Rule::NotAllowed, format!("no `{key}` {what}"))
             }]
         }
         Kind::Type { .. } => {
@@ -204,9 +209,13 @@ fn parent_property<'a>(schema: &'a Value, subschema_path: &str, key: &str) -> Op
     schema.pointer(&format!("{object_path}/properties/{}", escape(key)))
 }
 
-/// "when `provider` is `aws`", for a keyword inside the `then` of an `if`.
+/// "when `provider` is `aws`" for a keyword inside the `then` of an `if`, "unless ..." for
+/// one inside its `else`.
 fn condition(schema: &Value, schema_path: &str) -> Option<String> {
-    let (rule, _) = schema_path.split_once("/then")?;
+    let (rule, word) = match schema_path.split_once("/then") {
+        Some((rule, _)) => (rule, "when"),
+        None => (schema_path.split_once("/else")?.0, "unless"),
+    };
     let properties = schema
         .pointer(&format!("{rule}/if/properties"))?
         .as_object()?;
@@ -220,7 +229,7 @@ fn condition(schema: &Value, schema_path: &str) -> Option<String> {
             },
         )
         .collect();
-    (!parts.is_empty()).then(|| format!("when {}", parts.join(" and ")))
+    (!parts.is_empty()).then(|| format!("{word} {}", parts.join(" and ")))
 }
 
 fn with_condition(expected: String, condition: &Option<String>) -> String {

@@ -5,6 +5,7 @@
 use schemars::Schema;
 
 use super::format;
+use crate::catalog::Generator;
 
 pub(super) fn environment(s: &mut Schema) {
     format::DNS_LABEL.apply(s);
@@ -79,6 +80,51 @@ pub(super) fn s3_buckets(s: &mut Schema) {
 }
 pub(super) fn oci_buckets(s: &mut Schema) {
     each_property(s, &format::OCI_BUCKET)
+}
+
+/// The secret catalog's entries: names as Kubernetes takes them, and each key's fields as
+/// its source and generator need them.
+pub(super) fn secret_catalog(s: &mut Schema) {
+    let formats = [
+        ("/items/properties/name", &format::OBJECT_NAME),
+        ("/items/properties/consumers", &format::OBJECT_NAME),
+        (
+            "/items/properties/keys/items/properties/name",
+            &format::SECRET_KEY,
+        ),
+        (
+            "/items/properties/keys/items/properties/subject",
+            &format::CERTIFICATE_SUBJECT,
+        ),
+    ];
+    for (pointer, format) in formats {
+        if let Some(field) = s
+            .pointer_mut(pointer)
+            .and_then(|v| <&mut Schema>::try_from(v).ok())
+        {
+            format.apply(field);
+        }
+    }
+    let when = |field: &str, value: &str| serde_json::json!({"properties": {field: {"const": value}}, "required": [field]});
+    let generators: Vec<&str> = Generator::ALL.iter().map(|g| g.name()).collect();
+    let rules = [
+        serde_json::json!({"if": when("source", "generated"), "then": {"required": ["generator"]}}),
+        // Present and not left empty (`generator:`), as an empty value counts as absent.
+        serde_json::json!({"if": when("source", "generated"), "then": {"properties": {"generator": {"enum": generators}}}}),
+        serde_json::json!({"if": when("source", "supplied"), "then": {"properties": {"generator": false}}}),
+        serde_json::json!({"if": when("generator", "publicKeyOf"), "then": {"required": ["of"], "properties": {"of": {"type": "string"}}}}),
+        serde_json::json!({"if": when("generator", "selfSignedCertificateOf"), "then": {"required": ["of"], "properties": {"of": {"type": "string"}}}}),
+        serde_json::json!({
+            "if": when("generator", "selfSignedCertificateOf"),
+            "else": {"properties": {"subject": false, "validityDays": false}}
+        }),
+    ];
+    if let Some(key) = s
+        .pointer_mut("/items/properties/keys/items")
+        .and_then(|v| <&mut Schema>::try_from(v).ok())
+    {
+        append_all_of(key, rules);
+    }
 }
 
 /// Buckets is one type for both clouds; each cloud's naming rules go on its own copy.
