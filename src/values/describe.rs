@@ -64,9 +64,10 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
     match error.kind() {
         Kind::Required { property } => {
             let key = property.as_str().unwrap_or_default();
-            let property_schema = subschema.pointer(&format!("/properties/{}", escape(key)));
-            let property_schema = property_schema
-                .or_else(|| parent_property(schema, subschema_path, key))
+            // The object's own schema of the key: an `if`/`then` rule may name the key in its
+            // `properties` too, only to refuse an empty value.
+            let property_schema = parent_property(schema, subschema_path, key)
+                .or_else(|| subschema.pointer(&format!("/properties/{}", escape(key))))
                 .unwrap_or(&Value::Null);
             vec![Finding {
                 pointer: format!("{pointer}/{}", escape(key)),
@@ -109,6 +110,15 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
             let expected = format::by_pattern(pattern)
                 .map_or_else(|| format!("text matching {pattern}"), Format::expected);
             vec![finding(Rule::Format, expected)]
+        }
+        // A value that must be given, left empty (`generator:`): absent, as Helm reads it.
+        Kind::Not { schema: not } if not.get("type").and_then(Value::as_str) == Some("null") => {
+            let key = pointer.rsplit('/').next().unwrap_or_default();
+            let property = parent_property(schema, subschema_path, key).unwrap_or(&Value::Null);
+            vec![Finding {
+                place: Place::Key(pointer.clone()),
+                ..finding(Rule::Missing, expected_of(property))
+            }]
         }
         Kind::Not { schema: not } => {
             let pattern = not

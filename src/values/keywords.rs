@@ -5,7 +5,6 @@
 use schemars::Schema;
 
 use super::format;
-use crate::catalog::Generator;
 
 pub(super) fn environment(s: &mut Schema) {
     format::DNS_LABEL.apply(s);
@@ -106,14 +105,13 @@ pub(super) fn secret_catalog(s: &mut Schema) {
         }
     }
     let when = |field: &str, value: &str| serde_json::json!({"properties": {field: {"const": value}}, "required": [field]});
-    let generators: Vec<&str> = Generator::ALL.iter().map(|g| g.name()).collect();
+    // Present and not left empty (`generator:`), since an empty value counts as absent.
+    let given = |field: &str| serde_json::json!({"required": [field], "properties": {field: {"not": {"type": "null"}}}});
     let rules = [
-        serde_json::json!({"if": when("source", "generated"), "then": {"required": ["generator"]}}),
-        // Present and not left empty (`generator:`), as an empty value counts as absent.
-        serde_json::json!({"if": when("source", "generated"), "then": {"properties": {"generator": {"enum": generators}}}}),
+        serde_json::json!({"if": when("source", "generated"), "then": given("generator")}),
         serde_json::json!({"if": when("source", "supplied"), "then": {"properties": {"generator": false}}}),
-        serde_json::json!({"if": when("generator", "publicKeyOf"), "then": {"required": ["of"], "properties": {"of": {"type": "string"}}}}),
-        serde_json::json!({"if": when("generator", "selfSignedCertificateOf"), "then": {"required": ["of"], "properties": {"of": {"type": "string"}}}}),
+        serde_json::json!({"if": when("generator", "publicKeyOf"), "then": given("of")}),
+        serde_json::json!({"if": when("generator", "selfSignedCertificateOf"), "then": given("of")}),
         serde_json::json!({
             "if": when("generator", "selfSignedCertificateOf"),
             "else": {"properties": {"subject": false, "validityDays": false}}
