@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub struct SecretSpec {
     /// The Secret's name, a Kubernetes object name; an entry named like a built-in secret replaces it, any other name adds a secret.
     pub name: String,
-    /// What the secret holds, for people (shown by `kubectl smi secrets status`).
+    /// What the secret holds, for people reading the catalog.
     #[serde(default)]
     pub description: String,
     /// The Secret's `type` (set when it is created; Kubernetes never changes it).
