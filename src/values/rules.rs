@@ -232,6 +232,42 @@ mod tests {
     }
 
     #[test]
+    fn the_built_in_catalog_passes_the_schema_and_the_rules() {
+        let catalog = serde_json::to_value(crate::catalog::default_secrets()).unwrap();
+        let schema = crate::values::schema::schema();
+        let items = &schema["properties"]["smi"]["properties"]["secrets"]["properties"]["catalog"];
+        let validator = jsonschema::draft7::options()
+            .with_pattern_options(jsonschema::PatternOptions::regex())
+            .build(items)
+            .unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&catalog)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        assert!(check(&json!({"smi": {"secrets": {"catalog": catalog}}})).is_empty());
+    }
+
+    #[test]
+    fn a_secret_named_twice_and_a_certificate_of_a_random_key_are_found() {
+        let values = json!({"smi": {"secrets": {"catalog": [
+            {"name": "x", "keys": [
+                {"name": "K", "source": "generated", "generator": "random64"},
+                {"name": "C", "source": "generated", "generator": "selfSignedCertificateOf", "of": "K"}
+            ]},
+            {"name": "x", "keys": []}
+        ]}}});
+        let pointers: Vec<String> = check(&values).into_iter().map(|f| f.pointer).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/smi/secrets/catalog/1/name",
+                "/smi/secrets/catalog/0/keys/1/of"
+            ]
+        );
+    }
+
+    #[test]
     fn missing_values_are_left_to_the_schema() {
         assert!(check(&json!({})).is_empty());
         assert!(check(&json!({"smi": {"dns": 3}})).is_empty());
