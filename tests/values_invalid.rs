@@ -24,6 +24,8 @@ enum Line {
     At(&'static str),
     /// This line number.
     No(usize),
+    /// The first line that starts with this text, at this column (1-based).
+    AtColumn(&'static str, usize),
 }
 
 struct Case {
@@ -127,6 +129,25 @@ const CASES: &[Case] = &[
     case("no endpoints section", Oci, "  endpoints:\n", "  endpointz:\n", "smi.endpoints", At("smi:"), "no `endpoints` key"),
     // Secrets: a value that could be secret is never echoed
     case("a backup target as a string", Aws, "  networkPolicy:\n", "  secrets:\n    backup: s3://bucket/passphrase-in-clear\n  networkPolicy:\n", "smi.secrets.backup", At("    backup:"), "found a string; expected a mapping"),
+    // The secret catalog (step 6): what `secrets create` and the post-renderer would refuse
+    case("a generated key without a generator", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: TOKEN, source: generated}\n  networkPolicy:\n", "smi.secrets.catalog[0].keys[0].generator", AtColumn("          - {name: TOKEN", 13), "found no `generator` key; expected `generator`: one of `aes256`"),
+    case("a generated key with an empty generator", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: TOKEN, source: generated, generator: }\n  networkPolicy:\n", "smi.secrets.catalog[0].keys[0].generator", AtColumn("          - {name: TOKEN", 46), "found an empty value (null); expected one of `aes256`"),
+    case("a supplied key with a generator", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: TOKEN, source: supplied, generator: aes256}\n  networkPolicy:\n", "smi.secrets.catalog[0].keys[0].generator", AtColumn("          - {name: TOKEN", 45), "expected no `generator` key (when `source` is `supplied`)"),
+    case("a source written in capitals", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: TOKEN, source: Generated, generator: aes256}\n  networkPolicy:\n", "smi.secrets.catalog[0].keys[0].source", AtColumn("          - {name: TOKEN", 35), "did you mean `generated`"),
+    case("an unknown generator", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: TOKEN, source: generated, generator: aes128}\n  networkPolicy:\n", "smi.secrets.catalog[0].keys[0].generator", AtColumn("          - {name: TOKEN", 57), "one of `aes256`, `random64`"),
+    case("a public key of a missing key", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: sign.pem, source: generated, generator: ecP256PrivateKey}\n          - {name: sign.pub, source: generated, generator: publicKeyOf, of: sign.key}\n  networkPolicy:\n", "smi.secrets.catalog[0].keys[1].of", AtColumn("          - {name: sign.pub", 77), "an `ecP256PrivateKey` or `rsa3072PrivateKey` key of the same secret"),
+    case("a certificate of a key that is not a private key", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: AES, source: generated, generator: aes256}\n          - {name: cert.pem, source: generated, generator: selfSignedCertificateOf, of: AES}\n  networkPolicy:\n", "smi.secrets.catalog[0].keys[1].of", AtColumn("          - {name: cert.pem", 89), "`selfSignedCertificateOf` derives from a generated private key"),
+    case("a public key without `of`", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: sign.pub, source: generated, generator: publicKeyOf}\n  networkPolicy:\n", "smi.secrets.catalog[0].keys[0].of", AtColumn("          - {name: sign.pub", 13), "no `of` key; expected `of`: a string (when `generator` is `publicKeyOf`)"),
+    case("a subject on a key that is no certificate", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: AES, source: generated, generator: aes256, subject: aes}\n  networkPolicy:\n", "smi.secrets.catalog[0].keys[0].subject", AtColumn("          - {name: AES", 63), "no `subject` key (unless `generator` is `selfSignedCertificateOf`)"),
+    case("a certificate subject with a slash", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: k.pem, source: generated, generator: rsa3072PrivateKey}\n          - {name: c.pem, source: generated, generator: selfSignedCertificateOf, of: k.pem, subject: a/b}\n  networkPolicy:\n", "smi.secrets.catalog[0].keys[1].subject", AtColumn("          - {name: c.pem", 102), "a certificate common name"),
+    case("a secret name with capitals and an underscore", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: Smi_Extra\n        keys: []\n  networkPolicy:\n", "smi.secrets.catalog[0].name", AtColumn("      - name: Smi_Extra", 15), "a Kubernetes object name (DNS-1123 subdomain)"),
+    case("a key name with a space", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: API TOKEN, source: supplied}\n  networkPolicy:\n", "smi.secrets.catalog[0].keys[0].name", AtColumn("          - {name: API", 20), "a Secret data key: letters, digits"),
+    case("a key name starting with two dots", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: ..token, source: supplied}\n  networkPolicy:\n", "smi.secrets.catalog[0].keys[0].name", AtColumn("          - {name: ..token", 20), "neither `.` nor a leading `..`"),
+    case("the same key twice in a secret", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: TOKEN, source: supplied}\n          - name: TOKEN\n            source: supplied\n  networkPolicy:\n", "smi.secrets.catalog[0].keys[1].name", AtColumn("          - name: TOKEN", 19), "a name other than that of smi.secrets.catalog[0].keys[0]"),
+    case("the same secret twice in the catalog", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - {name: smi-extra, keys: []}\n      - name: smi-extra\n        keys: []\n  networkPolicy:\n", "smi.secrets.catalog[1].name", AtColumn("      - name: smi-extra", 15), "a name other than that of smi.secrets.catalog[0]"),
+    case("a consumer that cannot be a service account", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: TOKEN, source: supplied}\n        consumers: [Filesvc]\n  networkPolicy:\n", "smi.secrets.catalog[0].consumers[0]", AtColumn("        consumers:", 21), "a Kubernetes object name"),
+    case("a misspelt catalog field", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n        keys:\n          - {name: TOKEN, source: supplied}\n        mountpath: /etc/extra\n  networkPolicy:\n", "smi.secrets.catalog[0].mountpath", AtColumn("        mountpath:", 9), "did you mean `mountPath`"),
+    case("a catalog entry without keys", Aws, "  networkPolicy:\n", "  secrets:\n    catalog:\n      - name: smi-extra\n  networkPolicy:\n", "smi.secrets.catalog[0].keys", AtColumn("      - name: smi-extra", 9), "no `keys` key"),
     // Files that are not values
     case("an empty file", Text, "", "", "smi", No(1), "no `smi` key"),
     case("a YAML syntax error", Aws, "    api: api", "     api: api", "", At("     api:"), "invalid YAML"),
@@ -142,7 +163,7 @@ const CASES: &[Case] = &[
 fn line_of(case: &Case, text: &str) -> usize {
     match case.line {
         No(n) => n,
-        At(start) => {
+        At(start) | AtColumn(start, _) => {
             let found = text.lines().position(|l| l.starts_with(start));
             1 + found.unwrap_or_else(|| panic!("{}: no line starts with `{start}`", case.mistake))
         }
@@ -190,6 +211,15 @@ fn expected_line(case: &Case, file: &Path) -> usize {
     line_of(case, &String::from_utf8_lossy(&bytes))
 }
 
+/// `file:line:` as a message starts, with the column when the case names one.
+fn expected_place(case: &Case, file: &Path) -> String {
+    let line = expected_line(case, file);
+    match case.line {
+        AtColumn(_, column) => format!("{}:{line}:{column}:", file.display()),
+        _ => format!("{}:{line}:", file.display()),
+    }
+}
+
 fn write_case(dir: &Path, index: usize, case: &Case) -> std::path::PathBuf {
     let path = dir.join(format!("case-{index:02}.yaml"));
     std::fs::write(&path, content(case)).expect("temp dir is writable");
@@ -217,9 +247,14 @@ fn validate_failure(case: &Case, file: &Path) -> Option<String> {
         }
     };
     let problems = report["problems"].as_array().cloned().unwrap_or_default();
+    let column_matches = |p: &Value| match case.line {
+        AtColumn(_, column) => p["column"] == column,
+        _ => true,
+    };
     let matching = problems.iter().any(|p| {
         p["path"] == case.path
             && p["line"] == line
+            && column_matches(p)
             && p["file"] == file.display().to_string()
             && p["message"].as_str().is_some_and(|m| m.contains(case.says))
     });
@@ -229,9 +264,9 @@ fn validate_failure(case: &Case, file: &Path) -> Option<String> {
             .map(|p| p["message"].as_str().unwrap_or("?").to_owned())
             .collect();
         format!(
-            "no problem at {} line {} saying `{}`; got:\n      {}",
+            "no problem at {} ({}) saying `{}`; got:\n      {}",
             case.path,
-            line,
+            expected_place(case, file),
             case.says,
             shown.join("\n      ")
         )
@@ -247,23 +282,34 @@ fn render_failure(case: &Case, file: &Path) -> Option<String> {
         .expect("the rendered example exists")
         .output()
         .expect("runs");
+    refused_like_validate("render", case, file, &output)
+}
+
+/// What is wrong with how a command other than `validate` refused the case, if anything:
+/// exit code 1, nothing on stdout, and validate's messages on stderr.
+fn refused_like_validate(
+    command: &str,
+    case: &Case,
+    file: &Path,
+    output: &std::process::Output,
+) -> Option<String> {
     let stderr = String::from_utf8_lossy(&output.stderr);
     if output.status.code() != Some(1) {
         return Some(format!(
-            "render exit code {:?}, expected 1",
+            "{command} exit code {:?}, expected 1",
             output.status.code()
         ));
     }
     if !output.stdout.is_empty() {
         return Some(format!(
-            "render wrote {} bytes on stdout",
+            "{command} wrote {} bytes on stdout",
             output.stdout.len()
         ));
     }
-    let place = format!("{}:{}:", file.display(), expected_line(case, file));
+    let place = expected_place(case, file);
     if !(stderr.contains(&place) && stderr.contains(case.says)) {
         return Some(format!(
-            "render stderr lacks `{place}` or `{}`:\n{stderr}",
+            "{command} stderr lacks `{place}` or `{}`:\n{stderr}",
             case.says
         ));
     }
@@ -276,7 +322,22 @@ fn render_failure(case: &Case, file: &Path) -> Option<String> {
     let text = String::from_utf8_lossy(&validate.stdout);
     text.lines()
         .find(|line| !stderr.contains(line.trim()))
-        .map(|line| format!("render stderr lacks validate's line `{line}`:\n{stderr}"))
+        .map(|line| format!("{command} stderr lacks validate's line `{line}`:\n{stderr}"))
+}
+
+/// What is wrong with how `secrets create`, `external` and `status` refused a catalog case.
+fn secrets_failure(case: &Case, file: &Path) -> Option<String> {
+    if !case.path.starts_with("smi.secrets.catalog") {
+        return None;
+    }
+    ["create", "external", "status"].iter().find_map(|command| {
+        let output = kubectl_smi()
+            .args(["secrets", command, "-f"])
+            .arg(file)
+            .output()
+            .expect("runs");
+        refused_like_validate(&format!("secrets {command}"), case, file, &output)
+    })
 }
 
 /// Runs `check` on every case and fails with the full list of what went wrong.
@@ -310,6 +371,11 @@ fn the_post_renderer_refuses_every_mistake_with_the_same_message_and_empty_stdou
 }
 
 #[test]
+fn the_secrets_commands_refuse_every_catalog_mistake_before_reading_anything_else() {
+    run_all(secrets_failure);
+}
+
+#[test]
 fn a_secret_looking_value_is_never_echoed() {
     let case = CASES
         .iter()
@@ -339,5 +405,37 @@ fn a_secret_looking_value_is_never_echoed() {
             !all.contains("passphrase-in-clear"),
             "the value leaked: {all}"
         );
+    }
+}
+
+#[test]
+fn catalog_names_and_keys_are_described_never_echoed() {
+    let shown_values = [
+        "Smi_Extra",
+        "API TOKEN",
+        "..token",
+        "sign.key",
+        "a/b",
+        "Filesvc",
+    ];
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (index, case) in CASES.iter().enumerate() {
+        if !case.path.starts_with("smi.secrets.catalog") {
+            continue;
+        }
+        let file = write_case(dir.path(), index, case);
+        let output = kubectl_smi()
+            .args(["validate", "-o", "json", "-f"])
+            .arg(&file)
+            .output()
+            .expect("runs");
+        let all = String::from_utf8_lossy(&output.stdout);
+        for value in shown_values {
+            assert!(
+                !all.contains(value),
+                "{}: `{value}` leaked: {all}",
+                case.mistake
+            );
+        }
     }
 }

@@ -64,9 +64,10 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
     match error.kind() {
         Kind::Required { property } => {
             let key = property.as_str().unwrap_or_default();
-            let property_schema = subschema.pointer(&format!("/properties/{}", escape(key)));
-            let property_schema = property_schema
-                .or_else(|| parent_property(schema, subschema_path, key))
+            // The object's own schema of the key: an `if`/`then` rule may name the key in its
+            // `properties` too, only to refuse an empty value.
+            let property_schema = parent_property(schema, subschema_path, key)
+                .or_else(|| subschema.pointer(&format!("/properties/{}", escape(key))))
                 .unwrap_or(&Value::Null);
             vec![Finding {
                 pointer: format!("{pointer}/{}", escape(key)),
@@ -87,10 +88,15 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
             .collect(),
         Kind::FalseSchema => {
             let key = pointer.rsplit('/').next().unwrap_or_default();
+            let what = if error.instance().is_object() {
+                "section"
+            } else {
+                "key"
+            };
             vec![Finding {
                 place: Place::Key(pointer.clone()),
-                found: Found::Words(format!("the `{key}` section")),
-                ..finding(Rule::NotAllowed, format!("no `{key}` section"))
+                found: Found::Words(format!("the `{key}` {what}")),
+                ..finding(Rule::NotAllowed, format!("no `{key}` {what}"))
             }]
         }
         Kind::Type { .. } => {
@@ -104,6 +110,15 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
             let expected = format::by_pattern(pattern)
                 .map_or_else(|| format!("text matching {pattern}"), Format::expected);
             vec![finding(Rule::Format, expected)]
+        }
+        // A value that must be given, left empty (`generator:`): absent, as Helm reads it.
+        Kind::Not { schema: not } if not.get("type").and_then(Value::as_str) == Some("null") => {
+            let key = pointer.rsplit('/').next().unwrap_or_default();
+            let property = parent_property(schema, subschema_path, key).unwrap_or(&Value::Null);
+            vec![Finding {
+                place: Place::Key(pointer.clone()),
+                ..finding(Rule::Missing, expected_of(property))
+            }]
         }
         Kind::Not { schema: not } => {
             let pattern = not
@@ -204,9 +219,13 @@ fn parent_property<'a>(schema: &'a Value, subschema_path: &str, key: &str) -> Op
     schema.pointer(&format!("{object_path}/properties/{}", escape(key)))
 }
 
-/// "when `provider` is `aws`", for a keyword inside the `then` of an `if`.
+/// "when `provider` is `aws`" for a keyword inside the `then` of an `if`, "unless ..." for
+/// one inside its `else`.
 fn condition(schema: &Value, schema_path: &str) -> Option<String> {
-    let (rule, _) = schema_path.split_once("/then")?;
+    let (rule, word) = match schema_path.split_once("/then") {
+        Some((rule, _)) => (rule, "when"),
+        None => (schema_path.split_once("/else")?.0, "unless"),
+    };
     let properties = schema
         .pointer(&format!("{rule}/if/properties"))?
         .as_object()?;
@@ -220,7 +239,7 @@ fn condition(schema: &Value, schema_path: &str) -> Option<String> {
             },
         )
         .collect();
-    (!parts.is_empty()).then(|| format!("when {}", parts.join(" and ")))
+    (!parts.is_empty()).then(|| format!("{word} {}", parts.join(" and ")))
 }
 
 fn with_condition(expected: String, condition: &Option<String>) -> String {

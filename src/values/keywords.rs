@@ -81,6 +81,50 @@ pub(super) fn oci_buckets(s: &mut Schema) {
     each_property(s, &format::OCI_BUCKET)
 }
 
+/// The secret catalog's entries: names as Kubernetes takes them, and each key's fields as
+/// its source and generator need them.
+pub(super) fn secret_catalog(s: &mut Schema) {
+    let formats = [
+        ("/items/properties/name", &format::OBJECT_NAME),
+        ("/items/properties/consumers", &format::OBJECT_NAME),
+        (
+            "/items/properties/keys/items/properties/name",
+            &format::SECRET_KEY,
+        ),
+        (
+            "/items/properties/keys/items/properties/subject",
+            &format::CERTIFICATE_SUBJECT,
+        ),
+    ];
+    for (pointer, format) in formats {
+        if let Some(field) = s
+            .pointer_mut(pointer)
+            .and_then(|v| <&mut Schema>::try_from(v).ok())
+        {
+            format.apply(field);
+        }
+    }
+    let when = |field: &str, value: &str| serde_json::json!({"properties": {field: {"const": value}}, "required": [field]});
+    // Present and not left empty (`generator:`), since an empty value counts as absent.
+    let given = |field: &str| serde_json::json!({"required": [field], "properties": {field: {"not": {"type": "null"}}}});
+    let rules = [
+        serde_json::json!({"if": when("source", "generated"), "then": given("generator")}),
+        serde_json::json!({"if": when("source", "supplied"), "then": {"properties": {"generator": false}}}),
+        serde_json::json!({"if": when("generator", "publicKeyOf"), "then": given("of")}),
+        serde_json::json!({"if": when("generator", "selfSignedCertificateOf"), "then": given("of")}),
+        serde_json::json!({
+            "if": when("generator", "selfSignedCertificateOf"),
+            "else": {"properties": {"subject": false, "validityDays": false}}
+        }),
+    ];
+    if let Some(key) = s
+        .pointer_mut("/items/properties/keys/items")
+        .and_then(|v| <&mut Schema>::try_from(v).ok())
+    {
+        append_all_of(key, rules);
+    }
+}
+
 /// Buckets is one type for both clouds; each cloud's naming rules go on its own copy.
 fn each_property(schema: &mut Schema, format: &format::Format) {
     let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {

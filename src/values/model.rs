@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::keywords;
-use crate::catalog::Bucket;
+use crate::catalog::{Bucket, SecretSpec};
 
 /// The values file given to Helm: only `smi` is kubectl-smi's; every other key belongs to the platform's charts and is not checked here.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -451,10 +451,10 @@ pub struct Secrets {
     /// Where generated key material is backed up before it reaches the cluster (see `kubectl smi secrets create`).
     #[serde(default)]
     pub backup: Option<SecretBackup>,
-    /// Secrets added to, or replacing entries of, the built-in catalog.
+    /// Secrets added to, or replacing entries of, the built-in catalog (`src/catalog/secrets.yaml`): an entry named like a built-in secret replaces it whole, any other is added; each name once.
     #[serde(default)]
-    #[schemars(extend("items" = {"type": "object"}))]
-    pub catalog: Vec<serde_json::Value>,
+    #[schemars(transform = keywords::secret_catalog)]
+    pub catalog: Vec<SecretSpec>,
     /// Where `kubectl smi secrets external` reads the values from (External Secrets Operator).
     #[serde(default)]
     pub external: Option<ExternalSecrets>,

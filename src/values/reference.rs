@@ -104,7 +104,11 @@ fn conditions(schema: &Value) -> Vec<String> {
                     None => format!("`{k}` is not empty"),
                 })
                 .collect();
-            let then = rule.get("then")?;
+            let (word, then) = match (rule.get("then"), rule.get("else")) {
+                (Some(then), _) => ("When", then),
+                (None, Some(otherwise)) => ("Unless", otherwise),
+                (None, None) => return None,
+            };
             let mut musts = Vec::new();
             for key in then
                 .get("required")
@@ -129,7 +133,7 @@ fn conditions(schema: &Value) -> Vec<String> {
                 }
             }
             Some(format!(
-                "When {}: {}.",
+                "{word} {}: {}.",
                 when.join(" and "),
                 musts.join(", ")
             ))

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::describe::{Finding, Found, Place};
 use super::partition_of_region;
 use super::problem::Rule;
+use crate::catalog::{Generator, SecretSpec};
 
 /// The rules, in words, for the reference documentation.
 pub const DESCRIPTIONS: &[(&str, &str)] = &[
@@ -21,6 +22,14 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "partition and region agree",
         "when `smi.cloud.aws.partition` is set, it is the partition of `smi.cloud.aws.region` (`cn-*` regions are in `aws-cn`, `us-gov-*` in `aws-us-gov`, `us-iso-*`, `us-isob-*` and `us-isof-*` in `aws-iso`, `aws-iso-b` and `aws-iso-f`, `eusc-*` in `aws-eusc`, all others in `aws`).",
     ),
+    (
+        "secrets and keys once",
+        "each entry of `smi.secrets.catalog` has its own `name` (a second entry of the same name would silently replace the first), and each key of a secret its own `name`.",
+    ),
+    (
+        "derived keys name a private key",
+        "the `of` of a `publicKeyOf` or `selfSignedCertificateOf` key of `smi.secrets.catalog` names an `ecP256PrivateKey` or `rsa3072PrivateKey` key of the same secret.",
+    ),
 ];
 
 /// Every rule, on the merged values (which may be invalid in other ways: missing or
@@ -29,7 +38,79 @@ pub fn check(values: &Value) -> Vec<Finding> {
     let mut findings = distinct_dns_names(values);
     findings.extend(replicas_in_order(values));
     findings.extend(partition_matches_region(values));
+    findings.extend(catalog_rules(values));
     findings
+}
+
+const CATALOG: &str = "/smi/secrets/catalog";
+
+/// The secret catalog's entries (each read on its own; an entry the schema refuses is
+/// skipped): unique names, and derived keys that name a private key.
+fn catalog_rules(values: &Value) -> Vec<Finding> {
+    let Some(entries) = values.pointer(CATALOG).and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let mut findings = Vec::new();
+    let names: Vec<Option<&str>> = entries
+        .iter()
+        .map(|e| e.get("name").and_then(Value::as_str))
+        .collect();
+    for (index, name) in names.iter().enumerate() {
+        if let Some(first) = names[..index].iter().position(|n| n.is_some() && n == name) {
+            findings.push(catalog_finding(
+                format!("{CATALOG}/{index}/name"),
+                Rule::Distinct,
+                format!(
+                    "a name other than that of smi.secrets.catalog[{first}]: an entry of the same name would replace it"
+                ),
+            ));
+        }
+    }
+    for (index, entry) in entries.iter().enumerate() {
+        let Ok(secret) = serde_json::from_value::<SecretSpec>(entry.clone()) else {
+            continue;
+        };
+        let keys = format!("{CATALOG}/{index}/keys");
+        for (key, first) in secret.repeated_keys() {
+            findings.push(catalog_finding(
+                format!("{keys}/{key}/name"),
+                Rule::Distinct,
+                format!(
+                    "a name other than that of smi.secrets.catalog[{index}].keys[{first}]: a Secret has each key once"
+                ),
+            ));
+        }
+        for key in secret.keys_of_no_private_key() {
+            let spec = &secret.keys[key];
+            // A missing `of` is the schema's to report.
+            if spec.of.is_none() {
+                continue;
+            }
+            let generator = spec.generator.map_or("", Generator::name);
+            findings.push(catalog_finding(
+                format!("{keys}/{key}/of"),
+                Rule::Inconsistent,
+                format!(
+                    "the name of an `ecP256PrivateKey` or `rsa3072PrivateKey` key of the same secret (smi.secrets.catalog[{index}].keys): `{generator}` derives from a generated private key"
+                ),
+            ));
+        }
+    }
+    findings
+}
+
+/// A problem with a value of the catalog, which lives under smi.secrets and so is only
+/// ever described by its type.
+fn catalog_finding(pointer: String, rule: Rule, expected: String) -> Finding {
+    Finding {
+        place: Place::Value(pointer.clone()),
+        pointer,
+        rule,
+        found: Found::Words("a string".to_owned()),
+        expected,
+        suggestion: None,
+        quote: false,
+    }
 }
 
 /// Step 1 of the guide: three DNS names, one per entry point.
@@ -148,6 +229,42 @@ mod tests {
                 "{region} is among the format's examples"
             );
         }
+    }
+
+    #[test]
+    fn the_built_in_catalog_passes_the_schema_and_the_rules() {
+        let catalog = serde_json::to_value(crate::catalog::default_secrets()).unwrap();
+        let schema = crate::values::schema::schema();
+        let items = &schema["properties"]["smi"]["properties"]["secrets"]["properties"]["catalog"];
+        let validator = jsonschema::draft7::options()
+            .with_pattern_options(jsonschema::PatternOptions::regex())
+            .build(items)
+            .unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&catalog)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        assert!(check(&json!({"smi": {"secrets": {"catalog": catalog}}})).is_empty());
+    }
+
+    #[test]
+    fn a_secret_named_twice_and_a_certificate_of_a_random_key_are_found() {
+        let values = json!({"smi": {"secrets": {"catalog": [
+            {"name": "x", "keys": [
+                {"name": "K", "source": "generated", "generator": "random64"},
+                {"name": "C", "source": "generated", "generator": "selfSignedCertificateOf", "of": "K"}
+            ]},
+            {"name": "x", "keys": []}
+        ]}}});
+        let pointers: Vec<String> = check(&values).into_iter().map(|f| f.pointer).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/smi/secrets/catalog/1/name",
+                "/smi/secrets/catalog/0/keys/1/of"
+            ]
+        );
     }
 
     #[test]

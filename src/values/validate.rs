@@ -9,6 +9,7 @@ use super::describe::{self, Finding, Found, Place};
 use super::positions::{Position, PositionIndex, Written};
 use super::problem::{Problem, Rule, yaml_path};
 use super::{LoadedValues, Values, rules, schema};
+use crate::catalog::{CatalogError, secret_catalog};
 use crate::stream::Limits;
 
 /// The validator of the generated schema. Patterns use the `regex` engine (RE2 syntax,
@@ -33,7 +34,10 @@ pub fn check(loaded: &LoadedValues) -> Result<Values, Vec<Problem>> {
     findings.extend(rules::check(&loaded.merged));
     if findings.is_empty() {
         match serde_path_to_error::deserialize::<_, Values>(&loaded.merged) {
-            Ok(values) => return Ok(values),
+            Ok(values) => match catalog_refusal(&values) {
+                None => return Ok(values),
+                Some(finding) => findings.push(finding),
+            },
             // The schema is generated from these types, so this means a bug; still, the
             // operator gets a placed problem and not a panic.
             Err(e) => findings.push(type_finding(&e)),
@@ -57,6 +61,28 @@ fn type_finding(error: &serde_path_to_error::Error<serde_json::Error>) -> Findin
         suggestion: None,
         quote: false,
     }
+}
+
+/// The secret catalog the commands build from these values, refused: the schema and the
+/// rules report every such mistake first, so this means a rule is missing; still, the
+/// operator gets a placed problem, and no command starts with a catalog it would refuse.
+fn catalog_refusal(values: &Values) -> Option<Finding> {
+    let catalog = &values.smi.secrets.catalog;
+    let CatalogError::Inconsistent { secret, message } = secret_catalog(catalog).err()?;
+    let pointer = match catalog.iter().rposition(|s| s.name == secret) {
+        Some(index) => format!("/smi/secrets/catalog/{index}"),
+        None => "/smi/secrets/catalog".to_owned(),
+    };
+    Some(Finding {
+        place: Place::Value(pointer.clone()),
+        pointer,
+        rule: Rule::Inconsistent,
+        found: Found::Words(format!("a secret the catalog refuses ({message})")),
+        expected: "a secret as the catalog describes them (docs/values.md, smi.secrets.catalog)"
+            .to_owned(),
+        suggestion: None,
+        quote: false,
+    })
 }
 
 /// Turns findings into problems at file, line and column, in file order.

@@ -73,3 +73,55 @@ pub const GO_DURATION: Format = Format {
     valid: &["1h", "30m", "1h30m", "15s"],
     invalid: &["1d", "1", "an hour", ""],
 };
+
+/// The name of a Kubernetes object such as a Secret or a ServiceAccount.
+pub const OBJECT_NAME: Format = Format {
+    name: "a Kubernetes object name (DNS-1123 subdomain)",
+    rule: "dot-separated labels of lowercase letters, digits and '-' (each 1-63 characters, starting and ending with a letter or digit), at most 253 characters",
+    pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$",
+    min_length: None,
+    max_length: Some(253),
+    forbidden: &[],
+    valid: &["smi-postgresql", "filesvc", "smi.identity-2"],
+    invalid: &[
+        "Smi-Postgresql",
+        "smi_postgresql",
+        "-smi",
+        "smi-",
+        "smi..x",
+        "smi x",
+        "",
+    ],
+};
+
+/// A key of a Secret's data, as Kubernetes accepts it.
+pub const SECRET_KEY: Format = Format {
+    name: "a Secret data key",
+    rule: "letters, digits, '-', '_' and '.', 1-253 characters",
+    pattern: "^[-._a-zA-Z0-9]+$",
+    min_length: Some(1),
+    max_length: Some(253),
+    forbidden: &[("^(\\.|\\.\\..*)$", "neither `.` nor a leading `..`")],
+    valid: &["POSTGRES_PASSWORD", "signing-key.pem", ".env", "a..b"],
+    invalid: &[
+        "POSTGRES PASSWORD",
+        "key/name",
+        "clé",
+        ".",
+        "..",
+        "..pem",
+        "",
+    ],
+};
+
+/// The common name of a self-signed certificate of the catalog.
+pub const CERTIFICATE_SUBJECT: Format = Format {
+    name: "a certificate common name",
+    rule: "1 to 64 letters, digits, spaces, '-', '.' or '_'",
+    pattern: "^[A-Za-z0-9 ._-]{1,64}$",
+    min_length: None,
+    max_length: None,
+    forbidden: &[],
+    valid: &["dtplatform identity", "id.example-domain.com", "signing_2"],
+    invalid: &["a/b", "CN=dtplatform", "", "é"],
+};

@@ -18,7 +18,10 @@ pub use aws::{
     AWS_ACCOUNT_ID, AWS_REGION, EKS_CLUSTER_NAME, IAM_ROLE_ARN, IAM_ROLE_PREFIX,
     IAM_ROLE_PREFIX_MAX, KMS_KEY_ARN, OIDC_ISSUER, S3_BUCKET,
 };
-pub use kubernetes::{DNS_LABEL, DNS_NAME, DURATION, GO_DURATION, LABEL_VALUE};
+pub use kubernetes::{
+    CERTIFICATE_SUBJECT, DNS_LABEL, DNS_NAME, DURATION, GO_DURATION, LABEL_VALUE, OBJECT_NAME,
+    SECRET_KEY,
+};
 pub use network::{AGE_RECIPIENT, CIDR, HOST, HOST_PORT};
 pub use oci::{
     OCI_BUCKET, OCI_CLUSTER_OCID, OCI_COMPARTMENT_OCID, OCI_KEY_OCID, OCI_REGION, OCI_VAULT_OCID,
@@ -137,6 +140,9 @@ pub const ALL: &[&Format] = &[
     &IAM_ROLE_ARN,
     &GO_DURATION,
     &AGE_RECIPIENT,
+    &OBJECT_NAME,
+    &SECRET_KEY,
+    &CERTIFICATE_SUBJECT,
 ];
 
 #[cfg(test)]
@@ -170,6 +176,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_catalog_checks_and_the_schema_agree_on_secret_names_keys_and_subjects() {
+        use crate::catalog::{check_catalog, check_key_name, is_certificate_subject};
+        let agree = |format: &Format, code: &dyn Fn(&str) -> bool| {
+            for value in format.valid.iter().chain(format.invalid) {
+                assert_eq!(
+                    accepts(format, value),
+                    code(value),
+                    "{}: {value:?}",
+                    format.name
+                );
+            }
+        };
+        agree(&SECRET_KEY, &|k| check_key_name(k).is_ok());
+        agree(&CERTIFICATE_SUBJECT, &is_certificate_subject);
+        agree(&OBJECT_NAME, &|name| {
+            let secret = serde_json::from_value(json!({"name": name, "keys": []}));
+            check_catalog(&[secret.expect("a secret")]).is_ok()
+        });
     }
 
     #[test]
