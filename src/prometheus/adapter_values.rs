@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use super::values_text::{locate, plan};
 use crate::catalog::external_metric_rule;
 use crate::error::Hint;
-use crate::stream::{Limits, StreamError, read_input, read_yaml_document};
+use crate::stream::{Limits, Node, StreamError, read_input, read_yaml_document};
 
 /// Why the rule could not be merged; the file is left untouched in every case.
 #[derive(Debug, thiserror::Error)]
@@ -144,14 +144,13 @@ pub fn merge_external_rule(path: &Path, text: &str) -> Result<Merged, AdapterVal
         path: path.to_owned(),
         source,
     };
-    let before = read_yaml_document(text, &limits)
-        .map_err(parse_error)?
-        .map(|n| n.to_json());
+    let tree = read_yaml_document(text, &limits).map_err(parse_error)?;
+    let before = tree.as_ref().map(Node::to_json);
     let rule = external_metric_rule();
     if rule_present(path, before.as_ref(), &rule)? {
         return Ok(Merged::AlreadyPresent);
     }
-    let located = locate(text);
+    let located = locate(tree.as_ref());
     let edits =
         plan(text, &located, &rule).map_err(|(key, how)| AdapterValuesError::Unsupported {
             path: path.to_owned(),

@@ -1,10 +1,9 @@
-//! Locating `rules:` and `rules.external:` in a values file's text with the parser's spans,
-//! and planning the smallest text edit that adds one item there.
+//! Locating `rules:` and `rules.external:` in a values file by where its tree says each
+//! node is written, and planning the smallest text edit that adds one item there.
 
-use granit_parser::{Event, Parser, ScalarStyle, Span, StructureStyle};
 use serde_json::{Value, json};
 
-use crate::stream::{Layout, Node, emit};
+use crate::stream::{Content, Layout, Node, ScalarStyle, emit};
 
 /// A key written in a way this edit does not extend: (key path, how it is written).
 pub type Unsupported = (&'static str, &'static str);
@@ -44,148 +43,65 @@ pub struct Located {
     external: Option<(usize, Place)>,
 }
 
-struct Frame {
-    place: Place,
-    mapping: bool,
-    /// For mappings: whether the next node is a key.
-    at_key: bool,
-    key: Option<String>,
-    key_column: usize,
-    /// Mapping keys from the root to this collection; None once inside a sequence.
-    path: Option<Vec<String>>,
-    /// A collection used as a mapping key (complex key): never a node we look for.
-    is_key: bool,
-}
-
-pub fn locate(text: &str) -> Located {
+/// Finds the root and the `rules` / `rules.external` entries in the tree of the values file
+/// (as read by `stream::read_yaml_document`, which remembers where each node is written).
+pub fn locate(root: Option<&Node>) -> Located {
     let mut found = Located::default();
-    let mut stack: Vec<Frame> = Vec::new();
-    let offset = |span: &Span, end: bool| {
-        let marker = if end { span.end } else { span.start };
-        marker.byte_offset().unwrap_or(0)
+    let Some(root) = root else {
+        return found;
     };
-    for next in Parser::new_from_str(text) {
-        let Ok((event, span)) = next else { break };
-        let (start, end) = (offset(&span, false), offset(&span, true));
-        let (shape, opens) = match &event {
-            Event::Scalar(value, style, ..) => (scalar_shape(value, *style), false),
-            Event::Alias(_) => (Shape::Alias, false),
-            Event::MappingStart(style, ..) => {
-                (pick(*style, Shape::BlockMapping, Shape::FlowMapping), true)
-            }
-            Event::SequenceStart(style, ..) => (
-                pick(*style, Shape::BlockSequence, Shape::FlowSequence),
-                true,
-            ),
-            Event::MappingEnd | Event::SequenceEnd => {
-                let Some(mut frame) = stack.pop() else {
-                    continue;
-                };
-                if matches!(frame.place.shape, Shape::FlowMapping | Shape::FlowSequence) {
-                    frame.place.close = start;
-                    frame.place.end = end;
-                }
-                if frame.is_key {
-                    if let Some(parent) = stack.last_mut() {
-                        parent.place.end = parent.place.end.max(frame.place.end);
-                    }
-                } else {
-                    finish(&mut found, &mut stack, frame.place);
-                }
-                continue;
-            }
-            _ => continue,
-        };
-        let place = Place {
-            shape,
-            start,
-            end,
-            column: span.start.col(),
-            close: end,
-            empty: true,
-        };
-        if let Some(parent) = stack.last_mut() {
-            parent.place.empty = false;
-            parent.place.end = parent.place.end.max(end);
-            if parent.mapping && parent.at_key {
-                parent.at_key = false;
-                parent.key_column = span.start.col();
-                parent.key = match &event {
-                    Event::Scalar(key, ..) => Some(key.to_string()),
-                    _ => None,
-                };
-                if opens {
-                    let mapping = matches!(event, Event::MappingStart(..));
-                    stack.push(Frame {
-                        place,
-                        mapping,
-                        at_key: true,
-                        key: None,
-                        key_column: 0,
-                        path: None,
-                        is_key: true,
-                    });
-                }
-                continue;
-            }
-        }
-        if opens {
-            let path = child_path(&stack);
-            let mapping = matches!(event, Event::MappingStart(..));
-            stack.push(Frame {
-                place,
-                mapping,
-                at_key: true,
-                key: None,
-                key_column: 0,
-                path,
-                is_key: false,
-            });
-        } else {
-            finish(&mut found, &mut stack, place);
-        }
+    found.root = place(root);
+    let Some((column, rules)) = entry(root, "rules") else {
+        return found;
+    };
+    found.rules = place(rules).map(|p| (column, p));
+    if let Some((column, external)) = entry(rules, "external") {
+        found.external = place(external).map(|p| (column, p));
     }
     found
 }
 
-/// The key path of a value about to be read in the innermost collection.
-fn child_path(stack: &[Frame]) -> Option<Vec<String>> {
-    let Some(parent) = stack.last() else {
-        return Some(Vec::new());
-    };
-    if !parent.mapping {
+/// The value of the last entry whose key is written `name` (as a reader keeps the last of
+/// duplicate keys), with the key's column; aliases are not looked into.
+fn entry<'a>(node: &'a Node, name: &str) -> Option<(usize, &'a Node)> {
+    if node.written.is_some_and(|w| w.alias) {
         return None;
     }
-    let mut path = parent.path.clone()?;
-    path.push(parent.key.clone()?);
-    Some(path)
+    let Content::Mapping(entries) = &node.content else {
+        return None;
+    };
+    entries.iter().rev().find_map(|e| match &e.key.content {
+        Content::Scalar(key) if key.text == name => {
+            Some((e.key.written.map_or(0, |w| w.column), &e.value))
+        }
+        _ => None,
+    })
 }
 
-/// Records a finished value node if it is one we look for, and moves its parent on.
-fn finish(found: &mut Located, stack: &mut [Frame], place: Place) {
-    let path = child_path(stack);
-    let key_column = stack.last().map_or(0, |f| f.key_column);
-    if let Some(parent) = stack.last_mut() {
-        parent.place.end = parent.place.end.max(place.end);
-        if parent.mapping {
-            parent.at_key = true;
-        }
-    }
-    match path.as_deref() {
-        Some([]) if found.root.is_none() => found.root = Some(place),
-        Some([rules]) if rules == "rules" => found.rules = Some((key_column, place)),
-        Some([rules, external]) if rules == "rules" && external == "external" => {
-            found.external = Some((key_column, place))
-        }
-        _ => {}
-    }
-}
-
-fn pick(style: StructureStyle, block: Shape, flow: Shape) -> Shape {
-    match style {
-        StructureStyle::Block => block,
-        _ => flow,
-    }
+/// Where and how a node is written.
+fn place(node: &Node) -> Option<Place> {
+    let at = node.written?;
+    let shape = match &node.content {
+        _ if at.alias => Shape::Alias,
+        Content::Scalar(scalar) => scalar_shape(&scalar.text, scalar.style),
+        Content::Mapping(_) if at.flow => Shape::FlowMapping,
+        Content::Mapping(_) => Shape::BlockMapping,
+        Content::Sequence(_) if at.flow => Shape::FlowSequence,
+        Content::Sequence(_) => Shape::BlockSequence,
+    };
+    let empty = match &node.content {
+        Content::Mapping(entries) => entries.is_empty(),
+        Content::Sequence(items) => items.is_empty(),
+        Content::Scalar(_) => true,
+    };
+    Some(Place {
+        shape,
+        start: at.start,
+        end: at.end,
+        column: at.column,
+        close: at.close,
+        empty,
+    })
 }
 
 fn scalar_shape(value: &str, style: ScalarStyle) -> Shape {

@@ -10,7 +10,7 @@ use granit_parser::{
 };
 
 use super::emit::Layout;
-use super::tree::{Comments, Content, Entry, Item, Node, Scalar, ScalarStyle};
+use super::tree::{Comments, Content, Entry, Item, Node, Scalar, ScalarStyle, Written};
 
 /// A parsed document: its tree and the indentation habits to write it back with.
 #[derive(Debug, Clone)]
@@ -25,36 +25,22 @@ pub fn build(text: &str, content: Range<usize>, max_depth: usize) -> Result<Tree
     let mut options = Options::default();
     options.block_nesting_limit = max_depth;
     options.flow_nesting_limit = max_depth;
-    let mut b = Builder {
-        text,
-        content,
-        stack: Vec::new(),
-        pending: Vec::new(),
-        anchors: HashMap::new(),
-        root: None,
-        last_line: 0,
-        indent: None,
-        indent_sequences: None,
-    };
+    let mut b = TreeBuilder::new(text, content);
     for next in Parser::new_from_str_with_options(text, options) {
         let (event, span) = next.map_err(|e| e.to_string())?;
         b.event(event, &span);
-        if b.root.is_some() {
+        if b.is_done() {
             break;
         }
     }
-    let root = b.root.ok_or("the document has no content")?;
-    let default = Layout::default();
-    Ok(Tree {
-        root,
-        layout: Layout {
-            indent: b.indent.unwrap_or(default.indent),
-            indent_sequences: b.indent_sequences.unwrap_or(default.indent_sequences),
-        },
-    })
+    b.finish()
+        .ok_or_else(|| "the document has no content".to_owned())
 }
 
-struct Builder<'a> {
+/// Turns the parser's events for one document (comments included) into its [`Tree`]: fed
+/// by [`build`], or by a reader that walks the events for its own checks at the same time,
+/// so that the text is parsed once. Events after the first document's root are ignored.
+pub struct TreeBuilder<'a> {
     text: &'a str,
     content: Range<usize>,
     stack: Vec<Open>,
@@ -81,8 +67,45 @@ struct Open {
     column: usize,
 }
 
-impl Builder<'_> {
-    fn event(&mut self, event: Event<'_>, span: &Span) {
+impl<'a> TreeBuilder<'a> {
+    /// A builder for the document in `text` whose content is `content` (comments outside it
+    /// are dropped).
+    pub fn new(text: &'a str, content: Range<usize>) -> TreeBuilder<'a> {
+        TreeBuilder {
+            text,
+            content,
+            stack: Vec::new(),
+            pending: Vec::new(),
+            anchors: HashMap::new(),
+            root: None,
+            last_line: 0,
+            indent: None,
+            indent_sequences: None,
+        }
+    }
+
+    /// Whether the document's root is complete (later events are ignored).
+    pub fn is_done(&self) -> bool {
+        self.root.is_some()
+    }
+
+    /// The tree, once the root is complete.
+    pub fn finish(self) -> Option<Tree> {
+        let default = Layout::default();
+        Some(Tree {
+            root: self.root?,
+            layout: Layout {
+                indent: self.indent.unwrap_or(default.indent),
+                indent_sequences: self.indent_sequences.unwrap_or(default.indent_sequences),
+            },
+        })
+    }
+
+    /// One event of the parser, with its span.
+    pub fn event(&mut self, event: Event<'_>, span: &Span) {
+        if self.is_done() {
+            return;
+        }
         match event {
             Event::Comment(text, placement) => self.comment(&text, placement, span),
             Event::Scalar(text, style, anchor, tag) => {
@@ -93,6 +116,7 @@ impl Builder<'_> {
                     }),
                     tag: tag.map(|t| tag_text(&t)),
                     trailing: Vec::new(),
+                    written: Some(written(span, false)),
                 };
                 if anchor != 0 {
                     self.anchors.insert(anchor, node.clone());
@@ -102,11 +126,15 @@ impl Builder<'_> {
                 self.attach(node, own);
             }
             Event::Alias(id) => {
-                let node = self
+                let mut node = self
                     .anchors
                     .get(&id)
                     .cloned()
                     .unwrap_or_else(|| Node::from_json(&serde_json::Value::Null));
+                node.written = Some(Written {
+                    alias: true,
+                    ..written(span, false)
+                });
                 self.last_line = span.end.line();
                 let own = std::mem::take(&mut self.pending);
                 self.attach(node, own);
@@ -121,7 +149,7 @@ impl Builder<'_> {
                 if !span.is_empty() {
                     self.last_line = span.end.line();
                 }
-                self.close();
+                self.close(span);
             }
             _ => {}
         }
@@ -187,6 +215,7 @@ impl Builder<'_> {
                 content,
                 tag: tag.map(|t| tag_text(&t)),
                 trailing: Vec::new(),
+                written: Some(written(span, style != StructureStyle::Block)),
             },
             anchor,
             key: None,
@@ -223,10 +252,16 @@ impl Builder<'_> {
         }
     }
 
-    fn close(&mut self) {
+    fn close(&mut self, span: &Span) {
         let Some(mut open) = self.stack.pop() else {
             return;
         };
+        if let Some(w) = open.node.written.as_mut()
+            && w.flow
+        {
+            w.close = offset(span.start);
+            w.end = offset(span.end);
+        }
         open.node.trailing.append(&mut self.pending);
         open.node.trailing.extend(open.next.above);
         if open.anchor != 0 {
@@ -241,6 +276,13 @@ impl Builder<'_> {
             self.root = Some(node);
             return;
         };
+        // A block collection ends where its last descendant ends.
+        if let (Some(parent), Some(child)) = (top.node.written.as_mut(), node.written.as_ref())
+            && !parent.flow
+        {
+            parent.end = parent.end.max(child.end);
+            parent.close = parent.end;
+        }
         match &mut top.node.content {
             Content::Mapping(entries) => match top.key.take() {
                 None => {
@@ -267,6 +309,25 @@ impl Builder<'_> {
             }
             Content::Scalar(_) => {}
         }
+    }
+}
+
+fn offset(marker: granit_parser::Marker) -> usize {
+    marker.byte_offset().unwrap_or(marker.index())
+}
+
+/// Where the node an event opens or is is written (a collection's end is set as it fills).
+fn written(span: &Span, flow: bool) -> Written {
+    let start = offset(span.start);
+    let end = offset(span.end);
+    Written {
+        start,
+        end,
+        line: span.start.line(),
+        column: span.start.col(),
+        flow,
+        close: end,
+        alias: false,
     }
 }
 

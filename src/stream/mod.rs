@@ -26,6 +26,7 @@ use std::io::{Read, Write};
 use json_patch::PatchOperation;
 use serde_json::Value;
 
+pub use build::TreeBuilder;
 pub use edit::EditError;
 pub use emit::{Layout, emit};
 pub use error::{Location, StreamError};
@@ -33,7 +34,7 @@ pub use fields::{Field, Fields};
 pub use limits::Limits;
 pub use resolve::{plain_is_unambiguous, resolve_plain};
 pub use scan::{FILENAME_ANNOTATION, Header};
-pub use tree::{Node, json_key_of};
+pub use tree::{Content, Node, Scalar, ScalarStyle, Written, json_key_of};
 
 use build::Tree;
 use scan::{Scanned, ScannedBody};
@@ -426,7 +427,15 @@ impl Stream {
 /// Reads a single-document YAML file (a values file) the way Helm reads it (YAML 1.1
 /// scalars), within the same budget as manifests. An empty file is `None`.
 pub fn read_yaml_document(text: &str, limits: &Limits) -> Result<Option<Node>, StreamError> {
-    let docs = scan::scan(text, limits, scan::Expect::AnyYaml, &Fields::default())?;
+    // One pass of the parser: the scan checks syntax and budget while the tree is built.
+    let mut builder = TreeBuilder::new(text, 0..text.len());
+    let docs = scan::scan_building(
+        text,
+        limits,
+        scan::Expect::AnyYaml,
+        &Fields::default(),
+        Some(&mut builder),
+    )?;
     if docs.len() > 1 {
         return Err(StreamError::NotAnObject {
             at: Location {
@@ -441,24 +450,17 @@ pub fn read_yaml_document(text: &str, limits: &Limits) -> Result<Option<Node>, S
     let Some(doc) = docs.into_iter().next() else {
         return Ok(None);
     };
-    let ScannedBody::Object {
-        head_end,
-        tail_start,
-        ..
-    } = doc.body
-    else {
+    if let ScannedBody::Empty = doc.body {
         return Ok(None);
-    };
-    let tree = build::build(text, head_end..tail_start, limits.max_depth).map_err(|message| {
-        StreamError::Syntax {
-            at: Location {
-                document: 1,
-                line: doc.line,
-                column: 1,
-                template: None,
-            },
-            message,
-        }
+    }
+    let tree = builder.finish().ok_or_else(|| StreamError::Syntax {
+        at: Location {
+            document: 1,
+            line: doc.line,
+            column: 1,
+            template: None,
+        },
+        message: "the document has no content".to_owned(),
     })?;
     Ok(Some(tree.root))
 }

@@ -10,6 +10,7 @@ use std::ops::Range;
 use granit_parser::{Event, Options, Parser, ScalarStyle, Span};
 use serde_json::{Map, Value};
 
+use super::build::TreeBuilder;
 use super::build::scalar_style;
 use super::error::{Location, StreamError};
 use super::fields::{FieldNode, Fields, Recorded};
@@ -83,8 +84,20 @@ pub fn scan(
     expect: Expect,
     fields: &Fields,
 ) -> Result<Vec<Scanned>, StreamError> {
+    scan_building(source, limits, expect, fields, None)
+}
+
+/// [`scan`], feeding every event (comments included) to `tree` as well, so that a document
+/// is checked and built in one pass of the parser.
+pub fn scan_building(
+    source: &str,
+    limits: &Limits,
+    expect: Expect,
+    fields: &Fields,
+    mut tree: Option<&mut TreeBuilder<'_>>,
+) -> Result<Vec<Scanned>, StreamError> {
     let mut options = Options::default();
-    options.set_emit_comments(false);
+    options.set_emit_comments(tree.is_some());
     options.block_nesting_limit = limits.max_depth;
     options.flow_nesting_limit = limits.max_depth;
     let mut scanner = Scanner {
@@ -98,7 +111,12 @@ pub fn scan(
     };
     for next in Parser::new_from_str_with_options(source, options) {
         match next {
-            Ok((event, span)) => scanner.event(event, span)?,
+            Ok((event, span)) => {
+                if let Some(tree) = tree.as_deref_mut() {
+                    tree.event(event.clone(), &span);
+                }
+                scanner.event(event, span)?
+            }
             Err(e) => {
                 let line = e.marker().line();
                 let at = scanner.location(line, e.marker().col() + 1);

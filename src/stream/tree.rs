@@ -58,6 +58,30 @@ pub struct Node {
     pub tag: Option<String>,
     /// Own-line comments after the last entry or item of a collection.
     pub trailing: Vec<String>,
+    /// Where the node is written in the text it was read from; `None` for nodes the tool
+    /// made (a collection the tool changed keeps where it was read).
+    pub written: Option<Written>,
+}
+
+/// Where a node is written in the text it was read from (byte offsets into that text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// Offset of the node's first character (a block collection's first key or dash).
+    pub start: usize,
+    /// Offset just past its last character: of its last descendant for a block
+    /// collection, of the closing bracket for a flow one.
+    pub end: usize,
+    /// 1-based line of `start`.
+    pub line: usize,
+    /// 0-based column (in characters) of `start`.
+    pub column: usize,
+    /// A collection written in flow style (`{...}`, `[...]`).
+    pub flow: bool,
+    /// Offset of a flow collection's closing bracket (`end` otherwise).
+    pub close: usize,
+    /// Written as an alias (`*name`): the node is a copy of the anchored one, whose own
+    /// nodes keep the anchor's positions.
+    pub alias: bool,
 }
 
 impl Node {
@@ -66,6 +90,7 @@ impl Node {
             content,
             tag: None,
             trailing: Vec::new(),
+            written: None,
         }
     }
 

@@ -26,7 +26,8 @@ pub use model::{
 pub use problem::{Problem, Rule};
 
 use crate::error::Hint;
-use crate::stream::{Limits, StreamError, read_yaml_document};
+use crate::stream::{Limits, Node, StreamError, read_yaml_document};
+use positions::PositionIndex;
 
 /// Values files are a few kilobytes; anything near this size is a mistake (a wrong file
 /// passed, a rendered manifest instead of values), refused before it is parsed.
@@ -83,6 +84,8 @@ pub struct ValuesFile {
     pub text: String,
     /// Its content as Helm reads it (an empty file is an empty mapping).
     pub json: Value,
+    /// Where each value is written in `text`.
+    pub positions: PositionIndex,
 }
 
 /// Values files read in order, and their merge.
@@ -164,7 +167,9 @@ pub fn read_file(path: &Path) -> Result<ValuesFile, ValuesError> {
 /// Parses the text of a values file named `path`.
 pub fn parse(path: &Path, text: String) -> Result<ValuesFile, ValuesError> {
     let node = read_yaml_document(&text, &limits()).map_err(|e| file_problem(path, &e))?;
-    let json = node.map_or(Value::Object(Map::new()), |n| n.to_json());
+    let json = node
+        .as_ref()
+        .map_or(Value::Object(Map::new()), Node::to_json);
     let found = match &json {
         Value::Object(_) | Value::Null => None,
         Value::Array(_) => Some("a list"),
@@ -192,10 +197,12 @@ pub fn parse(path: &Path, text: String) -> Result<ValuesFile, ValuesError> {
     } else {
         json
     };
+    let positions = PositionIndex::new(&text, node.as_ref());
     Ok(ValuesFile {
         path: path.to_owned(),
         text,
         json,
+        positions,
     })
 }
 

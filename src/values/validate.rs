@@ -10,7 +10,6 @@ use super::positions::{Position, PositionIndex, Written};
 use super::problem::{Problem, Rule, yaml_path};
 use super::{LoadedValues, Values, rules, schema};
 use crate::catalog::{CatalogError, secret_catalog};
-use crate::stream::Limits;
 
 /// The validator of the generated schema. Patterns use the `regex` engine (RE2 syntax,
 /// like Go's regexp in Helm), so a pattern Helm could not compile fails here too.
@@ -87,11 +86,7 @@ fn catalog_refusal(values: &Values) -> Option<Finding> {
 
 /// Turns findings into problems at file, line and column, in file order.
 fn place(loaded: &LoadedValues, findings: Vec<Finding>) -> Vec<Problem> {
-    let indexes: Vec<PositionIndex> = loaded
-        .files
-        .iter()
-        .map(|f| PositionIndex::build(&f.text, Limits::default().max_depth))
-        .collect();
+    let indexes: Vec<&PositionIndex> = loaded.files.iter().map(|f| &f.positions).collect();
     let mut placed: Vec<(usize, Problem)> = findings
         .into_iter()
         .map(|finding| {
@@ -139,7 +134,7 @@ fn place(loaded: &LoadedValues, findings: Vec<Finding>) -> Vec<Problem> {
 /// The last file that writes the pointer (later files win in the merge), or else the
 /// closest ancestor it writes; the start of the last file when nothing matches.
 fn locate<'a>(
-    indexes: &'a [PositionIndex],
+    indexes: &[&'a PositionIndex],
     finding: &Finding,
 ) -> (usize, Position, Option<&'a Written>) {
     let (mut pointer, want_key) = match &finding.place {
