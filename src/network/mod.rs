@@ -14,9 +14,9 @@ use crate::values::{Provider, Smi};
 pub use connectivity::{ConnectivityRule, connectivity_rules};
 pub use endpoint::{Endpoint, EndpointError, check_cidr, is_ipv6_cidr, parse_host_port};
 
-pub use aws::{aws_rules, aws_target, cloud_description};
-pub use oci::{oci_nsg_rules, oci_nsg_target, oci_security_list_rules, oci_security_list_target};
-pub use table::rules_table;
+use aws::{aws_rules, aws_target, cloud_description};
+use oci::{oci_nsg_rules, oci_nsg_target, oci_security_list_rules, oci_security_list_target};
+use table::rules_table;
 
 /// How `network rules` prints the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -211,14 +211,6 @@ pub trait Progress: Send + Sync {
     fn finished(&self, check: &Check);
 }
 
-/// Progress nobody watches (pipes, tests).
-pub struct Quiet;
-
-impl Progress for Quiet {
-    fn add(&self, _count: usize) {}
-    fn finished(&self, _check: &Check) {}
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

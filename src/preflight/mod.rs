@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use check::{Check, Group, Progress, Quiet, Report, Status, Summary};
+pub use check::{Check, Group, Progress, Report, Status, Summary};
 pub use cluster::{
     CALICO_NETWORK_POLICY_CRD, ClusterPlan, POD_IDENTITY_AGENT, SERVICE_MONITOR_CRD, check_cluster,
 };

@@ -8,4 +8,4 @@ mod values_text;
 pub use adapter_values::{
     AdapterValuesError, Merged, external_rules_ignored, merge_external_rule, merge_into_file,
 };
-pub use service_monitor::{service_monitor, service_monitor_name};
+pub use service_monitor::service_monitor;

@@ -18,7 +18,7 @@ mod workload;
 
 pub use autoscaler::Autoscaler;
 pub use identity::Identity;
-pub use network_policy::{NetworkPolicy, calico_policy, kubernetes_policy};
+pub use network_policy::NetworkPolicy;
 pub use overlays::{Overlay, Overlays, Target};
 pub use rewrite::RewriteAll;
 pub use secret_refs::SecretRefs;

@@ -26,7 +26,7 @@ use std::io::{Read, Write};
 use json_patch::PatchOperation;
 use serde_json::Value;
 
-pub use build::TreeBuilder;
+use build::TreeBuilder;
 pub use edit::EditError;
 pub use emit::{Layout, emit};
 pub use error::{Location, StreamError};
