@@ -193,7 +193,7 @@ pub enum SecretsError {
     /// A backup could not be written, verified or read.
     #[error("backup ({target}): {message}")]
     Backup {
-        /// The backup target, e.g. `file DIRECTORY` or an AWS Secrets Manager / OCI Vault secret.
+        /// The backup target: `file DIRECTORY`, `AWS Secrets Manager (REGION)` or `OCI Vault OCID (REGION)`.
         target: String,
         /// What failed: writing, verifying or reading the backup.
         message: String,

@@ -136,7 +136,7 @@ pub enum Target {
 }
 
 impl Target {
-    /// The target for messages, e.g. `file DIRECTORY`.
+    /// The target for messages: `file DIRECTORY`, `AWS Secrets Manager (REGION)`, `OCI Vault OCID (REGION)`.
     pub fn describe(&self) -> String {
         match self {
             Target::File(t) => t.describe(),
@@ -154,7 +154,7 @@ pub struct Backups {
 
 /// What a backup target found for a namespace.
 pub struct Found {
-    /// Where the values were found (a file path or a remote secret's name).
+    /// Where the values were found: a file's path, or the remote store and the secrets read.
     pub location: String,
     /// The backed-up values, by (secret, key).
     pub values: KeyValues,
