@@ -60,8 +60,10 @@ impl ApiKey {
         Self::from_config(&text, &path, &profile)
     }
 
-    /// Reads `profile` from the text of an OCI config file at `path` (keys of `[DEFAULT]` apply to every profile) and loads its `key_file` (relative to the config file).
-    /// Errors: a message when the profile or one of `user`, `tenancy`, `fingerprint`, `key_file` is missing, the profile uses session tokens, or the key cannot be read or parsed.
+    /// Reads `profile` from the text of an OCI config file at `path` (keys of `[DEFAULT]` apply to
+    /// every profile) and loads its `key_file` (relative to the config file).
+    /// Errors: a message when the profile or one of `user`, `tenancy`, `fingerprint`, `key_file` is
+    /// missing, the profile uses session tokens, or the key cannot be read or parsed.
     pub fn from_config(text: &str, path: &Path, profile: &str) -> Result<ApiKey, String> {
         let source = format!("{} [{profile}]", path.display());
         let sections = parse_config(text);

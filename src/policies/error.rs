@@ -49,7 +49,8 @@ pub enum PoliciesError {
     /// IRSA roles would trust an IAM OIDC provider that does not exist.
     #[error("the cluster's IAM OIDC provider {arn} does not exist, so IRSA roles cannot trust it")]
     MissingOidcProvider {
-        /// The IAM OIDC provider's ARN, `arn:<partition>:iam::<account>:oidc-provider/<issuer host/path>`.
+        /// The IAM OIDC provider's ARN, `arn:<partition>:iam::<account>:oidc-provider/<issuer
+        /// host/path>`.
         arn: String,
     },
     /// No AWS credentials were found by the standard chain.

@@ -164,7 +164,8 @@ pub struct Summary {
 }
 
 impl Report {
-    /// Sorts the checks by group, counts them, and is ready when no required check fails or is blocked.
+    /// Sorts the checks by group, counts them, and is ready when no required check fails or is
+    /// blocked.
     pub fn new(mut checks: Vec<Check>) -> Report {
         checks.sort_by_key(|c| c.group);
         let count = |status| checks.iter().filter(|c| c.status == status).count();

@@ -52,7 +52,8 @@ pub enum AdapterValuesError {
     Conflict {
         /// The prometheus-adapter values file.
         path: PathBuf,
-        /// [`QUEUE_METRIC`](crate::catalog::QUEUE_METRIC), the series the guide's rule is for (step 5).
+        /// [`QUEUE_METRIC`](crate::catalog::QUEUE_METRIC), the series the guide's rule is for (step
+        /// 5).
         metric: &'static str,
         /// The 0-based index of the differing entry in `rules.external`.
         index: usize,

@@ -273,7 +273,8 @@ pub enum RenderError {
     Overlay {
         /// The overlay file's path, or `smi.overlays.patches[N]`.
         file: String,
-        /// What failed: reading, parsing, a `${smi...}` substitution, an operation, or a target that matches nothing.
+        /// What failed: reading, parsing, a `${smi...}` substitution, an operation, or a target
+        /// that matches nothing.
         problem: String,
     },
     /// The secret catalog in the values is not usable.
@@ -393,7 +394,8 @@ pub fn explain_text(changes: &[Change]) -> String {
     text
 }
 
-/// The RFC 6902 name of a JSON Patch operation: `add`, `remove`, `replace`, `move`, `copy` or `test`.
+/// The RFC 6902 name of a JSON Patch operation: `add`, `remove`, `replace`, `move`, `copy` or
+/// `test`.
 pub fn op_name(op: &PatchOperation) -> &'static str {
     match op {
         PatchOperation::Add(_) => "add",

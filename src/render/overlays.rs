@@ -50,7 +50,8 @@ pub struct Overlay {
     pub target: Target,
     /// RFC 6902 operations; string values may use `${smi.some.path}`.
     pub patch: Vec<PatchOperation>,
-    /// A values path (`smi.some.path`): the overlay applies only when that value is truthy (not absent, null, false or "").
+    /// A values path (`smi.some.path`): the overlay applies only when that value is truthy (not
+    /// absent, null, false or "").
     #[serde(default)]
     pub when: Option<String>,
     /// Whether matching no object is fine; otherwise it is a [`RenderError::Overlay`].

@@ -85,8 +85,10 @@ pub struct CreateReport {
     pub objects: Vec<Value>,
 }
 
-/// Runs `secrets create`: plans every secret, backs up new key material and reads it back, then creates or labels the namespace and applies the secrets (server-side apply).
-/// Errors: every [`SecretsError`]; a failure after the first write is [`SecretsError::Interrupted`].
+/// Runs `secrets create`: plans every secret, backs up new key material and reads it back, then
+/// creates or labels the namespace and applies the secrets (server-side apply).
+/// Errors: every [`SecretsError`]; a failure after the first write is
+/// [`SecretsError::Interrupted`].
 pub async fn create(
     conn: &Connection,
     options: CreateOptions,

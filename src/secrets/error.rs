@@ -193,7 +193,8 @@ pub enum SecretsError {
     /// A backup could not be written, verified or read.
     #[error("backup ({target}): {message}")]
     Backup {
-        /// The backup target: `file DIRECTORY`, `AWS Secrets Manager (REGION)` or `OCI Vault OCID (REGION)`.
+        /// The backup target: `file DIRECTORY`, `AWS Secrets Manager (REGION)` or `OCI Vault OCID
+        /// (REGION)`.
         target: String,
         /// What failed: writing, verifying or reading the backup.
         message: String,

@@ -71,7 +71,8 @@ pub struct SecretApply<'a> {
     pub secret_type: Option<&'a str>,
 }
 
-/// The Secret object of `apply`, labelled (managed-by, environment) and annotated with its key records.
+/// The Secret object of `apply`, labelled (managed-by, environment) and annotated with its key
+/// records.
 pub fn secret(apply: SecretApply<'_>) -> Secret {
     let records = serde_json::to_string(apply.records).expect("records serialize");
     Secret {

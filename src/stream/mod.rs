@@ -56,7 +56,8 @@ pub enum HelmForm {
     FilenameAnnotations,
 }
 
-/// A parsed manifest stream: its documents (kept as written until changed) and the objects filters added.
+/// A parsed manifest stream: its documents (kept as written until changed) and the objects filters
+/// added.
 pub struct Stream {
     source: String,
     documents: Vec<Document>,
@@ -118,7 +119,8 @@ fn text_location(text: &str, offset: usize) -> Location {
 
 impl Stream {
     /// Reads the stream (one pass of YAML events), checking it against `limits`.
-    /// Errors: [`StreamError`] for broken YAML, a document that is not an object, or a budget exceeded.
+    /// Errors: [`StreamError`] for broken YAML, a document that is not an object, or a budget
+    /// exceeded.
     pub fn parse(source: String, limits: Limits) -> Result<Stream, StreamError> {
         Stream::parse_recording(source, limits, Fields::default())
     }

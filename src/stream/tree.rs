@@ -51,7 +51,8 @@ pub enum Content {
     Sequence(Vec<Item>),
 }
 
-/// A YAML node that remembers how it was written (scalar styles, tags, comments), so a changed document is re-written with its untouched parts as they were.
+/// A YAML node that remembers how it was written (scalar styles, tags, comments), so a changed
+/// document is re-written with its untouched parts as they were.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// A scalar with its written form, a mapping's entries or a sequence's items.

@@ -97,7 +97,8 @@ pub struct ValuesFile {
 pub struct LoadedValues {
     /// The files, in the order given (a later file wins).
     pub files: Vec<ValuesFile>,
-    /// Their merge, as Helm merges values files: mappings deep-merged, null removes a key, anything else replaced.
+    /// Their merge, as Helm merges values files: mappings deep-merged, null removes a key, anything
+    /// else replaced.
     pub merged: Value,
 }
 
@@ -158,7 +159,8 @@ fn limits() -> Limits {
 }
 
 /// Reads and parses one values file (at most [`MAX_VALUES_BYTES`]).
-/// Errors: [`ValuesError::Read`] when it cannot be read; [`ValuesError::Invalid`] when it is not UTF-8 YAML holding one mapping.
+/// Errors: [`ValuesError::Read`] when it cannot be read; [`ValuesError::Invalid`] when it is not
+/// UTF-8 YAML holding one mapping.
 pub fn read_file(path: &Path) -> Result<ValuesFile, ValuesError> {
     let read_error = |source| ValuesError::Read {
         path: path.to_owned(),

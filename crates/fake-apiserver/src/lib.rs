@@ -151,7 +151,8 @@ impl Builder {
         self
     }
 
-    /// Binds 127.0.0.1 on a free port and serves on a thread of its own until the server is dropped.
+    /// Binds 127.0.0.1 on a free port and serves on a thread of its own until the server is
+    /// dropped.
     pub fn start(self) -> FakeApiServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         listener

@@ -57,7 +57,8 @@ pub struct Difference {
     pub kind: Kind,
     /// `policy <name>`, `role <name>` or `association <namespace>/<service account>`.
     pub subject: String,
-    /// The detail for the operator, e.g. `policy <arn> is not attached` or `statement <sid>: <grants>`.
+    /// The detail for the operator, e.g. `policy <arn> is not attached` or `statement <sid>:
+    /// <grants>`.
     pub detail: String,
 }
 

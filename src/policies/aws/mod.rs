@@ -32,7 +32,8 @@ pub struct Overrides {
     pub account_id: Option<String>,
     /// `--partition`: one of [`account::PARTITIONS`] (`aws`, `aws-cn`, `aws-us-gov`, ...).
     pub partition: Option<String>,
-    /// `--oidc-issuer`: the cluster's OIDC issuer URL (`https://oidc.eks.<region>.amazonaws.com/id/<id>`), for IRSA.
+    /// `--oidc-issuer`: the cluster's OIDC issuer URL
+    /// (`https://oidc.eks.<region>.amazonaws.com/id/<id>`), for IRSA.
     pub oidc_issuer: Option<String>,
 }
 
@@ -144,7 +145,8 @@ pub struct BucketPolicy {
     pub arn: String,
     /// The IAM policy's description.
     pub description: String,
-    /// The IAM policy document (JSON): S3 object and bucket actions, and KMS when key ARNs are given.
+    /// The IAM policy document (JSON): S3 object and bucket actions, and KMS when key ARNs are
+    /// given.
     pub document: Value,
 }
 

@@ -22,7 +22,8 @@ pub const STATEMENTS_PER_COMPARTMENT_PATH: usize = 500;
 pub struct OciPolicies {
     /// The OCI region (`smi.cloud.oci.region`).
     pub region: String,
-    /// The OCID of the compartment holding the cluster and the policies (`smi.cloud.oci.compartmentId`).
+    /// The OCID of the compartment holding the cluster and the policies
+    /// (`smi.cloud.oci.compartmentId`).
     pub compartment_id: String,
     /// The OCID of the Kubernetes cluster (`smi.cloud.oci.clusterId`).
     pub cluster_id: String,

@@ -70,7 +70,8 @@ impl BackupDocument {
     }
 
     /// Reads the JSON of [`BackupDocument::to_json`].
-    /// Errors: a message when the bytes are not JSON, the `format` is not [`FORMAT`], or a value is neither text nor `{"base64": ...}`.
+    /// Errors: a message when the bytes are not JSON, the `format` is not [`FORMAT`], or a value is
+    /// neither text nor `{"base64": ...}`.
     pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
         let root: Value =
             serde_json::from_slice(bytes).map_err(|e| format!("not a backup document: {e}"))?;
@@ -136,7 +137,8 @@ pub enum Target {
 }
 
 impl Target {
-    /// The target for messages: `file DIRECTORY`, `AWS Secrets Manager (REGION)`, `OCI Vault OCID (REGION)`.
+    /// The target for messages: `file DIRECTORY`, `AWS Secrets Manager (REGION)`, `OCI Vault OCID
+    /// (REGION)`.
     pub fn describe(&self) -> String {
         match self {
             Target::File(t) => t.describe(),
