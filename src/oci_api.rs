@@ -60,6 +60,10 @@ impl ApiKey {
         Self::from_config(&text, &path, &profile)
     }
 
+    /// Reads `profile` from the text of an OCI config file at `path` (keys of `[DEFAULT]` apply to
+    /// every profile) and loads its `key_file` (relative to the config file).
+    /// Errors: a message when the profile or one of `user`, `tenancy`, `fingerprint`, `key_file` is
+    /// missing, the profile uses session tokens, or the key cannot be read or parsed.
     pub fn from_config(text: &str, path: &Path, profile: &str) -> Result<ApiKey, String> {
         let source = format!("{} [{profile}]", path.display());
         let sections = parse_config(text);
@@ -192,12 +196,16 @@ fn expand_home(path: &Path) -> PathBuf {
 
 /// A response: status, body, and the `opc-request-id` OCI support asks for.
 pub struct Response {
+    /// The HTTP status code.
     pub status: u16,
+    /// The response body (wiped on drop: Vault responses carry secret values).
     pub body: Zeroizing<Vec<u8>>,
+    /// The `opc-request-id` header, if the response has one.
     pub request_id: Option<String>,
 }
 
 impl Response {
+    /// Whether the status is 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -219,6 +227,7 @@ impl Response {
         text
     }
 
+    /// The OCI error code of the JSON body (e.g. `NotAuthorizedOrNotFound`), if it has one.
     pub fn code(&self) -> Option<String> {
         let json: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
         json["code"].as_str().map(str::to_owned)
@@ -232,6 +241,8 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client signing with `key`.
+    /// Errors: a message when the system's CA certificates cannot be loaded.
     pub fn new(key: ApiKey) -> Result<Client, String> {
         let mut connector = HttpConnector::new();
         connector.enforce_http(false);
@@ -247,6 +258,7 @@ impl Client {
         Ok(Client { key, http })
     }
 
+    /// The API key requests are signed with.
     pub fn key(&self) -> &ApiKey {
         &self.key
     }

@@ -11,11 +11,14 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
+    /// Incoming traffic from the internet (the load balancer's row).
     Internet,
+    /// Traffic from the platform's pods in the cluster.
     Kubernetes,
 }
 
 impl Source {
+    /// The source column as the guide writes it: `Internet` or `Kubernetes`.
     pub fn title(self) -> &'static str {
         match self {
             Source::Internet => "Internet",
@@ -28,14 +31,23 @@ impl Source {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Service {
+    /// The load balancer (the guide: 80/tcp and 443/tcp).
     LoadBalancer,
+    /// PostgreSQL or its proxy (the guide: 5432/tcp).
     Postgresql,
+    /// MongoDB (the guide: 27017/tcp).
     Mongodb,
+    /// Redis (the guide: 6379/tcp).
     Redis,
+    /// Kafka: AWS MSK or Apache Kafka (the guide: 2181/tcp and 9096/tcp).
     Kafka,
+    /// ActiveMQ: AWS MQ or Apache ActiveMQ (the guide: MQTT 1183/tcp and 61616/tcp).
     Activemq,
+    /// Neo4j (the guide: 7687/tcp).
     Neo4j,
+    /// SMTP (the guide: 587/tcp, adjusted to the customer's configuration).
     Smtp,
+    /// Public APIs on the internet (the guide: 443/tcp).
     Internet,
 }
 

@@ -157,7 +157,12 @@ const DEFAULT_CATALOG: &str = include_str!("secrets.yaml");
 pub enum CatalogError {
     /// A secret of the catalog (after the values' changes) is inconsistent.
     #[error("secret catalog, secret {secret}: {message}")]
-    Inconsistent { secret: String, message: String },
+    Inconsistent {
+        /// The Kubernetes Secret's name.
+        secret: String,
+        /// What is inconsistent, e.g. `the name appears twice`.
+        message: String,
+    },
 }
 
 impl Hint for CatalogError {

@@ -1,14 +1,20 @@
 /// The five buckets of step 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Bucket {
+    /// The `kafka` bucket.
     Kafka,
+    /// The `filesvc` bucket.
     Filesvc,
+    /// The `scriptmanager` bucket.
     Scriptmanager,
+    /// The `datasourcesvc` bucket.
     Datasourcesvc,
+    /// The `workflowsvc` bucket.
     Workflowsvc,
 }
 
 impl Bucket {
+    /// The five buckets in the guide's order.
     pub const ALL: [Bucket; 5] = [
         Bucket::Kafka,
         Bucket::Filesvc,
@@ -32,10 +38,12 @@ impl Bucket {
 /// A Kubernetes service account of the platform and the buckets its pods reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServiceAccount {
+    /// The service account's name, as in the guide's table (e.g. `filesvc-migrations`).
     pub name: &'static str,
     /// The platform service (chart) the account belongs to: its workers and migrations
     /// share it, so a release holding one of them is expected to hold all of them.
     pub service: &'static str,
+    /// The buckets whose policies the account's role gets, as in the guide's table.
     pub buckets: &'static [Bucket],
 }
 

@@ -16,17 +16,29 @@ use super::ClusterError;
 /// The connection flags kubectl users know (k8s.io/cli-runtime's generic options).
 #[derive(Debug, Clone, Default)]
 pub struct ClusterOptions {
+    /// `--kubeconfig`: the kubeconfig file; otherwise `KUBECONFIG`, then `~/.kube/config`.
     pub kubeconfig: Option<PathBuf>,
+    /// `--context`: the kubeconfig context to use instead of the current one.
     pub context: Option<String>,
+    /// `--cluster`: the kubeconfig cluster to use instead of the context's.
     pub cluster: Option<String>,
+    /// `--user`: the kubeconfig user to use instead of the context's.
     pub user: Option<String>,
+    /// `--server` (`-s`): the API server's URL, overriding the kubeconfig's.
     pub server: Option<String>,
+    /// `--token`: a bearer token for the API server.
     pub token: Option<String>,
+    /// `--as`: the user to impersonate.
     pub impersonate: Option<String>,
+    /// `--as-group`: groups to impersonate (repeatable).
     pub impersonate_groups: Vec<String>,
+    /// `--certificate-authority`: a PEM file of the CA that signed the API server's certificate.
     pub certificate_authority: Option<PathBuf>,
+    /// `--client-certificate`: a PEM file of the client certificate for TLS.
     pub client_certificate: Option<PathBuf>,
+    /// `--client-key`: a PEM file of the client certificate's key.
     pub client_key: Option<PathBuf>,
+    /// `--insecure-skip-tls-verify`: do not check the API server's certificate.
     pub insecure_skip_tls_verify: bool,
     /// As kubectl writes it: `30s`, `1m`, `2h`, a bare number of seconds, `0` for none.
     pub request_timeout: Option<String>,
@@ -35,6 +47,7 @@ pub struct ClusterOptions {
 /// The client configuration, and where it came from (for messages).
 #[derive(Debug, Clone)]
 pub struct ResolvedConfig {
+    /// The kube client configuration: URL, TLS, credentials, timeouts.
     pub config: kube::Config,
     /// The kubeconfig context used, when one was.
     pub context: Option<String>,

@@ -11,10 +11,13 @@ use crate::error::Hint;
 /// A client and what it points at.
 #[derive(Clone)]
 pub struct Connection {
+    /// The Kubernetes client.
     pub client: kube::Client,
     /// The API server's URL, for messages.
     pub server: String,
+    /// The kubeconfig context used, when one was.
     pub context: Option<String>,
+    /// The namespace the context names, when it names one (the default for `-n`).
     pub context_namespace: Option<String>,
 }
 
@@ -37,7 +40,9 @@ pub enum ClusterError {
     /// A kubeconfig file cannot be read or used.
     #[error("kubeconfig ({origin}): {source}")]
     Kubeconfig {
+        /// Which kubeconfig: its path, `context NAME`, or `the command-line flags`.
         origin: String,
+        /// What kube-rs found wrong with it.
         source: kube::config::KubeconfigError,
     },
     /// The kubeconfig names no current context and none was given.
@@ -66,8 +71,11 @@ pub enum ClusterError {
     /// A request failed: `action` says which (e.g. "create secret prod/smi-kafka").
     #[error("{action}: {}", describe(source, server))]
     Request {
+        /// What was being done, e.g. `create secret prod/smi-kafka`.
         action: String,
+        /// The API server's URL.
         server: String,
+        /// The client's error: an API status (401, 403, 404, ...) or a connection failure.
         source: kube::Error,
     },
 }

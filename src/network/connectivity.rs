@@ -15,7 +15,9 @@ use Service::*;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectivityRule {
+    /// The source column: the internet or Kubernetes.
     pub source: Source,
+    /// Which row of the guide's table this is.
     pub service: Service,
     /// The destination as the provider's table names it.
     pub destination: &'static str,
@@ -27,6 +29,7 @@ pub struct ConnectivityRule {
     /// The other end's networks for cloud rules: the destination of an egress rule, the
     /// source of an ingress rule.
     pub cidrs: Vec<String>,
+    /// The description column of the provider's table.
     pub description: &'static str,
 }
 

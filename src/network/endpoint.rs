@@ -10,7 +10,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Endpoint {
+    /// A DNS name or an IP address (IPv6 without brackets).
     pub host: String,
+    /// The TCP port, 1 to 65535.
     pub port: u16,
     /// The values path that names it, e.g. `smi.endpoints.kafka.bootstrap[1]`.
     pub values_path: String,
@@ -33,15 +35,21 @@ pub enum EndpointError {
     /// A `host:port` entry is not one.
     #[error("{path}: {value:?} is not host:port ({problem})")]
     HostPort {
+        /// The values path of the entry, e.g. `smi.endpoints.kafka.bootstrap[1]`.
         path: String,
+        /// The entry as written.
         value: String,
+        /// What is wrong with it.
         problem: &'static str,
     },
     /// A CIDR block is not one.
     #[error("{path}: {value:?} is not a CIDR block such as 10.0.0.0/16 ({problem})")]
     Cidr {
+        /// The values path of the entry.
         path: String,
+        /// The entry as written.
         value: String,
+        /// What is wrong with it.
         problem: &'static str,
     },
 }
@@ -94,6 +102,8 @@ pub fn parse_host_port(value: &str, values_path: String) -> Result<Endpoint, End
     })
 }
 
+/// Checks that `value` is an IPv4 or IPv6 CIDR block (`address/prefix`).
+/// Errors: [`EndpointError::Cidr`] naming the values `path`.
 pub fn check_cidr(value: &str, path: &str) -> Result<(), EndpointError> {
     let fail = |problem| EndpointError::Cidr {
         path: path.to_owned(),

@@ -54,7 +54,9 @@ pub enum NetworkError {
     /// Cloud rules were asked for the other provider.
     #[error("the values are for {values}, so `-o {asked}` does not apply")]
     ProviderMismatch {
+        /// The values' provider: `aws` or `oci`.
         values: &'static str,
+        /// The `-o` format asked for, which is for the other provider.
         asked: &'static str,
     },
 }

@@ -4,6 +4,8 @@ use super::ConnectivityRule;
 use crate::catalog::NETWORK_TABLE_NOTE;
 use crate::values::Provider;
 
+/// The rules as an aligned text table (source, destination, ports, endpoints, description) under a
+/// heading naming the cloud and `environment`, followed by the guide's note.
 pub fn rules_table(provider: Provider, environment: &str, rules: &[ConnectivityRule]) -> String {
     let cloud = match provider {
         Provider::Aws => "Amazon Web Services",

@@ -6,13 +6,18 @@ use std::path::PathBuf;
 pub enum PoliciesError {
     /// `cloud.provider` names a provider whose section is missing.
     #[error("smi.cloud.provider is {provider} but smi.cloud.{provider} is missing")]
-    MissingProviderSection { provider: &'static str },
+    MissingProviderSection {
+        /// `aws` or `oci`.
+        provider: &'static str,
+    },
     /// A value of the values file (or a flag) has the wrong format.
     #[error("{path}: {reason} (found {value:?})")]
     InvalidValue {
         /// Where the value came from: a values path such as `smi.cloud.aws.accountId`, or a flag.
         path: String,
+        /// The value as given (empty when it is missing).
         value: String,
+        /// What form the value should have.
         reason: String,
     },
     /// IRSA roles trust the cluster's OIDC provider, whose issuer is unknown.
@@ -20,40 +25,68 @@ pub enum PoliciesError {
         "smi.cloud.aws.identity is irsa but the cluster's OIDC issuer is unknown (smi.cloud.aws.oidcIssuer or --oidc-issuer)"
     )]
     MissingOidcIssuer {
+        /// The EKS cluster (`smi.cloud.aws.clusterName`) whose issuer is needed.
         cluster_name: String,
+        /// The cluster's region (`smi.cloud.aws.region`).
         region: String,
     },
     /// A generated OCI statement does not follow the guide's grammar (a value could change its meaning).
     #[error("OCI statement does not follow the guide's grammar ({reason}): {statement}")]
-    OciGrammar { statement: String, reason: String },
+    OciGrammar {
+        /// The generated statement.
+        statement: String,
+        /// Which rule of the guide's statement grammar it breaks.
+        reason: String,
+    },
     /// More statements than one compartment path can hold.
     #[error("{count} OCI statements are needed but a compartment path holds at most {limit}")]
-    TooManyStatements { count: usize, limit: usize },
+    TooManyStatements {
+        /// How many statements the installation needs.
+        count: usize,
+        /// OCI's limit of statements on one compartment path.
+        limit: usize,
+    },
     /// IRSA roles would trust an IAM OIDC provider that does not exist.
     #[error("the cluster's IAM OIDC provider {arn} does not exist, so IRSA roles cannot trust it")]
-    MissingOidcProvider { arn: String },
+    MissingOidcProvider {
+        /// The IAM OIDC provider's ARN, `arn:<partition>:iam::<account>:oidc-provider/<issuer
+        /// host/path>`.
+        arn: String,
+    },
     /// No AWS credentials were found by the standard chain.
     #[error("no AWS credentials found: {message}")]
-    NoCredentials { message: String },
+    NoCredentials {
+        /// The AWS SDK's explanation.
+        message: String,
+    },
     /// An AWS endpoint could not be reached.
     #[error("cannot reach AWS {service} at {endpoint}: {message}")]
     Unreachable {
+        /// The AWS service: `STS`, `IAM` or `EKS`.
         service: &'static str,
+        /// The endpoint URL tried.
         endpoint: String,
+        /// The connection error.
         message: String,
     },
     /// The credentials are not allowed to make a call.
     #[error("access denied: {service} {operation} refused: {message}")]
     AccessDenied {
+        /// The AWS service: `STS`, `IAM` or `EKS`.
         service: &'static str,
+        /// The API operation refused, e.g. `CreateRole`.
         operation: &'static str,
+        /// AWS's message.
         message: String,
     },
     /// An AWS call failed for another reason.
     #[error("AWS {service} {operation} failed: {message}")]
     Api {
+        /// The AWS service: `STS`, `IAM` or `EKS`.
         service: &'static str,
+        /// The API operation that failed, e.g. `AttachRolePolicy`.
         operation: &'static str,
+        /// AWS's error code and message.
         message: String,
     },
     /// The credentials belong to another account than the values name.
@@ -61,15 +94,21 @@ pub enum PoliciesError {
         "the AWS credentials are for account {actual} ({caller}) but the values name account {expected}"
     )]
     AccountMismatch {
+        /// The account the values (or --account-id) name.
         expected: String,
+        /// The account of the credentials, from STS GetCallerIdentity.
         actual: String,
+        /// The caller's ARN, from STS GetCallerIdentity.
         caller: String,
     },
     /// `--apply` stopped part-way; what was done stays done.
     #[error("{}", apply_incomplete(done, not_done, error))]
     ApplyIncomplete {
+        /// The plan's actions completed before the failure, one line each.
         done: Vec<String>,
+        /// The failed action and those after it, one line each.
         not_done: Vec<String>,
+        /// The error of the failed action.
         error: Box<PoliciesError>,
     },
     /// Roles exist with another trust policy; they were left as they are.
@@ -78,16 +117,26 @@ pub enum PoliciesError {
         roles.len(),
         roles.join(", ")
     )]
-    TrustConflict { roles: Vec<String> },
+    TrustConflict {
+        /// The names of the roles whose trust policy differs.
+        roles: Vec<String>,
+    },
     /// The output directory cannot be written.
     #[error("cannot write {path}: {source}")]
     Write {
+        /// The file or directory that could not be written.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
     /// The output directory holds files kubectl-smi did not write; it is not replaced.
     #[error("{path} is not empty and was not written by kubectl-smi (no {marker} in it)")]
-    DirNotOurs { path: PathBuf, marker: &'static str },
+    DirNotOurs {
+        /// The output directory.
+        path: PathBuf,
+        /// The marker file kubectl-smi writes into its directories.
+        marker: &'static str,
+    },
 }
 
 impl Hint for PoliciesError {

@@ -24,7 +24,9 @@ use crate::values::Smi;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "provider", rename_all = "lowercase")]
 pub enum Generated {
+    /// AWS: bucket policies, roles and pod identity associations.
     Aws(aws::AwsPolicies),
+    /// OCI: policy statements per compartment.
     Oci(oci::OciPolicies),
 }
 

@@ -24,8 +24,10 @@ impl Group {
         }
     }
 
+    /// Every group, in the order the checklist shows them.
     pub const ALL: [Group; 3] = [Group::Dns, Group::Network, Group::Cluster];
 
+    /// The group's name, the first part of its checks' ids: `dns`, `network` or `cluster`.
     pub fn name(self) -> &'static str {
         match self {
             Group::Dns => "dns",
@@ -35,11 +37,15 @@ impl Group {
     }
 }
 
+/// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// What must be true is true.
     Pass,
+    /// What must be true is not (or could not be verified).
     Fail,
+    /// The check did not run: it does not apply, or something it depends on failed.
     Skip,
 }
 
@@ -49,9 +55,11 @@ pub enum Status {
 pub struct Check {
     /// Stable identifier for automation, e.g. `dns/app`, `network/kafka.bootstrap[0]`, `cluster/namespace`.
     pub id: String,
+    /// The group it belongs to (the checklist's heading).
     pub group: Group,
     /// What must be true, e.g. `app.example-domain.com resolves to the load balancer`.
     pub title: String,
+    /// Whether it passed, failed or was skipped.
     pub status: Status,
     /// Whether the installation needs it: a required check that does not pass makes the
     /// run fail; checks that do not apply to these values are skipped and not required.
@@ -82,6 +90,7 @@ impl Check {
         }
     }
 
+    /// A required check that passed; `detail` says what was found.
     pub fn pass(
         id: impl Into<String>,
         group: Group,
@@ -91,6 +100,7 @@ impl Check {
         Check::new(id, group, title, (Status::Pass, true), detail)
     }
 
+    /// A required check that failed; `hint` says what to do.
     pub fn fail(
         id: impl Into<String>,
         group: Group,
@@ -136,18 +146,26 @@ impl Check {
 pub struct Report {
     /// True when every required check passed.
     pub ready: bool,
+    /// How many checks passed, failed and were skipped.
     pub summary: Summary,
+    /// Every check, sorted by group (stable within a group).
     pub checks: Vec<Check>,
 }
 
+/// The counts of a checklist, by status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// Checks that passed.
     pub passed: usize,
+    /// Checks that failed.
     pub failed: usize,
+    /// Checks skipped (not applicable or blocked).
     pub skipped: usize,
 }
 
 impl Report {
+    /// Sorts the checks by group, counts them, and is ready when no required check fails or is
+    /// blocked.
     pub fn new(mut checks: Vec<Check>) -> Report {
         checks.sort_by_key(|c| c.group);
         let count = |status| checks.iter().filter(|c| c.status == status).count();
@@ -208,6 +226,7 @@ impl Report {
 pub trait Progress: Send + Sync {
     /// `count` more checks have started.
     fn add(&self, count: usize);
+    /// `check` has finished.
     fn finished(&self, check: &Check);
 }
 

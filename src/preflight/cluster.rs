@@ -23,8 +23,11 @@ pub const POD_IDENTITY_AGENT: &str = "eks-pod-identity-agent";
 
 /// Everything the cluster checks need besides the client.
 pub struct ClusterPlan<'a> {
+    /// The `smi:` values.
     pub smi: &'a Smi,
+    /// The namespace the platform goes in.
     pub namespace: &'a str,
+    /// The secret catalog (built-in plus values): which Secrets must exist.
     pub secrets: &'a [SecretSpec],
 }
 

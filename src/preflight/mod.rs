@@ -56,7 +56,9 @@ pub enum PreflightError {
     /// The DNS server given cannot be used.
     #[error("--dns-server {address}: {message}")]
     Resolver {
+        /// The `--dns-server` address as given.
         address: SocketAddr,
+        /// Why it cannot be used.
         message: String,
     },
 }

@@ -15,11 +15,17 @@ use hickory_resolver::proto::rr::RData;
 /// Where names are resolved.
 pub enum Resolver {
     /// getaddrinfo: /etc/hosts, the system's DNS servers and search domains.
-    System { timeout: Duration },
+    System {
+        /// How long one lookup may take.
+        timeout: Duration,
+    },
     /// One DNS server, over UDP with TCP fallback.
     Server {
+        /// The DNS server's address (`--dns-server`).
         address: SocketAddr,
+        /// A hickory resolver asking only that server.
         resolver: Box<TokioResolver>,
+        /// How long one lookup may take.
         timeout: Duration,
     },
 }
@@ -29,10 +35,12 @@ pub enum Resolver {
 pub struct Resolution {
     /// Canonical names followed on the way (from a DNS server only).
     pub aliases: Vec<String>,
+    /// The IPv4 and IPv6 addresses (A and AAAA records, or getaddrinfo's answer).
     pub addresses: Vec<IpAddr>,
 }
 
 impl Resolver {
+    /// A resolver using the system's configuration, `timeout` per lookup.
     pub fn system(timeout: Duration) -> Resolver {
         Resolver::System { timeout }
     }

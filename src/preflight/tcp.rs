@@ -19,8 +19,11 @@ pub const CONCURRENCY: usize = 64;
 /// One endpoint to try, as it appears in the checklist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// The check's id: `network/<endpoint key>`, with `:<port>` when the key has several ports.
     pub id: String,
+    /// `<destination> <host:port> accepts TCP connections`.
     pub title: String,
+    /// The host and port to connect to, from the network table.
     pub endpoint: Endpoint,
 }
 

@@ -18,20 +18,31 @@ pub enum AdapterValuesError {
     /// The file cannot be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The prometheus-adapter values file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
     /// The file is not YAML this tool can read.
     #[error("{path} is not a YAML values file this tool can read, so it was not changed: {source}")]
-    Parse { path: PathBuf, source: StreamError },
+    Parse {
+        /// The prometheus-adapter values file.
+        path: PathBuf,
+        /// Why it could not be read as YAML.
+        source: StreamError,
+    },
     /// A key on the way to `rules.external` holds something else than the chart expects.
     #[error(
         "{path}: `{key}` is {found}, the prometheus-adapter chart expects {expected}; the file was not changed"
     )]
     Shape {
+        /// The prometheus-adapter values file.
         path: PathBuf,
+        /// `(top level)`, `rules` or `rules.external`.
         key: &'static str,
+        /// What it holds, e.g. `a string`.
         found: &'static str,
+        /// What the chart expects there: `a mapping` or `a list`.
         expected: &'static str,
     },
     /// `rules.external` has a different rule for the same series.
@@ -39,8 +50,12 @@ pub enum AdapterValuesError {
         "{path}: rules.external already has a rule for {metric} that differs from the guide's (entry {index}); the file was not changed"
     )]
     Conflict {
+        /// The prometheus-adapter values file.
         path: PathBuf,
+        /// [`QUEUE_METRIC`](crate::catalog::QUEUE_METRIC), the series the guide's rule is for (step
+        /// 5).
         metric: &'static str,
+        /// The 0-based index of the differing entry in `rules.external`.
         index: usize,
     },
     /// `rules` or `rules.external` is written with an alias or a flow style this edit cannot extend safely.
@@ -48,19 +63,27 @@ pub enum AdapterValuesError {
         "{path}: `{key}` is written as {how}, which this tool does not edit; the file was not changed"
     )]
     Unsupported {
+        /// The prometheus-adapter values file.
         path: PathBuf,
+        /// `(top level)`, `rules` or `rules.external`.
         key: &'static str,
+        /// How it is written, e.g. `an alias (*name)`.
         how: &'static str,
     },
     /// The edit would have changed something besides adding the rule (a bug: nothing was written).
     #[error(
         "{path}: the edited file would not read back as the original plus the rule, so it was not changed"
     )]
-    Verify { path: PathBuf },
+    Verify {
+        /// The prometheus-adapter values file, left unchanged.
+        path: PathBuf,
+    },
     /// The edited file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
+        /// The prometheus-adapter values file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
 }

@@ -36,6 +36,7 @@ use crate::values::Values;
 /// What a post-render needs besides the manifests.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
+    /// The parsed values (`smi:` and the charts' keys).
     pub values: Values,
     /// The merged values as JSON, for `${smi...}` in overlays.
     pub values_json: Value,
@@ -45,6 +46,7 @@ pub struct RenderOptions {
     pub strict: bool,
     /// Re-write every document through the emitter.
     pub rewrite_all: bool,
+    /// The reading budget of the manifest stream.
     pub limits: Limits,
 }
 
@@ -233,7 +235,9 @@ pub struct Change {
     /// 1-based document number in the input; absent for added objects.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<usize>,
+    /// The name of the filter that made the change (see [`Filter::name`]).
     pub filter: &'static str,
+    /// Why, in words: which rule of the guide or which overlay.
     pub reason: String,
     /// The JSON patch applied to the object (for an added object: one `add` of the whole).
     pub patch: Vec<PatchOperation>,
@@ -257,13 +261,22 @@ pub enum RenderError {
     /// The scriptmanager Service cannot be scraped as step 5 requires.
     #[error("{object}: {problem}")]
     Prometheus {
+        /// The Service, as `Kind/namespace/name`.
         object: String,
+        /// What about it does not fit the ServiceMonitor of step 5.
         problem: String,
+        /// What to do, given as the error's [`Hint`].
         hint: &'static str,
     },
     /// An overlay could not be read or applied.
     #[error("overlay {file}: {problem}")]
-    Overlay { file: String, problem: String },
+    Overlay {
+        /// The overlay file's path, or `smi.overlays.patches[N]`.
+        file: String,
+        /// What failed: reading, parsing, a `${smi...}` substitution, an operation, or a target
+        /// that matches nothing.
+        problem: String,
+    },
     /// The secret catalog in the values is not usable.
     #[error("{0}")]
     Catalog(String),
@@ -302,8 +315,11 @@ impl Hint for RenderError {
 /// The result of a post-render: the whole output (written only once complete), and the report.
 #[derive(Debug)]
 pub struct Rendered {
+    /// The post-rendered manifest stream (YAML), to write to standard output.
     pub output: Vec<u8>,
+    /// Every object added or changed, in the order the filters ran.
     pub changes: Vec<Change>,
+    /// Warnings for the operator, one sentence each.
     pub warnings: Vec<String>,
 }
 
@@ -378,6 +394,8 @@ pub fn explain_text(changes: &[Change]) -> String {
     text
 }
 
+/// The RFC 6902 name of a JSON Patch operation: `add`, `remove`, `replace`, `move`, `copy` or
+/// `test`.
 pub fn op_name(op: &PatchOperation) -> &'static str {
     match op {
         PatchOperation::Add(_) => "add",

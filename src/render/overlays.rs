@@ -42,24 +42,36 @@ const OCI_DEFAULTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// One overlay: a target selector, the patch to apply to every object it selects, and when.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Overlay {
+    /// Which objects the patch applies to; every object when the selector is empty.
     pub target: Target,
+    /// RFC 6902 operations; string values may use `${smi.some.path}`.
     pub patch: Vec<PatchOperation>,
+    /// A values path (`smi.some.path`): the overlay applies only when that value is truthy (not
+    /// absent, null, false or "").
     #[serde(default)]
     pub when: Option<String>,
+    /// Whether matching no object is fine; otherwise it is a [`RenderError::Overlay`].
     #[serde(default)]
     pub optional: bool,
 }
 
+/// Selects objects: every field given must match (absent fields match anything).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Target {
+    /// The object's `apiVersion`, exactly (e.g. `v1`).
     pub api_version: Option<String>,
+    /// The object's `kind`, exactly (e.g. `Service`).
     pub kind: Option<String>,
+    /// The object's `metadata.name`, exactly.
     pub name: Option<String>,
+    /// The object's `metadata.namespace`, exactly.
     pub namespace: Option<String>,
+    /// Labels the object must have, with these values.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// JSON pointer → the value it must have (e.g. `/spec/type: LoadBalancer`).

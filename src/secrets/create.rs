@@ -20,6 +20,7 @@ use super::sources::{self, NotLocated, Supplied};
 /// `--dry-run`, as kubectl has it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DryRun {
+    /// No `--dry-run`: write to the cluster.
     #[default]
     None,
     /// Read the cluster, change nothing, send nothing.
@@ -30,16 +31,23 @@ pub enum DryRun {
 
 /// What `secrets create` is asked to do.
 pub struct CreateOptions {
+    /// The namespace the secrets go in (`-n` or `smi.namespace`).
     pub namespace: String,
+    /// The installation name (`smi.environment`), for the environment label.
     pub environment: String,
+    /// The secret catalog: built-in plus `smi.secrets.catalog`.
     pub catalog: Vec<SecretSpec>,
+    /// Values from --from-env-file and --from-file, by (secret, key).
     pub supplied: Supplied,
     /// `--rotate` arguments: `SECRET/KEY` or `KEY`.
     pub rotate: Vec<String>,
+    /// The backup targets of `smi.secrets.backup`.
     pub backups: Backups,
+    /// `--no-backup`: generate keys even though no backup target is configured.
     pub no_backup: bool,
     /// A backup read with `--restore-from`: missing keys come back from it.
     pub restore_from: Option<(String, BackupDocument)>,
+    /// `--dry-run`: none, client or server.
     pub dry_run: DryRun,
     /// Put the values in the returned objects instead of redacting them.
     pub show_secrets: bool,
@@ -48,30 +56,39 @@ pub struct CreateOptions {
 /// What happened to one secret.
 #[derive(Debug, Clone)]
 pub struct SecretOutcome {
+    /// The Kubernetes Secret's name, from the secret catalog.
     pub name: String,
     /// `created`, `configured`, `unchanged` or `skipped`.
     pub action: &'static str,
     /// Keys that changed, and how.
     pub keys: Vec<(String, KeyOrigin)>,
+    /// Why the secret was skipped (e.g. managed by External Secrets Operator).
     pub note: Option<String>,
 }
 
 /// The result of `secrets create`.
 #[derive(Debug, Clone, Default)]
 pub struct CreateReport {
+    /// The namespace the secrets are in.
     pub namespace: String,
     /// `created`, `labelled` or `unchanged`.
     pub namespace_action: &'static str,
+    /// One outcome per catalog secret.
     pub secrets: Vec<SecretOutcome>,
     /// Where key material was backed up in this run.
     pub backups: Vec<String>,
     /// The backup missing keys were restored from.
     pub restored_from: Option<String>,
+    /// Things the operator should know that did not stop the run, one sentence each.
     pub warnings: Vec<String>,
     /// The objects applied (or that would be), values redacted unless asked.
     pub objects: Vec<Value>,
 }
 
+/// Runs `secrets create`: plans every secret, backs up new key material and reads it back, then
+/// creates or labels the namespace and applies the secrets (server-side apply).
+/// Errors: every [`SecretsError`]; a failure after the first write is
+/// [`SecretsError::Interrupted`].
 pub async fn create(
     conn: &Connection,
     options: CreateOptions,

@@ -10,7 +10,9 @@ use crate::error::Hint;
 /// Where a supplied value came from: `FILE:LINE` for env files, `FILE` for --from-file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
+    /// The env file or --from-file path; `-` is standard input.
     pub file: PathBuf,
+    /// The 1-based line of an env file; none for --from-file.
     pub line: Option<usize>,
 }
 
@@ -32,19 +34,38 @@ impl std::fmt::Display for Origin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     /// A supplied credential has no value anywhere.
-    MissingSupplied { secret: String, key: String },
+    MissingSupplied {
+        /// The Kubernetes Secret's name, as in the secret catalog.
+        secret: String,
+        /// The key within that Secret.
+        key: String,
+    },
     /// A generated key that existed (per the secret's record) is gone and no backup has it.
     Lost {
+        /// The Kubernetes Secret's name, as in the secret catalog.
         secret: String,
+        /// The generated key within that Secret.
         key: String,
+        /// When the key was created, from the secret's keys annotation (RFC 3339, UTC).
         created: String,
     },
     /// `--rotate` of a supplied key needs the new value.
-    RotateWithoutValue { secret: String, key: String },
+    RotateWithoutValue {
+        /// The Kubernetes Secret's name, as in the secret catalog.
+        secret: String,
+        /// The supplied key to rotate.
+        key: String,
+    },
     /// A Secret's values together exceed what Kubernetes stores.
-    TooLarge { secret: String, bytes: usize },
+    TooLarge {
+        /// The Kubernetes Secret's name, as in the secret catalog.
+        secret: String,
+        /// The total size of its values, in bytes (the limit is 1 MiB).
+        bytes: usize,
+    },
 }
 
+/// Why a `secrets` command (create, status, external) failed; every variant has a [`Hint`].
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {
     /// The catalog (built-in plus values) is inconsistent.
@@ -56,27 +77,40 @@ pub enum SecretsError {
     /// An env file or --from-file file cannot be read.
     #[error("cannot read {path}: {source}")]
     ReadSource {
+        /// The env file or --from-file path.
         path: PathBuf,
+        /// The I/O error reading it.
         source: std::io::Error,
     },
     /// A line of an env file is not `KEY=value`.
     #[error("{origin}: {message}")]
-    EnvSyntax { origin: Origin, message: String },
+    EnvSyntax {
+        /// The file and line of the bad line.
+        origin: Origin,
+        /// What is wrong with the line.
+        message: String,
+    },
     /// A --from-file argument is not `KEY=PATH`.
     #[error("--from-file {0:?} is not KEY=PATH")]
     FromFileSyntax(String),
     /// A key is given twice.
     #[error("key {key} is given twice: at {first} and at {second}")]
     DuplicateKey {
+        /// The key as written (`KEY` or `SECRET/KEY`).
         key: String,
+        /// Where the key was given first.
         first: Origin,
+        /// Where it was given again.
         second: Origin,
     },
     /// A key name Kubernetes would refuse.
     #[error("{origin}: key {key:?} is not a valid Secret key: {reason}")]
     InvalidKey {
+        /// The key as written.
         key: String,
+        /// Where the key was given.
         origin: Origin,
+        /// Which rule of Kubernetes' Secret key names it breaks.
         reason: &'static str,
     },
     /// A value larger than a whole Secret may be.
@@ -84,20 +118,31 @@ pub enum SecretsError {
         "{origin}: the value of {key} is {bytes} bytes; a Kubernetes Secret holds at most 1 MiB (1048576 bytes)"
     )]
     ValueTooLarge {
+        /// The key whose value is too large.
         key: String,
+        /// Where the value was given.
         origin: Origin,
+        /// The value's size, in bytes.
         bytes: usize,
     },
     /// A supplied key that no secret of the catalog has.
     #[error("{origin}: key {key} is not in the secret catalog{}", suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
     UnknownKey {
+        /// The key as written.
         key: String,
+        /// Where the key was given.
         origin: Origin,
+        /// The catalog key with the closest name, if one is close enough.
         suggestion: Option<String>,
     },
     /// A bare key name that several secrets have.
     #[error("key {key} is in several secrets ({}); write it as SECRET/KEY", secrets.join(", "))]
-    AmbiguousKey { key: String, secrets: Vec<String> },
+    AmbiguousKey {
+        /// The bare key name.
+        key: String,
+        /// The names of the secrets that have a key of that name.
+        secrets: Vec<String>,
+    },
     /// `--rotate` names a key the catalog does not have.
     #[error("--rotate {0}: no such key in the secret catalog")]
     UnknownRotation(String),
@@ -108,14 +153,22 @@ pub enum SecretsError {
     #[error(
         "{count} key(s) would be generated ({keys}) but no backup target is configured, so they could be lost for good"
     )]
-    NoBackupTarget { count: usize, keys: String },
+    NoBackupTarget {
+        /// How many keys would be generated.
+        count: usize,
+        /// Those keys, as `SECRET/KEY`, comma-separated.
+        keys: String,
+    },
     /// The namespace belongs to another installation of the platform.
     #[error(
         "namespace {namespace} already holds the platform installation {other:?} ({evidence}); one platform per namespace"
     )]
     NamespaceTaken {
+        /// The namespace asked for.
         namespace: String,
+        /// The other installation's `smi.environment`, from its environment label.
         other: String,
+        /// Which label on which object shows it (the namespace's or a secret's).
         evidence: String,
     },
     /// RBAC does not allow what the command needs (checked before any write).
@@ -130,13 +183,22 @@ pub enum SecretsError {
     /// Generating a key failed (the system's random source, or a bad private key).
     #[error("cannot generate {secret}/{key}: {message}")]
     Generate {
+        /// The Kubernetes Secret's name.
         secret: String,
+        /// The key being generated.
         key: String,
+        /// What went wrong (never contains key material).
         message: String,
     },
     /// A backup could not be written, verified or read.
     #[error("backup ({target}): {message}")]
-    Backup { target: String, message: String },
+    Backup {
+        /// The backup target: `file DIRECTORY`, `AWS Secrets Manager (REGION)` or `OCI Vault OCID
+        /// (REGION)`.
+        target: String,
+        /// What failed: writing, verifying or reading the backup.
+        message: String,
+    },
     /// A backup target that this version cannot use.
     #[error("backup target {0} is not supported yet: {1}")]
     BackupUnsupported(&'static str, &'static str),
@@ -145,8 +207,11 @@ pub enum SecretsError {
         "{source}\n  applied before the failure: {applied}\n  {backed_up}\n  once the cause is fixed, run the same command again: it completes what is missing and reuses the keys already backed up"
     )]
     Interrupted {
+        /// The error that stopped the apply.
         source: Box<SecretsError>,
+        /// The secrets applied before it, comma-separated, or `nothing`.
         applied: String,
+        /// A sentence saying where this run's generated keys are backed up, if any were generated.
         backed_up: String,
     },
     /// The object kept changing under us.

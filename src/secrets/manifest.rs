@@ -55,15 +55,24 @@ fn labels(environment: &str) -> BTreeMap<String, String> {
 /// The Secret to apply: every key it must hold, base64 as Kubernetes carries them.
 /// `resource_version` makes the apply fail with 409 if the secret changed since it was read.
 pub struct SecretApply<'a> {
+    /// The Secret's name, from the secret catalog.
     pub name: &'a str,
+    /// The namespace it is applied in.
     pub namespace: &'a str,
+    /// The installation (`smi.environment`), for the environment label.
     pub environment: &'a str,
+    /// Every key's raw value, by key name (serialised as base64).
     pub data: BTreeMap<String, ByteString>,
+    /// The keys annotation's records, by key name.
     pub records: &'a KeyRecords,
+    /// The resourceVersion read from the cluster; none when the Secret is new.
     pub resource_version: Option<String>,
+    /// The Secret's `type` (e.g. `Opaque`); none leaves it to the API server's default.
     pub secret_type: Option<&'a str>,
 }
 
+/// The Secret object of `apply`, labelled (managed-by, environment) and annotated with its key
+/// records.
 pub fn secret(apply: SecretApply<'_>) -> Secret {
     let records = serde_json::to_string(apply.records).expect("records serialize");
     Secret {

@@ -42,6 +42,8 @@ pub enum KeyOrigin {
 }
 
 impl KeyOrigin {
+    /// The word reports use for the origin: `unchanged`, `supplied`, `generated`, `restored from
+    /// backup`, `rotated` or `derived`.
     pub fn as_str(self) -> &'static str {
         match self {
             KeyOrigin::Existing => "unchanged",

@@ -17,8 +17,11 @@ const MAX_SOURCE_BYTES: u64 = 16 * 1024 * 1024;
 /// One supplied value, with the key as written (`KEY` or `SECRET/KEY`).
 #[derive(Debug, Clone)]
 pub struct SuppliedEntry {
+    /// The key as written: `KEY` or `SECRET/KEY`.
     pub key: String,
+    /// The value given.
     pub value: SecretValue,
+    /// Where it was given (env file and line, or --from-file path).
     pub origin: Origin,
 }
 
@@ -184,6 +187,7 @@ pub fn resolve(
 /// Why a key reference names no single key of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotLocated {
+    /// No secret of the catalog has such a key.
     Unknown,
     /// The secrets that have a key of that name.
     Ambiguous(Vec<String>),

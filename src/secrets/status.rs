@@ -10,18 +10,25 @@ use super::error::SecretsError;
 use super::live;
 use super::manifest::{ENVIRONMENT_LABEL, FIELD_MANAGER, MANAGED_BY_LABEL};
 
+/// What `secrets status` reports: the namespace and each secret of the catalog.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
+    /// The namespace inspected.
     pub namespace: String,
+    /// Whether the namespace exists; when it does not, every secret is missing.
     pub namespace_exists: bool,
+    /// One entry per catalog secret, in catalog order.
     pub secrets: Vec<SecretStatus>,
 }
 
+/// One catalog secret as found in the cluster.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretStatus {
+    /// The Kubernetes Secret's name, from the secret catalog.
     pub name: String,
+    /// Whether the Secret exists in the namespace.
     pub present: bool,
     /// `kubectl-smi`, `external-secrets (ExternalSecret NAME)`, or `other`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -29,19 +36,24 @@ pub struct SecretStatus {
     /// The installation label on the secret.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
+    /// One entry per key the catalog lists for the secret, in catalog order.
     pub keys: Vec<KeyStatus>,
     /// Keys in the secret that the catalog does not list (names only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub other_keys: Vec<String>,
 }
 
+/// One catalog key of a secret: present or not, and its recorded history.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyStatus {
+    /// The key's name within the Secret.
     pub name: String,
+    /// Whether the Secret holds the key.
     pub present: bool,
     /// `supplied`, `generated` or `derived` (from the catalog).
     pub source: &'static str,
+    /// When kubectl-smi first wrote or adopted the key (RFC 3339, UTC); none without a record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// The last rotation, as recorded by kubectl-smi; none when never rotated.
@@ -50,6 +62,7 @@ pub struct KeyStatus {
 }
 
 impl StatusReport {
+    /// How many catalog keys are absent from the cluster, over all secrets.
     pub fn missing_keys(&self) -> usize {
         self.secrets
             .iter()
@@ -59,6 +72,8 @@ impl StatusReport {
     }
 }
 
+/// Reads the namespace and each catalog secret (metadata and key names, never reporting values).
+/// Errors: [`SecretsError::Cluster`] when a Kubernetes API request fails.
 pub async fn status(
     conn: &Connection,
     namespace: &str,

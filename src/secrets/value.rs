@@ -14,18 +14,22 @@ pub const MAX_SECRET_BYTES: usize = 1024 * 1024;
 pub struct SecretValue(Zeroizing<Vec<u8>>);
 
 impl SecretValue {
+    /// Takes ownership of the bytes; they are wiped when the value is dropped.
     pub fn new(bytes: Vec<u8>) -> Self {
         SecretValue(Zeroizing::new(bytes))
     }
 
+    /// The raw bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
 
+    /// The length in bytes.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether the value has no bytes.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -35,6 +39,7 @@ impl SecretValue {
         base64::engine::general_purpose::STANDARD.encode(self.as_bytes())
     }
 
+    /// Decodes standard base64 (as in a Secret's `data`); none when it is not valid base64.
     pub fn from_base64(text: &str) -> Option<Self> {
         base64::engine::general_purpose::STANDARD
             .decode(text)

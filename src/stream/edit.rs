@@ -11,13 +11,26 @@ use super::tree::{Comments, Content, Entry, Item, Node, parse_index};
 pub enum EditError {
     /// The parent of the path does not exist or is a scalar.
     #[error("path {path}: its parent does not exist or is not a mapping or a list")]
-    NoParent { path: String },
+    NoParent {
+        /// The operation's path (a JSON pointer).
+        path: String,
+    },
     /// The path names nothing to remove or replace.
     #[error("path {path}: nothing there to {op}")]
-    Missing { path: String, op: &'static str },
+    Missing {
+        /// The operation's path (a JSON pointer).
+        path: String,
+        /// `remove` or `replace`.
+        op: &'static str,
+    },
     /// The operation needs the JSON view (move, copy, test); apply it there and diff.
     #[error("operation {op} at {path} is not a structural edit")]
-    Unsupported { path: String, op: &'static str },
+    Unsupported {
+        /// The operation's path (a JSON pointer).
+        path: String,
+        /// The JSON Patch operation: `move`, `copy` or `test`.
+        op: &'static str,
+    },
     /// An edit that would replace the whole document.
     #[error("the whole document cannot be replaced by a patch operation")]
     Root,

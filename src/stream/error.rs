@@ -33,35 +33,72 @@ pub enum StreamError {
     Io(#[from] std::io::Error),
     /// The input is over the size budget.
     #[error("the manifest stream is larger than {limit} bytes")]
-    TooLarge { limit: usize },
+    TooLarge {
+        /// [`Limits::max_bytes`](super::Limits::max_bytes), in bytes.
+        limit: usize,
+    },
     /// The input is not UTF-8 text.
     #[error("{at}: the manifests are not valid UTF-8 text")]
-    InvalidUtf8 { at: Location },
+    InvalidUtf8 {
+        /// Where the first byte that is not UTF-8 is.
+        at: Location,
+    },
     /// The YAML syntax is broken.
     #[error("{at}: invalid YAML: {message}")]
-    Syntax { at: Location, message: String },
+    Syntax {
+        /// Where the YAML parser stopped.
+        at: Location,
+        /// The YAML parser's message.
+        message: String,
+    },
     /// A document is not a Kubernetes object.
     #[error("{at}: {problem}")]
-    NotAnObject { at: Location, problem: String },
+    NotAnObject {
+        /// The document's start.
+        at: Location,
+        /// What is wrong: not a mapping, no `apiVersion` or `kind`, a List item without them.
+        problem: String,
+    },
     /// More documents than the budget allows.
     #[error("{at}: more than {limit} documents in one stream")]
-    TooManyDocuments { at: Location, limit: usize },
+    TooManyDocuments {
+        /// The first document over the budget.
+        at: Location,
+        /// [`Limits::max_documents`](super::Limits::max_documents).
+        limit: usize,
+    },
     /// Nesting deeper than the budget allows.
     #[error("{at}: nesting deeper than {limit} levels")]
-    TooDeep { at: Location, limit: usize },
+    TooDeep {
+        /// The node that is too deep.
+        at: Location,
+        /// [`Limits::max_depth`](super::Limits::max_depth), in levels of mappings and sequences.
+        limit: usize,
+    },
     /// Aliases expanding to more nodes than the budget allows (an alias bomb).
     #[error(
         "{at}: the document expands to more than {limit} nodes (anchors and aliases multiply it)"
     )]
-    TooManyNodes { at: Location, limit: u64 },
+    TooManyNodes {
+        /// The alias at which the count passed the budget.
+        at: Location,
+        /// [`Limits::max_nodes_per_document`](super::Limits::max_nodes_per_document).
+        limit: u64,
+    },
     /// An alias used inside the node it refers to.
     #[error("{at}: alias refers to a node that contains it")]
-    RecursiveAlias { at: Location },
+    RecursiveAlias {
+        /// The alias.
+        at: Location,
+    },
     /// A change could not be applied to a document.
     #[error("document {document} ({object}): {source}")]
     Edit {
+        /// The 1-based number of the document in the stream.
         document: usize,
+        /// The object, as `Kind/namespace/name` (or `Kind/name`).
         object: String,
+        /// Why the JSON Patch operation could not be applied.
         source: super::edit::EditError,
     },
 }

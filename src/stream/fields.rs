@@ -21,6 +21,7 @@ pub struct Fields {
 /// documents of some kinds.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Field {
+    /// The JSON pointer (RFC 6901), e.g. `/spec/template/spec/serviceAccountName`.
     pub pointer: String,
     /// `None`: every kind.
     pub kinds: Option<Vec<String>>,
@@ -158,6 +159,7 @@ impl Fields {
         (!self.nodes.is_empty()).then_some(0)
     }
 
+    /// Whether `node` ends a recorded pointer (its value is recorded, not its children).
     pub fn is_leaf(&self, node: FieldNode) -> bool {
         self.nodes[node as usize].leaf
     }

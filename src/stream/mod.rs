@@ -42,7 +42,9 @@ use scan::{Scanned, ScannedBody};
 /// One Kubernetes object in the stream: a document, or an item of a `kind: List` document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObjectRef {
+    /// The 0-based index of the document in the stream.
     pub document: usize,
+    /// The 0-based index in the `items` of a `kind: List` document; none for a whole document.
     pub item: Option<usize>,
 }
 
@@ -55,6 +57,8 @@ pub enum HelmForm {
     FilenameAnnotations,
 }
 
+/// A parsed manifest stream: its documents (kept as written until changed) and the objects filters
+/// added.
 pub struct Stream {
     source: String,
     documents: Vec<Document>,
@@ -115,6 +119,9 @@ fn text_location(text: &str, offset: usize) -> Location {
 }
 
 impl Stream {
+    /// Reads the stream (one pass of YAML events), checking it against `limits`.
+    /// Errors: [`StreamError`] for broken YAML, a document that is not an object, or a budget
+    /// exceeded.
     pub fn parse(source: String, limits: Limits) -> Result<Stream, StreamError> {
         Stream::parse_recording(source, limits, Fields::default())
     }
@@ -197,6 +204,7 @@ impl Stream {
         refs
     }
 
+    /// The selecting fields (apiVersion, kind, name, namespace, template) of an object.
     pub fn header(&self, object: ObjectRef) -> &Header {
         let doc = &self.documents[object.document];
         match (object.item, &doc.scanned.body) {

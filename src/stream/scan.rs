@@ -24,9 +24,13 @@ pub const FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename"
 /// The fields of a Kubernetes object that select it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Header {
+    /// `apiVersion`, e.g. `apps/v1`.
     pub api_version: String,
+    /// `kind`, e.g. `Deployment`.
     pub kind: String,
+    /// `metadata.name`; none when the object has none.
     pub name: Option<String>,
+    /// `metadata.namespace`; none for cluster-scoped objects or when the chart leaves it to Helm.
     pub namespace: Option<String>,
     /// The chart template it came from (`# Source:` comment or Helm 4's annotation).
     pub template: Option<String>,

@@ -51,8 +51,11 @@ pub enum Content {
     Sequence(Vec<Item>),
 }
 
+/// A YAML node that remembers how it was written (scalar styles, tags, comments), so a changed
+/// document is re-written with its untouched parts as they were.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
+    /// A scalar with its written form, a mapping's entries or a sequence's items.
     pub content: Content,
     /// An explicit tag as it must be written (`!!str`, `!custom`), if any.
     pub tag: Option<String>,
@@ -85,6 +88,7 @@ pub struct Written {
 }
 
 impl Node {
+    /// A node of `content` with no tag and no trailing comments.
     pub fn new(content: Content) -> Self {
         Node {
             content,

@@ -42,12 +42,17 @@ pub enum ValuesError {
     /// A values file cannot be read.
     #[error("cannot read values file {path}: {source}")]
     Read {
+        /// The values file given.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
     /// The values break the contract: every problem, each at its file, line and column.
     #[error("{}", problems_text(problems))]
-    Invalid { problems: Vec<Problem> },
+    Invalid {
+        /// Every problem of every file, in file order.
+        problems: Vec<Problem>,
+    },
 }
 
 impl Hint for ValuesError {
@@ -80,7 +85,9 @@ fn problems_text(problems: &[Problem]) -> String {
 /// One values file as read.
 #[derive(Debug, Clone)]
 pub struct ValuesFile {
+    /// The path as given on the command line.
     pub path: PathBuf,
+    /// The file's text, for placing problems by line and column.
     pub text: String,
     /// Its content as Helm reads it (an empty file is an empty mapping).
     pub json: Value,
@@ -91,7 +98,10 @@ pub struct ValuesFile {
 /// Values files read in order, and their merge.
 #[derive(Debug, Clone)]
 pub struct LoadedValues {
+    /// The files, in the order given (a later file wins).
     pub files: Vec<ValuesFile>,
+    /// Their merge, as Helm merges values files: mappings deep-merged, null removes a key, anything
+    /// else replaced.
     pub merged: Value,
 }
 
@@ -151,6 +161,9 @@ fn limits() -> Limits {
     }
 }
 
+/// Reads and parses one values file (at most [`MAX_VALUES_BYTES`]).
+/// Errors: [`ValuesError::Read`] when it cannot be read; [`ValuesError::Invalid`] when it is not
+/// UTF-8 YAML holding one mapping.
 pub fn read_file(path: &Path) -> Result<ValuesFile, ValuesError> {
     let read_error = |source| ValuesError::Read {
         path: path.to_owned(),

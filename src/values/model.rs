@@ -93,7 +93,9 @@ pub struct Cloud {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
+    /// Amazon EKS.
     Aws,
+    /// Oracle OKE.
     Oci,
 }
 
@@ -584,7 +586,9 @@ fn default_refresh_interval() -> String {
 #[serde(rename_all = "camelCase")]
 /// The secret store External Secrets Operator reads.
 pub enum ExternalProvider {
+    /// AWS Secrets Manager.
     AwsSecretsManager,
+    /// OCI Vault.
     OciVault,
 }
 
@@ -621,8 +625,10 @@ fn default_store_name() -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 /// The kind of the External Secrets store.
 pub enum StoreKind {
+    /// A SecretStore in the release namespace.
     #[default]
     SecretStore,
+    /// A ClusterSecretStore, which every namespace can use.
     ClusterSecretStore,
 }
 

@@ -41,9 +41,11 @@ pub struct Problem {
     pub file: PathBuf,
     /// 1-based line and column in that file.
     pub line: usize,
+    /// 1-based column in that file.
     pub column: usize,
     /// The YAML path of the value (`smi.cloud.aws.buckets.filesvc`); empty for the whole file.
     pub path: String,
+    /// Which kind of rule the value breaks.
     pub rule: Rule,
     /// What is there.
     pub found: String,

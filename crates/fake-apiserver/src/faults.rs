@@ -10,12 +10,19 @@ use crate::status::Failure;
 /// The Kubernetes verb of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
+    /// GET of one object.
     Get,
+    /// GET of a collection.
     List,
+    /// GET with `watch=true` (answered 405: the server does not watch).
     Watch,
+    /// POST.
     Create,
+    /// PUT.
     Update,
+    /// PATCH (JSON patch, merge patch or server-side apply).
     Patch,
+    /// DELETE.
     Delete,
 }
 
@@ -126,11 +133,13 @@ impl Fault {
         self
     }
 
+    /// Only requests in this namespace.
     pub fn namespace(mut self, namespace: &str) -> Self {
         self.namespace = Some(namespace.to_owned());
         self
     }
 
+    /// Only requests for the object of this name.
     pub fn name(mut self, name: &str) -> Self {
         self.name = Some(name.to_owned());
         self
@@ -148,6 +157,7 @@ impl Fault {
         self
     }
 
+    /// Acts on one request only: `times(1)`.
     pub fn once(self) -> Self {
         self.times(1)
     }
@@ -176,6 +186,7 @@ impl Fault {
         self
     }
 
+    /// Waits `delay`, then serves the request (for client timeouts).
     pub fn delay(mut self, delay: Duration) -> Self {
         self.action = Some(Action::Delay(delay));
         self

@@ -13,7 +13,9 @@ use crate::admission::now;
 /// How one container ended: its exit code and what it printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerExit {
+    /// The container's exit code.
     pub code: i32,
+    /// What the container printed: the body of `GET .../pods/<name>/log`.
     pub log: String,
 }
 

@@ -44,30 +44,47 @@ pub use validate::MAX_SECRET_BYTES;
 /// One request as the server received it, and the HTTP code it answered (0: no answer).
 #[derive(Debug, Clone, Default)]
 pub struct RequestInfo {
+    /// The HTTP method: `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
     pub method: String,
+    /// The URL path, e.g. `/api/v1/namespaces/prod/secrets/x`.
     pub path: String,
+    /// The raw query string, without the `?`.
     pub query: String,
     /// None for discovery and other non-resource paths.
     pub verb: Option<Verb>,
+    /// The API group; empty for the core group and for non-resource paths.
     pub group: String,
+    /// The API version (`v1`); empty for non-resource paths.
     pub version: String,
     /// The plural resource name (`secrets`).
     pub resource: String,
     /// `log` for `pods/<name>/log`; empty for the object itself.
     pub subresource: String,
+    /// The namespace in the path; empty for cluster-scoped and all-namespace requests.
     pub namespace: String,
+    /// The object's name in the path; empty for lists and creates.
     pub name: String,
+    /// The `Content-Type` header, e.g. `application/apply-patch+yaml`; empty when absent.
     pub content_type: String,
+    /// The request body as text (lossy UTF-8).
     pub body: String,
+    /// The `fieldManager` query parameter.
     pub field_manager: Option<String>,
     /// `dryRun=All` was asked for.
     pub dry_run: bool,
+    /// `force=true` was asked for (server-side apply takes over conflicting fields).
     pub force: bool,
+    /// The token of an `Authorization: Bearer` header.
     pub bearer_token: Option<String>,
+    /// The `Impersonate-User` header.
     pub impersonate_user: Option<String>,
+    /// The `Impersonate-Group` headers, in order.
     pub impersonate_groups: Vec<String>,
+    /// The `User-Agent` header; empty when absent.
     pub user_agent: String,
+    /// The `Accept` header; empty when absent.
     pub accept: String,
+    /// The HTTP status code answered; 0 while unanswered or when the server crashed on it.
     pub status: u16,
 }
 
@@ -134,6 +151,8 @@ impl Builder {
         self
     }
 
+    /// Binds 127.0.0.1 on a free port and serves on a thread of its own until the server is
+    /// dropped.
     pub fn start(self) -> FakeApiServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         listener
@@ -215,6 +234,7 @@ impl FakeApiServer {
         Self::builder().start()
     }
 
+    /// A builder, for a bearer token or another user name; [`Builder::start`] starts the server.
     pub fn builder() -> Builder {
         Builder {
             token: None,
@@ -333,6 +353,7 @@ impl Handle {
         self.shared.lock().faults.push(fault);
     }
 
+    /// Removes every fault rule.
     pub fn clear_faults(&self) {
         self.shared.lock().faults.clear();
     }

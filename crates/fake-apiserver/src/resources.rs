@@ -8,16 +8,20 @@ use serde_json::{Value, json};
 pub struct ResourceType {
     /// The API group; empty for the core group (`/api/v1`).
     pub group: String,
+    /// The API version, e.g. `v1`.
     pub version: String,
     /// The plural name used in paths.
     pub plural: String,
+    /// The kind of its objects, e.g. `Secret`.
     pub kind: String,
+    /// Whether its objects live in namespaces.
     pub namespaced: bool,
     /// kubectl's abbreviations (`ds`, `crd`).
     pub short_names: Vec<String>,
 }
 
 impl ResourceType {
+    /// A resource type with no short names (add them with [`ResourceType::short`]).
     pub fn new(group: &str, version: &str, plural: &str, kind: &str, namespaced: bool) -> Self {
         ResourceType {
             group: group.to_owned(),

@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 /// A failed request: the HTTP code and the Status body.
 #[derive(Debug, Clone)]
 pub struct Failure {
+    /// The HTTP status code, e.g. 404.
     pub code: u16,
+    /// The `Status` object (JSON) sent as the body, with `reason`, `message` and `details`.
     pub body: Value,
 }
 

@@ -39,6 +39,8 @@ pub fn check_account_id(path: &str, value: &str) -> Result<(), PoliciesError> {
     })
 }
 
+/// Checks that `value` (from the values path or flag `path`) is one of [`PARTITIONS`].
+/// Errors: [`PoliciesError::InvalidValue`] naming `path` otherwise.
 pub fn check_partition(path: &str, value: &str) -> Result<(), PoliciesError> {
     if PARTITIONS.contains(&value) {
         return Ok(());

@@ -11,16 +11,22 @@ use crate::policies::PoliciesError;
 /// Where a change is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
+    /// The change is about to be made.
     Starting,
+    /// The change was made.
     Done,
 }
 
 /// One report of progress: change `index` (0-based) of `total`.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress<'a> {
+    /// The change's 0-based index in the plan.
     pub index: usize,
+    /// How many changes the plan has.
     pub total: usize,
+    /// The change.
     pub action: &'a Action,
+    /// Whether it is starting or done.
     pub step: Step,
 }
 

@@ -10,19 +10,30 @@ use super::observe::Observed;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
+    /// IRSA: the cluster's IAM OIDC provider, which the roles trust, does not exist.
     MissingOidcProvider,
+    /// A bucket's access policy does not exist.
     MissingPolicy,
+    /// A whole statement of a generated document is missing from the account's one.
     MissingStatement,
+    /// A statement exists but lacks some of its actions or resources.
     MissingPermission,
+    /// A service account's role does not exist.
     MissingRole,
+    /// A role's trust policy lacks or adds grants compared with the generated one.
     TrustPolicyDiffers,
+    /// A bucket policy is not attached to the role that needs it.
     MissingAttachment,
+    /// EKS Pod Identity: a service account has no pod identity association.
     MissingAssociation,
+    /// A pod identity association gives another role than the generated one.
     AssociationRoleDiffers,
+    /// More is allowed than required: extra statements, attached or inline policies.
     ExtraPermissions,
 }
 
 impl Kind {
+    /// The words reports use for the kind, e.g. `missing policy`.
     pub fn label(self) -> &'static str {
         match self {
             Kind::MissingOidcProvider => "missing OIDC provider",
@@ -42,9 +53,12 @@ impl Kind {
 /// One difference: what kind, on which object, and the detail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Difference {
+    /// What kind of difference.
     pub kind: Kind,
     /// `policy <name>`, `role <name>` or `association <namespace>/<service account>`.
     pub subject: String,
+    /// The detail for the operator, e.g. `policy <arn> is not attached` or `statement <sid>:
+    /// <grants>`.
     pub detail: String,
 }
 

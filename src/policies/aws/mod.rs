@@ -28,8 +28,12 @@ pub const ENVIRONMENT_TAG: &str = "smi.dtplatform.io/environment";
 /// Account, partition and OIDC issuer given on the command line; they win over the values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
+    /// `--account-id`: the 12-digit AWS account id.
     pub account_id: Option<String>,
+    /// `--partition`: one of [`account::PARTITIONS`] (`aws`, `aws-cn`, `aws-us-gov`, ...).
     pub partition: Option<String>,
+    /// `--oidc-issuer`: the cluster's OIDC issuer URL
+    /// (`https://oidc.eks.<region>.amazonaws.com/id/<id>`), for IRSA.
     pub oidc_issuer: Option<String>,
 }
 
@@ -90,8 +94,11 @@ pub fn resolve_target(
 /// Account, partition and OIDC issuer once flags, values and STS have been consulted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// The 12-digit AWS account id.
     pub account_id: String,
+    /// The AWS partition, one of [`account::PARTITIONS`] (`aws`, `aws-cn`, `aws-us-gov`, ...).
     pub partition: String,
+    /// The cluster's OIDC issuer URL (IRSA only); none when unknown.
     pub oidc_issuer: Option<String>,
 }
 
@@ -99,17 +106,26 @@ pub struct Target {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AwsPolicies {
+    /// The 12-digit AWS account id.
     pub account_id: String,
+    /// The AWS partition, one of [`account::PARTITIONS`] (`aws`, `aws-cn`, `aws-us-gov`, ...).
     pub partition: String,
+    /// The AWS region (`smi.cloud.aws.region`).
     pub region: String,
+    /// The EKS cluster's name (`smi.cloud.aws.clusterName`).
     pub cluster_name: String,
+    /// The Kubernetes namespace of the platform's service accounts.
     pub namespace: String,
+    /// The installation (`smi.environment`), put in descriptions and the environment tag.
     pub environment: String,
+    /// How pods get their role: EKS Pod Identity or IRSA.
     pub identity: AwsIdentity,
     /// IRSA: the IAM OIDC provider the roles trust.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oidc_provider_arn: Option<String>,
+    /// One access policy per bucket of the guide, in the order of [`Bucket::ALL`].
     pub policies: Vec<BucketPolicy>,
+    /// One role per service account of the guide's table, in the table's order.
     pub roles: Vec<Role>,
     /// EKS Pod Identity only (IRSA wires roles with a service account annotation instead).
     pub pod_identity_associations: Vec<Association>,
@@ -121,10 +137,16 @@ pub struct AwsPolicies {
 pub struct BucketPolicy {
     /// The bucket's purpose in the guide (kafka, filesvc, ...).
     pub bucket: &'static str,
+    /// The S3 bucket's name (`smi.cloud.aws.buckets.<purpose>`).
     pub bucket_name: String,
+    /// The IAM policy's name: `<roleNamePrefix><purpose>-bucket`.
     pub name: String,
+    /// The IAM policy's ARN, `arn:<partition>:iam::<account>:policy/<name>`.
     pub arn: String,
+    /// The IAM policy's description.
     pub description: String,
+    /// The IAM policy document (JSON): S3 object and bucket actions, and KMS when key ARNs are
+    /// given.
     pub document: Value,
 }
 
@@ -132,12 +154,19 @@ pub struct BucketPolicy {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Role {
+    /// The Kubernetes service account, as in the guide's table.
     pub service_account: &'static str,
+    /// The IAM role's name: `smi.cloud.aws.roleNamePrefix` and the service account's name.
     pub name: String,
+    /// The IAM role's ARN, `arn:<partition>:iam::<account>:role/<name>`.
     pub arn: String,
+    /// The IAM role's description.
     pub description: String,
+    /// The purposes of the buckets the role may use, as in the guide's table.
     pub buckets: Vec<&'static str>,
+    /// The trust policy document (JSON): EKS Pod Identity, or the OIDC provider for IRSA.
     pub trust_policy: Value,
+    /// The ARNs of the bucket policies attached to the role.
     pub policy_arns: Vec<String>,
 }
 
@@ -145,9 +174,13 @@ pub struct Role {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Association {
+    /// The EKS cluster's name.
     pub cluster_name: String,
+    /// The Kubernetes namespace of the service account.
     pub namespace: String,
+    /// The Kubernetes service account, as in the guide's table.
     pub service_account: &'static str,
+    /// The ARN of the role the service account's pods assume.
     pub role_arn: String,
 }
 
@@ -160,6 +193,7 @@ impl AwsPolicies {
         ]
     }
 
+    /// The role of a service account (by its name in the guide's table), if it has one.
     pub fn role(&self, service_account: &str) -> Option<&Role> {
         self.roles
             .iter()

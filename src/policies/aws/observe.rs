@@ -22,29 +22,41 @@ pub struct Observed {
     pub oidc_provider_exists: Option<bool>,
 }
 
+/// A managed policy as IAM has it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservedPolicy {
+    /// The default version's document (JSON, URL-decoded).
     pub document: Value,
     /// Version ids, oldest first; the default one included.
     pub versions: Vec<PolicyVersion>,
 }
 
+/// One version of a managed policy (IAM ListPolicyVersions).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyVersion {
+    /// The version id: `v1`, `v2`, ...
     pub id: String,
+    /// Whether it is the policy's default version.
     pub is_default: bool,
 }
 
+/// A role as IAM has it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservedRole {
+    /// The role's trust (assume-role) policy document (JSON, URL-decoded); null when IAM gave none.
     pub trust_policy: Value,
+    /// The ARNs of the managed policies attached to the role.
     pub attached_policy_arns: Vec<String>,
+    /// The names of the role's inline policies.
     pub inline_policies: Vec<String>,
 }
 
+/// An EKS pod identity association of a service account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservedAssociation {
+    /// The association's id (`a-...`).
     pub association_id: String,
+    /// The ARN of the role it gives.
     pub role_arn: String,
 }
 

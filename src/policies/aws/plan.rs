@@ -17,41 +17,67 @@ pub const MAX_POLICY_VERSIONS: usize = 5;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Action {
+    /// A bucket's access policy does not exist: IAM CreatePolicy.
     CreatePolicy {
+        /// The IAM policy's name.
         name: String,
+        /// The ARN it will have, `arn:<partition>:iam::<account>:policy/<name>`.
         arn: String,
+        /// The IAM policy's description.
         description: String,
+        /// The policy document (JSON).
         document: Value,
     },
     /// A new default version; the oldest non-default version goes first when five exist.
     UpdatePolicy {
+        /// The IAM policy's ARN.
         arn: String,
+        /// The new default version's document (JSON).
         document: Value,
+        /// The version id (`v1`, `v2`, ...) deleted first to stay within five versions.
         delete_version: Option<String>,
     },
+    /// A service account's role does not exist: IAM CreateRole.
     CreateRole {
+        /// The IAM role's name.
         name: String,
+        /// The IAM role's description.
         description: String,
+        /// The trust policy document (JSON).
         trust_policy: Value,
     },
     /// Only with --force: the role exists with another trust policy.
     ReplaceTrustPolicy {
+        /// The IAM role's name.
         role: String,
+        /// The trust policy document it gets (JSON).
         trust_policy: Value,
     },
+    /// A bucket policy is not attached to a role: IAM AttachRolePolicy.
     AttachPolicy {
+        /// The IAM role's name.
         role: String,
+        /// The ARN of the policy to attach.
         policy_arn: String,
     },
+    /// A service account has no pod identity association: EKS CreatePodIdentityAssociation.
     CreateAssociation {
+        /// The Kubernetes namespace of the service account.
         namespace: String,
+        /// The service account's name, as in the guide's table.
         service_account: String,
+        /// The ARN of the role the association gives.
         role_arn: String,
     },
+    /// A service account's association names another role: EKS UpdatePodIdentityAssociation.
     UpdateAssociation {
+        /// The Kubernetes namespace of the service account.
         namespace: String,
+        /// The service account's name, as in the guide's table.
         service_account: String,
+        /// The existing association's id (`a-...`).
         association_id: String,
+        /// The ARN of the role it will give.
         role_arn: String,
     },
 }
@@ -117,7 +143,9 @@ fn last_segment(arn: &str) -> &str {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
+    /// The changes, in the order they can be made: policies, roles and attachments, associations.
     pub actions: Vec<Action>,
+    /// The names of roles whose trust policy differs and which are left alone (no --force).
     pub trust_conflicts: Vec<String>,
 }
 

@@ -12,25 +12,35 @@ use crate::policies::PoliciesError;
 /// Who the credentials belong to (STS GetCallerIdentity).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallerIdentity {
+    /// The 12-digit account id.
     pub account_id: String,
+    /// The partition, from the caller's ARN (`aws`, `aws-cn`, ...).
     pub partition: String,
+    /// The caller's ARN (user or assumed role).
     pub arn: String,
 }
 
 /// Clients for the three services step 3 uses, and where each one sends its requests.
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// The STS client (GetCallerIdentity).
     pub sts: aws_sdk_sts::Client,
+    /// The IAM client (policies, roles, OIDC providers).
     pub iam: aws_sdk_iam::Client,
+    /// The EKS client (pod identity associations).
     pub eks: aws_sdk_eks::Client,
+    /// Where each client sends its requests, for messages.
     pub endpoints: Endpoints,
 }
 
 /// The endpoint each client uses, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
+    /// The STS endpoint URL.
     pub sts: String,
+    /// The IAM endpoint URL.
     pub iam: String,
+    /// The EKS endpoint URL.
     pub eks: String,
 }
 

@@ -47,8 +47,11 @@ pub fn required_variables(resource: &str) -> Option<&'static [&'static str]> {
 /// A statement taken apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {
+    /// `objectstorage-namespaces`, `buckets` or `objects`.
     pub resource: String,
+    /// The compartment OCID after `in compartment id`.
     pub compartment_id: String,
+    /// The conditions as (variable, unquoted value), in the statement's order.
     pub conditions: Vec<(String, String)>,
 }
 

@@ -20,12 +20,20 @@ pub const STATEMENTS_PER_COMPARTMENT_PATH: usize = 500;
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OciPolicies {
+    /// The OCI region (`smi.cloud.oci.region`).
     pub region: String,
+    /// The OCID of the compartment holding the cluster and the policies
+    /// (`smi.cloud.oci.compartmentId`).
     pub compartment_id: String,
+    /// The OCID of the Kubernetes cluster (`smi.cloud.oci.clusterId`).
     pub cluster_id: String,
+    /// The Kubernetes namespace of the platform's service accounts.
     pub namespace: String,
+    /// The installation (`smi.environment`), part of the policies' names.
     pub environment: String,
+    /// One entry per service account of the guide's table, in the table's order.
     pub service_accounts: Vec<ServiceAccountStatements>,
+    /// The policies holding all statements, at most [`STATEMENTS_PER_POLICY`] each.
     pub policies: Vec<OciPolicy>,
 }
 
@@ -33,6 +41,7 @@ pub struct OciPolicies {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceAccountStatements {
+    /// The Kubernetes service account, as in the guide's table.
     pub service_account: &'static str,
     /// (purpose, bucket name)
     pub buckets: Vec<(&'static str, String)>,
@@ -46,19 +55,28 @@ pub struct ServiceAccountStatements {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OciPolicy {
+    /// The policy's name, `smi-<environment>[-<namespace>]-object-storage-<n>` ([`policy_name`]).
     pub name: String,
+    /// The policy's description.
     pub description: String,
+    /// The OCID of the compartment the policy is created in.
     pub compartment_id: String,
+    /// The statements, in the guide's grammar (see [`grammar`]).
     pub statements: Vec<String>,
 }
 
 /// The variables of the guide's statements.
 #[derive(Debug, Clone, Copy)]
 pub struct Variables<'a> {
+    /// `COMPARTMENT_ID`: the OCID of the compartment that contains the cluster.
     pub compartment_id: &'a str,
+    /// `BUCKET_NAME`: the Object Storage bucket's name.
     pub bucket_name: &'a str,
+    /// `NAMESPACE_NAME`: the Kubernetes namespace where the services run.
     pub namespace_name: &'a str,
+    /// `SERVICE_ACCOUNT_NAME`: the Kubernetes service account of the pod needing access.
     pub service_account_name: &'a str,
+    /// `KUBERNETES_CLUSTER_ID`: the OCID of the Kubernetes cluster running the pods.
     pub kubernetes_cluster_id: &'a str,
 }
 

@@ -19,7 +19,9 @@ const MIN_PASSPHRASE_CHARS: usize = 12;
 /// The keys a backup file can be decrypted with.
 #[derive(Default)]
 pub struct DecryptKeys {
+    /// The passphrase of passphrase-encrypted (scrypt) files; none when only identities are tried.
     pub passphrase: Option<SecretString>,
+    /// age identities for files encrypted to recipients, read from the identity file.
     pub identities: Vec<Box<dyn age::Identity + Send + Sync>>,
 }
 

@@ -30,10 +30,15 @@ pub type KeyValues = BTreeMap<(String, String), SecretValue>;
 /// values rotations replaced.
 #[derive(Clone, PartialEq, Eq)]
 pub struct BackupDocument {
+    /// The namespace the keys belong to.
     pub namespace: String,
+    /// The installation (`smi.environment`).
     pub environment: String,
+    /// When the backup was made (RFC 3339, UTC).
     pub created: String,
+    /// All key material of the installation after the run, by (secret, key).
     pub keys: KeyValues,
+    /// The values that rotations in this run replaced, by (secret, key).
     pub previous: KeyValues,
 }
 
@@ -64,6 +69,9 @@ impl BackupDocument {
         Zeroizing::new(serde_json::to_vec_pretty(&Value::Object(root)).expect("JSON serializes"))
     }
 
+    /// Reads the JSON of [`BackupDocument::to_json`].
+    /// Errors: a message when the bytes are not JSON, the `format` is not [`FORMAT`], or a value is
+    /// neither text nor `{"base64": ...}`.
     pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
         let root: Value =
             serde_json::from_slice(bytes).map_err(|e| format!("not a backup document: {e}"))?;
@@ -120,12 +128,17 @@ fn flatten(secrets: &Value) -> Result<KeyValues, String> {
 
 /// One configured place backups go to.
 pub enum Target {
+    /// age-encrypted files in a directory (`smi.secrets.backup.file`).
     File(file::FileTarget),
+    /// AWS Secrets Manager (`smi.secrets.backup.awsSecretsManager`).
     AwsSecretsManager(aws::AwsTarget),
+    /// OCI Vault (`smi.secrets.backup.ociVault`).
     OciVault(Box<oci::OciTarget>),
 }
 
 impl Target {
+    /// The target for messages: `file DIRECTORY`, `AWS Secrets Manager (REGION)`, `OCI Vault OCID
+    /// (REGION)`.
     pub fn describe(&self) -> String {
         match self {
             Target::File(t) => t.describe(),
@@ -137,12 +150,15 @@ impl Target {
 
 /// Where the values say backups go (every target configured is written).
 pub struct Backups {
+    /// Every configured target, in the order file, AWS Secrets Manager, OCI Vault.
     pub targets: Vec<Target>,
 }
 
 /// What a backup target found for a namespace.
 pub struct Found {
+    /// Where the values were found: a file's path, or the remote store and the secrets read.
     pub location: String,
+    /// The backed-up values, by (secret, key).
     pub values: KeyValues,
 }
 
@@ -173,6 +189,7 @@ impl Backups {
         Backups { targets }
     }
 
+    /// Whether no backup target is configured.
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
     }

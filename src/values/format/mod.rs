@@ -34,8 +34,11 @@ pub struct Format {
     pub name: &'static str,
     /// The rule in words, as an operator reads it in an error.
     pub rule: &'static str,
+    /// The regular expression a value must match (JSON Schema `pattern`; written with `^` and `$`).
     pub pattern: &'static str,
+    /// The shortest length allowed, in characters; none for no bound.
     pub min_length: Option<u64>,
+    /// The longest length allowed, in characters; none for no bound.
     pub max_length: Option<u64>,
     /// Extra rules: a pattern the value must NOT match, and the rule in words.
     pub forbidden: &'static [(&'static str, &'static str)],
