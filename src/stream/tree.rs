@@ -8,17 +8,24 @@ use super::resolve::{plain_is_unambiguous, resolve_plain};
 /// How a scalar was written in the source (or should be written, for new scalars).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScalarStyle {
+    /// Unquoted: YAML 1.1 readers resolve it (`on` is true, `0755` is octal).
     Plain,
+    /// `'...'`.
     SingleQuoted,
+    /// `"..."`, with escapes.
     DoubleQuoted,
+    /// `|` block.
     Literal,
+    /// `>` block.
     Folded,
 }
 
+/// A scalar: its text and how it was (or is to be) written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scalar {
     /// The scalar's content after YAML escape processing and folding.
     pub text: String,
+    /// How it is written.
     pub style: ScalarStyle,
 }
 
@@ -44,10 +51,14 @@ pub struct Item {
     pub comments: Comments,
 }
 
+/// What a node holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Content {
+    /// A scalar.
     Scalar(Scalar),
+    /// A mapping's entries, in the order written (duplicate keys kept: readers take the last).
     Mapping(Vec<Entry>),
+    /// A sequence's items, in order.
     Sequence(Vec<Item>),
 }
 

@@ -58,6 +58,23 @@ fn wait_for_phase(api: &Handle, name: &str, phase: &str) -> Value {
     }
 }
 
+/// Waits until the pod is no longer Pending (Running, or already done).
+fn wait_until_started(api: &Handle, name: &str) {
+    let started = Instant::now();
+    loop {
+        let pod = api.get("pods", "default", name).expect("the pod exists");
+        if pod["status"]["phase"] != "Pending" && !pod["status"]["phase"].is_null() {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "pod {name} never started: {:#}",
+            pod["status"]
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn kubectl_present() -> bool {
     let ok = Command::new("kubectl")
         .args(["version", "--client"])
@@ -253,6 +270,9 @@ fn log_reads_follow_the_api_servers_rules() {
         Some(&pod("slow", &["slow"])),
     );
     assert_eq!(created.0, 201, "{created:?}");
+    // The kubelet starts the pod after the create returns, as a real one does: until then a
+    // followed read is refused like the seeded pod's above, so wait for it to start.
+    wait_until_started(&api, "slow");
     let (code, _, body) = logs("slow", "?follow=true");
     assert_eq!(
         (code, body.as_str()),
