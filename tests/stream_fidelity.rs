@@ -210,3 +210,86 @@ fn merge_keys_mean_to_pyyaml_what_they_meant_when_rewritten() {
     .unwrap();
     assert_oracle_agrees(&input);
 }
+
+/// A Deployment running as aisvc (so the post-renderer adds `envFrom` after its `env`),
+/// whose env value is a block scalar written `indicator`, followed in the document by
+/// `after` (nothing when the scalar ends the document).
+fn block_scalar_deployment(name: &str, indicator: &str, after: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  template:\n    spec:\n      serviceAccountName: aisvc\n      containers:\n        - name: app\n          env:\n            - name: CFG\n              value: {indicator}\n                line one\n                  indented\n\n                last line\n{after}"
+    )
+}
+
+#[test]
+fn block_scalars_keep_their_value_wherever_they_sit() {
+    if !python_has("yaml") || !python_has("jsonpatch") {
+        eprintln!(
+            "SKIPPED: PyYAML and jsonpatch are needed (pip install -r tests/requirements.txt)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for style in ["|", ">"] {
+        for chomping in ["", "-", "+"] {
+            let indicator = format!("{style}{chomping}");
+            // In the middle of a document, at the end of a document followed by another, and
+            // at the very end of the input with and without its final line break (and with
+            // blank lines after it, which keep chomping keeps).
+            let middle = block_scalar_deployment(
+                "middle",
+                &indicator,
+                "              # after\n          image: app:1\n",
+            );
+            let end_of_document = block_scalar_deployment("end-of-document", &indicator, "");
+            let last = block_scalar_deployment("last", &indicator, "");
+            let stream = format!("{middle}---\n{end_of_document}---\n{last}");
+            for (variant, text) in [
+                ("final-newline", stream.clone()),
+                ("no-final-newline", stream.trim_end_matches('\n').to_owned()),
+                ("blank-lines-after", format!("{stream}\n\n")),
+            ] {
+                let input = dir.path().join(format!(
+                    "in-{chomping}{}-{variant}.yaml",
+                    if style == "|" { "literal" } else { "folded" }
+                ));
+                std::fs::write(&input, &text).expect("writable");
+                assert_oracle_agrees_changed(&input, &format!("{indicator} {variant}"));
+            }
+        }
+    }
+}
+
+/// Renders `input` (every document changes: each workload gets its secret references) and
+/// asks PyYAML whether each output document means the input's plus the recorded changes.
+fn assert_oracle_agrees_changed(input: &Path, case: &str) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let explain = dir.path().join("explain.json");
+    let output = render(
+        input,
+        &[
+            "--explain=json",
+            "--explain-file",
+            explain.to_str().unwrap(),
+        ],
+    )
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    let out_path = dir.path().join("out.yaml");
+    std::fs::write(&out_path, &output).expect("writable");
+    let oracle = std::process::Command::new("python3")
+        .arg(repo().join("tests/oracle/yaml11_oracle.py"))
+        .arg(input)
+        .arg(&out_path)
+        .arg(&explain)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        oracle.status.success(),
+        "{case}: {}{}\n--- output:\n{}",
+        String::from_utf8_lossy(&oracle.stdout),
+        String::from_utf8_lossy(&oracle.stderr),
+        String::from_utf8_lossy(&output)
+    );
+}

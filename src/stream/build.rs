@@ -109,6 +109,7 @@ impl<'a> TreeBuilder<'a> {
         match event {
             Event::Comment(text, placement) => self.comment(&text, placement, span),
             Event::Scalar(text, style, anchor, tag) => {
+                let text = block_scalar_value(text, style, self.text, span);
                 let node = Node {
                     content: Content::Scalar(Scalar {
                         text: text.into_owned(),
@@ -310,6 +311,29 @@ impl<'a> TreeBuilder<'a> {
             Content::Scalar(_) => {}
         }
     }
+}
+
+/// A scalar's value as YAML readers (go-yaml, PyYAML) read it. granit-parser gives a `|` or
+/// `>` block scalar whose last line ends the input without a line break a line break all
+/// the same (clip and keep chomping); there is no line break to keep there, so the value
+/// ends with that line's text. Anything else is the parser's value unchanged.
+pub(super) fn block_scalar_value<'t>(
+    value: Cow<'t, str>,
+    style: Style,
+    source: &str,
+    span: &Span,
+) -> Cow<'t, str> {
+    let block = matches!(style, Style::Literal | Style::Folded);
+    // The input's last line: it has no line break after it.
+    let last_line_start = source.rfind('\n').map_or(0, |i| i + 1);
+    let ends_input_without_break =
+        !source[last_line_start..].trim().is_empty() && offset(span.end) > last_line_start;
+    if block && ends_input_without_break && value.ends_with('\n') {
+        let mut value = value.into_owned();
+        value.pop();
+        return Cow::Owned(value);
+    }
+    value
 }
 
 fn offset(marker: granit_parser::Marker) -> usize {

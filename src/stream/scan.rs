@@ -414,6 +414,8 @@ impl Scanner<'_> {
         let Some(doc) = self.current.as_mut() else {
             return Ok(());
         };
+        let text =
+            &*super::build::block_scalar_value(Cow::Borrowed(text), style, self.source, span);
         let merge_key = style == ScalarStyle::Plain
             && text == "<<"
             && doc
