@@ -262,7 +262,7 @@ fn under_helm4_an_error_reaches_the_log_file_although_stderr_is_discarded() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
-    let log = std::fs::read_to_string(state.join("kubectl-smi/last-error.log"))
+    let log = std::fs::read_to_string(state.join("kubectl-smi/kubectl-smi.log"))
         .expect("the error log is written");
     assert!(log.contains("the object has no kind"), "{log}");
     assert!(log.contains("hint:"), "{log}");
