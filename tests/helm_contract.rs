@@ -388,3 +388,57 @@ fn under_helm4_an_error_reaches_the_controlling_terminal() {
         "the log path is named: {terminal}"
     );
 }
+
+#[test]
+fn the_post_render_strategy_is_an_option_of_render_and_of_the_no_command_form() {
+    let (hooks, rest) = separate_calls();
+    let values = format!("--values={}", example("values-aws.yaml").display());
+    for command in [&["render"][..], &[][..]] {
+        // Undeclared, --strict fails the manifests call of `separate` and names the option.
+        let out = kubectl_smi()
+            .args(command)
+            .args([values.as_str(), "--strict"])
+            .write_stdin(rest.clone())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("pass --post-render-strategy=separate"),
+            "{stderr}"
+        );
+        // Declared, both calls pass.
+        for input in [&hooks, &rest] {
+            let out = kubectl_smi()
+                .args(command)
+                .args([
+                    values.as_str(),
+                    "--strict",
+                    "--post-render-strategy=separate",
+                ])
+                .write_stdin(input.clone())
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                out.stderr.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let out = kubectl_smi()
+            .args(command)
+            .args([values.as_str(), "--post-render-strategy=both"])
+            .write_stdin(rest.clone())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "a usage error");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("combined, separate, nohooks"));
+    }
+}
