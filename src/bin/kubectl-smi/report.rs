@@ -22,7 +22,7 @@ pub fn under_helm_plugin() -> bool {
     std::env::var_os("HELM_PLUGIN_NAME").is_some()
 }
 
-/// The log file errors are written to when running as a Helm plugin.
+/// The log file every call appends to when running as a Helm plugin.
 pub fn log_path() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("SMI_LOG_FILE") {
         return Some(PathBuf::from(path));
