@@ -883,7 +883,28 @@ fn helm4_installs_a_chart_that_renders_nothing_under_every_strategy() {
             installs.push((install, plugin_dir.clone()));
         }
     }
+    // The control: a post-renderer that echoes its empty input, which Helm refuses.
+    let echo = homes.path("echo");
+    std::fs::create_dir_all(echo.join("kubectl-smi")).unwrap();
+    std::fs::write(
+        echo.join("kubectl-smi/plugin.yaml"),
+        "apiVersion: v1\ntype: postrenderer/v1\nname: kubectl-smi\nversion: 0.1.0\nruntime: subprocess\nruntimeConfig:\n  platformCommand:\n    - command: /bin/cat\n",
+    )
+    .unwrap();
+    requests.push(json!({
+        "op": "install", "chart": notes_only, "release": "dtp", "namespace": "prod",
+        "post_renderer": "kubectl-smi", "post_renderer_args": [], "helm_plugins": echo,
+    }));
     let answers = homes.engine(&requests);
+    let control = answers.last().unwrap();
+    assert_eq!(control["ok"], false, "{control}");
+    assert!(
+        control["error"]
+            .as_str()
+            .unwrap()
+            .contains("produced empty output"),
+        "{control}"
+    );
     for (i, (install, plugin_dir)) in installs.iter().enumerate() {
         let label = &install.label;
         let (with, without) = (&answers[2 * i], &answers[2 * i + 1]);
