@@ -26,6 +26,7 @@ fn options() -> RenderOptions {
         values_json: loaded.merged.clone(),
         overlay_dirs: Vec::new(),
         strict: false,
+        strategy: Default::default(),
         rewrite_all: false,
         limits: Limits::default(),
     }

@@ -262,10 +262,100 @@ fn under_helm4_an_error_reaches_the_log_file_although_stderr_is_discarded() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
-    let log = std::fs::read_to_string(state.join("kubectl-smi/last-error.log"))
+    let log = std::fs::read_to_string(state.join("kubectl-smi/kubectl-smi.log"))
         .expect("the error log is written");
     assert!(log.contains("the object has no kind"), "{log}");
     assert!(log.contains("hint:"), "{log}");
+}
+
+/// The example's Helm 4 stream split as Helm 4's `separate` strategy splits it: the hooks,
+/// then the rest.
+fn separate_calls() -> (String, String) {
+    let text = std::fs::read_to_string(example("rendered-helm4.yaml")).unwrap();
+    let (mut hooks, mut rest) = (String::new(), String::new());
+    for doc in text.split("---\n").filter(|d| !d.trim().is_empty()) {
+        let target = if doc.contains("\"helm.sh/hook\":") {
+            &mut hooks
+        } else {
+            &mut rest
+        };
+        target.push_str("---\n");
+        target.push_str(doc);
+    }
+    (hooks, rest)
+}
+
+#[test]
+fn under_helm4_the_log_keeps_every_call_of_a_run_with_its_header_warnings_and_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin_dir = dir.path().join("plugins/kubectl-smi");
+    install_plugin(&plugin_dir, &dir.path().join("path"));
+    let state = dir.path().join("state");
+    let (hooks, rest) = separate_calls();
+    let args = vec![format!("--values={}", example("values-aws.yaml").display())];
+    // Undeclared `separate`: the hooks call is quiet, the manifests call warns.
+    for input in [&hooks, &rest] {
+        let out = run_as_helm4(
+            &plugin_dir,
+            input.as_bytes(),
+            &args,
+            &[("XDG_STATE_HOME", &state)],
+        );
+        assert_eq!(out.status.code(), Some(0));
+    }
+    let log = std::fs::read_to_string(state.join("kubectl-smi/kubectl-smi.log")).unwrap();
+    let headers: Vec<&str> = log.lines().filter(|l| l.starts_with("# 20")).collect();
+    assert_eq!(headers.len(), 2, "{log}");
+    for header in &headers {
+        assert!(header.contains(" strategy combined: "), "{header}");
+        assert!(header.contains(" pid "), "{header}");
+        assert!(header.contains("--values="), "{header}");
+    }
+    let second = &log[log.rfind("\n# 20").unwrap()..];
+    assert!(
+        second.contains("warning: service accounts of the guide's table missing")
+            && second.contains("--post-render-strategy=separate"),
+        "{second}"
+    );
+    assert!(
+        !log[..log.rfind("\n# 20").unwrap()].contains("warning:"),
+        "{log}"
+    );
+    assert_eq!(log.matches("post-rendered: ").count(), 2, "{log}");
+    assert!(
+        log.contains("changed ServiceAccount/filesvc-migrations [identity]"),
+        "{log}"
+    );
+}
+
+#[test]
+fn under_helm4_a_log_past_one_mebibyte_moves_to_dot_1_before_a_call_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin_dir = dir.path().join("plugins/kubectl-smi");
+    install_plugin(&plugin_dir, &dir.path().join("path"));
+    let log = dir.path().join("smi.log");
+    let old = "x".repeat(1024 * 1024 + 1);
+    std::fs::write(&log, &old).unwrap();
+    let args = vec![
+        format!("--values={}", example("values-aws.yaml").display()),
+        "--post-render-strategy=separate".to_owned(),
+    ];
+    let out = run_as_helm4(
+        &plugin_dir,
+        separate_calls().0.as_bytes(),
+        &args,
+        &[("SMI_LOG_FILE", &log)],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("smi.log.1")).unwrap(),
+        old
+    );
+    let fresh = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        fresh.starts_with("# 20") && fresh.contains(" strategy separate: "),
+        "{fresh}"
+    );
 }
 
 #[test]
@@ -297,4 +387,58 @@ fn under_helm4_an_error_reaches_the_controlling_terminal() {
         terminal.contains(&dir.path().join("log").display().to_string()),
         "the log path is named: {terminal}"
     );
+}
+
+#[test]
+fn the_post_render_strategy_is_an_option_of_render_and_of_the_no_command_form() {
+    let (hooks, rest) = separate_calls();
+    let values = format!("--values={}", example("values-aws.yaml").display());
+    for command in [&["render"][..], &[][..]] {
+        // Undeclared, --strict fails the manifests call of `separate` and names the option.
+        let out = kubectl_smi()
+            .args(command)
+            .args([values.as_str(), "--strict"])
+            .write_stdin(rest.clone())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("pass --post-render-strategy=separate"),
+            "{stderr}"
+        );
+        // Declared, both calls pass.
+        for input in [&hooks, &rest] {
+            let out = kubectl_smi()
+                .args(command)
+                .args([
+                    values.as_str(),
+                    "--strict",
+                    "--post-render-strategy=separate",
+                ])
+                .write_stdin(input.clone())
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                out.stderr.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let out = kubectl_smi()
+            .args(command)
+            .args([values.as_str(), "--post-render-strategy=both"])
+            .write_stdin(rest.clone())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "a usage error");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("combined, separate, nohooks"));
+    }
 }

@@ -43,6 +43,10 @@ pub struct ServiceAccount {
     /// The platform service (chart) the account belongs to: its workers and migrations
     /// share it, so a release holding one of them is expected to hold all of them.
     pub service: &'static str,
+    /// The platform's charts render this account, and the Jobs that run as it, as Helm
+    /// `pre-install,pre-upgrade` hooks (the database migrations); the others are ordinary
+    /// manifests.
+    pub hook: bool,
     /// The buckets whose policies the account's role gets, as in the guide's table.
     pub buckets: &'static [Bucket],
 }
@@ -54,91 +58,109 @@ pub const SERVICE_ACCOUNTS: [ServiceAccount; 18] = [
     ServiceAccount {
         name: "aisvc",
         service: "aisvc",
+        hook: false,
         buckets: &[Kafka],
     },
     ServiceAccount {
         name: "datasourcesvc",
         service: "datasourcesvc",
+        hook: false,
         buckets: &[Kafka, Datasourcesvc],
     },
     ServiceAccount {
         name: "filesvc-migrations",
         service: "filesvc",
+        hook: true,
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "filesvc",
         service: "filesvc",
+        hook: false,
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "itemsvc-migrations",
         service: "itemsvc",
+        hook: true,
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "itemsvc-rdbms-migrations",
         service: "itemsvc",
+        hook: true,
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "itemsvc-telemetry-worker",
         service: "itemsvc",
+        hook: false,
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "itemsvc-worker",
         service: "itemsvc",
+        hook: false,
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "itemsvc",
         service: "itemsvc",
+        hook: false,
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "objectmodelsvc",
         service: "objectmodelsvc",
+        hook: false,
         buckets: &[Kafka],
     },
     ServiceAccount {
         name: "passportsvc-migrations",
         service: "passportsvc",
+        hook: true,
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "passportsvc",
         service: "passportsvc",
+        hook: false,
         buckets: &[Kafka, Filesvc],
     },
     ServiceAccount {
         name: "platform-notificationsvc-api",
         service: "platform-notificationsvc",
+        hook: false,
         buckets: &[Kafka],
     },
     ServiceAccount {
         name: "platform-notificationsvc-worker",
         service: "platform-notificationsvc",
+        hook: false,
         buckets: &[Kafka],
     },
     ServiceAccount {
         name: "scriptmanager",
         service: "scriptmanager",
+        hook: false,
         buckets: &[Kafka, Scriptmanager],
     },
     ServiceAccount {
         name: "workflowsvc-api",
         service: "workflowsvc",
+        hook: false,
         buckets: &[Kafka, Workflowsvc],
     },
     ServiceAccount {
         name: "workflowsvc-backend",
         service: "workflowsvc",
+        hook: false,
         buckets: &[Kafka, Workflowsvc],
     },
     ServiceAccount {
         name: "workflowwkr-backend",
         service: "workflowwkr",
+        hook: false,
         buckets: &[Kafka, Workflowsvc],
     },
 ];

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::hooks::ordinary_objects;
 use super::{Context, Filter, RenderError};
 use crate::catalog::{QUEUE_METRIC, SCRIPTWORKER_SELECTOR};
 use crate::stream::{Field, Stream};
@@ -54,7 +55,7 @@ impl Filter for Autoscaler {
             return Ok(());
         };
         let mut found = false;
-        for object in stream.objects() {
+        for object in ordinary_objects(stream)? {
             if stream.header(object).kind != "HorizontalPodAutoscaler" {
                 continue;
             }
@@ -119,7 +120,7 @@ fn follows_queue_metric(hpa: &Value) -> bool {
 /// Kind and name of the Deployment (or other workload) running the Script Worker pods.
 fn scriptworker_workload(stream: &mut Stream) -> Result<Option<(String, String)>, RenderError> {
     let (key, value) = SCRIPTWORKER_SELECTOR;
-    for object in stream.objects() {
+    for object in ordinary_objects(stream)? {
         if !SCALED_KINDS.contains(&stream.header(object).kind.as_str()) {
             continue;
         }

@@ -6,6 +6,7 @@
 //! which is how each filter is tested in process.
 
 mod autoscaler;
+mod hooks;
 mod identity;
 mod network_policy;
 mod overlays;
@@ -17,6 +18,7 @@ mod tests;
 mod workload;
 
 pub use autoscaler::Autoscaler;
+pub use hooks::{HOOK, HOOK_DELETE_POLICY, HOOK_WEIGHT, PostRenderStrategy};
 pub use identity::Identity;
 pub use network_policy::NetworkPolicy;
 pub use overlays::{Overlay, Overlays, Target};
@@ -44,6 +46,8 @@ pub struct RenderOptions {
     pub overlay_dirs: Vec<std::path::PathBuf>,
     /// Missing service accounts are errors instead of warnings.
     pub strict: bool,
+    /// How Helm hands hooks over (declared by the operator; Helm does not say).
+    pub strategy: PostRenderStrategy,
     /// Re-write every document through the emitter.
     pub rewrite_all: bool,
     /// The reading budget of the manifest stream.
@@ -69,7 +73,7 @@ pub trait Filter {
 pub fn filters(options: &RenderOptions) -> Result<Vec<Box<dyn Filter>>, RenderError> {
     let smi = &options.values.smi;
     let mut filters: Vec<Box<dyn Filter>> = vec![
-        Box::new(Identity::new(smi, options.strict)?),
+        Box::new(Identity::new(smi, options.strict, options.strategy)?),
         Box::new(NetworkPolicy::new(smi)?),
         Box::new(ServiceMonitor::new(smi)),
         Box::new(Autoscaler::new(smi)),
@@ -255,9 +259,15 @@ pub enum RenderError {
     /// The role ARNs need the AWS account id, and post-rendering makes no network calls.
     #[error("smi.cloud.aws.accountId is needed to write the role ARNs on the service accounts")]
     MissingAccountId,
-    /// With --strict: service accounts of the table that the release lacks.
-    #[error("service accounts missing from the manifests: {0}")]
-    MissingServiceAccounts(String),
+    /// With --strict: service accounts of the table that the release lacks; the hint
+    /// depends on the Helm that sent the stream and the declared post-render strategy.
+    #[error("service accounts missing from the manifests: {names}")]
+    MissingServiceAccounts {
+        /// The missing service accounts, comma-separated.
+        names: String,
+        /// What to do, for the Helm version and post-render strategy of the stream.
+        hint: &'static str,
+    },
     /// The scriptmanager Service cannot be scraped as step 5 requires.
     #[error("{object}: {problem}")]
     Prometheus {
@@ -295,9 +305,7 @@ impl Hint for RenderError {
             RenderError::MissingAccountId => Some(
                 "add smi.cloud.aws.accountId (a quoted 12-digit string); `aws sts get-caller-identity` shows it",
             ),
-            RenderError::MissingServiceAccounts(_) => Some(
-                "Helm 3 does not post-render hooks; install with Helm 4, or drop --strict to get warnings instead",
-            ),
+            RenderError::MissingServiceAccounts { hint, .. } => Some(hint),
             RenderError::Prometheus { hint, .. } => Some(hint),
             RenderError::Overlay { .. } => Some(
                 "check the overlay's target selector and the paths of its operations against `helm template` output",
@@ -311,6 +319,10 @@ impl Hint for RenderError {
         }
     }
 }
+
+/// The output for a stream of no document (empty, or whitespace only): Helm 4 refuses an
+/// empty output, and reads this as zero documents.
+pub const NO_MANIFESTS: &str = "# kubectl-smi: no manifests\n";
 
 /// The result of a post-render: the whole output (written only once complete), and the report.
 #[derive(Debug)]
@@ -338,7 +350,12 @@ pub fn run(
     text: String,
     limits: Limits,
 ) -> Result<Rendered, RenderError> {
-    let fields = Fields::new(filters.iter().flat_map(|f| f.fields()));
+    let fields = Fields::new(
+        filters
+            .iter()
+            .flat_map(|f| f.fields())
+            .chain(hooks::hook_fields()),
+    );
     let mut stream = Stream::parse_recording(text, limits, fields)?;
     let mut cx = Context {
         changes: Vec::new(),
@@ -353,6 +370,11 @@ pub fn run(
     stream
         .write(&mut output)
         .map_err(|e| RenderError::Stream(StreamError::Io(e)))?;
+    if output.iter().all(u8::is_ascii_whitespace) {
+        // Helm 4 refuses an empty output; a comment is a stream of no document to every
+        // reader (a chart that renders nothing installs).
+        output = NO_MANIFESTS.as_bytes().to_vec();
+    }
     Ok(Rendered {
         output,
         changes: cx.changes,

@@ -11,6 +11,7 @@ use crate::catalog::{SCRIPTMANAGER_SELECTOR, SCRIPTWORKER_SELECTOR};
 use crate::stream::Stream;
 use crate::values::{EgressRule, PolicyEngine, Protocol, RuleAction, Smi};
 
+use super::hooks::ordinary_objects;
 use super::workload::{pod_labels_fields, pod_labels_pointer};
 
 pub const POLICY_NAME: &str = "scriptworker-policy";
@@ -65,7 +66,8 @@ impl Filter for NetworkPolicy {
 
 fn runs_scriptworker(stream: &mut Stream) -> Result<bool, RenderError> {
     let (key, value) = SCRIPTWORKER_SELECTOR;
-    for object in stream.objects() {
+    // A hooks-only call (the first of `separate`) adds nothing: the other call has the pods.
+    for object in ordinary_objects(stream)? {
         let Some(pointer) = pod_labels_pointer(&stream.header(object).kind) else {
             continue;
         };

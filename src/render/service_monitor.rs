@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::hooks::ordinary_objects;
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SCRIPTMANAGER_METRICS_PORT, SCRIPTMANAGER_SELECTOR};
 use crate::prometheus::service_monitor;
@@ -91,7 +92,7 @@ impl Filter for ServiceMonitor {
 /// The scriptmanager's Service: named `scriptmanager`, or selecting the scriptmanager pods.
 fn scriptmanager_service(stream: &mut Stream) -> Result<Option<ObjectRef>, RenderError> {
     let (key, value) = SCRIPTMANAGER_SELECTOR;
-    for object in stream.objects() {
+    for object in ordinary_objects(stream)? {
         let header = stream.header(object);
         if header.kind != "Service" || header.api_version != "v1" {
             continue;

@@ -1,13 +1,17 @@
 //! Reporting failures so that they reach the operator however kubectl-smi was started.
 //!
-//! Helm 4 throws a post-renderer plugin's stderr away and only says `plugin "kubectl-smi"
-//! exited with error`. When running as a Helm plugin (HELM_PLUGIN_NAME is set), the message
-//! also goes to the controlling terminal, if there is one, and to a log file at a stable
-//! path: $SMI_LOG_FILE, else $XDG_STATE_HOME/kubectl-smi/last-error.log, else
-//! ~/.local/state/kubectl-smi/last-error.log.
+//! Helm 4 throws a post-renderer plugin's stderr away (not even `--debug` shows it) and
+//! only says `plugin "kubectl-smi" exited with error`. When running as a Helm plugin
+//! (HELM_PLUGIN_NAME is set), an error also goes to the controlling terminal, if there is
+//! one, and every call appends to a log file at a stable path: $SMI_LOG_FILE, else
+//! $XDG_STATE_HOME/kubectl-smi/kubectl-smi.log, else ~/.local/state/kubectl-smi/kubectl-smi.log.
+//! Each call's entry opens with a header (time, pid, argv, post-render strategy), then its
+//! warnings, changes and error; the two calls of Helm's `separate` strategy both stay. Past
+//! [`LOG_LIMIT`] bytes the file is moved to `<file>.1` (the one older file kept).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use kubectl_smi::error::Hint;
 
@@ -18,7 +22,7 @@ pub fn under_helm_plugin() -> bool {
     std::env::var_os("HELM_PLUGIN_NAME").is_some()
 }
 
-/// The log file errors are written to when running as a Helm plugin.
+/// The log file every call appends to when running as a Helm plugin.
 pub fn log_path() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("SMI_LOG_FILE") {
         return Some(PathBuf::from(path));
@@ -27,7 +31,38 @@ pub fn log_path() -> Option<PathBuf> {
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
-    Some(state.join("kubectl-smi").join("last-error.log"))
+    Some(state.join("kubectl-smi").join("kubectl-smi.log"))
+}
+
+/// Size past which the log file is rotated to `<file>.1` before a call appends to it.
+pub const LOG_LIMIT: u64 = 1024 * 1024;
+
+/// This call's entry in the log: the strategy for its header, and whether the header has
+/// been written.
+struct Entry {
+    strategy: Option<&'static str>,
+    started: bool,
+}
+
+static ENTRY: Mutex<Entry> = Mutex::new(Entry {
+    strategy: None,
+    started: false,
+});
+
+/// Names the post-render strategy in this call's log header (before anything is logged).
+pub fn post_render_strategy(name: &'static str) {
+    if let Ok(mut entry) = ENTRY.lock() {
+        entry.strategy = Some(name);
+    }
+}
+
+/// Appends `text` to this call's entry in the Helm 4 log (nothing outside Helm 4).
+pub fn log(text: &str) {
+    if under_helm_plugin()
+        && let Some(path) = log_path()
+    {
+        write_log(&path, text);
+    }
 }
 
 /// Reports the error a command ended with: `error: MESSAGE` and, when there is one,
@@ -77,26 +112,47 @@ pub fn warnings(lines: &[String]) {
     }
     let text: String = lines.iter().map(|l| format!("warning: {l}\n")).collect();
     let _ = std::io::stderr().write_all(text.as_bytes());
-    if under_helm_plugin()
-        && let Some(path) = log_path()
+    log(&text);
+}
+
+/// Appends to the log, opening this call's entry with its header the first time (and first
+/// rotating a file past [`LOG_LIMIT`]). A log that cannot be written is no reason to fail.
+fn write_log(path: &Path, message: &str) {
+    let Ok(mut entry) = ENTRY.lock() else {
+        return;
+    };
+    let mut text = String::new();
+    if !entry.started {
+        entry.started = true;
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        rotate(path);
+        let args: Vec<String> = std::env::args().collect();
+        text.push_str(&format!(
+            "# {} kubectl-smi {} pid {} strategy {}: {}\n",
+            jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            env!("CARGO_PKG_VERSION"),
+            std::process::id(),
+            entry.strategy.unwrap_or("-"),
+            args.join(" ")
+        ));
+    }
+    text.push_str(message);
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
     {
-        write_log(&path, &text);
+        let _ = file.write_all(text.as_bytes());
     }
 }
 
-fn write_log(path: &std::path::Path, message: &str) {
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
+/// Moves a log past [`LOG_LIMIT`] to `<file>.1`, replacing the older one.
+fn rotate(path: &Path) {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > LOG_LIMIT) {
+        let mut old = path.as_os_str().to_owned();
+        old.push(".1");
+        let _ = std::fs::rename(path, old);
     }
-    let args: Vec<String> = std::env::args().collect();
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let entry = format!(
-        "# kubectl-smi {} at unix time {stamp}, run as: {}\n{message}",
-        env!("CARGO_PKG_VERSION"),
-        args.join(" ")
-    );
-    let _ = std::fs::write(path, entry);
 }

@@ -1,7 +1,8 @@
 //! The identity filter: each service account of the guide's table gets its cloud identity.
 
 use super::{Case, check_table, options, output, render_with};
-use crate::render::Identity;
+use crate::error::Hint;
+use crate::render::{Filter, Identity, PostRenderStrategy, RenderError};
 
 const FILESVC: &str = "\
 apiVersion: v1
@@ -42,7 +43,7 @@ metadata:
                 changes: &[],
             },
         ],
-        || Identity::new(&smi, false).expect("the filter builds"),
+        || Identity::new(&smi, false, Default::default()).expect("the filter builds"),
     );
 }
 
@@ -57,7 +58,10 @@ metadata:
   annotations:
     team: platform   # kept
 ";
-    let rendered = render_with(Identity::new(&smi, false).expect("builds"), input);
+    let rendered = render_with(
+        Identity::new(&smi, false, Default::default()).expect("builds"),
+        input,
+    );
     let text = output(&rendered);
     // The comment is kept; a changed document is re-written with one space before it.
     assert!(text.contains("    team: platform # kept\n"), "{text}");
@@ -130,7 +134,7 @@ spec:
                 "identity Deployment/itemsvc: add /metadata/annotations, add /spec/template/spec/initContainers/0/env, add /spec/template/spec/containers/0/env/1, add /spec/template/spec/containers/0/env/2",
             ],
         }],
-        || Identity::new(&smi, false).expect("the filter builds"),
+        || Identity::new(&smi, false, Default::default()).expect("the filter builds"),
     );
 }
 
@@ -139,7 +143,7 @@ fn without_an_account_id_the_filter_is_refused_before_any_manifest_is_read() {
     let smi = options("values-aws.yaml", "smi: {cloud: {aws: {accountId: null}}}")
         .values
         .smi;
-    let error = Identity::new(&smi, false).expect_err("refused");
+    let error = Identity::new(&smi, false, Default::default()).expect_err("refused");
     assert!(
         error.to_string().contains("smi.cloud.aws.accountId"),
         "{error}"
@@ -150,12 +154,249 @@ fn without_an_account_id_the_filter_is_refused_before_any_manifest_is_read() {
 fn missing_service_accounts_warn_or_fail_with_strict() {
     let smi = options("values-aws.yaml", "{}").values.smi;
     // filesvc-migrations belongs to filesvc's service, so the release should hold it too.
-    let rendered = render_with(Identity::new(&smi, false).expect("builds"), FILESVC);
+    let rendered = render_with(
+        Identity::new(&smi, false, Default::default()).expect("builds"),
+        FILESVC,
+    );
     assert_eq!(rendered.warnings.len(), 1, "{:?}", rendered.warnings);
     assert!(rendered.warnings[0].contains("filesvc-migrations"));
-    let filters: Vec<Box<dyn crate::render::Filter>> =
-        vec![Box::new(Identity::new(&smi, true).expect("builds"))];
+    let filters: Vec<Box<dyn crate::render::Filter>> = vec![Box::new(
+        Identity::new(&smi, true, Default::default()).expect("builds"),
+    )];
     let error = crate::render::run(&filters, FILESVC.to_owned(), Default::default())
         .expect_err("strict fails");
     assert!(error.to_string().contains("filesvc-migrations"), "{error}");
+}
+
+/// The migrations of filesvc as the platform's charts render them: `pre-install,pre-upgrade`
+/// hooks, the ServiceAccount before the Job that runs as it.
+const FILESVC_MIGRATIONS: &str = "\
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: filesvc-migrations
+  annotations:
+    \"helm.sh/hook\": pre-install,pre-upgrade
+    \"helm.sh/hook-weight\": \"-10\"
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: filesvc-migrations
+  annotations:
+    \"helm.sh/hook\": pre-install,pre-upgrade
+    \"helm.sh/hook-weight\": \"-5\"
+spec:
+  template:
+    spec:
+      serviceAccountName: filesvc-migrations
+";
+
+fn identity(
+    example: &str,
+    overrides: &str,
+    strict: bool,
+    strategy: PostRenderStrategy,
+) -> Identity {
+    let smi = options(example, overrides).values.smi;
+    Identity::new(&smi, strict, strategy).expect("the filter builds")
+}
+
+fn run_one(filter: Identity, input: &str) -> Result<crate::render::Rendered, RenderError> {
+    let filters: Vec<Box<dyn Filter>> = vec![Box::new(filter)];
+    crate::render::run(&filters, input.to_owned(), Default::default())
+}
+
+/// The stream as Helm 4 hands it over: every document carries its filename annotation.
+fn helm4(text: &str) -> String {
+    text.replace(
+        "kind: ServiceAccount\nmetadata:\n  name: filesvc\n  labels:\n    app: \"on\"\n",
+        "kind: ServiceAccount\nmetadata:\n  name: filesvc\n  labels:\n    app: \"on\"\n  annotations:\n    postrenderer.helm.sh/postrender-filename: 'dtplatform/charts/filesvc/templates/serviceaccount.yaml'\n",
+    )
+}
+
+#[test]
+fn a_call_of_hooks_only_judges_only_the_accounts_the_charts_render_as_hooks() {
+    // itemsvc-migrations alone: its hook sibling itemsvc-rdbms-migrations is expected, its
+    // ordinary siblings (itemsvc, the workers) live in the other call.
+    let input = "\
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: itemsvc-migrations
+  annotations:
+    helm.sh/hook: pre-install
+";
+    for strict in [false, true] {
+        let rendered = run_one(
+            identity(
+                "values-aws.yaml",
+                "{}",
+                strict,
+                PostRenderStrategy::Combined,
+            ),
+            FILESVC_MIGRATIONS,
+        )
+        .expect("a hooks-only call never fails for accounts outside hooks");
+        assert_eq!(rendered.warnings, Vec::<String>::new());
+    }
+    let rendered = run_one(
+        identity("values-aws.yaml", "{}", false, PostRenderStrategy::Combined),
+        input,
+    )
+    .expect("warns");
+    assert_eq!(rendered.warnings.len(), 1);
+    let warning = &rendered.warnings[0];
+    assert!(
+        warning.contains(": itemsvc-rdbms-migrations.\n"),
+        "{warning}"
+    );
+}
+
+#[test]
+fn under_a_declared_separate_no_call_is_checked_and_each_still_wires_what_it_sees() {
+    for input in [FILESVC, FILESVC_MIGRATIONS] {
+        let rendered = run_one(
+            identity("values-aws.yaml", "{}", true, PostRenderStrategy::Separate),
+            input,
+        )
+        .expect("no completeness check");
+        assert!(rendered.warnings.is_empty());
+        assert!(
+            output(&rendered).contains("smi.dtplatform.io/cloud-identity: aws-pod-identity"),
+            "{}",
+            output(&rendered)
+        );
+    }
+}
+
+#[test]
+fn under_nohooks_strict_fails_for_the_accounts_only_hooks_would_have_had() {
+    let error = run_one(
+        identity("values-aws.yaml", "{}", true, PostRenderStrategy::NoHooks),
+        &helm4(FILESVC),
+    )
+    .expect_err("strict fails");
+    assert!(
+        matches!(&error, RenderError::MissingServiceAccounts { names, .. } if names == "filesvc-migrations"),
+        "{error}"
+    );
+    let hint = error.hint().expect("a hint");
+    assert!(hint.contains("nohooks"), "{hint}");
+}
+
+#[test]
+fn the_warning_and_hint_name_the_strategy_option_for_helm4_streams_and_helm3_for_helm3_ones() {
+    let helm4_stream = helm4(FILESVC);
+    assert!(helm4_stream.contains("postrender-filename"));
+    for (input, says, never) in [
+        (
+            helm4_stream.as_str(),
+            "--post-render-strategy=separate",
+            "Helm 3",
+        ),
+        (
+            FILESVC,
+            "Helm 3 does not post-render hooks",
+            "--post-render-strategy",
+        ),
+    ] {
+        let rendered = run_one(
+            identity("values-aws.yaml", "{}", false, PostRenderStrategy::Combined),
+            input,
+        )
+        .expect("warns");
+        let warning = &rendered.warnings[0];
+        assert!(
+            warning.contains(says) && !warning.contains(never),
+            "{warning}"
+        );
+        let error = run_one(
+            identity("values-aws.yaml", "{}", true, PostRenderStrategy::Combined),
+            input,
+        )
+        .expect_err("strict fails");
+        let hint = error.hint().expect("a hint");
+        assert!(
+            hint.contains(says.trim_end_matches(" does not post-render hooks")),
+            "{hint}"
+        );
+        assert!(!hint.contains(never), "{hint}");
+    }
+}
+
+#[test]
+fn the_ack_association_of_a_hook_account_is_a_hook_before_the_hooks_that_use_it() {
+    let ack = "smi: {cloud: {aws: {ackPodIdentityAssociations: true}}}";
+    let input = format!("{FILESVC_MIGRATIONS}---\n{FILESVC}");
+    let rendered = run_one(
+        identity("values-aws.yaml", ack, false, PostRenderStrategy::Combined),
+        &input,
+    )
+    .expect("renders");
+    let text = output(&rendered);
+    let added = &text[text.find("# Source: kubectl-smi/").expect("added objects")..];
+    assert_eq!(
+        added,
+        "\
+# Source: kubectl-smi/identity/filesvc-migrations.yaml
+apiVersion: eks.services.k8s.aws/v1alpha1
+kind: PodIdentityAssociation
+metadata:
+  name: filesvc-migrations
+  namespace: prod
+  annotations:
+    helm.sh/hook: pre-install,pre-upgrade
+    helm.sh/hook-weight: \"-11\"
+    helm.sh/hook-delete-policy: before-hook-creation
+    smi.dtplatform.io/injected-by: identity
+spec:
+  clusterName: dtp-prod
+  namespace: prod
+  serviceAccount: filesvc-migrations
+  roleARN: arn:aws:iam::123456789012:role/dtp-prod-filesvc-migrations
+---
+# Source: kubectl-smi/identity/filesvc.yaml
+apiVersion: eks.services.k8s.aws/v1alpha1
+kind: PodIdentityAssociation
+metadata:
+  name: filesvc
+  namespace: prod
+  annotations:
+    smi.dtplatform.io/injected-by: identity
+spec:
+  clusterName: dtp-prod
+  namespace: prod
+  serviceAccount: filesvc
+  roleARN: arn:aws:iam::123456789012:role/dtp-prod-filesvc
+"
+    );
+    let reasons: Vec<&str> = rendered.changes.iter().map(|c| c.reason.as_str()).collect();
+    assert!(
+        reasons.contains(&"EKS Pod Identity association for filesvc-migrations (ACK), a pre-install,pre-upgrade hook of weight -11 so that it precedes the hooks that run as filesvc-migrations"),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn each_call_of_separate_adds_the_associations_of_the_accounts_it_holds() {
+    let ack = "smi: {cloud: {aws: {ackPodIdentityAssociations: true}}}";
+    let added = |input: &str| -> Vec<String> {
+        let rendered = run_one(
+            identity("values-aws.yaml", ack, false, PostRenderStrategy::Separate),
+            input,
+        )
+        .expect("renders");
+        rendered
+            .changes
+            .iter()
+            .filter(|c| c.document.is_none())
+            .map(|c| c.object.clone())
+            .collect()
+    };
+    assert_eq!(
+        added(FILESVC_MIGRATIONS),
+        ["PodIdentityAssociation/prod/filesvc-migrations"]
+    );
+    assert_eq!(added(FILESVC), ["PodIdentityAssociation/prod/filesvc"]);
 }

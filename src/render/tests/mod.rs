@@ -3,6 +3,7 @@
 //! Helm contract (argv, stdin, exit codes) is tested on the binary in `tests/`.
 
 mod autoscaler;
+mod calls;
 mod identity;
 mod network_policy;
 mod overlays;
@@ -32,6 +33,7 @@ pub fn options(example_values: &str, overrides: &str) -> RenderOptions {
         values_json: loaded.merged.clone(),
         overlay_dirs: Vec::new(),
         strict: false,
+        strategy: Default::default(),
         rewrite_all: false,
         limits: Limits::default(),
     }

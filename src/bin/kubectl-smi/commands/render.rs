@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use kubectl_smi::render::{self, RenderOptions};
+use kubectl_smi::render::{self, PostRenderStrategy, RenderOptions};
 use kubectl_smi::stream::Limits;
 use kubectl_smi::values;
 
@@ -21,9 +21,16 @@ pub struct RenderArgs {
     pub values: ValuesArgs,
 
     /// Fail when a service account of the guide's table is missing from the manifests
-    /// (by default that is a warning: Helm 3 does not post-render hooks).
+    /// (by default that is a warning: Helm 3, and Helm 4's nohooks strategy, do not
+    /// post-render hooks).
     #[arg(long)]
     pub strict: bool,
+
+    /// How the program running Helm 4 hands hooks to the post-renderer (Helm does not say):
+    /// `combined` (the helm command line), `separate` (hooks in a call of their own: no call
+    /// is checked for missing service accounts) or `nohooks` (hooks never post-rendered).
+    #[arg(long, value_name = "STRATEGY", value_enum, default_value_t = StrategyArg::Combined)]
+    pub post_render_strategy: StrategyArg,
 
     /// Report every object added or changed, and why, on stderr.
     #[arg(long, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "text")]
@@ -48,6 +55,38 @@ pub struct RenderArgs {
     pub max_input_bytes: usize,
 }
 
+/// `--post-render-strategy`: Helm 4.2's post-render strategies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum StrategyArg {
+    /// One call with every document, hooks included.
+    #[default]
+    Combined,
+    /// Two calls: the hooks alone, then the rest.
+    Separate,
+    /// One call without the hooks.
+    Nohooks,
+}
+
+impl StrategyArg {
+    /// The strategy as the library knows it.
+    pub fn strategy(self) -> PostRenderStrategy {
+        match self {
+            StrategyArg::Combined => PostRenderStrategy::Combined,
+            StrategyArg::Separate => PostRenderStrategy::Separate,
+            StrategyArg::Nohooks => PostRenderStrategy::NoHooks,
+        }
+    }
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            StrategyArg::Combined => "combined",
+            StrategyArg::Separate => "separate",
+            StrategyArg::Nohooks => "nohooks",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 /// `--explain`: text for people, JSON (the changes as RFC 6902 operations) for tools.
 pub enum ExplainFormat {
@@ -67,6 +106,7 @@ pub fn exec(args: RenderArgs) -> Result<ExitStatus, Error> {
 
 /// The post-render: values first (invalid values leave stdout empty), then the stream.
 pub fn post_render(args: RenderArgs) -> Result<ExitStatus, Error> {
+    report::post_render_strategy(args.post_render_strategy.name());
     let loaded = values::load(&args.values.paths())?;
     let typed = loaded.typed()?;
     let mut overlay_dirs = args.overlays.clone();
@@ -83,6 +123,7 @@ pub fn post_render(args: RenderArgs) -> Result<ExitStatus, Error> {
         values_json: loaded.merged.clone(),
         overlay_dirs,
         strict: args.strict,
+        strategy: args.post_render_strategy.strategy(),
         rewrite_all: args.rewrite_all,
         limits: Limits {
             max_bytes: args.max_input_bytes,
@@ -91,6 +132,12 @@ pub fn post_render(args: RenderArgs) -> Result<ExitStatus, Error> {
     };
     let rendered = render::render(std::io::stdin().lock(), &options)?;
     report::warnings(&rendered.warnings);
+    report::log(&format!(
+        "post-rendered: {} objects added or changed, {} bytes out\n{}",
+        rendered.changes.len(),
+        rendered.output.len(),
+        render::explain_text(&rendered.changes)
+    ));
     let format = args
         .explain
         .or(args.explain_file.as_ref().map(|_| ExplainFormat::Text));
