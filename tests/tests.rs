@@ -19,6 +19,7 @@ mod policies_bad_input;
 mod policies_output;
 mod preflight;
 mod prometheus;
+mod release;
 mod render_examples;
 mod render_filters;
 mod secrets_backup_targets;
