@@ -34,4 +34,5 @@ mod stream_fidelity;
 mod stream_fields;
 mod stream_roundtrip;
 mod values_contract;
+mod values_helm;
 mod values_invalid;

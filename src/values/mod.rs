@@ -164,7 +164,8 @@ pub fn read_file(path: &Path) -> Result<ValuesFile, ValuesError> {
 /// Parses the text of a values file named `path`.
 pub fn parse(path: &Path, text: String) -> Result<ValuesFile, ValuesError> {
     let node = read_yaml_document(&text, &limits()).map_err(|e| file_problem(path, &e))?;
-    let json = node.map_or(Value::Object(Map::new()), |n| n.to_json());
+    let mut json = node.map_or(Value::Object(Map::new()), |n| n.to_json());
+    integral_numbers(&mut json);
     let found = match &json {
         Value::Object(_) | Value::Null => None,
         Value::Array(_) => Some("a list"),
@@ -197,6 +198,29 @@ pub fn parse(path: &Path, text: String) -> Result<ValuesFile, ValuesError> {
         text,
         json,
     })
+}
+
+/// Helm holds every number of a values file as a float64, so `27017.0` and `2.7017e4` are
+/// the integer 27017 to it and to JSON Schema: such numbers are read as integers here too
+/// (up to 2^53, where float64 stops holding every integer).
+fn integral_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() <= 9_007_199_254_740_992.0
+            {
+                *n = if f < 0.0 {
+                    (f as i64).into()
+                } else {
+                    (f as u64).into()
+                };
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 fn first_content_line(text: &str) -> usize {
@@ -344,6 +368,34 @@ d: {'<<': *base}
         // Not a mapping, or a quoted key: an ordinary key named `<<`.
         assert_eq!(json["c"], json!({"<<": "plain"}));
         assert_eq!(json["d"]["<<"]["x"], "base");
+    }
+
+    #[test]
+    fn integral_floats_are_integers_as_to_helm() {
+        let file = parse(
+            Path::new("v.yaml"),
+            "a: 27017.0\nb: 2.7017e4\nc: 1.5\nd: -3.0\ne: [1e20]\n".to_owned(),
+        )
+        .unwrap();
+        assert_eq!(
+            file.json,
+            json!({"a": 27017, "b": 27017, "c": 1.5, "d": -3, "e": [1e20]})
+        );
+        assert!(file.json["a"].is_u64() && file.json["d"].is_i64());
+    }
+
+    #[test]
+    fn text_after_a_document_end_marker_is_a_problem_not_a_crash() {
+        let err = parse(
+            Path::new("v.yaml"),
+            "global:\n...\nsmi:\n  environment: prod\n".to_owned(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("one YAML document per values file"),
+            "{err}"
+        );
     }
 
     #[test]
