@@ -568,6 +568,14 @@ fn validate_and_helm_give_the_same_verdicts_but_for_the_rules_checked_in_code() 
                 helm_invalid += 1;
             }
         }
+        if doc.name.starts_with("reader: ") {
+            eprintln!(
+                "{}: Helm {}, validate {}",
+                doc.name,
+                if helm { "valid" } else { "invalid" },
+                if valid { "valid" } else { "invalid" }
+            );
+        }
         if helm == valid {
             continue;
         }
