@@ -14,7 +14,17 @@ use crate::support::{binary, example, kubectl_smi, ok, repo, text};
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn release(root: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    release_with(root, out, extra, &[])
+}
+
+fn release_with(
+    root: &Path,
+    out: &Path,
+    extra: &[&str],
+    env: &[(&str, &Path)],
+) -> std::process::Output {
     std::process::Command::new("python3")
+        .envs(env.iter().copied())
         .arg(repo().join("scripts/release.py"))
         .arg("--root")
         .arg(root)
@@ -33,11 +43,89 @@ fn release(root: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
 fn the_release_archives_install_and_post_render() {
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
-    let output = release(repo(), &dist, &[]);
+    let gnupg = dir.path().join("gnupg");
+    let signing = signing_key(&gnupg);
+    let mut extra = Vec::new();
+    if signing {
+        extra.extend(["--sign", SIGNER]);
+    }
+    let output = release_with(repo(), &dist, &extra, &[("GNUPGHOME", &gnupg)]);
+    if signing {
+        let _ = std::process::Command::new("gpgconf")
+            .args(["--kill", "gpg-agent"])
+            .env("GNUPGHOME", &gnupg)
+            .output();
+    }
     assert!(output.status.success(), "release.py: {}", text(&output));
     the_helm_plugin_archive_has_the_layout_helm_installs(&dist);
     the_krew_archive_and_manifest_fit_together(&dist);
+    if signing {
+        the_provenance_signs_the_archive(&dist, &gnupg);
+    }
     a_post_render_through_the_unpacked_plugin_works_in_helm4(&dist);
+}
+
+const SIGNER: &str = "kubectl-smi-test@example.invalid";
+
+/// A throw-away RSA signing key in `gnupg` (GNUPGHOME), or false with a SKIPPED line when gpg
+/// is not installed.
+fn signing_key(gnupg: &Path) -> bool {
+    if !crate::support::available(
+        "gpg",
+        &["--version"],
+        "gpg is not installed: the .prov is not tested",
+    ) {
+        return false;
+    }
+    std::fs::create_dir_all(gnupg).unwrap();
+    std::fs::set_permissions(gnupg, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    ok(std::process::Command::new("gpg")
+        .env("GNUPGHOME", gnupg)
+        .args([
+            "--batch",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+        ])
+        .arg(format!("kubectl-smi test <{SIGNER}>"))
+        .args(["rsa2048", "sign", "never"]));
+    true
+}
+
+/// The .prov is Helm's provenance format: a clear-signed message of plugin.yaml, `...`, and
+/// the archive's sha256 under `files:`, with a good signature.
+fn the_provenance_signs_the_archive(dist: &Path, gnupg: &Path) {
+    let name = format!("kubectl-smi-{VERSION}.tgz");
+    let prov = dist.join(format!("{name}.prov"));
+    let text = std::fs::read_to_string(&prov).expect("--sign writes the .prov");
+    assert!(
+        text.starts_with("-----BEGIN PGP SIGNED MESSAGE-----\n"),
+        "{text}"
+    );
+    let body = text.split("\n\n").skip(1).collect::<Vec<_>>().join("\n\n");
+    let (metadata, sums) = body
+        .split_once("\n...\n")
+        .expect("metadata, `...`, then the checksums");
+    assert!(metadata.contains("name: kubectl-smi"), "{metadata}");
+    assert!(
+        metadata.contains(&format!("version: {VERSION}")),
+        "{metadata}"
+    );
+    let expected = format!("files:\n  {name}: sha256:{}\n", sha256(&dist.join(&name)));
+    assert!(sums.starts_with(&expected), "{sums}");
+    let verified = std::process::Command::new("gpg")
+        .env("GNUPGHOME", gnupg)
+        .args(["--batch", "--verify"])
+        .arg(&prov)
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{}", text(&verified));
+    let _ = std::process::Command::new("gpgconf")
+        .args(["--kill", "gpg-agent"])
+        .env("GNUPGHOME", gnupg)
+        .output();
 }
 
 /// An archive's entries as Python's tarfile reads them: name -> (type, mode, size).
