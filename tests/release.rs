@@ -121,7 +121,11 @@ fn the_provenance_signs_the_archive(dist: &Path, gnupg: &Path) {
         .arg(&prov)
         .output()
         .unwrap();
-    assert!(verified.status.success(), "{}", text(&verified));
+    assert!(
+        verified.status.success(),
+        "{}",
+        crate::support::text(&verified)
+    );
     let _ = std::process::Command::new("gpgconf")
         .args(["--kill", "gpg-agent"])
         .env("GNUPGHOME", gnupg)

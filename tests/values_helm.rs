@@ -312,7 +312,7 @@ fn mutate(doc: &mut Value, kind: u8, pick: usize, variant: usize) -> Option<Stri
         _ => {
             let at = choose(of_sort(&|v| v.is_array()))?;
             let items = doc.pointer_mut(&at).unwrap().as_array_mut().unwrap();
-            if variant % 2 == 0 || items.is_empty() {
+            if variant.is_multiple_of(2) || items.is_empty() {
                 items.clear();
                 Some(format!("{at}: emptied"))
             } else {
@@ -350,7 +350,7 @@ fn generated_documents() -> Vec<Doc> {
     let mut docs = Vec::new();
     for n in 0..GENERATED_VALID {
         let doc = next();
-        let bytes = if n % 2 == 0 {
+        let bytes = if n.is_multiple_of(2) {
             serde_saphyr::to_string(&doc).unwrap()
         } else {
             serde_json::to_string(&doc).unwrap()
@@ -369,7 +369,7 @@ fn generated_documents() -> Vec<Doc> {
         let Some(said) = mutate(&mut doc, kind, pick, variant) else {
             continue;
         };
-        let bytes = if made % 2 == 0 {
+        let bytes = if made.is_multiple_of(2) {
             serde_json::to_string(&doc).unwrap()
         } else {
             serde_saphyr::to_string(&doc).unwrap()
