@@ -376,3 +376,26 @@ fn the_release_refuses_versions_that_disagree() {
         assert!(!out.exists(), "{file}: nothing is written");
     }
 }
+
+#[test]
+fn the_install_hook_names_the_platforms_an_archive_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin_dir = dir.path().join("kubectl-smi");
+    std::fs::create_dir_all(plugin_dir.join("scripts")).unwrap();
+    std::fs::create_dir_all(plugin_dir.join("bin/plan9-mips")).unwrap();
+    let hook = plugin_dir.join("scripts/helm-plugin-install.sh");
+    std::fs::copy(repo().join("scripts/helm-plugin-install.sh"), &hook).unwrap();
+    let output = std::process::Command::new(&hook)
+        .env("HELM_PLUGIN_DIR", &plugin_dir)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{}", text(&output));
+    assert!(
+        stderr.contains("this release archive has no binary for ")
+            && stderr.contains("(it has: plan9-mips )"),
+        "{stderr}"
+    );
+    assert!(!plugin_dir.join("bin/kubectl-smi").exists());
+}
