@@ -218,7 +218,7 @@ fn the_examples_deserialize_into_the_typed_values() {
 
 /// A strategy for documents shaped by `schema`: required keys always, optional keys
 /// sometimes, strings from the format table's valid examples, numbers within bounds.
-fn document(schema: &'static Value, depth: u32) -> BoxedStrategy<Value> {
+pub fn document(schema: &'static Value, depth: u32) -> BoxedStrategy<Value> {
     let types: Vec<&str> = match schema.get("type") {
         Some(Value::String(t)) => vec![t.as_str()],
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),

@@ -159,6 +159,12 @@ const CASES: &[Case] = &[
     case("invalid UTF-8", Text, "", "smi:\n  environment: pr\u{FFFD}od\n", "", No(2), "not UTF-8"),
 ];
 
+/// Every case's mistake and the content of its file: the table's invalid documents, for
+/// the modules that check them another way (values_helm asks Helm's own schema check).
+pub fn invalid_documents() -> Vec<(&'static str, Vec<u8>)> {
+    CASES.iter().map(|c| (c.mistake, content(c))).collect()
+}
+
 /// The expected line number of a case, in its file's text.
 fn line_of(case: &Case, text: &str) -> usize {
     match case.line {

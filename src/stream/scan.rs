@@ -225,7 +225,12 @@ impl Scanner<'_> {
         let start = match (self.docs.last(), explicit) {
             (None, _) => 0,
             (Some(_), true) => span.start.byte_offset().unwrap_or(span.start.index()),
-            (Some(prev), false) => prev.range.end,
+            // A document without `---` after an explicit end (`...`): the previous one's end
+            // is still provisional (the end of the stream), so this one starts at its line.
+            (Some(prev), false) => {
+                let here = span.start.byte_offset().unwrap_or(span.start.index());
+                prev.range.end.min(line_start(self.source, here))
+            }
         };
         if let Some(prev) = self.docs.last_mut() {
             prev.range.end = start;

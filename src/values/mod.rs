@@ -180,9 +180,15 @@ pub fn read_file(path: &Path) -> Result<ValuesFile, ValuesError> {
 /// Parses the text of a values file named `path`.
 pub fn parse(path: &Path, text: String) -> Result<ValuesFile, ValuesError> {
     let node = read_yaml_document(&text, &limits()).map_err(|e| file_problem(path, &e))?;
-    let json = node
+    if let Some(problem) = infinite_number(path, &text) {
+        return Err(ValuesError::Invalid {
+            problems: vec![problem],
+        });
+    }
+    let mut json = node
         .as_ref()
         .map_or(Value::Object(Map::new()), Node::to_json);
+    integral_numbers(&mut json);
     let found = match &json {
         Value::Object(_) | Value::Null => None,
         Value::Array(_) => Some("a list"),
@@ -217,6 +223,65 @@ pub fn parse(path: &Path, text: String) -> Result<ValuesFile, ValuesError> {
         json,
         positions,
     })
+}
+
+/// `.inf`, `-.inf` and `.nan` are floats to YAML 1.1, but JSON has no such numbers: Helm's
+/// values reader refuses the whole file ("json: unsupported value: +Inf"), wherever the value
+/// is. The first one, as a problem at its place.
+fn infinite_number(path: &Path, text: &str) -> Option<Problem> {
+    use granit_parser::{Event, Options, Parser, ScalarStyle};
+    const WORDS: [&str; 12] = [
+        ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
+        ".NaN", ".NAN",
+    ];
+    let mut options = Options::default();
+    options.set_emit_comments(false);
+    for next in Parser::new_from_str_with_options(text, options) {
+        let Ok((event, span)) = next else { break };
+        if let Event::Scalar(value, ScalarStyle::Plain, _, tag) = event
+            && WORDS.contains(&value.as_ref())
+            && tag.is_none_or(|t| t.suffix() == "float")
+        {
+            return Some(Problem {
+                file: path.to_owned(),
+                line: span.start.line(),
+                column: span.start.col() + 1,
+                path: String::new(),
+                rule: Rule::Type,
+                found: format!(
+                    "`{value}`, a float JSON cannot hold (Helm's values reader refuses the whole file)"
+                ),
+                expected: format!(
+                    "a finite number, or the text quoted (\"{value}\") if a string is meant"
+                ),
+                suggestion: None,
+            });
+        }
+    }
+    None
+}
+
+/// Helm holds every number of a values file as a float64, so `27017.0` and `2.7017e4` are
+/// the integer 27017 to it and to JSON Schema: such numbers are read as integers here too
+/// (up to 2^53, where float64 stops holding every integer).
+fn integral_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() <= 9_007_199_254_740_992.0
+            {
+                *n = if f < 0.0 {
+                    (f as i64).into()
+                } else {
+                    (f as u64).into()
+                };
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 fn first_content_line(text: &str) -> usize {
@@ -364,6 +429,51 @@ d: {'<<': *base}
         // Not a mapping, or a quoted key: an ordinary key named `<<`.
         assert_eq!(json["c"], json!({"<<": "plain"}));
         assert_eq!(json["d"]["<<"]["x"], "base");
+    }
+
+    #[test]
+    fn integral_floats_are_integers_as_to_helm() {
+        let file = parse(
+            Path::new("v.yaml"),
+            "a: 27017.0\nb: 2.7017e4\nc: 1.5\nd: -3.0\ne: [1e20]\n".to_owned(),
+        )
+        .unwrap();
+        assert_eq!(
+            file.json,
+            json!({"a": 27017, "b": 27017, "c": 1.5, "d": -3, "e": [1e20]})
+        );
+        assert!(file.json["a"].is_u64() && file.json["d"].is_i64());
+    }
+
+    #[test]
+    fn an_infinite_float_is_refused_as_helm_refuses_it() {
+        for text in [
+            "global:\n  x: .inf\n",
+            "a: [1, -.Inf]\n",
+            "b: !!float .nan\n",
+        ] {
+            let err = parse(Path::new("v.yaml"), text.to_owned()).unwrap_err();
+            assert!(
+                err.to_string().contains("a float JSON cannot hold"),
+                "{err}"
+            );
+        }
+        let quoted = parse(Path::new("v.yaml"), "a: '.inf'\nb: !!str .nan\n".to_owned()).unwrap();
+        assert_eq!(quoted.json, json!({"a": ".inf", "b": ".nan"}));
+    }
+
+    #[test]
+    fn text_after_a_document_end_marker_is_a_problem_not_a_crash() {
+        let err = parse(
+            Path::new("v.yaml"),
+            "global:\n...\nsmi:\n  environment: prod\n".to_owned(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("one YAML document per values file"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::process::Output;
 pub mod aws;
 pub mod cluster;
 pub mod golden;
+pub mod helm4;
 pub mod kube_schema;
 
 /// The repository root.
