@@ -2,7 +2,7 @@
 //! buckets each reaches, the workloads' labels, the metric the Script Worker scales on, the
 //! network table and the secret catalog. Every command reads them from here. Facts only:
 //! code that computes from the values lives with the command that uses it, so the catalog
-//! imports nothing of ours.
+//! imports nothing of ours but the `error` leaf.
 
 mod network;
 mod prometheus;
