@@ -290,7 +290,10 @@ fn bad_inputs_are_reported_offline() {
             with(&bad_values),
             vec!["--from-env-file", env_arg],
             None,
-            &["bad-values.yaml", "backups"],
+            &[
+                "bad-values.yaml:3:5: smi.secrets.backups: found the unknown key",
+                "did you mean `backup`?",
+            ],
         ),
         (
             offline.values.clone(),
@@ -400,4 +403,74 @@ fn an_unreachable_or_broken_cluster_is_still_an_error_in_a_client_dry_run() {
     std::fs::write(offline.home.join(".kube").join("config"), &dead).unwrap();
     let stderr = refused(&offline.plan(&[]));
     assert!(stderr.contains("cannot reach the API server"), "{stderr}");
+}
+
+#[test]
+fn a_local_backup_of_the_namespace_is_read_offline_as_a_real_run_would() {
+    use age::secrecy::ExposeSecret;
+    use std::io::Write;
+
+    let mut offline = Offline::new();
+    let identity = age::x25519::Identity::generate();
+    write_file(
+        offline.dir.path(),
+        "identity.txt",
+        &format!("{}\n", identity.to_string().expose_secret()),
+    );
+    offline.values[1] = write_file(
+        offline.dir.path(),
+        "backup.yaml",
+        &format!(
+            "smi:\n  secrets:\n    backup:\n      file:\n        directory: backups\n        recipients: [\"{}\"]\n        identityFile: identity.txt\n",
+            identity.to_public()
+        ),
+    );
+    let session = "session-secret-from-backup-Qx81Lr";
+    let document = serde_json::json!({
+        "format": "kubectl-smi/secret-backup/v1",
+        "namespace": "prod",
+        "environment": "prod",
+        "created": "2026-01-01T00:00:00Z",
+        "secrets": {"smi-session": {"SESSION_SECRET": session}},
+    });
+    let recipient = identity.to_public();
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .unwrap();
+    let mut ciphertext = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut ciphertext).unwrap();
+    writer.write_all(document.to_string().as_bytes()).unwrap();
+    writer.finish().unwrap();
+    let backups = offline.dir.path().join("backups");
+    std::fs::create_dir(&backups).unwrap();
+    let file = backups.join("smi-secrets-prod-20260101T000000.000000000Z.age");
+    std::fs::write(&file, ciphertext).unwrap();
+
+    let output = offline.plan(&[]);
+    let stdout = ok_output(&output);
+    assert!(stdout.starts_with(&format!("{NOTE}\n")), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "missing keys restored from backup {}",
+            file.display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "secret/smi-session created (dry run) (SESSION_SECRET restored from backup, CSRF_SECRET generated)"
+        ),
+        "{stdout}"
+    );
+    let mut values = supplied();
+    values.insert(
+        (String::new(), "SESSION_SECRET".to_owned()),
+        session.as_bytes().to_vec(),
+    );
+    assert_no_values(&output, &values);
+    assert_eq!(
+        std::fs::read_dir(&backups).unwrap().count(),
+        1,
+        "nothing written"
+    );
 }
