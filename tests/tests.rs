@@ -29,6 +29,7 @@ mod secrets_dry_run;
 mod secrets_external;
 mod secrets_input;
 mod secrets_oci_vault;
+mod secrets_offline;
 mod secrets_rotation;
 mod secrets_status;
 mod stream_fidelity;

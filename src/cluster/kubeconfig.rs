@@ -87,8 +87,14 @@ fn load_kubeconfig(options: &ClusterOptions) -> Result<Option<Kubeconfig>, Clust
             .filter(|p| !p.as_os_str().is_empty())
             .collect();
         if !paths.is_empty() {
+            // As client-go: files KUBECONFIG names that do not exist are skipped, and when
+            // none exists there is no kubeconfig (~/.kube/config is not read instead).
+            let existing: Vec<&PathBuf> = paths.iter().filter(|p| p.exists()).collect();
+            if existing.is_empty() {
+                return Ok(None);
+            }
             let mut merged = Kubeconfig::default();
-            for path in paths.iter().filter(|p| p.exists()) {
+            for path in existing {
                 merged = merged
                     .merge(read(path)?)
                     .map_err(|source| ClusterError::Kubeconfig {

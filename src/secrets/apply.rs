@@ -21,7 +21,8 @@ const MAX_ATTEMPTS: usize = 5;
 
 /// Applies secrets one by one, backing up before, and keeps the report.
 pub struct Writer<'a> {
-    pub conn: &'a Connection,
+    /// The cluster; none for an offline plan, which is a client dry run and sends nothing.
+    pub conn: Option<&'a Connection>,
     pub options: &'a CreateOptions,
     /// The plan of every secret; a secret planned again after a conflict replaces its own.
     pub secrets: Vec<SecretPlan>,
@@ -33,7 +34,7 @@ pub struct Writer<'a> {
     pub report: CreateReport,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
     /// Writes a backup when key material is about to reach the cluster that no backup has
     /// (required: without a target the run stops), or when the cluster holds key material
     /// the targets' newest backup lacks (an installation whose keys were made elsewhere).
@@ -106,6 +107,9 @@ impl Writer<'_> {
             }
         }
         if self.options.dry_run != DryRun::None {
+            if self.conn.is_none() {
+                self.options.backups.check_offline()?;
+            }
             let targets: Vec<String> = self
                 .options
                 .backups
@@ -152,8 +156,8 @@ impl Writer<'_> {
             let sent = match self.options.dry_run {
                 DryRun::Client => Ok(()),
                 DryRun::Server if !server_validates => Ok(()),
-                DryRun::Server => live::apply_secret(self.conn, &object, true).await,
-                DryRun::None => live::apply_secret(self.conn, &object, false).await,
+                DryRun::Server => live::apply_secret(self.conn()?, &object, true).await,
+                DryRun::None => live::apply_secret(self.conn()?, &object, false).await,
             };
             match sent {
                 Ok(()) => {
@@ -172,8 +176,8 @@ impl Writer<'_> {
                 }
                 Err(e) => {
                     let action = format!("apply secret {}/{}", self.options.namespace, secret.name);
-                    let source =
-                        SecretsError::Cluster(ClusterError::request(action, &self.conn.server, e));
+                    let server = self.conn.map_or("", |c| c.server.as_str());
+                    let source = SecretsError::Cluster(ClusterError::request(action, server, e));
                     return Err(self.interrupted(source));
                 }
             }
@@ -192,7 +196,7 @@ impl Writer<'_> {
         inputs: &PlanInputs<'_>,
         generated: &mut Generated,
     ) -> Result<SecretPlan, SecretsError> {
-        let current = live::read_secret(self.conn, &self.options.namespace, &spec.name).await?;
+        let current = live::read_secret(self.conn()?, &self.options.namespace, &spec.name).await?;
         let mut live = inputs.live.clone();
         match current {
             Some(current) => live.insert(spec.name.clone(), current),
@@ -214,6 +218,12 @@ impl Writer<'_> {
             return Err(self.interrupted(SecretsError::Plan(problems)));
         }
         Ok(secret)
+    }
+
+    /// The cluster, which every write needs (an offline plan never gets here).
+    fn conn(&self) -> Result<&'a Connection, SecretsError> {
+        self.conn
+            .ok_or(SecretsError::Cluster(ClusterError::NoConfig))
     }
 
     fn interrupted(&self, source: SecretsError) -> SecretsError {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::catalog::SecretSpec;
-use crate::cluster::Connection;
+use crate::cluster::{ClusterError, Connection};
 
 use super::apply::Writer;
 use super::backup::{BackupDocument, Backups, Found, KeyValues};
@@ -83,6 +83,8 @@ pub struct CreateReport {
     pub warnings: Vec<String>,
     /// The objects applied (or that would be), values redacted unless asked.
     pub objects: Vec<Value>,
+    /// Planned without a cluster, against an empty namespace ([`super::plan_offline`]).
+    pub offline: bool,
 }
 
 /// Runs `secrets create`: plans every secret, backs up new key material and reads it back, then
@@ -93,22 +95,42 @@ pub async fn create(
     conn: &Connection,
     options: CreateOptions,
 ) -> Result<CreateReport, SecretsError> {
+    run(Some(conn), options).await
+}
+
+/// The run of [`create`]; with no connection (an offline plan, a client dry run only) the
+/// namespace counts as missing and nothing is read from or sent to a cluster.
+pub(super) async fn run(
+    conn: Option<&Connection>,
+    options: CreateOptions,
+) -> Result<CreateReport, SecretsError> {
     let rotate = rotations(&options.rotate, &options.catalog)?;
     let mut report_early = Vec::new();
     let namespace = options.namespace.as_str();
-    let state = live::check_namespace(conn, namespace, &options.environment).await?;
-    match live::check_access(conn, namespace, state).await {
-        // A client dry run writes nothing: missing permissions are worth knowing, not fatal.
-        Err(SecretsError::Forbidden(denied)) if options.dry_run == DryRun::Client => {
-            report_early.push(format!(
-                "the real run would fail: your user may not {}",
-                denied.join(", ")
-            ));
+    let state = match conn {
+        Some(conn) => {
+            let state = live::check_namespace(conn, namespace, &options.environment).await?;
+            match live::check_access(conn, namespace, state).await {
+                // A client dry run writes nothing: missing permissions are worth knowing, not fatal.
+                Err(SecretsError::Forbidden(denied)) if options.dry_run == DryRun::Client => {
+                    report_early.push(format!(
+                        "the real run would fail: your user may not {}",
+                        denied.join(", ")
+                    ));
+                }
+                other => other?,
+            }
+            state
         }
-        other => other?,
-    }
+        None => {
+            live::check_reserved(namespace)?;
+            NamespaceState::Missing
+        }
+    };
     let mut live_secrets = BTreeMap::new();
-    if state != NamespaceState::Missing {
+    if let Some(conn) = conn
+        && state != NamespaceState::Missing
+    {
         let names: Vec<String> = options.catalog.iter().map(|s| s.name.clone()).collect();
         live_secrets = live::read_all(conn, namespace, &names).await?;
     }
@@ -117,7 +139,7 @@ pub async fn create(
         warnings: report_early,
         ..CreateReport::default()
     };
-    let (newest, saved_known) = newest_backup(&options, &mut report).await?;
+    let (newest, saved_known) = newest_backup(&options, conn.is_none(), &mut report).await?;
     let (saved, newest_location) = match newest {
         Some(found) => (found.values, Some(found.location)),
         None => (KeyValues::new(), None),
@@ -159,8 +181,12 @@ pub async fn create(
     if state != NamespaceState::Ours {
         let created = state == NamespaceState::Missing;
         let object = manifest::namespace(namespace, &options.environment, created);
-        if options.dry_run != DryRun::Client {
-            live::apply_namespace(conn, &object, options.dry_run == DryRun::Server).await?;
+        match (options.dry_run, conn) {
+            (DryRun::Client, _) => {}
+            (dry_run, Some(conn)) => {
+                live::apply_namespace(conn, &object, dry_run == DryRun::Server).await?;
+            }
+            (_, None) => return Err(SecretsError::Cluster(ClusterError::NoConfig)),
         }
         writer
             .report
@@ -217,6 +243,7 @@ fn rotations(
 /// whether that is known (false when no target could be read).
 async fn newest_backup(
     options: &CreateOptions,
+    offline: bool,
     report: &mut CreateReport,
 ) -> Result<(Option<Found>, bool), SecretsError> {
     if options.backups.is_empty() {
@@ -226,7 +253,7 @@ async fn newest_backup(
     let unreadable = report.warnings.len();
     let found = options
         .backups
-        .latest(&options.namespace, &names, &mut report.warnings)
+        .latest(&options.namespace, &names, offline, &mut report.warnings)
         .await?;
     let known = found.is_some() || report.warnings.len() == unreadable;
     Ok((found, known))

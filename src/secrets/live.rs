@@ -19,6 +19,14 @@ use super::value::SecretValue;
 /// Namespaces Kubernetes uses itself; the platform never goes there.
 const RESERVED_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
+/// Refuses the namespaces Kubernetes uses itself (checked before the cluster is asked).
+pub fn check_reserved(namespace: &str) -> Result<(), SecretsError> {
+    if RESERVED_NAMESPACES.contains(&namespace) {
+        return Err(SecretsError::ReservedNamespace(namespace.to_owned()));
+    }
+    Ok(())
+}
+
 /// What the namespace needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NamespaceState {
@@ -40,9 +48,7 @@ pub async fn check_namespace(
     namespace: &str,
     environment: &str,
 ) -> Result<NamespaceState, SecretsError> {
-    if RESERVED_NAMESPACES.contains(&namespace) {
-        return Err(SecretsError::ReservedNamespace(namespace.to_owned()));
-    }
+    check_reserved(namespace)?;
     let api: Api<Namespace> = Api::all(conn.client.clone());
     let found = api.get_opt(namespace).await.map_err(|e| {
         ClusterError::request(format!("read namespace {namespace}"), &conn.server, e)

@@ -14,6 +14,7 @@ mod external;
 mod generate;
 mod live;
 pub mod manifest;
+mod offline;
 mod plan;
 pub mod sources;
 mod status;
@@ -23,6 +24,7 @@ pub use create::{CreateOptions, CreateReport, DryRun, SecretOutcome, create, now
 pub use error::{Origin, Problem, SecretsError};
 pub use external::{ESO_API_VERSION, external_resources};
 pub use generate::{generate, public_key_of};
+pub use offline::{OFFLINE_NOTE, plan_offline};
 pub use plan::KeyOrigin;
 pub use status::{KeyStatus, SecretStatus, StatusReport, status, status_text};
 pub use value::{MAX_SECRET_BYTES, SecretValue, redacted};

@@ -113,17 +113,7 @@ impl FileTarget {
         let encryptor = if self.recipients.is_empty() {
             age::Encryptor::with_user_passphrase(self.passphrase()?)
         } else {
-            let recipients = self
-                .recipients
-                .iter()
-                .map(|r| {
-                    r.parse::<age::x25519::Recipient>().map_err(|e| {
-                        self.error(format!(
-                            "recipient {r:?} is not an age recipient (age1...): {e}"
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let recipients = self.parsed_recipients()?;
             age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
                 .map_err(|e| self.error(e.to_string()))?
         };
@@ -136,6 +126,27 @@ impl FileTarget {
             .map_err(|e| self.error(e.to_string()))?;
         writer.finish().map_err(|e| self.error(e.to_string()))?;
         Ok(ciphertext)
+    }
+
+    fn parsed_recipients(&self) -> Result<Vec<age::x25519::Recipient>, SecretsError> {
+        self.recipients
+            .iter()
+            .map(|r| {
+                r.parse::<age::x25519::Recipient>().map_err(|e| {
+                    self.error(format!(
+                        "recipient {r:?} is not an age recipient (age1...): {e}"
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// What writing a backup needs, checked without writing: the recipients, or the
+    /// passphrase (set, long enough), and the identity file that reads backups back.
+    pub fn check(&self) -> Result<(), SecretsError> {
+        self.parsed_recipients()?;
+        self.decrypt_keys()?;
+        Ok(())
     }
 
     /// Writes a new file (never replacing one), syncs it to disk, reads it back and, when

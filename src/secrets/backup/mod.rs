@@ -209,15 +209,18 @@ impl Backups {
     }
 
     /// The newest backed-up values for the namespace, from the first target that can read
-    /// them; `notes` says which targets could not be consulted and why.
+    /// them; `notes` says which targets could not be consulted and why. Offline, only the
+    /// local targets (files) are read.
     pub async fn latest(
         &self,
         namespace: &str,
         secrets: &[String],
+        offline: bool,
         notes: &mut Vec<String>,
     ) -> Result<Option<Found>, SecretsError> {
         for target in &self.targets {
             let found = match target {
+                Target::AwsSecretsManager(_) | Target::OciVault(_) if offline => None,
                 Target::File(t) => match t.latest(namespace)? {
                     file::Latest::Found(found) => Some(found),
                     file::Latest::None => None,
@@ -234,6 +237,26 @@ impl Backups {
             }
         }
         Ok(None)
+    }
+
+    /// What can be checked of the targets without the network: that each file target has
+    /// what encrypting (and reading back) needs.
+    pub fn check_offline(&self) -> Result<(), SecretsError> {
+        for target in &self.targets {
+            if let Target::File(t) = target {
+                t.check()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The targets reached over the network (AWS Secrets Manager, OCI Vault), described.
+    pub fn remote(&self) -> Vec<String> {
+        self.targets
+            .iter()
+            .filter(|t| !matches!(t, Target::File(_)))
+            .map(Target::describe)
+            .collect()
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use kubectl_smi::catalog::{SecretSpec, secret_catalog};
-use kubectl_smi::cluster::{self, Connection};
+use kubectl_smi::cluster::{self, ClusterError, Connection};
 use kubectl_smi::secrets::backup::{self, Backups};
 use kubectl_smi::secrets::{self, CreateOptions, CreateReport, DryRun, SecretsError, sources};
 use kubectl_smi::values::{self, LoadedValues, Values};
@@ -196,9 +196,31 @@ fn create(args: SecretsCreateArgs) -> Result<(), Error> {
         show_secrets: args.show_secrets,
     };
     let dry_run = options.dry_run;
-    let created = on_cluster(&args.kube, async |conn| {
-        secrets::create(conn, options).await.map_err(Error::from)
+    let created = super::runtime()?.block_on(async {
+        match cluster::connect(&args.kube.cluster_options()).await {
+            Ok(conn) => secrets::create(&conn, options).await,
+            // Nothing configured (not a broken or unreachable cluster): plan offline.
+            Err(ClusterError::NoConfig) if dry_run == DryRun::Client => {
+                let planned = secrets::plan_offline(options).await;
+                if planned.is_err() {
+                    // The error that follows comes from a plan made without the cluster.
+                    let _ = writeln!(std::io::stderr(), "{}", secrets::OFFLINE_NOTE);
+                }
+                planned
+            }
+            Err(e) => Err(e.into()),
+        }
+        .map_err(Error::from)
     })?;
+    // An offline plan says so first, on the stream its summary goes to.
+    let note = if created.offline {
+        format!("{}\n", secrets::OFFLINE_NOTE)
+    } else {
+        String::new()
+    };
+    if args.output.is_some() {
+        let _ = std::io::stderr().write_all(note.as_bytes());
+    }
     report::warnings(&created.warnings);
     let summary = summary(&created, dry_run);
     match args.output {
@@ -206,7 +228,7 @@ fn create(args: SecretsCreateArgs) -> Result<(), Error> {
             let _ = std::io::stderr().write_all(summary.as_bytes());
             output::write(output::objects(&created.objects, format).as_bytes())
         }
-        None => output::write(summary.as_bytes()),
+        None => output::write(format!("{note}{summary}").as_bytes()),
     }
 }
 
