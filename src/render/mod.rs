@@ -8,6 +8,7 @@
 mod autoscaler;
 mod hooks;
 mod identity;
+mod namespace;
 mod network_policy;
 mod overlays;
 mod rewrite;
@@ -142,11 +143,14 @@ impl Context {
             .as_str()
             .unwrap_or_default()
             .to_owned();
+        let namespace = object["metadata"]["namespace"].as_str();
+        // One stating another namespace is another object, and stays where the chart put it.
         let existing = stream.objects().into_iter().find(|o| {
             let h = stream.header(*o);
             h.kind == kind
                 && h.name.as_deref() == Some(&name)
                 && same_group(&h.api_version, &api_version)
+                && (h.namespace.is_none() || h.namespace.as_deref() == namespace)
         });
         if let Some(existing) = existing {
             let reason = reason.into();
@@ -293,6 +297,25 @@ pub enum RenderError {
     /// A value the network policy needs is not usable.
     #[error("smi.networkPolicy: {0}")]
     NetworkPolicy(String),
+    /// An object a filter keys on states a namespace other than the values' namespace, so
+    /// what the tool adds for it (in the values' namespace) would miss it.
+    #[error(
+        "{object} is in namespace {found}, but the values put the platform in {expected} ({setting}): {consequence}"
+    )]
+    Namespace {
+        /// The object, as `Kind/namespace/name`.
+        object: String,
+        /// The namespace its `metadata.namespace` states.
+        found: String,
+        /// The values' namespace.
+        expected: String,
+        /// The values key the namespace comes from.
+        setting: &'static str,
+        /// What the tool adds or selects in the values' namespace, which would miss it.
+        consequence: String,
+        /// What to set, naming both namespaces.
+        hint: String,
+    },
 }
 
 impl Hint for RenderError {
@@ -316,6 +339,7 @@ impl Hint for RenderError {
             RenderError::Catalog(_) => {
                 Some("see docs/injections.md for the shape of a secret catalog entry")
             }
+            RenderError::Namespace { hint, .. } => Some(hint),
         }
     }
 }

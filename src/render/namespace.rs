@@ -1,0 +1,72 @@
+//! The namespace the platform's objects are in, and the one check of it every filter runs.
+//!
+//! Helm passes a post-renderer no namespace, and charts usually leave `metadata.namespace`
+//! out (Helm installs such objects in the release's namespace), so the values' namespace
+//! (`smi.namespace`, or `smi.environment`) is where the tool puts what it adds and what those
+//! objects select: the Script Worker policy, the ServiceMonitor's `namespaceSelector`, the
+//! ACK associations, the HorizontalPodAutoscaler, and the namespace the cloud roles and the
+//! secrets are made for. An object the tool keys on that states another namespace would be
+//! left out by all of them (a policy that isolates no pod), so it is refused; an object that
+//! states none is fine.
+
+use super::RenderError;
+use crate::stream::{ObjectRef, Stream};
+use crate::values::Smi;
+
+/// The platform's namespace, from the values: where added objects go, and what the objects
+/// the filters key on may state.
+#[derive(Debug, Clone)]
+pub struct PlatformNamespace {
+    /// The namespace.
+    name: String,
+    /// The values key it comes from: `smi.namespace`, or `smi.environment` when that is unset.
+    setting: &'static str,
+}
+
+impl PlatformNamespace {
+    /// The values' namespace.
+    pub fn new(smi: &Smi) -> PlatformNamespace {
+        PlatformNamespace {
+            name: smi.namespace().to_owned(),
+            setting: if smi.namespace.is_some() {
+                "smi.namespace"
+            } else {
+                "smi.environment, as smi.namespace is unset"
+            },
+        }
+    }
+
+    /// The namespace, for the objects the tool adds.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Refuses `object`, which the running filter keys on, when it states a namespace other
+    /// than the platform's; `consequence` says what would go wrong (for the message).
+    pub fn check(
+        &self,
+        stream: &Stream,
+        object: ObjectRef,
+        consequence: impl FnOnce(&str) -> String,
+    ) -> Result<(), RenderError> {
+        let header = stream.header(object);
+        match header.namespace.as_deref() {
+            Some(found) if found != self.name => {
+                let expected = &self.name;
+                Err(RenderError::Namespace {
+                    object: header.display_name(),
+                    found: found.to_owned(),
+                    expected: expected.clone(),
+                    setting: self.setting,
+                    consequence: consequence(expected),
+                    hint: format!(
+                        "if the platform runs in {found}, set smi.namespace: {found} in the values; \
+                         otherwise render the chart into {expected} (`helm install -n {expected}`, \
+                         or the chart's namespace value if it sets metadata.namespace)"
+                    ),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
