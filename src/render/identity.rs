@@ -19,11 +19,11 @@ use serde_json::{Value, json};
 use super::hooks::{
     HOOK, HOOK_DELETE_POLICY, HOOK_WEIGHT, Holding, Hook, PostRenderStrategy, holding, hook_of,
 };
+use super::namespace::PlatformNamespace;
 use super::workload::{
     containers_mut, is_workload, map_mut, pod_spec_mut, service_account_fields, service_account_in,
     set_env,
 };
-use super::namespace::PlatformNamespace;
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SERVICE_ACCOUNTS, ServiceAccount, service_account as table_entry};
 use crate::stream::{HelmForm, ObjectRef, Stream};
@@ -160,7 +160,8 @@ impl Filter for Identity {
                 .iter()
                 .filter(|(sa, _)| present.contains(sa.as_str()))
             {
-                let mut association = pod_identity_association(self.namespace.name(), cluster, sa, arn);
+                let mut association =
+                    pod_identity_association(self.namespace.name(), cluster, sa, arn);
                 let mut reason = format!("EKS Pod Identity association for {sa} (ACK)");
                 if hook_accounts.contains(sa.as_str()) {
                     let hook = association_hook(hooks.get(sa.as_str()).map_or(&[], Vec::as_slice));

@@ -9,6 +9,8 @@
 //! left out by all of them (a policy that isolates no pod), so it is refused; an object that
 //! states none is fine.
 
+use serde_json::Value;
+
 use super::RenderError;
 use crate::stream::{ObjectRef, Stream};
 use crate::values::Smi;
@@ -42,31 +44,40 @@ impl PlatformNamespace {
     }
 
     /// Refuses `object`, which the running filter keys on, when it states a namespace other
-    /// than the platform's; `consequence` says what would go wrong (for the message).
+    /// than the platform's; `consequence` says, given the platform's namespace, what would
+    /// miss the object.
     pub fn check(
         &self,
-        stream: &Stream,
+        stream: &mut Stream,
         object: ObjectRef,
         consequence: impl FnOnce(&str) -> String,
     ) -> Result<(), RenderError> {
-        let header = stream.header(object);
-        match header.namespace.as_deref() {
-            Some(found) if found != self.name => {
-                let expected = &self.name;
-                Err(RenderError::Namespace {
-                    object: header.display_name(),
-                    found: found.to_owned(),
-                    expected: expected.clone(),
-                    setting: self.setting,
-                    consequence: consequence(expected),
-                    hint: format!(
-                        "if the platform runs in {found}, set smi.namespace: {found} in the values; \
-                         otherwise render the chart into {expected} (`helm install -n {expected}`, \
-                         or the chart's namespace value if it sets metadata.namespace)"
-                    ),
-                })
-            }
-            _ => Ok(()),
+        match stream.header(object).namespace.as_deref() {
+            None => return Ok(()),
+            Some(written) if written == self.name => return Ok(()),
+            Some(_) => {}
         }
+        // The header holds the text as written: `namespace: ~`, `null` or `""` state none.
+        let found = match stream.pointer(object, "/metadata/namespace")? {
+            Some(Value::String(found)) if !found.is_empty() => found,
+            Some(Value::String(_) | Value::Null) | None => return Ok(()),
+            Some(other) => other.to_string(),
+        };
+        if found == self.name {
+            return Ok(());
+        }
+        let expected = &self.name;
+        Err(RenderError::Namespace {
+            object: stream.header(object).display_name(),
+            consequence: consequence(expected),
+            hint: format!(
+                "if the platform runs in {found}, set smi.namespace: {found} in the values; \
+                 otherwise render the chart into {expected} (`helm install -n {expected}`, \
+                 or the chart's namespace value if it sets metadata.namespace)"
+            ),
+            found,
+            expected: expected.clone(),
+            setting: self.setting,
+        })
     }
 }

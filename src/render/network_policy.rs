@@ -68,12 +68,12 @@ impl Filter for NetworkPolicy {
         }
         for worker in workers {
             self.namespace.check(stream, worker, |ns| {
-                format!("{POLICY_NAME} would be created in {ns} and isolate none of its pods")
+                format!("the NetworkPolicy {POLICY_NAME} would be created in {ns} and isolate none of its pods")
             })?;
         }
         for manager in pods_labelled(stream, SCRIPTMANAGER_SELECTOR)? {
             self.namespace.check(stream, manager, |ns| {
-                format!("{POLICY_NAME} in {ns} lets the Script Worker reach the Script Manager pods of {ns} only")
+                format!("the NetworkPolicy {POLICY_NAME} in {ns} lets the Script Worker reach the Script Manager pods of {ns} only")
             })?;
         }
         let reason = "isolates the Script Worker: DNS and the Script Manager only, private ranges denied (step 4)";

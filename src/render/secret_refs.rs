@@ -4,10 +4,10 @@
 
 use serde_json::{Map, Value, json};
 
+use super::namespace::PlatformNamespace;
 use super::workload::{
     is_workload, list_mut, pod_spec_mut, service_account_fields, service_account_in,
 };
-use super::namespace::PlatformNamespace;
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SecretSpec, secret_catalog};
 use crate::stream::Stream;
