@@ -21,6 +21,7 @@ mod workload;
 pub use autoscaler::Autoscaler;
 pub use hooks::{HOOK, HOOK_DELETE_POLICY, HOOK_WEIGHT, PostRenderStrategy};
 pub use identity::Identity;
+pub use namespace::NamespaceMismatch;
 pub use network_policy::NetworkPolicy;
 pub use overlays::{Overlay, Overlays, Target};
 pub use rewrite::RewriteAll;
@@ -299,23 +300,8 @@ pub enum RenderError {
     NetworkPolicy(String),
     /// An object a filter keys on states a namespace other than the values' namespace, so
     /// what the tool adds for it (in the values' namespace) would miss it.
-    #[error(
-        "{object} is in namespace {found}, but the values put the platform in {expected} ({setting}): {consequence}"
-    )]
-    Namespace {
-        /// The object, as `Kind/namespace/name`.
-        object: String,
-        /// The namespace its `metadata.namespace` states.
-        found: String,
-        /// The values' namespace.
-        expected: String,
-        /// The values key the namespace comes from.
-        setting: &'static str,
-        /// What the tool adds or selects in the values' namespace, which would miss it.
-        consequence: String,
-        /// What to set, naming both namespaces.
-        hint: String,
-    },
+    #[error(transparent)]
+    Namespace(Box<NamespaceMismatch>),
 }
 
 impl Hint for RenderError {
@@ -339,7 +325,7 @@ impl Hint for RenderError {
             RenderError::Catalog(_) => {
                 Some("see docs/injections.md for the shape of a secret catalog entry")
             }
-            RenderError::Namespace { hint, .. } => Some(hint),
+            RenderError::Namespace(e) => Some(&e.hint),
         }
     }
 }

@@ -67,7 +67,7 @@ impl PlatformNamespace {
             return Ok(());
         }
         let expected = &self.name;
-        Err(RenderError::Namespace {
+        Err(RenderError::Namespace(Box::new(NamespaceMismatch {
             object: stream.header(object).display_name(),
             consequence: consequence(expected),
             hint: format!(
@@ -78,6 +78,26 @@ impl PlatformNamespace {
             found,
             expected: expected.clone(),
             setting: self.setting,
-        })
+        })))
     }
+}
+
+/// An object a filter keys on states a namespace other than the values' namespace.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{object} is in namespace {found}, but the values put the platform in {expected} ({setting}): {consequence}"
+)]
+pub struct NamespaceMismatch {
+    /// The object, as `Kind/namespace/name`.
+    pub object: String,
+    /// The namespace its `metadata.namespace` states.
+    pub found: String,
+    /// The values' namespace.
+    pub expected: String,
+    /// The values key the namespace comes from.
+    pub setting: &'static str,
+    /// What the tool adds or selects in the values' namespace, which would miss the object.
+    pub consequence: String,
+    /// What to set, naming both namespaces.
+    pub hint: String,
 }
