@@ -73,7 +73,7 @@ impl Filter for Autoscaler {
                 continue;
             }
             self.namespace.check(stream, object, |ns| {
-                format!("it would not scale the Script Worker, whose namespace is {ns}")
+                format!("it would not scale the Script Worker in {ns}")
             })?;
             let hpa = stream.json(object)?;
             found = true;
