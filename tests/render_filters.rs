@@ -309,6 +309,145 @@ fn a_policy_the_chart_already_has_is_updated_not_duplicated() {
     );
 }
 
+/// Issue 13, case 3: the Script Worker and its ServiceAccount state `staging`, the values `prod`.
+const SCRIPTWORKER_IN_STAGING: &str = "\
+---
+# Source: dtplatform/charts/scriptworker/templates/serviceaccount.yaml
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: scriptworker
+  namespace: staging
+---
+# Source: dtplatform/charts/scriptworker/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: scriptworker
+  namespace: staging
+spec:
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: dtplatform-scriptworker
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: dtplatform-scriptworker
+    spec:
+      serviceAccountName: scriptworker
+      containers:
+        - name: scriptworker
+          image: scriptworker
+";
+
+#[test]
+fn a_script_worker_in_another_namespace_than_the_values_is_refused_with_what_to_set() {
+    let out = render_with("aws", "{}", SCRIPTWORKER_IN_STAGING, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for says in [
+        "error: Deployment/staging/scriptworker is in namespace staging, but the values put the platform in prod (smi.namespace): \
+         the NetworkPolicy scriptworker-policy would be created in prod and isolate none of its pods",
+        "hint: if the platform runs in staging, set smi.namespace: staging in the values; \
+         otherwise render the chart into prod (`helm install -n prod`",
+    ] {
+        assert!(stderr.contains(says), "{says:?} in {stderr}");
+    }
+    let moved = objects(&render_with(
+        "aws",
+        "smi: {namespace: staging}",
+        SCRIPTWORKER_IN_STAGING,
+        &[],
+    ));
+    assert_eq!(
+        find(&moved, "NetworkPolicy", "scriptworker-policy")["metadata"]["namespace"],
+        "staging",
+        "with smi.namespace: staging the policy goes where the pods are"
+    );
+}
+
+#[test]
+fn an_item_of_a_list_stating_another_namespace_is_refused_too() {
+    let input = "---\napiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ServiceAccount\n    metadata:\n      name: aisvc\n      namespace: staging\n";
+    let out = render_with("aws", "{}", input, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: ServiceAccount/staging/aisvc is in namespace staging, but the values put the platform in prod"),
+        "{stderr}"
+    );
+    let in_prod = objects(&render_with(
+        "aws",
+        "{}",
+        &input.replace("staging", "prod"),
+        &[],
+    ));
+    assert_eq!(
+        find(&in_prod, "ServiceAccount", "aisvc")["metadata"]["annotations"]["smi.dtplatform.io/role-arn"],
+        "arn:aws:iam::123456789012:role/dtp-prod-aisvc"
+    );
+}
+
+/// The example release as charts that write `metadata.namespace` on every object render it
+/// (`.Release.Namespace` under `helm template -n <namespace>`).
+fn example_release_in(namespace: &str) -> String {
+    std::fs::read_to_string(example("rendered-helm3.yaml"))
+        .unwrap()
+        .replace(
+            "\nmetadata:\n  name: ",
+            &format!("\nmetadata:\n  namespace: {namespace}\n  name: "),
+        )
+}
+
+#[test]
+fn a_release_stating_the_values_namespace_gets_everything_there_and_one_stating_another_is_refused()
+{
+    let ack = "smi: {cloud: {aws: {ackPodIdentityAssociations: true}}}";
+    let out = objects(&render_with("aws", ack, &example_release_in("prod"), &[]));
+    assert_eq!(
+        find(&out, "NetworkPolicy", "scriptworker-policy")["metadata"]["namespace"],
+        "prod"
+    );
+    assert_eq!(
+        find(&out, "ServiceMonitor", "scriptmanager-prod")["spec"]["namespaceSelector"],
+        serde_json::json!({"matchNames": ["prod"]})
+    );
+    let association = find(&out, "PodIdentityAssociation", "filesvc");
+    assert_eq!(association["metadata"]["namespace"], "prod");
+    assert_eq!(association["spec"]["namespace"], "prod");
+
+    let refused = render_with("aws", ack, &example_release_in("staging"), &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(refused.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("is in namespace staging, but the values put the platform in prod"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    let staging = "smi: {namespace: staging, cloud: {aws: {ackPodIdentityAssociations: true}}}";
+    let out = objects(&render_with(
+        "aws",
+        staging,
+        &example_release_in("staging"),
+        &[],
+    ));
+    assert_eq!(
+        find(&out, "NetworkPolicy", "scriptworker-policy")["metadata"]["namespace"],
+        "staging"
+    );
+    assert_eq!(
+        find(&out, "ServiceMonitor", "scriptmanager-prod")["spec"]["namespaceSelector"],
+        serde_json::json!({"matchNames": ["staging"]})
+    );
+    let association = find(&out, "PodIdentityAssociation", "filesvc");
+    assert_eq!(association["metadata"]["namespace"], "staging");
+    assert_eq!(association["spec"]["namespace"], "staging");
+}
+
 #[test]
 fn the_service_monitor_is_the_guides_with_the_values_substituted() {
     let Some(expected) = guide_block("With kube-prometheus-stack and its CRDs") else {

@@ -4,9 +4,10 @@
 use serde_json::{Value, json};
 
 use super::hooks::ordinary_objects;
+use super::namespace::PlatformNamespace;
 use super::{Context, Filter, RenderError};
 use crate::catalog::{QUEUE_METRIC, SCRIPTWORKER_SELECTOR};
-use crate::stream::{Field, Stream};
+use crate::stream::{Field, ObjectRef, Stream};
 use crate::values::{Autoscaler as AutoscalerValues, Smi};
 
 /// The workloads a HorizontalPodAutoscaler can scale.
@@ -23,7 +24,7 @@ const SCALED_KINDS: [&str; 5] = [
 #[derive(Debug)]
 pub struct Autoscaler {
     /// The platform's namespace, for an added HorizontalPodAutoscaler.
-    namespace: String,
+    namespace: PlatformNamespace,
     /// The HorizontalPodAutoscaler to add when the chart has none.
     wanted: Option<AutoscalerValues>,
 }
@@ -32,7 +33,7 @@ impl Autoscaler {
     /// The filter for these values.
     pub fn new(smi: &Smi) -> Autoscaler {
         Autoscaler {
-            namespace: smi.namespace().to_owned(),
+            namespace: PlatformNamespace::new(smi),
             wanted: smi.prometheus.scriptworker_autoscaler.clone(),
         }
     }
@@ -51,9 +52,17 @@ impl Filter for Autoscaler {
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
-        let Some((kind, name)) = scriptworker_workload(stream)? else {
+        let Some(workload) = scriptworker_workload(stream)? else {
             return Ok(());
         };
+        self.namespace.check(stream, workload, |ns| {
+            format!("the scriptworker HorizontalPodAutoscaler is looked for, and added, in {ns}")
+        })?;
+        let header = stream.header(workload);
+        let Some(name) = header.name.clone() else {
+            return Ok(());
+        };
+        let kind = header.kind.clone();
         let mut found = false;
         for object in ordinary_objects(stream)? {
             if stream.header(object).kind != "HorizontalPodAutoscaler" {
@@ -63,6 +72,9 @@ impl Filter for Autoscaler {
             if target.as_ref().and_then(Value::as_str) != Some(&name) {
                 continue;
             }
+            self.namespace.check(stream, object, |ns| {
+                format!("it would not scale the Script Worker in {ns}")
+            })?;
             let hpa = stream.json(object)?;
             found = true;
             let display = stream.header(object).display_name();
@@ -82,7 +94,7 @@ impl Filter for Autoscaler {
             let hpa = json!({
                 "apiVersion": "autoscaling/v2",
                 "kind": "HorizontalPodAutoscaler",
-                "metadata": {"name": name, "namespace": self.namespace},
+                "metadata": {"name": name, "namespace": self.namespace.name()},
                 "spec": {
                     "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": name},
                     "minReplicas": a.min_replicas,
@@ -117,8 +129,8 @@ fn follows_queue_metric(hpa: &Value) -> bool {
         })
 }
 
-/// Kind and name of the Deployment (or other workload) running the Script Worker pods.
-fn scriptworker_workload(stream: &mut Stream) -> Result<Option<(String, String)>, RenderError> {
+/// The Deployment (or other workload) running the Script Worker pods.
+fn scriptworker_workload(stream: &mut Stream) -> Result<Option<ObjectRef>, RenderError> {
     let (key, value) = SCRIPTWORKER_SELECTOR;
     for object in ordinary_objects(stream)? {
         if !SCALED_KINDS.contains(&stream.header(object).kind.as_str()) {
@@ -131,8 +143,7 @@ fn scriptworker_workload(stream: &mut Stream) -> Result<Option<(String, String)>
             .and_then(Value::as_str)
             == Some(value)
         {
-            let header = stream.header(object);
-            return Ok(header.name.clone().map(|n| (header.kind.clone(), n)));
+            return Ok(Some(object));
         }
     }
     Ok(None)

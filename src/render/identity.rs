@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use super::hooks::{
     HOOK, HOOK_DELETE_POLICY, HOOK_WEIGHT, Holding, Hook, PostRenderStrategy, holding, hook_of,
 };
+use super::namespace::PlatformNamespace;
 use super::workload::{
     containers_mut, is_workload, map_mut, pod_spec_mut, service_account_fields, service_account_in,
     set_env,
@@ -39,8 +40,9 @@ const IRSA_REGIONAL_STS: &str = "eks.amazonaws.com/sts-regional-endpoints";
 pub struct Identity {
     /// What each service account gets, from the values' provider and identity.
     wiring: Wiring,
-    /// The platform's namespace (ACK associations).
-    namespace: String,
+    /// The platform's namespace: the service accounts' (ACK associations, roles' trust, OCI
+    /// policies).
+    namespace: PlatformNamespace,
     /// Missing service accounts are errors instead of warnings.
     strict: bool,
     /// How Helm hands hooks over: decides which missing accounts are expected.
@@ -57,7 +59,7 @@ impl Identity {
     ) -> Result<Identity, RenderError> {
         Ok(Identity {
             wiring: wiring(smi)?,
-            namespace: smi.namespace().to_owned(),
+            namespace: PlatformNamespace::new(smi),
             strict,
             strategy,
         })
@@ -100,6 +102,9 @@ impl Filter for Identity {
             let header = stream.header(object);
             if header.kind == "ServiceAccount" {
                 if let Some(sa) = header.name.as_deref().and_then(table_entry) {
+                    self.namespace.check(stream, object, |ns| {
+                        format!("its cloud identity (role trust, Pod Identity association, OCI policies) is for {ns}/{}", sa.name)
+                    })?;
                     present.insert(sa.name);
                     if let Some(hook) = hook_of(stream, object)? {
                         hook_accounts.insert(sa.name);
@@ -115,6 +120,12 @@ impl Filter for Identity {
                 else {
                     continue;
                 };
+                self.namespace.check(stream, object, |ns| {
+                    format!(
+                        "its pods run as {}, whose cloud identity is for {ns}/{}",
+                        sa.name, sa.name
+                    )
+                })?;
                 referenced.insert(sa.name);
                 if let Some(hook) = hook_of(stream, object)? {
                     hooks.entry(sa.name).or_default().push(hook);
@@ -149,7 +160,8 @@ impl Filter for Identity {
                 .iter()
                 .filter(|(sa, _)| present.contains(sa.as_str()))
             {
-                let mut association = pod_identity_association(&self.namespace, cluster, sa, arn);
+                let mut association =
+                    pod_identity_association(self.namespace.name(), cluster, sa, arn);
                 let mut reason = format!("EKS Pod Identity association for {sa} (ACK)");
                 if hook_accounts.contains(sa.as_str()) {
                     let hook = association_hook(hooks.get(sa.as_str()).map_or(&[], Vec::as_slice));

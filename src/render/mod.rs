@@ -8,6 +8,7 @@
 mod autoscaler;
 mod hooks;
 mod identity;
+mod namespace;
 mod network_policy;
 mod overlays;
 mod rewrite;
@@ -20,6 +21,7 @@ mod workload;
 pub use autoscaler::Autoscaler;
 pub use hooks::{HOOK, HOOK_DELETE_POLICY, HOOK_WEIGHT, PostRenderStrategy};
 pub use identity::Identity;
+pub use namespace::NamespaceMismatch;
 pub use network_policy::NetworkPolicy;
 pub use overlays::{Overlay, Overlays, Target};
 pub use rewrite::RewriteAll;
@@ -142,11 +144,14 @@ impl Context {
             .as_str()
             .unwrap_or_default()
             .to_owned();
+        let namespace = object["metadata"]["namespace"].as_str();
+        // One stating another namespace is another object, and stays where the chart put it.
         let existing = stream.objects().into_iter().find(|o| {
             let h = stream.header(*o);
             h.kind == kind
                 && h.name.as_deref() == Some(&name)
                 && same_group(&h.api_version, &api_version)
+                && (h.namespace.is_none() || h.namespace.as_deref() == namespace)
         });
         if let Some(existing) = existing {
             let reason = reason.into();
@@ -293,6 +298,10 @@ pub enum RenderError {
     /// A value the network policy needs is not usable.
     #[error("smi.networkPolicy: {0}")]
     NetworkPolicy(String),
+    /// An object a filter keys on states a namespace other than the values' namespace, so
+    /// what the tool adds for it (in the values' namespace) would miss it.
+    #[error(transparent)]
+    Namespace(Box<NamespaceMismatch>),
 }
 
 impl Hint for RenderError {
@@ -316,6 +325,7 @@ impl Hint for RenderError {
             RenderError::Catalog(_) => {
                 Some("see docs/injections.md for the shape of a secret catalog entry")
             }
+            RenderError::Namespace(e) => Some(&e.hint),
         }
     }
 }

@@ -8,10 +8,11 @@ use serde_json::{Value, json};
 
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SCRIPTMANAGER_SELECTOR, SCRIPTWORKER_SELECTOR};
-use crate::stream::Stream;
+use crate::stream::{ObjectRef, Stream};
 use crate::values::{EgressRule, PolicyEngine, Protocol, RuleAction, Smi};
 
 use super::hooks::ordinary_objects;
+use super::namespace::PlatformNamespace;
 use super::workload::{pod_labels_fields, pod_labels_pointer};
 
 pub const POLICY_NAME: &str = "scriptworker-policy";
@@ -28,6 +29,8 @@ pub const DENIED_NETS: [&str; 4] = [
 pub struct NetworkPolicy {
     /// The policy for the values' engine; `None` with `engine: none`.
     policy: Option<Value>,
+    /// Where the policy goes, and so where the pods it selects must be.
+    namespace: PlatformNamespace,
 }
 
 impl NetworkPolicy {
@@ -38,7 +41,10 @@ impl NetworkPolicy {
             PolicyEngine::Calico => Some(calico_policy(smi)?),
             PolicyEngine::Kubernetes => Some(kubernetes_policy(smi)?),
         };
-        Ok(NetworkPolicy { policy })
+        Ok(NetworkPolicy {
+            policy,
+            namespace: PlatformNamespace::new(smi),
+        })
     }
 }
 
@@ -55,18 +61,33 @@ impl Filter for NetworkPolicy {
         let Some(policy) = &self.policy else {
             return Ok(());
         };
-        if !runs_scriptworker(stream)? {
+        let workers = pods_labelled(stream, SCRIPTWORKER_SELECTOR)?;
+        if workers.is_empty() {
             // Another release (one per service) holds the Script Worker and gets the policy.
             return Ok(());
+        }
+        for worker in workers {
+            self.namespace.check(stream, worker, |ns| {
+                format!("the NetworkPolicy {POLICY_NAME} would be created in {ns} and isolate none of its pods")
+            })?;
+        }
+        for manager in pods_labelled(stream, SCRIPTMANAGER_SELECTOR)? {
+            self.namespace.check(stream, manager, |ns| {
+                format!("the NetworkPolicy {POLICY_NAME} in {ns} lets the Script Worker reach the Script Manager pods of {ns} only")
+            })?;
         }
         let reason = "isolates the Script Worker: DNS and the Script Manager only, private ranges denied (step 4)";
         cx.add_or_update(stream, reason, policy.clone())
     }
 }
 
-fn runs_scriptworker(stream: &mut Stream) -> Result<bool, RenderError> {
-    let (key, value) = SCRIPTWORKER_SELECTOR;
-    // A hooks-only call (the first of `separate`) adds nothing: the other call has the pods.
+/// The workloads (not hooks: a hooks-only call, the first of `separate`, adds nothing, the
+/// other call has the pods) whose pods carry the label `selector`.
+fn pods_labelled(
+    stream: &mut Stream,
+    (key, value): (&str, &str),
+) -> Result<Vec<ObjectRef>, RenderError> {
+    let mut found = Vec::new();
     for object in ordinary_objects(stream)? {
         let Some(pointer) = pod_labels_pointer(&stream.header(object).kind) else {
             continue;
@@ -78,10 +99,10 @@ fn runs_scriptworker(stream: &mut Stream) -> Result<bool, RenderError> {
             .and_then(Value::as_str)
             == Some(value)
         {
-            return Ok(true);
+            found.push(object);
         }
     }
-    Ok(false)
+    Ok(found)
 }
 
 /// The guide's Calico policy, in the platform's namespace, with the extra rules appended.

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::namespace::PlatformNamespace;
 use super::workload::{
     is_workload, list_mut, pod_spec_mut, service_account_fields, service_account_in,
 };
@@ -17,6 +18,8 @@ use crate::values::Smi;
 pub struct SecretRefs {
     /// The built-in catalog with the values' entries.
     catalog: Vec<SecretSpec>,
+    /// Where `kubectl smi secrets create` puts the secrets the workloads reference.
+    namespace: PlatformNamespace,
 }
 
 impl SecretRefs {
@@ -24,7 +27,10 @@ impl SecretRefs {
     pub fn new(smi: &Smi) -> Result<SecretRefs, RenderError> {
         let catalog = secret_catalog(&smi.secrets.catalog)
             .map_err(|e| RenderError::Catalog(e.to_string()))?;
-        Ok(SecretRefs { catalog })
+        Ok(SecretRefs {
+            catalog,
+            namespace: PlatformNamespace::new(smi),
+        })
     }
 }
 
@@ -55,6 +61,12 @@ impl Filter for SecretRefs {
                 continue;
             }
             let names: Vec<&str> = secrets.iter().map(|s| s.name.as_str()).collect();
+            self.namespace.check(stream, object, |ns| {
+                format!(
+                    "its pods run as {sa} and would reference {}, which `kubectl smi secrets create` puts in {ns}",
+                    names.join(", ")
+                )
+            })?;
             let reason = format!("pods run as {sa}, which receives {}", names.join(", "));
             cx.change(stream, object, reason, |o| {
                 if let Some(spec) = pod_spec_mut(o, &kind) {

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::hooks::ordinary_objects;
+use super::namespace::PlatformNamespace;
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SCRIPTMANAGER_METRICS_PORT, SCRIPTMANAGER_SELECTOR};
 use crate::prometheus::service_monitor;
@@ -19,6 +20,8 @@ pub struct ServiceMonitor {
     instance: String,
     /// The scrape interval, for the report.
     interval: String,
+    /// The namespace the ServiceMonitor's `namespaceSelector` selects.
+    namespace: PlatformNamespace,
 }
 
 impl ServiceMonitor {
@@ -28,6 +31,7 @@ impl ServiceMonitor {
             monitor: smi.prometheus.service_monitor.then(|| service_monitor(smi)),
             instance: format!("scriptmanager-{}", smi.environment),
             interval: smi.prometheus.interval.clone(),
+            namespace: PlatformNamespace::new(smi),
         }
     }
 }
@@ -48,6 +52,9 @@ impl Filter for ServiceMonitor {
         let Some(service) = scriptmanager_service(stream)? else {
             return Ok(());
         };
+        self.namespace.check(stream, service, |ns| {
+            format!("the ServiceMonitor's namespaceSelector selects {ns}, so Prometheus would not scrape it")
+        })?;
         let json = stream.json(service)?;
         let object = stream.header(service).display_name();
         let instance = &self.instance;

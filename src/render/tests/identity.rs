@@ -1,6 +1,6 @@
 //! The identity filter: each service account of the guide's table gets its cloud identity.
 
-use super::{Case, check_table, options, output, render_with};
+use super::{Case, Refusal, changes, check_refusals, check_table, options, output, render_with};
 use crate::error::Hint;
 use crate::render::{Filter, Identity, PostRenderStrategy, RenderError};
 
@@ -399,4 +399,120 @@ fn each_call_of_separate_adds_the_associations_of_the_accounts_it_holds() {
         ["PodIdentityAssociation/prod/filesvc-migrations"]
     );
     assert_eq!(added(FILESVC), ["PodIdentityAssociation/prod/filesvc"]);
+}
+
+/// A service account of the table in `namespace`.
+fn filesvc_in(namespace: &str) -> String {
+    FILESVC.replacen(
+        "  name: filesvc\n",
+        &format!("  name: filesvc\n  namespace: {namespace}\n"),
+        1,
+    )
+}
+
+#[test]
+fn the_ack_association_and_its_namespace_are_the_values_namespace_which_the_account_may_state() {
+    let ack = "smi: {cloud: {aws: {ackPodIdentityAssociations: true}}}";
+    let rendered = run_one(
+        identity("values-aws.yaml", ack, false, PostRenderStrategy::Combined),
+        &filesvc_in("prod"),
+    )
+    .expect("the account is in the values' namespace");
+    let text = output(&rendered);
+    assert!(
+        text.contains(
+            "kind: PodIdentityAssociation\nmetadata:\n  name: filesvc\n  namespace: prod\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  namespace: prod\n  serviceAccount: filesvc\n"),
+        "{text}"
+    );
+    assert_eq!(
+        changes(&rendered),
+        [
+            "identity ServiceAccount/prod/filesvc: add /metadata/annotations",
+            "identity PodIdentityAssociation/prod/filesvc: add ",
+        ]
+    );
+}
+
+#[test]
+fn an_account_of_the_table_or_its_pods_in_another_namespace_are_refused_for_every_identity() {
+    let deployment_in_staging = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: itemsvc
+  namespace: staging
+spec:
+  template:
+    spec:
+      serviceAccountName: itemsvc
+";
+    let hook_in_staging = format!(
+        "{}  annotations:\n    helm.sh/hook: pre-install\n",
+        filesvc_in("staging").replace("  labels:\n    app: \"on\"\n", "")
+    );
+    let account = filesvc_in("staging");
+    let cases = [
+        Refusal {
+            name: "a ServiceAccount of the table",
+            input: &account,
+            says: &[
+                "ServiceAccount/staging/filesvc is in namespace staging, but the values put the platform in ",
+                "its cloud identity (role trust, Pod Identity association, OCI policies) is for ",
+                "set smi.namespace: staging",
+            ],
+        },
+        Refusal {
+            name: "a hook ServiceAccount of the table",
+            input: &hook_in_staging,
+            says: &["ServiceAccount/staging/filesvc is in namespace staging"],
+        },
+        Refusal {
+            name: "pods that run as an account of the table",
+            input: deployment_in_staging,
+            says: &[
+                "Deployment/staging/itemsvc is in namespace staging",
+                "its pods run as itemsvc, whose cloud identity is for ",
+            ],
+        },
+    ];
+    for (example, overrides, namespace) in [
+        ("values-aws.yaml", "{}", "prod"),
+        (
+            "values-aws.yaml",
+            "smi: {cloud: {aws: {ackPodIdentityAssociations: true}}}",
+            "prod",
+        ),
+        ("values-aws-irsa.yaml", "{}", "dtp-irsa"),
+        ("values-oci.yaml", "{}", "dtp"),
+    ] {
+        check_refusals(&cases, || {
+            identity(example, overrides, false, PostRenderStrategy::Combined)
+        });
+        let rendered = run_one(
+            identity(example, overrides, false, PostRenderStrategy::Combined),
+            &filesvc_in("staging"),
+        );
+        let Err(error) = rendered else {
+            panic!("{example} {overrides}: refused");
+        };
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("the values put the platform in {namespace} (smi.namespace): its cloud identity (role trust, Pod Identity association, OCI policies) is for {namespace}/filesvc")),
+            "{error}"
+        );
+    }
+    let other =
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: other\n  namespace: staging\n";
+    let rendered = run_one(
+        identity("values-aws.yaml", "{}", false, PostRenderStrategy::Combined),
+        other,
+    )
+    .expect("an account outside the table is not keyed on");
+    assert_eq!(output(&rendered), other);
 }

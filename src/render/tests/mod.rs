@@ -97,3 +97,34 @@ pub fn check_table<F: Filter + 'static>(cases: &[Case], filter: impl Fn() -> F) 
         );
     }
 }
+
+/// One stream a filter refuses.
+pub struct Refusal<'a> {
+    /// What the case shows.
+    pub name: &'static str,
+    /// The manifest stream.
+    pub input: &'a str,
+    /// Fragments the message and its hint hold (as `message\nhint`).
+    pub says: &'static [&'static str],
+}
+
+/// Runs every case with a filter made by `filter`: each is an error whose message and hint
+/// hold the case's fragments; reports each failing case by name.
+pub fn check_refusals<F: Filter + 'static>(cases: &[Refusal<'_>], filter: impl Fn() -> F) {
+    use crate::error::Hint;
+    for case in cases {
+        let filters: Vec<Box<dyn Filter>> = vec![Box::new(filter())];
+        let error = match run(&filters, case.input.to_owned(), Limits::default()) {
+            Ok(rendered) => panic!("case {:?}: not refused: {}", case.name, output(&rendered)),
+            Err(error) => error,
+        };
+        let text = format!("{error}\n{}", error.hint().unwrap_or_default());
+        for fragment in case.says {
+            assert!(
+                text.contains(fragment),
+                "case {:?}: {fragment:?} in {text}",
+                case.name
+            );
+        }
+    }
+}

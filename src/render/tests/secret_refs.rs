@@ -1,6 +1,6 @@
 //! The secret-refs filter: workloads receive the catalog's secrets of their service account.
 
-use super::{Case, check_table, options};
+use super::{Case, Refusal, check_refusals, check_table, options};
 use crate::render::SecretRefs;
 
 #[test]
@@ -161,6 +161,89 @@ spec:
 ",
             changes: &[
                 "secret-refs CronJob/rotate: add /metadata/annotations, add /spec/jobTemplate/spec/template/spec/containers/0/volumeMounts, add /spec/jobTemplate/spec/template/spec/volumes",
+            ],
+        }],
+        || SecretRefs::new(&smi).expect("the filter builds"),
+    );
+}
+
+/// A Deployment in staging whose pods run as `aisvc`, which receives smi-kafka and smi-mongodb.
+const AISVC_IN_STAGING: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: w
+  namespace: staging
+spec:
+  template:
+    spec:
+      serviceAccountName: aisvc
+      containers:
+        - name: w
+";
+
+#[test]
+fn a_workload_receiving_secrets_may_state_the_values_namespace_but_not_another() {
+    let smi = options("values-aws.yaml", "{}").values.smi;
+    let receives_nothing = AISVC_IN_STAGING.replace("aisvc", "scriptworker");
+    check_table(
+        &[Case {
+            name: "in the values' namespace",
+            input: "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: w
+  namespace: prod
+spec:
+  template:
+    spec:
+      serviceAccountName: aisvc
+      containers:
+        - name: w
+",
+            expected: "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: w
+  namespace: prod
+  annotations:
+    smi.dtplatform.io/injected-by: secret-refs
+spec:
+  template:
+    spec:
+      serviceAccountName: aisvc
+      containers:
+        - name: w
+          envFrom:
+            - secretRef:
+                name: smi-mongodb
+            - secretRef:
+                name: smi-kafka
+",
+            changes: &[
+                "secret-refs Deployment/prod/w: add /metadata/annotations, add /spec/template/spec/containers/0/envFrom",
+            ],
+        }],
+        || SecretRefs::new(&smi).expect("the filter builds"),
+    );
+    let untouched = super::render_with(
+        SecretRefs::new(&smi).expect("the filter builds"),
+        &receives_nothing,
+    );
+    assert_eq!(
+        super::output(&untouched),
+        receives_nothing,
+        "elsewhere, receiving nothing: not keyed on"
+    );
+    check_refusals(
+        &[Refusal {
+            name: "in another namespace",
+            input: AISVC_IN_STAGING,
+            says: &[
+                "Deployment/staging/w is in namespace staging, but the values put the platform in prod (smi.namespace)",
+                "its pods run as aisvc and would reference smi-mongodb, smi-kafka, which `kubectl smi secrets create` puts in prod",
             ],
         }],
         || SecretRefs::new(&smi).expect("the filter builds"),
