@@ -7,10 +7,17 @@
 //!   target: {apiVersion, kind, name, namespace, labels: {..}, fields: {"/json/pointer": value}}
 //!   patch: [RFC 6902 operations]          # string values may use ${smi.some.path}
 //!   when: smi.some.path                  # optional: apply only when that value is true
+//!                                        #   (or `smi.some.path == value`)
 //!   optional: true                       # optional: matching nothing is not an error
 //! `add` creates missing parent mappings (metadata.annotations, say) instead of failing.
+//!
+//! A shipped default never decides exposure or the load balancer type, nor replaces what
+//! the chart set: on a Service whose chart chooses either (any form of
+//! [`crate::catalog::LoadBalancerChoice`] for the provider), a default that writes one of
+//! them leaves the Service alone, and a default's `add` skips a path the object already has.
+//! A user overlay may change the chart's choice; it is then a warning and in --explain.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use json_patch::PatchOperation;
@@ -18,6 +25,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Context, Filter, RenderError, RenderOptions, op_name};
+use crate::catalog::{AWS_LOAD_BALANCER_CHOICES, LoadBalancerChoice, OCI_LOAD_BALANCER_CHOICES};
 use crate::stream::{Field, Limits, ObjectRef, Stream, StreamError, read_yaml_document};
 use crate::values::Provider;
 
@@ -40,6 +48,10 @@ const OCI_DEFAULTS: &[(&str, &str)] = &[
         "overlays/oci/load-balancer.yaml",
         include_str!("../../overlays/oci/load-balancer.yaml"),
     ),
+    (
+        "overlays/oci/load-balancer-internal.yaml",
+        include_str!("../../overlays/oci/load-balancer-internal.yaml"),
+    ),
 ];
 
 /// One overlay: a target selector, the patch to apply to every object it selects, and when.
@@ -51,7 +63,8 @@ pub struct Overlay {
     /// RFC 6902 operations; string values may use `${smi.some.path}`.
     pub patch: Vec<PatchOperation>,
     /// A values path (`smi.some.path`): the overlay applies only when that value is truthy (not
-    /// absent, null, false or "").
+    /// absent, null, false or ""); or `smi.some.path == value`: only when that value is the
+    /// string (or number or boolean) written after `==`.
     #[serde(default)]
     pub when: Option<String>,
     /// Whether matching no object is fine; otherwise it is a [`RenderError::Overlay`].
@@ -83,19 +96,89 @@ pub struct Target {
 /// applied after the built-in injections.
 #[derive(Debug)]
 pub struct Overlays {
-    /// Each overlay with the file (or values path) it came from, in the order they apply.
-    overlays: Vec<(String, Overlay)>,
-    /// The merged values, for `when` and `${smi...}`.
+    /// Each overlay with where it came from, in the order they apply.
+    overlays: Vec<Loaded>,
+    /// The merged values, for `when` and `${smi...}` (with `smi.loadBalancer` filled in).
     values_json: Value,
+    /// Where the provider's load balancer controllers read exposure and type.
+    choices: &'static [LoadBalancerChoice],
+}
+
+/// One overlay and its source.
+#[derive(Debug)]
+struct Loaded {
+    /// The file, or `smi.overlays.patches[N]`.
+    file: String,
+    /// Shipped with kubectl-smi (overlays/aws, overlays/oci), not the user's.
+    shipped: bool,
+    overlay: Overlay,
 }
 
 impl Overlays {
     /// Reads every overlay the options name; fails on a file that cannot be read or parsed.
     pub fn load(options: &RenderOptions) -> Result<Overlays, RenderError> {
+        let mut values_json = options.values_json.clone();
+        // The shipped defaults substitute `${smi.loadBalancer.scheme}`: its documented
+        // default must be there when the values leave it out.
+        if let Some(smi) = values_json.get_mut("smi").and_then(Value::as_object_mut) {
+            let load_balancer =
+                serde_json::to_value(&options.values.smi.load_balancer).map_err(|e| {
+                    RenderError::Overlay {
+                        file: "smi.loadBalancer".into(),
+                        problem: e.to_string(),
+                    }
+                })?;
+            smi.insert("loadBalancer".into(), load_balancer);
+        }
         Ok(Overlays {
             overlays: load_all(options)?,
-            values_json: options.values_json.clone(),
+            values_json,
+            choices: match options.values.smi.cloud.provider {
+                Provider::Aws => AWS_LOAD_BALANCER_CHOICES,
+                Provider::Oci => OCI_LOAD_BALANCER_CHOICES,
+            },
         })
+    }
+
+    /// The load balancer choices `object` makes, as `key: value`.
+    fn chosen(&self, object: &Value) -> Vec<String> {
+        self.choices
+            .iter()
+            .filter_map(|c| {
+                object
+                    .pointer(c.pointer)
+                    .map(|v| format!("{}: {}", c.key, v))
+            })
+            .collect()
+    }
+
+    /// Whether the patch writes a load balancer choice (its exposure or type).
+    fn decides_load_balancer(&self, patch: &[PatchOperation]) -> bool {
+        patch.iter().any(|op| {
+            let path = op.path().to_string();
+            self.choices.iter().any(|c| c.pointer == path)
+        })
+    }
+
+    /// The changes a user overlay makes to the choices of a chart that chose: one sentence
+    /// each, naming the key, the chart's value and the new one.
+    fn overridden(&self, chart: &Value, before: &Value, after: &Value) -> Vec<String> {
+        if self.chosen(chart).is_empty() {
+            return Vec::new();
+        }
+        let shown = |v: Option<&Value>| v.map_or_else(|| "unset".to_owned(), Value::to_string);
+        self.choices
+            .iter()
+            .filter(|c| before.pointer(c.pointer) != after.pointer(c.pointer))
+            .map(|c| {
+                format!(
+                    "{} from the chart's {} to {}",
+                    c.key,
+                    shown(chart.pointer(c.pointer)),
+                    shown(after.pointer(c.pointer))
+                )
+            })
+            .collect()
     }
 }
 
@@ -108,18 +191,26 @@ impl Filter for Overlays {
     fn fields(&self) -> Vec<Field> {
         self.overlays
             .iter()
-            .flat_map(|(_, overlay)| overlay.target.fields())
+            .flat_map(|loaded| loaded.overlay.target.fields())
             .collect()
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
-        for (file, overlay) in &self.overlays {
-            if let Some(path) = &overlay.when
-                && !truthy(lookup(&self.values_json, path))
+        // Each object as the chart (and the injections) left it, before any overlay.
+        let mut charts: HashMap<ObjectRef, Value> = HashMap::new();
+        for Loaded {
+            file,
+            shipped,
+            overlay,
+        } in &self.overlays
+        {
+            if let Some(when) = &overlay.when
+                && !condition(&self.values_json, when)
             {
                 continue;
             }
             let patch = substitute(&overlay.patch, &self.values_json, file)?;
+            let decides = *shipped && self.decides_load_balancer(&patch);
             let mut matched = 0;
             for object in stream.objects() {
                 if !overlay.target.matches(stream, object)? {
@@ -127,8 +218,32 @@ impl Filter for Overlays {
                 }
                 let json = stream.json(object)?;
                 matched += 1;
-                let after = patched(&json, &patch, file)?;
-                cx.change(stream, object, format!("overlay {file}"), |o| *o = after)?;
+                let chart = charts.entry(object).or_insert_with(|| json.clone());
+                if decides && !self.chosen(chart).is_empty() {
+                    continue;
+                }
+                let after = if *shipped {
+                    patched(&json, &unset_only(&json, &patch), file)?
+                } else {
+                    patched(&json, &patch, file)?
+                };
+                let mut reason = format!("overlay {file}");
+                if !*shipped {
+                    let overridden = self.overridden(chart, &json, &after);
+                    for change in &overridden {
+                        cx.warn(format!(
+                            "{}: overlay {file} changes the load balancer the chart chose: {change}",
+                            stream.header(object).display_name()
+                        ));
+                    }
+                    if !overridden.is_empty() {
+                        reason.push_str(&format!(
+                            "; changes the chart's load balancer choice: {}",
+                            overridden.join("; ")
+                        ));
+                    }
+                }
+                cx.change(stream, object, reason, |o| *o = after)?;
             }
             if matched == 0 && !overlay.optional {
                 return Err(RenderError::Overlay {
@@ -214,7 +329,7 @@ impl Target {
     }
 }
 
-fn load_all(options: &RenderOptions) -> Result<Vec<(String, Overlay)>, RenderError> {
+fn load_all(options: &RenderOptions) -> Result<Vec<Loaded>, RenderError> {
     let smi = &options.values.smi;
     let mut overlays = Vec::new();
     if smi.overlays.defaults {
@@ -223,7 +338,11 @@ fn load_all(options: &RenderOptions) -> Result<Vec<(String, Overlay)>, RenderErr
             Provider::Oci => OCI_DEFAULTS,
         };
         for (file, text) in defaults {
-            overlays.push((file.to_string(), parse(file, text)?));
+            overlays.push(Loaded {
+                file: file.to_string(),
+                shipped: true,
+                overlay: parse(file, text)?,
+            });
         }
     }
     for dir in &options.overlay_dirs {
@@ -233,7 +352,11 @@ fn load_all(options: &RenderOptions) -> Result<Vec<(String, Overlay)>, RenderErr
                 file: shown.clone(),
                 problem: format!("cannot read it: {e}"),
             })?;
-            overlays.push((shown.clone(), parse(&shown, &text)?));
+            overlays.push(Loaded {
+                overlay: parse(&shown, &text)?,
+                file: shown,
+                shipped: false,
+            });
         }
     }
     for (i, inline) in smi.overlays.patches.iter().enumerate() {
@@ -242,7 +365,11 @@ fn load_all(options: &RenderOptions) -> Result<Vec<(String, Overlay)>, RenderErr
             file: file.clone(),
             problem: e.to_string(),
         })?;
-        overlays.push((file, overlay));
+        overlays.push(Loaded {
+            file,
+            shipped: false,
+            overlay,
+        });
     }
     Ok(overlays)
 }
@@ -277,6 +404,21 @@ fn parse(file: &str, text: &str) -> Result<Overlay, RenderError> {
 
 fn lookup<'a>(values: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(values, |v, key| v.get(key))
+}
+
+/// Whether an overlay's `when` holds: `smi.path == value`, or `smi.path` truthy.
+fn condition(values: &Value, when: &str) -> bool {
+    match when.split_once("==") {
+        Some((path, want)) => {
+            let want = want.trim().trim_matches('"');
+            match lookup(values, path.trim()) {
+                Some(Value::String(s)) => s == want,
+                Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string() == want,
+                _ => false,
+            }
+        }
+        None => truthy(lookup(values, when.trim())),
+    }
 }
 
 fn truthy(value: Option<&Value>) -> bool {
@@ -331,6 +473,25 @@ fn substitute_value(value: &mut Value, values: &Value, file: &str) -> Result<(),
             .try_for_each(|v| substitute_value(v, values, file)),
         _ => Ok(()),
     }
+}
+
+/// The patch without the `add` operations whose path the object already has: a shipped
+/// default fills what is unset and never replaces a value the chart set.
+fn unset_only(object: &Value, patch: &[PatchOperation]) -> Vec<PatchOperation> {
+    patch
+        .iter()
+        .filter(|op| match op {
+            // An add into a list inserts; only an add at a mapping key can replace.
+            PatchOperation::Add(add) => {
+                let path = add.path.to_string();
+                let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
+                !(object.pointer(parent).is_some_and(Value::is_object)
+                    && object.pointer(&path).is_some())
+            }
+            _ => true,
+        })
+        .cloned()
+        .collect()
 }
 
 /// The object with the patch applied (json-patch semantics; `add` creates missing parents).
