@@ -163,7 +163,8 @@ impl Overlays {
     /// The changes a user overlay makes to the choices of a chart that chose: one sentence
     /// each, naming the key, the chart's value and the new one.
     fn overridden(&self, chart: &Value, before: &Value, after: &Value) -> Vec<String> {
-        if self.chosen(chart).is_empty() {
+        let chosen = self.chosen(chart);
+        if chosen.is_empty() {
             return Vec::new();
         }
         let shown = |v: Option<&Value>| v.map_or_else(|| "unset".to_owned(), Value::to_string);
@@ -172,10 +173,11 @@ impl Overlays {
             .filter(|c| before.pointer(c.pointer) != after.pointer(c.pointer))
             .map(|c| {
                 format!(
-                    "{} from the chart's {} to {}",
+                    "{} was {} in the chart, now {} (the chart chose {})",
                     c.key,
                     shown(chart.pointer(c.pointer)),
-                    shown(after.pointer(c.pointer))
+                    shown(after.pointer(c.pointer)),
+                    chosen.join(", ")
                 )
             })
             .collect()
