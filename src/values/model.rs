@@ -711,9 +711,9 @@ pub struct LoadBalancer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum LoadBalancerScheme {
-    /// Public: AWS scheme `internet-facing`; on OCI, a network load balancer without the internal annotation.
+    /// reachable from the internet (AWS scheme `internet-facing`; on OCI, a network load balancer without the internal annotation).
     #[default]
     InternetFacing,
-    /// Private to the VCN/VPC: AWS scheme `internal`; on OCI, `oci-network-load-balancer.oraclecloud.com/internal: "true"`.
+    /// reachable from the VPC or VCN only (AWS scheme `internal`; on OCI, `oci-network-load-balancer.oraclecloud.com/internal: "true"`).
     Internal,
 }

@@ -344,3 +344,17 @@ fn an_overlay_file_may_change_the_charts_load_balancer_type_with_a_warning() {
         "{warning}"
     );
 }
+
+#[test]
+fn a_shipped_default_never_replaces_a_value_the_chart_set() {
+    let options = options("values-aws.yaml", "smi: {dns: {externalDns: true}}");
+    check_table(
+        &[Case {
+            name: "the chart's own external-dns hostname is kept",
+            input: "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: platform\n  annotations:\n    external-dns.alpha.kubernetes.io/hostname: www.example.org\n",
+            expected: "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: platform\n  annotations:\n    external-dns.alpha.kubernetes.io/hostname: www.example.org\n",
+            changes: &[],
+        }],
+        || Overlays::load(&options).expect("the overlays load"),
+    );
+}
