@@ -415,7 +415,8 @@ fn condition(values: &Value, when: &str) -> bool {
             let want = want.trim().trim_matches('"');
             match lookup(values, path.trim()) {
                 Some(Value::String(s)) => s == want,
-                Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string() == want,
+                Some(Value::Number(n)) => n.to_string() == want,
+                Some(Value::Bool(b)) => want.parse::<bool>() == Ok(*b),
                 _ => false,
             }
         }
