@@ -24,33 +24,36 @@ use json_patch::PatchOperation;
 use serde::Deserialize;
 use serde_json::Value;
 
+mod exposure;
+
+use exposure::{ChartChoices, ExposureGuard};
+
 use super::{Context, Filter, RenderError, RenderOptions, op_name};
-use crate::catalog::{AWS_LOAD_BALANCER_CHOICES, LoadBalancerChoice, OCI_LOAD_BALANCER_CHOICES};
 use crate::stream::{Field, Limits, ObjectRef, Stream, StreamError, read_yaml_document};
 use crate::values::Provider;
 
 const AWS_DEFAULTS: &[(&str, &str)] = &[
     (
         "overlays/aws/external-dns.yaml",
-        include_str!("../../overlays/aws/external-dns.yaml"),
+        include_str!("../../../overlays/aws/external-dns.yaml"),
     ),
     (
         "overlays/aws/load-balancer.yaml",
-        include_str!("../../overlays/aws/load-balancer.yaml"),
+        include_str!("../../../overlays/aws/load-balancer.yaml"),
     ),
 ];
 const OCI_DEFAULTS: &[(&str, &str)] = &[
     (
         "overlays/oci/external-dns.yaml",
-        include_str!("../../overlays/oci/external-dns.yaml"),
+        include_str!("../../../overlays/oci/external-dns.yaml"),
     ),
     (
         "overlays/oci/load-balancer.yaml",
-        include_str!("../../overlays/oci/load-balancer.yaml"),
+        include_str!("../../../overlays/oci/load-balancer.yaml"),
     ),
     (
         "overlays/oci/load-balancer-internal.yaml",
-        include_str!("../../overlays/oci/load-balancer-internal.yaml"),
+        include_str!("../../../overlays/oci/load-balancer-internal.yaml"),
     ),
 ];
 
@@ -101,7 +104,7 @@ pub struct Overlays {
     /// The merged values, for `when` and `${smi...}` (with `smi.loadBalancer` filled in).
     values_json: Value,
     /// Where the provider's load balancer controllers read exposure and type.
-    choices: &'static [LoadBalancerChoice],
+    exposure: ExposureGuard,
 }
 
 /// One overlay and its source.
@@ -133,54 +136,8 @@ impl Overlays {
         Ok(Overlays {
             overlays: load_all(options)?,
             values_json,
-            choices: match options.values.smi.cloud.provider {
-                Provider::Aws => AWS_LOAD_BALANCER_CHOICES,
-                Provider::Oci => OCI_LOAD_BALANCER_CHOICES,
-            },
+            exposure: ExposureGuard::new(options.values.smi.cloud.provider),
         })
-    }
-
-    /// The load balancer choices `object` makes, as `key: value`.
-    fn chosen(&self, object: &Value) -> Vec<String> {
-        self.choices
-            .iter()
-            .filter_map(|c| {
-                object
-                    .pointer(c.pointer)
-                    .map(|v| format!("{}: {}", c.key, v))
-            })
-            .collect()
-    }
-
-    /// Whether the patch writes a load balancer choice (its exposure or type).
-    fn decides_load_balancer(&self, patch: &[PatchOperation]) -> bool {
-        patch.iter().any(|op| {
-            let path = op.path().to_string();
-            self.choices.iter().any(|c| c.pointer == path)
-        })
-    }
-
-    /// The changes a user overlay makes to the choices of a chart that chose: one sentence
-    /// each, naming the key, the chart's value and the new one.
-    fn overridden(&self, chart: &Value, before: &Value, after: &Value) -> Vec<String> {
-        let chosen = self.chosen(chart);
-        if chosen.is_empty() {
-            return Vec::new();
-        }
-        let shown = |v: Option<&Value>| v.map_or_else(|| "unset".to_owned(), Value::to_string);
-        self.choices
-            .iter()
-            .filter(|c| before.pointer(c.pointer) != after.pointer(c.pointer))
-            .map(|c| {
-                format!(
-                    "{} was {} in the chart, now {} (the chart chose {})",
-                    c.key,
-                    shown(chart.pointer(c.pointer)),
-                    shown(after.pointer(c.pointer)),
-                    chosen.join(", ")
-                )
-            })
-            .collect()
     }
 }
 
@@ -199,7 +156,7 @@ impl Filter for Overlays {
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
         // Each object as the chart (and the injections) left it, before any overlay.
-        let mut charts: HashMap<ObjectRef, Value> = HashMap::new();
+        let mut charts: HashMap<ObjectRef, ChartChoices> = HashMap::new();
         for Loaded {
             file,
             shipped,
@@ -212,7 +169,7 @@ impl Filter for Overlays {
                 continue;
             }
             let patch = substitute(&overlay.patch, &self.values_json, file)?;
-            let decides = *shipped && self.decides_load_balancer(&patch);
+            let decides = *shipped && self.exposure.writes_a_choice(&patch);
             let mut matched = 0;
             for object in stream.objects() {
                 if !overlay.target.matches(stream, object)? {
@@ -220,8 +177,10 @@ impl Filter for Overlays {
                 }
                 let json = stream.json(object)?;
                 matched += 1;
-                let chart = charts.entry(object).or_insert_with(|| json.clone());
-                if decides && !self.chosen(chart).is_empty() {
+                let chart = charts
+                    .entry(object)
+                    .or_insert_with(|| self.exposure.read(&json));
+                if decides && chart.any() {
                     continue;
                 }
                 let after = if *shipped {
@@ -231,7 +190,7 @@ impl Filter for Overlays {
                 };
                 let mut reason = format!("overlay {file}");
                 if !*shipped {
-                    let overridden = self.overridden(chart, &json, &after);
+                    let overridden = self.exposure.overridden(chart, &json, &after);
                     for change in &overridden {
                         cx.warn(format!(
                             "{}: overlay {file} changes the load balancer the chart chose: {change}",
