@@ -119,6 +119,13 @@ fn on_aws_the_defaults_leave_a_load_balancer_whose_chart_chose_exposure_or_type_
                     ""
                 ),
             ),
+            kept(
+                "the defaults' own output is kept: rendering twice changes nothing",
+                load_balancer!(
+                    "  annotations:\n    service.beta.kubernetes.io/aws-load-balancer-type: external\n    service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip\n    service.beta.kubernetes.io/aws-load-balancer-scheme: internet-facing\n    smi.dtplatform.io/injected-by: overlays\n",
+                    ""
+                ),
+            ),
             Case {
                 name: "nothing chosen: smi.loadBalancer.scheme decides (internet-facing when absent)",
                 input: load_balancer!("", ""),
