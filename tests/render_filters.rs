@@ -690,3 +690,40 @@ fn explain_says_what_changed_and_why() {
             .contains("smi.dtplatform.io/role-arn")
     );
 }
+
+/// Issue 13, case 2, as reported.
+const INTERNAL_MQTT: &str = "apiVersion: v1\nkind: Service\nmetadata:\n  name: itemsvc-mqtt\n  annotations:\n    service.beta.kubernetes.io/aws-load-balancer-type: external\n    service.beta.kubernetes.io/aws-load-balancer-scheme: internal\nspec: {type: LoadBalancer, selector: {app.kubernetes.io/name: dtplatform-itemsvc}, ports: [{name: mqtt, port: 1883}]}\n";
+
+#[test]
+fn a_shipped_default_never_turns_an_internal_load_balancer_public() {
+    let out = render_with("aws", "{}", INTERNAL_MQTT, &["--explain"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        INTERNAL_MQTT,
+        "the Service leaves as the chart wrote it"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no object added or changed") && !stderr.contains("warning"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_user_overlay_that_opens_the_charts_internal_load_balancer_is_applied_with_a_warning() {
+    let inline = "smi: {overlays: {patches: [{target: {kind: Service, name: itemsvc-mqtt}, patch: [{op: replace, path: /metadata/annotations/service.beta.kubernetes.io~1aws-load-balancer-scheme, value: internet-facing}]}]}}";
+    let out = render_with("aws", inline, INTERNAL_MQTT, &["--explain"]);
+    let objects = objects(&out);
+    assert_eq!(
+        find(&objects, "Service", "itemsvc-mqtt")["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"],
+        "internet-facing"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said = "Service/itemsvc-mqtt: overlay smi.overlays.patches[0] changes the load balancer the chart chose: service.beta.kubernetes.io/aws-load-balancer-scheme was \"internal\" in the chart, now \"internet-facing\"";
+    assert!(stderr.contains(said), "a warning: {stderr}");
+    assert!(
+        stderr.contains("changes the chart's load balancer choice: service.beta.kubernetes.io/aws-load-balancer-scheme was \"internal\" in the chart, now \"internet-facing\""),
+        "and --explain: {stderr}"
+    );
+}

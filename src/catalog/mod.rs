@@ -1,14 +1,17 @@
 //! The platform's facts, from the installation guide: which service accounts exist, which
 //! buckets each reaches, the workloads' labels, the metric the Script Worker scales on, the
-//! network table and the secret catalog. Every command reads them from here. Facts only:
+//! network table, the secret catalog and where load balancer controllers read a Service's
+//! exposure. Every command reads them from here. Facts only:
 //! code that computes from the values lives with the command that uses it, so the catalog
 //! imports nothing of ours but the `error` leaf.
 
+mod load_balancer;
 mod network;
 mod prometheus;
 mod secrets;
 mod service_accounts;
 
+pub use load_balancer::{AWS_LOAD_BALANCER_CHOICES, LoadBalancerChoice, OCI_LOAD_BALANCER_CHOICES};
 pub use network::{
     ANY_IPV4, ANY_IPV6, Destination, LOAD_BALANCER_PORTS, NETWORK_TABLE, NETWORK_TABLE_NOTE,
     PUBLIC_API_PORT, Row, Service, Source,

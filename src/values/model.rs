@@ -43,6 +43,9 @@ pub struct Smi {
     /// JSON patches the post-renderer applies after its own injections.
     #[serde(default)]
     pub overlays: Overlays,
+    /// The exposure the shipped default overlays give a Service of type LoadBalancer whose chart chooses neither its exposure nor its load balancer type.
+    #[serde(default)]
+    pub load_balancer: LoadBalancer,
 }
 
 impl Smi {
@@ -693,4 +696,24 @@ impl Default for Overlays {
             patches: Vec::new(),
         }
     }
+}
+
+/// The exposure the shipped default overlays give a Service of type LoadBalancer whose chart chooses neither its exposure nor its load balancer type (a Service whose chart chooses either, in any form its controller reads, keeps its own: see docs/injections.md).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoadBalancer {
+    /// Who can reach such a load balancer; `internet-facing` (the guide's step 1: the three DNS names point at it) when absent.
+    #[serde(default)]
+    pub scheme: LoadBalancerScheme,
+}
+
+/// Who can reach a load balancer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadBalancerScheme {
+    /// reachable from the internet (AWS scheme `internet-facing`; on OCI, a network load balancer without the internal annotation).
+    #[default]
+    InternetFacing,
+    /// reachable from the VPC or VCN only (AWS scheme `internal`; on OCI, `oci-network-load-balancer.oraclecloud.com/internal: "true"`).
+    Internal,
 }

@@ -7,15 +7,26 @@
 //!   target: {apiVersion, kind, name, namespace, labels: {..}, fields: {"/json/pointer": value}}
 //!   patch: [RFC 6902 operations]          # string values may use ${smi.some.path}
 //!   when: smi.some.path                  # optional: apply only when that value is true
+//!                                        #   (or `smi.some.path == value`)
 //!   optional: true                       # optional: matching nothing is not an error
 //! `add` creates missing parent mappings (metadata.annotations, say) instead of failing.
+//!
+//! A shipped default never decides exposure or the load balancer type, nor replaces what
+//! the chart set: on a Service whose chart chooses either (any form of
+//! [`crate::catalog::LoadBalancerChoice`] for the provider), a default that writes one of
+//! them leaves the Service alone, and a default's `add` skips a path the object already has.
+//! A user overlay may change the chart's choice; it is then a warning and in --explain.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use json_patch::PatchOperation;
 use serde::Deserialize;
 use serde_json::Value;
+
+mod exposure;
+
+use exposure::{ChartChoices, ExposureGuard};
 
 use super::{Context, Filter, RenderError, RenderOptions, op_name};
 use crate::stream::{Field, Limits, ObjectRef, Stream, StreamError, read_yaml_document};
@@ -24,21 +35,25 @@ use crate::values::Provider;
 const AWS_DEFAULTS: &[(&str, &str)] = &[
     (
         "overlays/aws/external-dns.yaml",
-        include_str!("../../overlays/aws/external-dns.yaml"),
+        include_str!("../../../overlays/aws/external-dns.yaml"),
     ),
     (
         "overlays/aws/load-balancer.yaml",
-        include_str!("../../overlays/aws/load-balancer.yaml"),
+        include_str!("../../../overlays/aws/load-balancer.yaml"),
     ),
 ];
 const OCI_DEFAULTS: &[(&str, &str)] = &[
     (
         "overlays/oci/external-dns.yaml",
-        include_str!("../../overlays/oci/external-dns.yaml"),
+        include_str!("../../../overlays/oci/external-dns.yaml"),
     ),
     (
         "overlays/oci/load-balancer.yaml",
-        include_str!("../../overlays/oci/load-balancer.yaml"),
+        include_str!("../../../overlays/oci/load-balancer.yaml"),
+    ),
+    (
+        "overlays/oci/load-balancer-internal.yaml",
+        include_str!("../../../overlays/oci/load-balancer-internal.yaml"),
     ),
 ];
 
@@ -51,7 +66,8 @@ pub struct Overlay {
     /// RFC 6902 operations; string values may use `${smi.some.path}`.
     pub patch: Vec<PatchOperation>,
     /// A values path (`smi.some.path`): the overlay applies only when that value is truthy (not
-    /// absent, null, false or "").
+    /// absent, null, false or ""); or `smi.some.path == value`: only when that value is the
+    /// string (or number or boolean) written after `==`.
     #[serde(default)]
     pub when: Option<String>,
     /// Whether matching no object is fine; otherwise it is a [`RenderError::Overlay`].
@@ -83,18 +99,44 @@ pub struct Target {
 /// applied after the built-in injections.
 #[derive(Debug)]
 pub struct Overlays {
-    /// Each overlay with the file (or values path) it came from, in the order they apply.
-    overlays: Vec<(String, Overlay)>,
-    /// The merged values, for `when` and `${smi...}`.
+    /// Each overlay with where it came from, in the order they apply.
+    overlays: Vec<Loaded>,
+    /// The merged values, for `when` and `${smi...}` (with `smi.loadBalancer` filled in).
     values_json: Value,
+    /// Where the provider's load balancer controllers read exposure and type.
+    exposure: ExposureGuard,
+}
+
+/// One overlay and its source.
+#[derive(Debug)]
+struct Loaded {
+    /// The file, or `smi.overlays.patches[N]`.
+    file: String,
+    /// Shipped with kubectl-smi (overlays/aws, overlays/oci), not the user's.
+    shipped: bool,
+    overlay: Overlay,
 }
 
 impl Overlays {
     /// Reads every overlay the options name; fails on a file that cannot be read or parsed.
     pub fn load(options: &RenderOptions) -> Result<Overlays, RenderError> {
+        let mut values_json = options.values_json.clone();
+        // The shipped defaults substitute `${smi.loadBalancer.scheme}`: its documented
+        // default must be there when the values leave it out.
+        if let Some(smi) = values_json.get_mut("smi").and_then(Value::as_object_mut) {
+            let load_balancer =
+                serde_json::to_value(&options.values.smi.load_balancer).map_err(|e| {
+                    RenderError::Overlay {
+                        file: "smi.loadBalancer".into(),
+                        problem: e.to_string(),
+                    }
+                })?;
+            smi.insert("loadBalancer".into(), load_balancer);
+        }
         Ok(Overlays {
             overlays: load_all(options)?,
-            values_json: options.values_json.clone(),
+            values_json,
+            exposure: ExposureGuard::new(options.values.smi.cloud.provider),
         })
     }
 }
@@ -108,18 +150,26 @@ impl Filter for Overlays {
     fn fields(&self) -> Vec<Field> {
         self.overlays
             .iter()
-            .flat_map(|(_, overlay)| overlay.target.fields())
+            .flat_map(|loaded| loaded.overlay.target.fields())
             .collect()
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
-        for (file, overlay) in &self.overlays {
-            if let Some(path) = &overlay.when
-                && !truthy(lookup(&self.values_json, path))
+        // Each object as the chart (and the injections) left it, before any overlay.
+        let mut charts: HashMap<ObjectRef, ChartChoices> = HashMap::new();
+        for Loaded {
+            file,
+            shipped,
+            overlay,
+        } in &self.overlays
+        {
+            if let Some(when) = &overlay.when
+                && !condition(&self.values_json, when)
             {
                 continue;
             }
             let patch = substitute(&overlay.patch, &self.values_json, file)?;
+            let decides = *shipped && self.exposure.writes_a_choice(&patch);
             let mut matched = 0;
             for object in stream.objects() {
                 if !overlay.target.matches(stream, object)? {
@@ -127,8 +177,34 @@ impl Filter for Overlays {
                 }
                 let json = stream.json(object)?;
                 matched += 1;
-                let after = patched(&json, &patch, file)?;
-                cx.change(stream, object, format!("overlay {file}"), |o| *o = after)?;
+                let chart = charts
+                    .entry(object)
+                    .or_insert_with(|| self.exposure.read(&json));
+                if decides && chart.any() {
+                    continue;
+                }
+                let after = if *shipped {
+                    patched(&json, &unset_only(&json, &patch), file)?
+                } else {
+                    patched(&json, &patch, file)?
+                };
+                let mut reason = format!("overlay {file}");
+                if !*shipped {
+                    let overridden = self.exposure.overridden(chart, &json, &after);
+                    for change in &overridden {
+                        cx.warn(format!(
+                            "{}: overlay {file} changes the load balancer the chart chose: {change}",
+                            stream.header(object).display_name()
+                        ));
+                    }
+                    if !overridden.is_empty() {
+                        reason.push_str(&format!(
+                            "; changes the chart's load balancer choice: {}",
+                            overridden.join("; ")
+                        ));
+                    }
+                }
+                cx.change(stream, object, reason, |o| *o = after)?;
             }
             if matched == 0 && !overlay.optional {
                 return Err(RenderError::Overlay {
@@ -214,7 +290,7 @@ impl Target {
     }
 }
 
-fn load_all(options: &RenderOptions) -> Result<Vec<(String, Overlay)>, RenderError> {
+fn load_all(options: &RenderOptions) -> Result<Vec<Loaded>, RenderError> {
     let smi = &options.values.smi;
     let mut overlays = Vec::new();
     if smi.overlays.defaults {
@@ -223,7 +299,11 @@ fn load_all(options: &RenderOptions) -> Result<Vec<(String, Overlay)>, RenderErr
             Provider::Oci => OCI_DEFAULTS,
         };
         for (file, text) in defaults {
-            overlays.push((file.to_string(), parse(file, text)?));
+            overlays.push(Loaded {
+                file: file.to_string(),
+                shipped: true,
+                overlay: parse(file, text)?,
+            });
         }
     }
     for dir in &options.overlay_dirs {
@@ -233,7 +313,11 @@ fn load_all(options: &RenderOptions) -> Result<Vec<(String, Overlay)>, RenderErr
                 file: shown.clone(),
                 problem: format!("cannot read it: {e}"),
             })?;
-            overlays.push((shown.clone(), parse(&shown, &text)?));
+            overlays.push(Loaded {
+                overlay: parse(&shown, &text)?,
+                file: shown,
+                shipped: false,
+            });
         }
     }
     for (i, inline) in smi.overlays.patches.iter().enumerate() {
@@ -242,7 +326,11 @@ fn load_all(options: &RenderOptions) -> Result<Vec<(String, Overlay)>, RenderErr
             file: file.clone(),
             problem: e.to_string(),
         })?;
-        overlays.push((file, overlay));
+        overlays.push(Loaded {
+            file,
+            shipped: false,
+            overlay,
+        });
     }
     Ok(overlays)
 }
@@ -277,6 +365,22 @@ fn parse(file: &str, text: &str) -> Result<Overlay, RenderError> {
 
 fn lookup<'a>(values: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(values, |v, key| v.get(key))
+}
+
+/// Whether an overlay's `when` holds: `smi.path == value`, or `smi.path` truthy.
+fn condition(values: &Value, when: &str) -> bool {
+    match when.split_once("==") {
+        Some((path, want)) => {
+            let want = want.trim().trim_matches('"');
+            match lookup(values, path.trim()) {
+                Some(Value::String(s)) => s == want,
+                Some(Value::Number(n)) => n.to_string() == want,
+                Some(Value::Bool(b)) => want.parse::<bool>() == Ok(*b),
+                _ => false,
+            }
+        }
+        None => truthy(lookup(values, when.trim())),
+    }
 }
 
 fn truthy(value: Option<&Value>) -> bool {
@@ -331,6 +435,25 @@ fn substitute_value(value: &mut Value, values: &Value, file: &str) -> Result<(),
             .try_for_each(|v| substitute_value(v, values, file)),
         _ => Ok(()),
     }
+}
+
+/// The patch without the `add` operations whose path the object already has: a shipped
+/// default fills what is unset and never replaces a value the chart set.
+fn unset_only(object: &Value, patch: &[PatchOperation]) -> Vec<PatchOperation> {
+    patch
+        .iter()
+        .filter(|op| match op {
+            // An add into a list inserts; only an add at a mapping key can replace.
+            PatchOperation::Add(add) => {
+                let path = add.path.to_string();
+                let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
+                !(object.pointer(parent).is_some_and(Value::is_object)
+                    && object.pointer(&path).is_some())
+            }
+            _ => true,
+        })
+        .cloned()
+        .collect()
 }
 
 /// The object with the patch applied (json-patch semantics; `add` creates missing parents).
