@@ -26,6 +26,17 @@ pub(super) fn host_ports(s: &mut Schema) {
 pub(super) fn label_value(s: &mut Schema) {
     format::LABEL_VALUE.apply(s)
 }
+/// A label selector's `matchLabels`: at least one label, each value a label value (an
+/// empty selector would select every pod of the namespace).
+pub(super) fn label_selector(s: &mut Schema) {
+    if let Some(values) = s
+        .get_mut("additionalProperties")
+        .and_then(|v| <&mut Schema>::try_from(v).ok())
+    {
+        format::LABEL_VALUE.apply(values);
+    }
+    s.insert("minProperties".into(), 1.into());
+}
 pub(super) fn duration(s: &mut Schema) {
     format::DURATION.apply(s)
 }

@@ -20,8 +20,8 @@ pub use model::{
     ActiveMq, Autoscaler, Aws, AwsIdentity, AwsSecretsManagerBackup, Buckets, Cloud, Dns,
     EgressRule, Endpoints, ExternalAws, ExternalOci, ExternalProvider, ExternalSecrets,
     ExternalStore, FileBackup, HostPort, Kafka, NetworkPolicy, Oci, OciVaultBackup, Overlays,
-    PolicyEngine, Prometheus, Protocol, Provider, RuleAction, SecretBackup, Secrets, Smi,
-    StoreKind, Values, partition_of_region,
+    PolicyDns, PolicyEngine, Prometheus, Protocol, Provider, RuleAction, SecretBackup, Secrets,
+    Smi, StoreKind, Values, partition_of_region,
 };
 pub use problem::{Problem, Rule};
 

@@ -259,6 +259,47 @@ pub struct NetworkPolicy {
     /// Egress rules appended after the guide's rules (after the private-range deny).
     #[serde(default)]
     pub extra_egress: Vec<EgressRule>,
+    /// Where the Script Worker's DNS queries go, allowed by address as well as by port (engine `kubernetes` only; the Calico policy is the guide's).
+    #[serde(default)]
+    pub dns: PolicyDns,
+}
+
+/// The cluster DNS the `kubernetes` engine's policy allows by selector and address, besides
+/// port 53 to anywhere: the AWS VPC CNI network policy agent lets the `except` ranges of
+/// another rule deny DNS allowed by port only (docs/injections.md).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyDns {
+    /// The namespace of the cluster DNS pods, matched by its `kubernetes.io/metadata.name` label.
+    #[serde(default = "default_dns_namespace")]
+    #[schemars(transform = keywords::dns_label)]
+    pub namespace: String,
+    /// The labels of the cluster DNS pods, each value a label value; default `k8s-app: kube-dns` (CoreDNS on EKS and OKE, and the selector of the `kube-dns` Service).
+    #[serde(default = "default_dns_pods")]
+    #[schemars(transform = keywords::label_selector)]
+    pub pod_selector: std::collections::BTreeMap<String, String>,
+    /// The address of a NodeLocal DNSCache the pods query, as a CIDR (e.g. `169.254.20.10/32`, inside the guide's denied link-local range); none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = keywords::cidrs)]
+    pub node_local_address: Option<String>,
+}
+
+impl Default for PolicyDns {
+    fn default() -> Self {
+        PolicyDns {
+            namespace: default_dns_namespace(),
+            pod_selector: default_dns_pods(),
+            node_local_address: None,
+        }
+    }
+}
+
+fn default_dns_namespace() -> String {
+    "kube-system".to_owned()
+}
+
+fn default_dns_pods() -> std::collections::BTreeMap<String, String> {
+    [("k8s-app".to_owned(), "kube-dns".to_owned())].into()
 }
 
 /// Which policy isolates the Script Worker pods.
