@@ -582,3 +582,12 @@ fn explain_says_what_changed_and_why() {
             .contains("smi.dtplatform.io/role-arn")
     );
 }
+
+#[test]
+fn an_msk_bootstrap_string_renders_as_the_list_does() {
+    let input = deployment("scriptworker", "scriptworker", "dtplatform-scriptworker");
+    let msk = "smi: {endpoints: {kafka: {bootstrap: 'b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096, b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096', zookeeper: 'z-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:2181'}}}";
+    let with_string = render_with("aws", msk, &input, &[]);
+    let with_list = render_with("aws", "{}", &input, &[]);
+    assert_eq!(ok_output(&with_string), ok_output(&with_list));
+}

@@ -443,18 +443,47 @@ pub struct HostPort {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Kafka {
-    /// Bootstrap brokers as `host:port` (e.g. MSK's SASL/SCRAM port 9096); at least one.
-    #[schemars(transform = keywords::host_ports, length(min = 1))]
+    /// Bootstrap brokers as `host:port` (e.g. MSK's SASL/SCRAM port 9096), at least one: a list, or one comma-separated string as `aws kafka get-bootstrap-brokers` prints it.
+    #[serde(deserialize_with = "host_port_list")]
+    #[schemars(transform = keywords::host_port_list, length(min = 1))]
     pub bootstrap: Vec<String>,
-    /// ZooKeeper nodes as `host:port` (2181 in the guide).
-    #[serde(default)]
-    #[schemars(transform = keywords::host_ports)]
+    /// ZooKeeper nodes as `host:port` (2181 in the guide): a list, or one comma-separated string.
+    #[serde(default, deserialize_with = "host_port_list")]
+    #[schemars(transform = keywords::host_port_list)]
     pub zookeeper: Vec<String>,
     /// Destination networks (CIDR blocks) for the cloud egress rules of `kubectl smi network
     /// rules`; any address (0.0.0.0/0) when empty, since a security rule cannot name a host.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(transform = keywords::cidrs)]
     pub cidrs: Vec<String>,
+}
+
+/// A list of `host:port`, or one string of them separated by commas (each item trimmed).
+/// The schema has refused empty items already; they are refused here too.
+fn host_port_list<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<String>),
+        Text(String),
+    }
+    match ListOrText::deserialize(deserializer)? {
+        ListOrText::List(items) => Ok(items),
+        ListOrText::Text(text) => super::format::list_items(&text)
+            .into_iter()
+            .map(|(_, item)| {
+                if item.is_empty() {
+                    Err(serde::de::Error::custom(
+                        "an empty item in a comma-separated list of host:port",
+                    ))
+                } else {
+                    Ok(item.to_owned())
+                }
+            })
+            .collect(),
+    }
 }
 
 /// ActiveMQ (AWS MQ or Apache ActiveMQ).
