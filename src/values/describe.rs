@@ -109,12 +109,12 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
                 ..finding(Rule::NotAllowed, format!("no `{key}` {what}"))
             }]
         }
-        Kind::Type { .. } if type_includes(subschema, "array") && is_scalar(&error.instance()) => {
+        Kind::Type { .. } if type_includes(subschema, "array") && is_scalar(error.instance()) => {
             let mut f = finding(Rule::Type, list_expected(subschema));
             // A value that may also be a string has no one-item list to suggest (a number
             // is no host:port); nor is a value under smi.secrets ever echoed.
             if !type_includes(subschema, "string") && !pointer.starts_with("/smi/secrets") {
-                f.suggestion = as_flow_list(subschema, &error.instance());
+                f.suggestion = as_flow_list(subschema, error.instance());
             }
             vec![f]
         }
