@@ -570,6 +570,60 @@ mod tests {
     }
 
     #[test]
+    fn a_comma_separated_string_is_split_trimmed_and_placed() {
+        assert_eq!(
+            format::list_items("a:1, b:2 ,,c:3,"),
+            [(0, "a:1"), (5, "b:2"), (10, ""), (11, "c:3"), (15, "")]
+        );
+        let found: Vec<(String, String)> = list_item_findings("/p", " a:1,b,,")
+            .into_iter()
+            .map(|f| match f.found {
+                Found::Words(words) => (f.pointer, words),
+                Found::Value(_) => unreachable!("items are described in words"),
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "/p/1".to_owned(),
+                    "\"b\", item 2 of the comma-separated string".to_owned()
+                ),
+                (
+                    "/p/2".to_owned(),
+                    "an empty item between two commas".to_owned()
+                ),
+                (
+                    "/p/3".to_owned(),
+                    "an empty item after the last comma (a trailing comma)".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_list_given_as_one_value_is_suggested_as_a_one_line_list() {
+        let cidrs = serde_json::json!({"type": "array", "items": {"type": "string"}});
+        let ports = serde_json::json!({"type": "array", "items": {"type": "integer"}});
+        let rules = serde_json::json!({"type": "array", "items": {"type": "object"}});
+        let suggest = |schema, value| as_flow_list(schema, &value);
+        assert_eq!(
+            suggest(&cidrs, serde_json::json!("10.0.0.0/8, 10.1.0.0/16")),
+            Some("`[\"10.0.0.0/8\", \"10.1.0.0/16\"]`".to_owned())
+        );
+        assert_eq!(
+            suggest(&cidrs, serde_json::json!("arn:aws:kms:x,on")),
+            Some("`[arn:aws:kms:x, \"on\"]`".to_owned())
+        );
+        assert_eq!(
+            suggest(&ports, serde_json::json!(443)),
+            Some("`[443]`".to_owned())
+        );
+        assert_eq!(suggest(&rules, serde_json::json!("x")), None);
+        assert!(list_expected(&cidrs).contains("one item per `- ` line"));
+    }
+
+    #[test]
     fn ports_and_counts_are_described_in_words() {
         assert_eq!(
             expected_of(&serde_json::json!({"type": "integer", "minimum": 1, "maximum": 65535})),
