@@ -372,6 +372,36 @@ fn cidrs_in_the_values_narrow_the_egress_rules() {
     assert_eq!(postgres, ["10.0.16.0/20", "fd00::/64"]);
 }
 
+/// The AWS example with its two bootstrap brokers written as one string, as `aws kafka
+/// get-bootstrap-brokers` prints them (`written` is the YAML after `bootstrap: `).
+fn msk_values(written: &str) -> String {
+    let list = "      bootstrap:\n        - b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n        - b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n";
+    let original = std::fs::read_to_string(example("values-aws.yaml")).unwrap();
+    assert!(original.contains(list));
+    original.replacen(list, &format!("      bootstrap: {written}\n"), 1)
+}
+
+#[test]
+fn an_msk_bootstrap_string_fills_the_table_as_the_list_does() {
+    let dir = tempfile::tempdir().unwrap();
+    for written in [
+        "b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096,b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096",
+        "\"b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096 , b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\"",
+    ] {
+        let path = write_file(dir.path(), "values.yaml", &msk_values(written));
+        for format in ["json", "aws", "text"] {
+            let msk = ok(kubectl_smi()
+                .args(["network", "rules", "-o", format, "-f"])
+                .arg(&path));
+            assert_eq!(
+                msk,
+                rules("values-aws.yaml", format),
+                "{written} -o {format}"
+            );
+        }
+    }
+}
+
 #[test]
 fn bad_endpoints_are_refused_with_their_values_path() {
     let cases = [
@@ -391,6 +421,11 @@ fn bad_endpoints_are_refused_with_their_values_path() {
             ":42:42: smi.endpoints.redis.cidrs[0]: found \"10.0.0.0/40\"; expected a network in CIDR notation",
         ),
     ];
+    let cases = cases.into_iter().chain([(
+        "      bootstrap:\n        - b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n        - b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n",
+        "      bootstrap: b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096, b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096,\n",
+        ":44:133: smi.endpoints.kafka.bootstrap[2]: found an empty item after the last comma (a trailing comma)",
+    )]);
     for (from, to, message) in cases {
         let dir = tempfile::tempdir().unwrap();
         let original = std::fs::read_to_string(example("values-aws.yaml")).unwrap();

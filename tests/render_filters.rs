@@ -275,11 +275,22 @@ fn with_plain_kubernetes_the_policy_allows_dns_and_the_script_manager_only() {
         serde_json::json!([{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}])
     );
     assert_eq!(
-        spec["egress"][1]["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        spec["egress"][1],
+        serde_json::json!({
+            "to": [{
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            }],
+            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+        }),
+        "DNS to the cluster DNS pods by selector too (the VPC CNI agent's except ranges)"
+    );
+    assert_eq!(
+        spec["egress"][2]["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
         "dtplatform-scriptmanager"
     );
     assert_eq!(
-        spec["egress"][2]["to"][0]["ipBlock"],
+        spec["egress"][3]["to"][0]["ipBlock"],
         serde_json::json!({"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"]})
     );
     let deny = "smi: {networkPolicy: {extraEgress: [{action: Deny, nets: [8.8.8.8/32]}]}}";
@@ -293,6 +304,26 @@ fn with_plain_kubernetes_the_policy_allows_dns_and_the_script_manager_only() {
         &[],
     ));
     assert_eq!(count(&none, "NetworkPolicy"), 0);
+}
+
+#[test]
+fn the_kubernetes_policy_with_a_node_local_dns_cache_is_a_valid_network_policy() {
+    let input = deployment("scriptworker", "scriptworker", "dtplatform-scriptworker");
+    let dns = "smi: {networkPolicy: {dns: {namespace: kube-system, podSelector: {k8s-app: kube-dns, app.kubernetes.io/name: coredns}, nodeLocalAddress: 169.254.20.10/32}}}";
+    let out = objects(&render_with("aws-irsa", dns, &input, &[]));
+    let policy = find(&out, "NetworkPolicy", "scriptworker-policy");
+    assert_eq!(
+        policy["spec"]["egress"][1]["to"],
+        serde_json::json!([
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "coredns", "k8s-app": "kube-dns"}},
+            },
+            {"ipBlock": {"cidr": "169.254.20.10/32"}},
+        ])
+    );
+    let problems = crate::support::kube_schema::validate(policy).expect("a core kind");
+    assert!(problems.is_empty(), "{problems:?}");
 }
 
 #[test]
@@ -726,4 +757,13 @@ fn a_user_overlay_that_opens_the_charts_internal_load_balancer_is_applied_with_a
         stderr.contains("changes the chart's load balancer choice: service.beta.kubernetes.io/aws-load-balancer-scheme was \"internal\" in the chart, now \"internet-facing\""),
         "and --explain: {stderr}"
     );
+}
+
+#[test]
+fn an_msk_bootstrap_string_renders_as_the_list_does() {
+    let input = deployment("scriptworker", "scriptworker", "dtplatform-scriptworker");
+    let msk = "smi: {endpoints: {kafka: {bootstrap: 'b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096, b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096', zookeeper: 'z-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:2181'}}}";
+    let with_string = render_with("aws", msk, &input, &[]);
+    let with_list = render_with("aws", "{}", &input, &[]);
+    assert_eq!(ok_output(&with_string), ok_output(&with_list));
 }

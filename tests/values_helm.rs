@@ -170,6 +170,31 @@ fn reader_documents() -> Vec<Doc> {
             "environment: prod",
             "environment: prod\t",
         ),
+        edit(
+            "an MSK bootstrap string",
+            "      bootstrap:\n        - b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n        - b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n",
+            "      bootstrap: b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096,b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n",
+        ),
+        edit(
+            "an MSK bootstrap string with spaces, quoted",
+            "      bootstrap:\n        - b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n        - b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n",
+            "      bootstrap: ' b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096 ,  b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096 '\n",
+        ),
+        edit(
+            "a bootstrap string folded over two lines",
+            "      bootstrap:\n        - b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n        - b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n",
+            "      bootstrap: >\n        b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096,\n        b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n",
+        ),
+        edit(
+            "a ZooKeeper string of one node",
+            "      zookeeper:\n        - z-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:2181\n",
+            "      zookeeper: z-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:2181\n",
+        ),
+        edit(
+            "a bootstrap string separated by semicolons",
+            "      bootstrap:\n        - b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n        - b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n",
+            "      bootstrap: b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096;b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n",
+        ),
         Doc::new(
             "reader: a document end marker",
             format!("{aws}...\nextra: 1\n"),

@@ -208,3 +208,63 @@ fn list(addresses: &[SocketAddr]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::connectivity_rules;
+
+    /// The AWS example's values with the Kafka brokers written as `kafka` says.
+    fn smi_with_kafka(kafka: &str) -> crate::values::Smi {
+        let example =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/values-aws.yaml");
+        let text = std::fs::read_to_string(example).expect("the example exists");
+        let from = "      bootstrap:\n        - b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n        - b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\n      zookeeper:\n        - z-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:2181\n";
+        assert!(text.contains(from));
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("values.yaml");
+        std::fs::write(&path, text.replace(from, kafka)).expect("written");
+        crate::values::load_valid(&[path])
+            .expect("valid values")
+            .1
+            .smi
+    }
+
+    #[test]
+    fn an_msk_bootstrap_string_gives_the_same_targets_as_the_list() {
+        let list = smi_with_kafka(
+            "      bootstrap: [b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096, b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096]\n      zookeeper: [z-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:2181, z-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:2181]\n",
+        );
+        let msk = smi_with_kafka(
+            "      bootstrap: \"b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096, b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096\"\n      zookeeper: z-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:2181,z-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:2181\n",
+        );
+        assert_eq!(list.endpoints.kafka, msk.endpoints.kafka);
+        let targets = targets(&connectivity_rules(&msk).expect("the table fills"));
+        let kafka: Vec<(&str, String)> = targets
+            .iter()
+            .filter(|t| t.id.starts_with("network/kafka."))
+            .map(|t| (t.id.as_str(), t.endpoint.address()))
+            .collect();
+        assert_eq!(
+            kafka,
+            [
+                (
+                    "network/kafka.zookeeper[0]",
+                    "z-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:2181".to_owned()
+                ),
+                (
+                    "network/kafka.zookeeper[1]",
+                    "z-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:2181".to_owned()
+                ),
+                (
+                    "network/kafka.bootstrap[0]",
+                    "b-1.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096".to_owned()
+                ),
+                (
+                    "network/kafka.bootstrap[1]",
+                    "b-2.dtpprod.abc123.c2.kafka.us-east-1.amazonaws.com:9096".to_owned()
+                ),
+            ]
+        );
+    }
+}

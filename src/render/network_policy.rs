@@ -1,6 +1,7 @@
 //! Step 4: isolate the Script Worker pods. With Calico, exactly the guide's policy; with plain
-//! Kubernetes NetworkPolicy, the equivalent (ingress denied; egress to DNS and the Script
-//! Manager only, plus the extra rules of the values with the private ranges carved out).
+//! Kubernetes NetworkPolicy, the equivalent (ingress denied; egress to DNS, by port and to the
+//! cluster DNS by selector and address, and the Script Manager only, plus the extra rules of
+//! the values with the private ranges carved out).
 
 use std::net::Ipv4Addr;
 
@@ -9,13 +10,15 @@ use serde_json::{Value, json};
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SCRIPTMANAGER_SELECTOR, SCRIPTWORKER_SELECTOR};
 use crate::stream::{ObjectRef, Stream};
-use crate::values::{EgressRule, PolicyEngine, Protocol, RuleAction, Smi};
+use crate::values::{EgressRule, PolicyDns, PolicyEngine, Protocol, RuleAction, Smi};
 
 use super::hooks::ordinary_objects;
 use super::namespace::PlatformNamespace;
 use super::workload::{pod_labels_fields, pod_labels_pointer};
 
 pub const POLICY_NAME: &str = "scriptworker-policy";
+/// The label the API server puts on every namespace, naming it (Kubernetes 1.22 and later).
+const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 /// The ranges the guide denies: private networks and link-local (cloud metadata endpoints).
 pub const DENIED_NETS: [&str; 4] = [
     "10.0.0.0/8",
@@ -172,7 +175,8 @@ pub fn kubernetes_policy(smi: &Smi) -> Result<Value, RenderError> {
     let (worker_key, worker) = SCRIPTWORKER_SELECTOR;
     let (manager_key, manager) = SCRIPTMANAGER_SELECTOR;
     let mut egress = vec![
-        json!({"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}),
+        json!({"ports": dns_ports()}),
+        cluster_dns_rule(&smi.network_policy.dns),
         json!({"to": [{"podSelector": {"matchLabels": {manager_key: manager}}}]}),
     ];
     for (i, rule) in smi.network_policy.extra_egress.iter().enumerate() {
@@ -188,6 +192,26 @@ pub fn kubernetes_policy(smi: &Smi) -> Result<Value, RenderError> {
             "egress": egress,
         }
     }))
+}
+
+fn dns_ports() -> Value {
+    json!([{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}])
+}
+
+/// DNS to the cluster DNS pods by selector, and to a NodeLocal DNSCache by address. The port
+/// rule alone is not enough on EKS: the VPC CNI network policy agent lets the `except` ranges
+/// of an ipBlock deny what a port-only rule allows
+/// (aws/amazon-network-policy-controller-k8s#146), while the /32 entries it resolves for
+/// these peers (the DNS pods, the ClusterIP of the Service selecting them) are more specific.
+fn cluster_dns_rule(dns: &PolicyDns) -> Value {
+    let mut to = vec![json!({
+        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: dns.namespace}},
+        "podSelector": {"matchLabels": dns.pod_selector},
+    })];
+    if let Some(address) = &dns.node_local_address {
+        to.push(json!({"ipBlock": {"cidr": address}}));
+    }
+    json!({"to": to, "ports": dns_ports()})
 }
 
 fn kubernetes_rule(index: usize, rule: &EgressRule) -> Result<Value, RenderError> {

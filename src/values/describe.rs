@@ -30,6 +30,16 @@ pub enum Place {
     Value(String),
     /// The key of the entry at this pointer (the mapping a key is missing from, an unknown key).
     Key(String),
+    /// An item of the comma-separated string at this pointer: `offset` bytes into the string,
+    /// `item` as read there (shown at its own column when the file writes it on one line).
+    Item {
+        /// The string's pointer.
+        pointer: String,
+        /// Where the item starts in the string, in bytes.
+        offset: usize,
+        /// The item, trimmed.
+        item: String,
+    },
 }
 
 /// What was found, described once the file that wrote it is known.
@@ -99,12 +109,30 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
                 ..finding(Rule::NotAllowed, format!("no `{key}` {what}"))
             }]
         }
+        Kind::Type { .. } if type_includes(subschema, "array") && is_scalar(error.instance()) => {
+            let mut f = finding(Rule::Type, list_expected(subschema));
+            // A value that may also be a string has no one-item list to suggest (a number
+            // is no host:port); nor is a value under smi.secrets ever echoed.
+            if !type_includes(subschema, "string") && !pointer.starts_with("/smi/secrets") {
+                f.suggestion = as_flow_list(subschema, error.instance());
+            }
+            vec![f]
+        }
         Kind::Type { .. } => {
             let scalar = matches!(error.instance().as_ref(), Value::Number(_) | Value::Bool(_));
             vec![Finding {
                 quote: scalar && type_includes(subschema, "string"),
                 ..finding(Rule::Type, expected_of(subschema))
             }]
+        }
+        Kind::Pattern { pattern } if *pattern == format::HOST_PORT_LIST.pattern => {
+            let text = error.instance().as_str().unwrap_or_default().to_owned();
+            let items = list_item_findings(&pointer, &text);
+            if items.is_empty() {
+                vec![finding(Rule::Format, format::HOST_PORT_LIST.expected())]
+            } else {
+                items
+            }
         }
         Kind::Pattern { pattern } => {
             let expected = format::by_pattern(pattern)
@@ -175,6 +203,128 @@ pub fn findings(schema: &Value, error: &ValidationError<'_>) -> Vec<Finding> {
         }
         _ => vec![finding(Rule::Type, error.masked().to_string())],
     }
+}
+
+fn is_scalar(value: &Value) -> bool {
+    !matches!(value, Value::Array(_) | Value::Object(_))
+}
+
+/// What a list-typed value expects, with how to write a list in YAML: a scalar there is
+/// the most common way to get it wrong (`cidrs: 10.0.0.0/16`).
+fn list_expected(schema: &Value) -> String {
+    if type_includes(schema, "string") {
+        return expected_of(schema);
+    }
+    format!(
+        "{}, written as a YAML list: `[a, b]` on one line, or one item per `- ` line under the key",
+        expected_of(schema)
+    )
+}
+
+/// The scalar as a one-line YAML list (`10.0.0.0/8,10.1.0.0/16` → `[10.0.0.0/8, 10.1.0.0/16]`),
+/// when the list's items are scalars.
+fn as_flow_list(schema: &Value, value: &Value) -> Option<String> {
+    let items = schema.get("items")?;
+    if !(type_includes(items, "string") || type_includes(items, "integer")) {
+        return None;
+    }
+    let shown: Vec<String> = match value {
+        Value::String(text) => format::list_items(text)
+            .into_iter()
+            .filter(|(_, item)| !item.is_empty())
+            .map(|(_, item)| flow_scalar(item))
+            .collect(),
+        Value::Number(n) => vec![n.to_string()],
+        _ => return None,
+    };
+    (!shown.is_empty()).then(|| format!("`[{}]`", shown.join(", ")))
+}
+
+/// A string as a flow sequence item that YAML 1.1 reads back as the same string: plain
+/// when it is plainly text, quoted otherwise.
+fn flow_scalar(text: &str) -> String {
+    let plain = text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/:@-".contains(c))
+        && !matches!(
+            text.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+        );
+    if plain {
+        text.to_owned()
+    } else {
+        Value::String(text.to_owned()).to_string()
+    }
+}
+
+/// The items of a comma-separated `host:port` string that are not one, each a finding at
+/// its place in the string: an empty item says which comma is extra.
+fn list_item_findings(pointer: &str, text: &str) -> Vec<Finding> {
+    let items = format::list_items(text);
+    let count = items.len();
+    items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, (offset, item))| {
+            let (found, expected) = if item.is_empty() {
+                let (found, fix) = match index {
+                    _ if count == 1 => ("an empty string", "at least one is needed"),
+                    i if i + 1 == count => (
+                        "an empty item after the last comma (a trailing comma)",
+                        "remove the trailing comma",
+                    ),
+                    0 => (
+                        "an empty item before the first comma",
+                        "remove the leading comma",
+                    ),
+                    _ => ("an empty item between two commas", "remove the extra comma"),
+                };
+                (
+                    found.to_owned(),
+                    format!(
+                        "a host:port address before and after every comma, e.g. `b-1.kafka.example:9096,b-2.kafka.example:9096` ({fix})"
+                    ),
+                )
+            } else if is_host_port(item) {
+                return None;
+            } else {
+                (
+                    format!(
+                        "{}, item {} of the comma-separated string",
+                        Value::String(item.to_owned()),
+                        index + 1
+                    ),
+                    format::HOST_PORT.expected(),
+                )
+            };
+            Some(Finding {
+                pointer: format!("{pointer}/{index}"),
+                place: Place::Item {
+                    pointer: pointer.to_owned(),
+                    offset,
+                    item: item.to_owned(),
+                },
+                rule: Rule::Format,
+                found: Found::Words(found),
+                expected,
+                suggestion: None,
+                quote: false,
+            })
+        })
+        .collect()
+}
+
+fn is_host_port(item: &str) -> bool {
+    static ITEM: std::sync::OnceLock<Option<jsonschema::Validator>> = std::sync::OnceLock::new();
+    ITEM.get_or_init(|| {
+        jsonschema::draft7::options()
+            .with_pattern_options(jsonschema::PatternOptions::regex())
+            .build(&Value::Object(format::HOST_PORT.keywords()))
+            .ok()
+    })
+    .as_ref()
+    .is_some_and(|v| v.is_valid(&Value::String(item.to_owned())))
 }
 
 fn unknown_key(schema: &Value, object_schema: &Value, pointer: &str, key: &str) -> Finding {
@@ -251,6 +401,15 @@ fn with_condition(expected: String, condition: &Option<String>) -> String {
 
 /// What a schema asks for, in words.
 pub fn expected_of(schema: &Value) -> String {
+    if type_includes(schema, "array") && type_includes(schema, "string") {
+        let items = schema
+            .get("items")
+            .map_or_else(|| "a value".to_owned(), expected_of);
+        let text = format_of(schema).map_or("a string", |f| f.name);
+        return format!(
+            "a list, each item {items} (`[a, b]`, or one item per `- ` line), or {text} in one string"
+        );
+    }
     if let Some(f) = format_of(schema) {
         return f.expected();
     }
@@ -408,6 +567,60 @@ mod tests {
         assert_eq!(closest("role-name-prefix", &keys), Some("roleNamePrefix"));
         assert_eq!(closest("bucket", &keys), Some("buckets"));
         assert_eq!(closest("tags", &keys), None);
+    }
+
+    #[test]
+    fn a_comma_separated_string_is_split_trimmed_and_placed() {
+        assert_eq!(
+            format::list_items("a:1, b:2 ,,c:3,"),
+            [(0, "a:1"), (5, "b:2"), (10, ""), (11, "c:3"), (15, "")]
+        );
+        let found: Vec<(String, String)> = list_item_findings("/p", " a:1,b,,")
+            .into_iter()
+            .map(|f| match f.found {
+                Found::Words(words) => (f.pointer, words),
+                Found::Value(_) => unreachable!("items are described in words"),
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "/p/1".to_owned(),
+                    "\"b\", item 2 of the comma-separated string".to_owned()
+                ),
+                (
+                    "/p/2".to_owned(),
+                    "an empty item between two commas".to_owned()
+                ),
+                (
+                    "/p/3".to_owned(),
+                    "an empty item after the last comma (a trailing comma)".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_list_given_as_one_value_is_suggested_as_a_one_line_list() {
+        let cidrs = serde_json::json!({"type": "array", "items": {"type": "string"}});
+        let ports = serde_json::json!({"type": "array", "items": {"type": "integer"}});
+        let rules = serde_json::json!({"type": "array", "items": {"type": "object"}});
+        let suggest = |schema, value| as_flow_list(schema, &value);
+        assert_eq!(
+            suggest(&cidrs, serde_json::json!("10.0.0.0/8, 10.1.0.0/16")),
+            Some("`[\"10.0.0.0/8\", \"10.1.0.0/16\"]`".to_owned())
+        );
+        assert_eq!(
+            suggest(&cidrs, serde_json::json!("arn:aws:kms:x,on")),
+            Some("`[arn:aws:kms:x, \"on\"]`".to_owned())
+        );
+        assert_eq!(
+            suggest(&ports, serde_json::json!(443)),
+            Some("`[443]`".to_owned())
+        );
+        assert_eq!(suggest(&rules, serde_json::json!("x")), None);
+        assert!(list_expected(&cidrs).contains("one item per `- ` line"));
     }
 
     #[test]

@@ -20,11 +20,29 @@ pub(super) fn dns_name(s: &mut Schema) {
 pub(super) fn host(s: &mut Schema) {
     format::HOST.apply(s)
 }
-pub(super) fn host_ports(s: &mut Schema) {
-    format::HOST_PORT.apply(s)
+/// A list of `host:port`, or the same in one comma-separated string (Kafka's
+/// `bootstrap.servers` form): `items` and `minItems` apply to a list, `pattern` to a string,
+/// so Helm's validator and ours read one schema the same way.
+pub(super) fn host_port_list(s: &mut Schema) {
+    format::HOST_PORT.apply(s);
+    s.insert("type".into(), serde_json::json!(["array", "string"]));
+    for (key, value) in format::HOST_PORT_LIST.keywords() {
+        s.insert(key, value);
+    }
 }
 pub(super) fn label_value(s: &mut Schema) {
     format::LABEL_VALUE.apply(s)
+}
+/// A label selector's `matchLabels`: at least one label, each value a label value (an
+/// empty selector would select every pod of the namespace).
+pub(super) fn label_selector(s: &mut Schema) {
+    if let Some(values) = s
+        .get_mut("additionalProperties")
+        .and_then(|v| <&mut Schema>::try_from(v).ok())
+    {
+        format::LABEL_VALUE.apply(values);
+    }
+    s.insert("minProperties".into(), 1.into());
 }
 pub(super) fn duration(s: &mut Schema) {
     format::DURATION.apply(s)

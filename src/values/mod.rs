@@ -20,8 +20,8 @@ pub use model::{
     ActiveMq, Autoscaler, Aws, AwsIdentity, AwsSecretsManagerBackup, Buckets, Cloud, Dns,
     EgressRule, Endpoints, ExternalAws, ExternalOci, ExternalProvider, ExternalSecrets,
     ExternalStore, FileBackup, HostPort, Kafka, LoadBalancer, LoadBalancerScheme, NetworkPolicy,
-    Oci, OciVaultBackup, Overlays, PolicyEngine, Prometheus, Protocol, Provider, RuleAction,
-    SecretBackup, Secrets, Smi, StoreKind, Values, partition_of_region,
+    Oci, OciVaultBackup, Overlays, PolicyDns, PolicyEngine, Prometheus, Protocol, Provider,
+    RuleAction, SecretBackup, Secrets, Smi, StoreKind, Values, partition_of_region,
 };
 pub use problem::{Problem, Rule};
 

@@ -262,6 +262,47 @@ pub struct NetworkPolicy {
     /// Egress rules appended after the guide's rules (after the private-range deny).
     #[serde(default)]
     pub extra_egress: Vec<EgressRule>,
+    /// Where the Script Worker's DNS queries go, allowed by address as well as by port (engine `kubernetes` only; the Calico policy is the guide's).
+    #[serde(default)]
+    pub dns: PolicyDns,
+}
+
+/// The cluster DNS the `kubernetes` engine's policy allows by selector and address, besides
+/// port 53 to anywhere: the AWS VPC CNI network policy agent lets the `except` ranges of
+/// another rule deny DNS allowed by port only (docs/injections.md).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyDns {
+    /// The namespace of the cluster DNS pods, matched by its `kubernetes.io/metadata.name` label.
+    #[serde(default = "default_dns_namespace")]
+    #[schemars(transform = keywords::dns_label)]
+    pub namespace: String,
+    /// The labels of the cluster DNS pods, each value a label value; default `k8s-app: kube-dns` (CoreDNS on EKS and OKE, and the selector of the `kube-dns` Service).
+    #[serde(default = "default_dns_pods")]
+    #[schemars(transform = keywords::label_selector)]
+    pub pod_selector: std::collections::BTreeMap<String, String>,
+    /// The address of a NodeLocal DNSCache the pods query, as a CIDR (e.g. `169.254.20.10/32`, inside the guide's denied link-local range); none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = keywords::cidrs)]
+    pub node_local_address: Option<String>,
+}
+
+impl Default for PolicyDns {
+    fn default() -> Self {
+        PolicyDns {
+            namespace: default_dns_namespace(),
+            pod_selector: default_dns_pods(),
+            node_local_address: None,
+        }
+    }
+}
+
+fn default_dns_namespace() -> String {
+    "kube-system".to_owned()
+}
+
+fn default_dns_pods() -> std::collections::BTreeMap<String, String> {
+    [("k8s-app".to_owned(), "kube-dns".to_owned())].into()
 }
 
 /// Which policy isolates the Script Worker pods.
@@ -405,18 +446,47 @@ pub struct HostPort {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Kafka {
-    /// Bootstrap brokers as `host:port` (e.g. MSK's SASL/SCRAM port 9096); at least one.
-    #[schemars(transform = keywords::host_ports, length(min = 1))]
+    /// Bootstrap brokers as `host:port` (e.g. MSK's SASL/SCRAM port 9096), at least one: a list, or one comma-separated string as `aws kafka get-bootstrap-brokers` prints it.
+    #[serde(deserialize_with = "host_port_list")]
+    #[schemars(transform = keywords::host_port_list, length(min = 1))]
     pub bootstrap: Vec<String>,
-    /// ZooKeeper nodes as `host:port` (2181 in the guide).
-    #[serde(default)]
-    #[schemars(transform = keywords::host_ports)]
+    /// ZooKeeper nodes as `host:port` (2181 in the guide): a list, or one comma-separated string.
+    #[serde(default, deserialize_with = "host_port_list")]
+    #[schemars(transform = keywords::host_port_list)]
     pub zookeeper: Vec<String>,
     /// Destination networks (CIDR blocks) for the cloud egress rules of `kubectl smi network
     /// rules`; any address (0.0.0.0/0) when empty, since a security rule cannot name a host.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(transform = keywords::cidrs)]
     pub cidrs: Vec<String>,
+}
+
+/// A list of `host:port`, or one string of them separated by commas (each item trimmed).
+/// The schema has refused empty items already; they are refused here too.
+fn host_port_list<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<String>),
+        Text(String),
+    }
+    match ListOrText::deserialize(deserializer)? {
+        ListOrText::List(items) => Ok(items),
+        ListOrText::Text(text) => super::format::list_items(&text)
+            .into_iter()
+            .map(|(_, item)| {
+                if item.is_empty() {
+                    Err(serde::de::Error::custom(
+                        "an empty item in a comma-separated list of host:port",
+                    ))
+                } else {
+                    Ok(item.to_owned())
+                }
+            })
+            .collect(),
+    }
 }
 
 /// ActiveMQ (AWS MQ or Apache ActiveMQ).

@@ -142,6 +142,14 @@ fn conditions(schema: &Value) -> Vec<String> {
 }
 
 fn value_words(schema: &Value) -> String {
+    let types = super::describe::types_of(schema);
+    if types.contains(&"array") && types.contains(&"string") {
+        let list = value_words(&only_type(schema, "array"));
+        return match pattern_format(schema) {
+            Some(f) => format!("{list}; or {} ([format](#{}))", f.name, anchor(f)),
+            None => format!("{list}; or a string"),
+        };
+    }
     if let Some(f) = pattern_format(schema) {
         return format!("{} ([format](#{}))", f.name, anchor(f));
     }
@@ -178,6 +186,16 @@ fn value_words(schema: &Value) -> String {
         }
         _ => "any value".to_owned(),
     }
+}
+
+/// A schema that takes several types, narrowed to one (its other keywords kept).
+fn only_type(schema: &Value, ty: &str) -> Value {
+    let mut narrowed = schema.clone();
+    if let Some(object) = narrowed.as_object_mut() {
+        object.insert("type".into(), ty.into());
+        object.remove("pattern");
+    }
+    narrowed
 }
 
 fn format_entry(out: &mut String, f: &Format) {

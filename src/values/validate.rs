@@ -90,7 +90,14 @@ fn place(loaded: &LoadedValues, findings: Vec<Finding>) -> Vec<Problem> {
     let mut placed: Vec<(usize, Problem)> = findings
         .into_iter()
         .map(|finding| {
-            let (file, position, written) = locate(&indexes, &finding);
+            let (file, position, written) = match &finding.place {
+                Place::Item {
+                    pointer,
+                    offset,
+                    item,
+                } => locate_item(loaded, pointer, *offset, item),
+                _ => locate(&indexes, &finding),
+            };
             let redact = finding.pointer.starts_with("/smi/secrets");
             let source = written.and_then(|w| w.source.as_deref());
             let suggestion = match (finding.quote, source) {
@@ -140,6 +147,8 @@ fn locate<'a>(
     let (mut pointer, want_key) = match &finding.place {
         Place::Value(p) => (p.as_str(), false),
         Place::Key(p) => (p.as_str(), true),
+        // Placed by `locate_item`, which reads the file's text.
+        Place::Item { pointer, .. } => (pointer.as_str(), false),
     };
     let last = indexes.len().saturating_sub(1);
     loop {
@@ -161,6 +170,49 @@ fn locate<'a>(
             None => return (last, Position::START, None),
         }
     }
+}
+
+/// An item of a comma-separated string: at its own column when the file writes the string
+/// on one line with the item as it reads (plain, or quoted without escapes before it), else
+/// at the string.
+fn locate_item<'a>(
+    loaded: &'a LoadedValues,
+    pointer: &str,
+    offset: usize,
+    item: &str,
+) -> (usize, Position, Option<&'a Written>) {
+    let Some((file, written)) = loaded
+        .files
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, f)| f.positions.get(pointer).map(|w| (i, w)))
+    else {
+        return (loaded.files.len().saturating_sub(1), Position::START, None);
+    };
+    let mut position = written.value;
+    let source = loaded.files[file]
+        .text
+        .lines()
+        .nth(position.line.saturating_sub(1))
+        .and_then(|line| {
+            let start = line
+                .char_indices()
+                .nth(position.column.saturating_sub(1))?
+                .0;
+            line.get(start..)
+        });
+    if let Some(source) = source {
+        let quote = usize::from(source.starts_with(['"', '\'']));
+        let start = quote + offset;
+        let escapes_before = source
+            .get(quote..start)
+            .is_none_or(|before| before.contains(['\\', '\'', '"']));
+        if !escapes_before && source.get(start..start + item.len()) == Some(item) {
+            position.column += source[..start].chars().count();
+        }
+    }
+    (file, position, None)
 }
 
 /// What was found, with how the file writes it when YAML read it as something else

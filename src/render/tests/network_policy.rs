@@ -264,3 +264,158 @@ fn a_policy_of_the_same_name_the_chart_puts_in_another_namespace_is_left_alone()
         ["network-policy NetworkPolicy/prod/scriptworker-policy: add "]
     );
 }
+
+/// The `kubernetes` engine on EKS: DNS by port, and to the cluster DNS by selector (and to a
+/// NodeLocal DNSCache by address), because the VPC CNI agent lets the `except` ranges of the
+/// public-HTTPS rule deny DNS allowed by port only. The agent cannot run here: this pins the
+/// shape it is given; tests/render_filters.rs checks it against the NetworkPolicy schema.
+#[test]
+fn the_kubernetes_engine_allows_the_cluster_dns_by_selector_and_address() {
+    let cases = [
+        (
+            "the default cluster DNS (CoreDNS in kube-system)",
+            "smi: {networkPolicy: {engine: kubernetes}}",
+            KUBERNETES_DEFAULT_DNS,
+        ),
+        (
+            "a NodeLocal DNSCache and another DNS deployment",
+            "smi: {networkPolicy: {engine: kubernetes, dns: {namespace: dns-system, podSelector: {app.kubernetes.io/name: coredns}, nodeLocalAddress: 169.254.20.10/32}}}",
+            KUBERNETES_NODE_LOCAL_DNS,
+        ),
+    ];
+    for (name, overrides, policy) in cases {
+        let smi = options("values-aws.yaml", overrides).values.smi;
+        let expected = format!("{SCRIPTWORKER}{policy}");
+        let case = Case {
+            name,
+            input: SCRIPTWORKER,
+            expected: expected.leak(),
+            changes: &["network-policy NetworkPolicy/prod/scriptworker-policy: add "],
+        };
+        check_table(&[case], || NetworkPolicy::new(&smi).expect("builds"));
+    }
+}
+
+#[test]
+fn the_calico_policy_keeps_the_guides_dns_rules_whatever_the_dns_values() {
+    let plain = options("values-aws.yaml", "{}").values.smi;
+    let with_dns = options(
+        "values-aws.yaml",
+        "smi: {networkPolicy: {dns: {nodeLocalAddress: 169.254.20.10/32}}}",
+    )
+    .values
+    .smi;
+    let text = |smi| {
+        output(&render_with(
+            NetworkPolicy::new(smi).expect("builds"),
+            SCRIPTWORKER,
+        ))
+        .to_owned()
+    };
+    assert_eq!(text(&plain), text(&with_dns));
+}
+
+/// The policy added with the default `smi.networkPolicy.dns`.
+const KUBERNETES_DEFAULT_DNS: &str = r#"---
+# Source: kubectl-smi/network-policy/scriptworker-policy.yaml
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: scriptworker-policy
+  namespace: prod
+  annotations:
+    smi.dtplatform.io/injected-by: network-policy
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: dtplatform-scriptworker
+  policyTypes:
+    - Ingress
+    - Egress
+  egress:
+    - ports:
+        - protocol: UDP
+          port: 53
+        - protocol: TCP
+          port: 53
+    - to:
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: kube-system
+          podSelector:
+            matchLabels:
+              k8s-app: kube-dns
+      ports:
+        - protocol: UDP
+          port: 53
+        - protocol: TCP
+          port: 53
+    - to:
+        - podSelector:
+            matchLabels:
+              app.kubernetes.io/name: dtplatform-scriptmanager
+    - to:
+        - ipBlock:
+            cidr: 0.0.0.0/0
+            except:
+              - 10.0.0.0/8
+              - 169.254.0.0/16
+              - 172.16.0.0/12
+              - 192.168.0.0/16
+      ports:
+        - protocol: TCP
+          port: 443
+"#;
+/// The policy added with another DNS deployment and a NodeLocal DNSCache address.
+const KUBERNETES_NODE_LOCAL_DNS: &str = r#"---
+# Source: kubectl-smi/network-policy/scriptworker-policy.yaml
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: scriptworker-policy
+  namespace: prod
+  annotations:
+    smi.dtplatform.io/injected-by: network-policy
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: dtplatform-scriptworker
+  policyTypes:
+    - Ingress
+    - Egress
+  egress:
+    - ports:
+        - protocol: UDP
+          port: 53
+        - protocol: TCP
+          port: 53
+    - to:
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: dns-system
+          podSelector:
+            matchLabels:
+              app.kubernetes.io/name: coredns
+        - ipBlock:
+            cidr: 169.254.20.10/32
+      ports:
+        - protocol: UDP
+          port: 53
+        - protocol: TCP
+          port: 53
+    - to:
+        - podSelector:
+            matchLabels:
+              app.kubernetes.io/name: dtplatform-scriptmanager
+    - to:
+        - ipBlock:
+            cidr: 0.0.0.0/0
+            except:
+              - 10.0.0.0/8
+              - 169.254.0.0/16
+              - 172.16.0.0/12
+              - 192.168.0.0/16
+      ports:
+        - protocol: TCP
+          port: 443
+"#;

@@ -22,7 +22,7 @@ pub use kubernetes::{
     CERTIFICATE_SUBJECT, DNS_LABEL, DNS_NAME, DURATION, GO_DURATION, LABEL_VALUE, OBJECT_NAME,
     SECRET_KEY,
 };
-pub use network::{AGE_RECIPIENT, CIDR, HOST, HOST_PORT};
+pub use network::{AGE_RECIPIENT, CIDR, HOST, HOST_PORT, HOST_PORT_LIST, list_items};
 pub use oci::{
     OCI_BUCKET, OCI_CLUSTER_OCID, OCI_COMPARTMENT_OCID, OCI_KEY_OCID, OCI_REGION, OCI_VAULT_OCID,
 };
@@ -124,6 +124,7 @@ pub const ALL: &[&Format] = &[
     &DNS_NAME,
     &HOST,
     &HOST_PORT,
+    &HOST_PORT_LIST,
     &LABEL_VALUE,
     &DURATION,
     &CIDR,
