@@ -9,6 +9,7 @@ mod bad_input;
 mod cli;
 mod cluster_config;
 mod cluster_flags;
+mod fuzz_properties;
 mod helm4_charts;
 mod helm4_engine;
 mod helm_contract;

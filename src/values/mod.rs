@@ -129,6 +129,18 @@ pub fn load_valid(paths: &[PathBuf]) -> Result<(LoadedValues, Values), ValuesErr
     Ok((loaded, values))
 }
 
+/// Reads one values file given as text (named `path` in messages), merged as Helm merges a
+/// single `-f` file: what [`load`] does for one file, without reading it from disk.
+pub fn load_text(path: &Path, text: String) -> Result<LoadedValues, ValuesError> {
+    let file = parse(path, text)?;
+    let mut merged = Value::Object(Map::new());
+    merge(&mut merged, &file.json);
+    Ok(LoadedValues {
+        files: vec![file],
+        merged,
+    })
+}
+
 /// Reads and merges values files. A file that is not readable YAML mapping is a problem
 /// of its own; every file is read so that all such problems are reported at once.
 pub fn load(paths: &[PathBuf]) -> Result<LoadedValues, ValuesError> {
