@@ -13,76 +13,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::support::helm4::{available as engine_available, documents, run as engine};
 use crate::support::{example, kubectl_smi, repo};
 use serde_json::{Value, json};
 
 const VALUES: [&str; 3] = ["aws", "aws-irsa", "oci"];
 const HOOK: &str = "helm.sh/hook";
 const FILENAME: &str = "postrenderer.helm.sh/postrender-filename";
-
-fn helper() -> PathBuf {
-    repo().join("tests/helm4/helm4.py")
-}
-
-/// Whether the engine loads; prints a visible skip line when it does not.
-fn engine_available() -> bool {
-    let out = assert_cmd::Command::new("python3")
-        .arg(helper())
-        .arg("--probe")
-        .timeout(Duration::from_secs(120))
-        .output();
-    match out {
-        Ok(o) if o.status.success() => true,
-        Ok(o) => {
-            eprintln!(
-                "SKIPPED: the Helm 4 engine (helm-python-sdk==0.2.2) is not usable, pip install -r tests/requirements.txt: {}",
-                String::from_utf8_lossy(&o.stdout).trim()
-            );
-            false
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: python3 cannot run tests/helm4/helm4.py: {e}");
-            false
-        }
-    }
-}
-
-/// One batch of requests through the helper (one engine process per HELM_PLUGINS folder);
-/// the answers in request order. The post-renderers Helm starts inherit `env`.
-fn engine(requests: &[Value], env: &[(&str, &Path)]) -> Vec<Value> {
-    let mut cmd = assert_cmd::Command::new("python3");
-    cmd.arg(helper())
-        .env_remove("SMI_VALUES")
-        .env_remove("HELM_PLUGIN_NAME")
-        .env_remove("HELM_PLUGIN_DIR")
-        .timeout(Duration::from_secs(300));
-    for (key, value) in env {
-        cmd.env(key, value);
-    }
-    let batch = json!({"timeout_seconds": 240, "requests": requests});
-    let out = cmd
-        .write_stdin(serde_json::to_vec(&batch).unwrap())
-        .output()
-        .expect("the helper runs within its time limit");
-    assert!(
-        out.status.success(),
-        "helm4.py exited with {:?}: {}{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answers: Vec<Value> = serde_json::from_slice(&out.stdout).expect("JSON answers");
-    assert_eq!(answers.len(), requests.len());
-    answers
-}
-
-fn documents(text: &str) -> Vec<Value> {
-    serde_saphyr::from_multiple::<Value>(text)
-        .expect("the stream parses")
-        .into_iter()
-        .filter(|d| !d.is_null())
-        .collect()
-}
 
 fn is_hook(doc: &Value) -> bool {
     doc["metadata"]["annotations"].get(HOOK).is_some()
