@@ -118,7 +118,12 @@ pub fn check_values(bytes: &[u8]) {
     let Ok(text) = String::from_utf8(bytes.to_vec()) else {
         return;
     };
-    let lines = text.split('\n').count().max(1);
+    // YAML's line breaks: CR LF, LF, and a lone CR (as the parser counts positions).
+    let lines = text
+        .replace("\r\n", "\n")
+        .split(['\n', '\r'])
+        .count()
+        .max(1);
     let result =
         load_text(Path::new("fuzz.yaml"), text).and_then(|loaded| loaded.typed().map(|_| ()));
     match result {
