@@ -82,7 +82,7 @@ impl Writer {
 
     /// `key: value`, starting where the cursor is (after indentation or after `- `).
     fn entry(&mut self, entry: &Entry, indent: usize) {
-        self.key(&entry.key);
+        self.key(&entry.key, indent);
         self.out.push(':');
         let child = match entry.value.content {
             Content::Sequence(_) if !self.layout.indent_sequences => indent,
@@ -159,7 +159,9 @@ impl Writer {
         self.out.push('\n');
     }
 
-    fn key(&mut self, key: &Node) {
+    /// The key of an entry whose `:` follows; `indent` is the entry's column, where the `:`
+    /// of a complex key (`? key` on its own line) must stand.
+    fn key(&mut self, key: &Node, indent: usize) {
         match &key.content {
             Content::Scalar(s) => {
                 if let Some(tag) = &key.tag {
@@ -176,7 +178,10 @@ impl Writer {
                 }
             }
             // A collection as a key: rare; written in flow form as JSON, which YAML reads alike.
-            _ => self.out.push_str(&format!("? {}\n", key.to_json())),
+            _ => {
+                self.out.push_str(&format!("? {}\n", key.to_json()));
+                self.pad(indent);
+            }
         }
     }
 

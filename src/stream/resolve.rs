@@ -176,6 +176,17 @@ pub fn plain_is_well_formed(text: &str) -> bool {
     if text.starts_with(' ') || text.ends_with(' ') || text.ends_with(':') {
         return false;
     }
+    // `---` and `...` alone or before a blank mark a document where a line starts with them
+    // (a key at the root, an item of a root list).
+    let marker = text.starts_with("---") || text.starts_with("...");
+    if marker
+        && text[3..]
+            .chars()
+            .next()
+            .is_none_or(|c| c == ' ' || c == '\t')
+    {
+        return false;
+    }
     if text.contains(": ") || text.contains(" #") || text.contains(":\t") || text.contains("\t#") {
         return false;
     }

@@ -714,12 +714,17 @@ pub fn source_comment(head: &str) -> Option<String> {
         .map(|s| s.trim().to_owned())
 }
 
+/// Where the line holding `offset` starts. Lines end as YAML ends them: LF, CR LF, or a
+/// lone CR (the parser's positions count all three).
 fn line_start(source: &str, offset: usize) -> usize {
-    source[..offset].rfind('\n').map_or(0, |i| i + 1)
+    source[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
 }
 
+/// Where the line after the one holding `offset` starts (the end of the text if none).
 fn next_line_start(source: &str, offset: usize) -> usize {
-    source[offset..]
-        .find('\n')
-        .map_or(source.len(), |i| offset + i + 1)
+    match source[offset..].find(['\n', '\r']) {
+        Some(i) if source[offset + i..].starts_with("\r\n") => offset + i + 2,
+        Some(i) => offset + i + 1,
+        None => source.len(),
+    }
 }
