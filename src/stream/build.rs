@@ -323,12 +323,14 @@ pub(super) fn block_scalar_value<'t>(
     source: &str,
     span: &Span,
 ) -> Cow<'t, str> {
-    let block = matches!(style, Style::Literal | Style::Folded);
+    if !matches!(style, Style::Literal | Style::Folded) || !value.ends_with('\n') {
+        return value;
+    }
     // The input's last line: it has no line break after it.
     let last_line_start = source.rfind('\n').map_or(0, |i| i + 1);
     let ends_input_without_break =
         !source[last_line_start..].trim().is_empty() && offset(span.end) > last_line_start;
-    if block && ends_input_without_break && value.ends_with('\n') {
+    if ends_input_without_break {
         let mut value = value.into_owned();
         value.pop();
         return Cow::Owned(value);
