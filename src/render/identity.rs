@@ -21,12 +21,12 @@ use super::hooks::{
 };
 use super::namespace::PlatformNamespace;
 use super::workload::{
-    containers_mut, is_workload, map_mut, pod_spec_mut, service_account_fields, service_account_in,
-    set_env,
+    below, container_paths, is_workload, map_mut, pod_spec_path, service_account_fields,
+    service_account_in, set_env,
 };
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SERVICE_ACCOUNTS, ServiceAccount, service_account as table_entry};
-use crate::stream::{HelmForm, ObjectRef, Stream};
+use crate::stream::{Content, HelmForm, ObjectRef, Stream};
 use crate::values::{AwsIdentity, Provider, Smi};
 
 pub const ROLE_ARN_ANNOTATION: &str = "smi.dtplatform.io/role-arn";
@@ -139,10 +139,11 @@ impl Filter for Identity {
                             sa.name
                         ),
                         |o| {
-                            if let Some(spec) = pod_spec_mut(o, &kind) {
-                                for container in containers_mut(spec) {
-                                    set_env(container, "OCI_RESOURCE_PRINCIPAL_VERSION", "2.2");
-                                    set_env(container, "OCI_RESOURCE_PRINCIPAL_REGION", region);
+                            if let Some(spec) = pod_spec_path(o, &kind) {
+                                let lists = ["initContainers", "containers"];
+                                for container in container_paths(o, &spec, &lists) {
+                                    set_env(o, &container, "OCI_RESOURCE_PRINCIPAL_VERSION", "2.2");
+                                    set_env(o, &container, "OCI_RESOURCE_PRINCIPAL_REGION", region);
                                 }
                             }
                         },
@@ -252,10 +253,13 @@ impl Identity {
         };
         let reason = format!("{reason}; buckets {}", buckets.join(", "));
         cx.change(stream, object, reason, |o| {
-            if let Some(metadata) = o.get_mut("metadata").and_then(Value::as_object_mut) {
-                let target = map_mut(metadata, "annotations");
+            let metadata = ["metadata".to_owned()];
+            if let Some(Content::Mapping(_)) = o.get(&metadata).map(|n| &n.content) {
                 for (key, value) in annotations {
-                    target.insert(key.to_owned(), Value::String(value));
+                    o.set(
+                        &below(&metadata, &["annotations", key]),
+                        Value::String(value),
+                    );
                 }
             }
         })

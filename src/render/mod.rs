@@ -34,7 +34,9 @@ use serde_json::Value;
 
 use crate::catalog::INJECTED_BY;
 use crate::error::Hint;
-use crate::stream::{Field, Fields, Limits, ObjectRef, Stream, StreamError, read_input};
+use crate::stream::{
+    Content, Edit, Field, Fields, Limits, ObjectRef, Stream, StreamError, read_input,
+};
 use crate::values::Values;
 
 /// What a post-render needs besides the manifests.
@@ -100,25 +102,26 @@ pub struct Context {
 }
 
 impl Context {
-    /// Changes an object with `edit` (on its JSON view), marks it with the injected-by
-    /// annotation, and records the change under the running filter's name. Nothing is
-    /// recorded when nothing changed.
+    /// Changes an object with `edit`, which works on its tree in place (see [`Edit`]), marks
+    /// it with the injected-by annotation, and records the change (as RFC 6902 operations)
+    /// under the running filter's name. Nothing is recorded when nothing changed.
     pub fn change(
         &mut self,
         stream: &mut Stream,
         object: ObjectRef,
         reason: impl Into<String>,
-        edit: impl FnOnce(&mut Value),
+        edit: impl FnOnce(&mut Edit<'_>),
     ) -> Result<(), RenderError> {
         let filter = self.filter;
-        let before = stream.json(object)?;
-        let mut after = before.clone();
-        edit(&mut after);
-        if after == before {
+        let patch = stream.edit(object, |e| {
+            edit(e);
+            if e.changed() {
+                mark_injected(e, filter);
+            }
+        })?;
+        if patch.is_empty() {
             return Ok(());
         }
-        mark_injected(&mut after, filter);
-        let patch = stream.update(object, &after)?;
         self.changes.push(Change {
             object: stream.header(object).display_name(),
             document: Some(object.document + 1),
@@ -156,10 +159,10 @@ impl Context {
         if let Some(existing) = existing {
             let reason = reason.into();
             return self.change(stream, existing, reason, |current| {
-                merge_into(current, &object);
+                merge_into(current, &mut Vec::new(), &object);
             });
         }
-        mark_injected(&mut object, filter);
+        mark_added(&mut object, filter);
         let display = display_name(&object);
         let object = stream.add(&format!("kubectl-smi/{filter}/{name}.yaml"), object);
         self.changes.push(Change {
@@ -196,26 +199,59 @@ fn display_name(object: &Value) -> String {
     }
 }
 
-/// Makes `current` carry everything `desired` says (maps merged, lists and scalars replaced),
-/// keeping what the chart set that the tool does not care about.
-fn merge_into(current: &mut Value, desired: &Value) {
-    match (current, desired) {
-        (Value::Object(current), Value::Object(desired)) => {
-            for (key, value) in desired {
-                match current.get_mut(key) {
-                    Some(existing) => merge_into(existing, value),
-                    None => {
-                        current.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-        }
-        (current, desired) => *current = desired.clone(),
+/// Makes the object carry everything `desired` says at `path` (maps merged, lists and
+/// scalars replaced), keeping what the chart set that the tool does not care about.
+fn merge_into(current: &mut Edit<'_>, path: &mut Vec<String>, desired: &Value) {
+    let Value::Object(desired) = desired else {
+        current.set(path, desired.clone());
+        return;
+    };
+    if !matches!(
+        current.get(path).map(|n| &n.content),
+        Some(Content::Mapping(_))
+    ) {
+        current.set(path, Value::Object(desired.clone()));
+        return;
+    }
+    for (key, value) in desired {
+        path.push(key.clone());
+        merge_into(current, path, value);
+        path.pop();
     }
 }
 
-/// Adds this filter's name to the `smi.dtplatform.io/injected-by` annotation.
-fn mark_injected(object: &mut Value, filter: &str) {
+/// Adds this filter's name to the `smi.dtplatform.io/injected-by` annotation (objects whose
+/// `metadata` is not a mapping are left as they are).
+fn mark_injected(object: &mut Edit<'_>, filter: &str) {
+    let is_mapping = |path: &[String]| {
+        matches!(
+            object.get(path).map(|n| &n.content),
+            Some(Content::Mapping(_))
+        )
+    };
+    let annotations = ["metadata".to_owned(), "annotations".to_owned()];
+    if !is_mapping(&annotations[..1])
+        || (object.get(&annotations).is_some() && !is_mapping(&annotations))
+    {
+        return;
+    }
+    let path = [
+        "metadata".to_owned(),
+        "annotations".to_owned(),
+        INJECTED_BY.to_owned(),
+    ];
+    let mut filters: Vec<String> = object
+        .str(&path)
+        .map(|v| v.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    if !filters.iter().any(|f| f == filter) {
+        filters.push(filter.to_owned());
+        object.set(&path, Value::String(filters.join(",")));
+    }
+}
+
+/// The injected-by annotation a new object carries.
+fn mark_added(object: &mut Value, filter: &str) {
     let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
         return;
     };
@@ -225,14 +261,15 @@ fn mark_injected(object: &mut Value, filter: &str) {
     let Some(annotations) = annotations.as_object_mut() else {
         return;
     };
-    let mut filters: Vec<String> = annotations
+    let mut filters: Vec<&str> = annotations
         .get(INJECTED_BY)
         .and_then(Value::as_str)
-        .map(|v| v.split(',').map(str::to_owned).collect())
+        .map(|v| v.split(',').collect())
         .unwrap_or_default();
-    if !filters.iter().any(|f| f == filter) {
-        filters.push(filter.to_owned());
-        annotations.insert(INJECTED_BY.to_owned(), Value::String(filters.join(",")));
+    if !filters.contains(&filter) {
+        filters.push(filter);
+        let joined = filters.join(",");
+        annotations.insert(INJECTED_BY.to_owned(), Value::String(joined));
     }
 }
 

@@ -2,15 +2,16 @@
 //! consumers include its service account (the same catalog `kubectl smi secrets create`
 //! fills), as `envFrom` or as a read-only volume, never twice.
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::namespace::PlatformNamespace;
 use super::workload::{
-    is_workload, list_mut, pod_spec_mut, service_account_fields, service_account_in,
+    below, container_paths, is_workload, items, pod_spec_path, service_account_fields,
+    service_account_in, str_at,
 };
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SecretSpec, secret_catalog};
-use crate::stream::Stream;
+use crate::stream::{Edit, Stream};
 use crate::values::Smi;
 
 /// Gives each workload the secrets of the catalog its service account consumes.
@@ -69,11 +70,11 @@ impl Filter for SecretRefs {
             })?;
             let reason = format!("pods run as {sa}, which receives {}", names.join(", "));
             cx.change(stream, object, reason, |o| {
-                if let Some(spec) = pod_spec_mut(o, &kind) {
+                if let Some(spec) = pod_spec_path(o, &kind) {
                     for secret in &secrets {
                         match &secret.mount_path {
-                            None => add_env_from(spec, &secret.name),
-                            Some(path) => add_volume(spec, &secret.name, path),
+                            None => add_env_from(o, &spec, &secret.name),
+                            Some(path) => add_volume(o, &spec, &secret.name, path),
                         }
                     }
                 }
@@ -83,59 +84,45 @@ impl Filter for SecretRefs {
     }
 }
 
-fn main_containers(spec: &mut Map<String, Value>) -> impl Iterator<Item = &mut Map<String, Value>> {
-    spec.get_mut("containers")
-        .and_then(Value::as_array_mut)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object_mut)
-}
-
 /// `envFrom: [{secretRef: {name}}]` unless the container already takes the secret, whole or
 /// key by key.
-fn add_env_from(spec: &mut Map<String, Value>, secret: &str) {
-    for container in main_containers(spec) {
-        let whole = container
-            .get("envFrom")
-            .and_then(Value::as_array)
-            .is_some_and(|l| {
-                l.iter()
-                    .any(|e| e.pointer("/secretRef/name").and_then(Value::as_str) == Some(secret))
-            });
-        let by_key = container
-            .get("env")
-            .and_then(Value::as_array)
-            .is_some_and(|l| {
-                l.iter().any(|e| {
-                    e.pointer("/valueFrom/secretKeyRef/name")
-                        .and_then(Value::as_str)
-                        == Some(secret)
-                })
-            });
+fn add_env_from(edit: &mut Edit<'_>, spec: &[String], secret: &str) {
+    for container in container_paths(edit, spec, &["containers"]) {
+        let env_from = below(&container, &["envFrom"]);
+        let whole = items(edit, &env_from)
+            .iter()
+            .any(|e| str_at(&e.value, &["secretRef", "name"]).as_deref() == Some(secret));
+        let by_key = items(edit, &below(&container, &["env"])).iter().any(|e| {
+            str_at(&e.value, &["valueFrom", "secretKeyRef", "name"]).as_deref() == Some(secret)
+        });
         if !whole && !by_key {
-            list_mut(container, "envFrom").push(json!({"secretRef": {"name": secret}}));
+            edit.push(&env_from, json!({"secretRef": {"name": secret}}));
         }
     }
 }
 
 /// A read-only volume of the secret, mounted at `path` in every container, reusing a volume
 /// of the same secret the chart already declares.
-fn add_volume(spec: &mut Map<String, Value>, secret: &str, path: &str) {
-    let volumes = list_mut(spec, "volumes");
-    let volume = match volumes
+fn add_volume(edit: &mut Edit<'_>, spec: &[String], secret: &str, path: &str) {
+    let volumes = below(spec, &["volumes"]);
+    let existing = items(edit, &volumes)
         .iter()
-        .find(|v| v.pointer("/secret/secretName").and_then(Value::as_str) == Some(secret))
-    {
-        Some(existing) => existing["name"].as_str().unwrap_or(secret).to_owned(),
+        .find(|v| str_at(&v.value, &["secret", "secretName"]).as_deref() == Some(secret))
+        .map(|v| str_at(&v.value, &["name"]).unwrap_or_else(|| secret.to_owned()));
+    let volume = match existing {
+        Some(name) => name,
         None => {
-            volumes.push(json!({"name": secret, "secret": {"secretName": secret}}));
+            edit.push(&volumes, json!({"name": secret, "secret": {"secretName": secret}}));
             secret.to_owned()
         }
     };
-    for container in main_containers(spec) {
-        let mounts = list_mut(container, "volumeMounts");
-        if !mounts.iter().any(|m| m["name"] == volume.as_str()) {
-            mounts.push(json!({"name": volume, "mountPath": path, "readOnly": true}));
+    for container in container_paths(edit, spec, &["containers"]) {
+        let mounts = below(&container, &["volumeMounts"]);
+        let mounted = items(edit, &mounts)
+            .iter()
+            .any(|m| str_at(&m.value, &["name"]).as_deref() == Some(volume.as_str()));
+        if !mounted {
+            edit.push(&mounts, json!({"name": volume, "mountPath": path, "readOnly": true}));
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::stream::{Field, ObjectRef, Stream, StreamError};
+use crate::stream::{Content, Edit, Field, Item, Node, ObjectRef, Stream, StreamError};
 
 const WORKLOAD_KINDS: [&str; 8] = [
     "Pod",
@@ -52,8 +52,63 @@ pub fn is_workload(kind: &str) -> bool {
     pod_spec_pointer(kind).is_some()
 }
 
-pub fn pod_spec_mut<'a>(object: &'a mut Value, kind: &str) -> Option<&'a mut Map<String, Value>> {
-    object.pointer_mut(pod_spec_pointer(kind)?)?.as_object_mut()
+/// The path of a workload kind's pod spec, when it is a mapping in the object being edited.
+pub fn pod_spec_path(edit: &Edit<'_>, kind: &str) -> Option<Vec<String>> {
+    let path = tokens(pod_spec_pointer(kind)?);
+    is_mapping(edit, &path).then_some(path)
+}
+
+fn tokens(pointer: &str) -> Vec<String> {
+    pointer.split('/').skip(1).map(str::to_owned).collect()
+}
+
+fn is_mapping(edit: &Edit<'_>, path: &[String]) -> bool {
+    matches!(edit.get(path).map(|n| &n.content), Some(Content::Mapping(_)))
+}
+
+/// `path` followed by `keys`.
+pub fn below(path: &[String], keys: &[&str]) -> Vec<String> {
+    path.iter()
+        .cloned()
+        .chain(keys.iter().map(|k| (*k).to_owned()))
+        .collect()
+}
+
+/// The paths of the containers under `lists` (`containers`, `initContainers`) of the pod
+/// spec at `spec`: the items of those lists that are mappings.
+pub fn container_paths(edit: &Edit<'_>, spec: &[String], lists: &[&str]) -> Vec<Vec<String>> {
+    let mut paths = Vec::new();
+    for list in lists {
+        let list = below(spec, &[list]);
+        if let Some(Content::Sequence(items)) = edit.get(&list).map(|n| &n.content) {
+            for (i, item) in items.iter().enumerate() {
+                if matches!(item.value.content, Content::Mapping(_)) {
+                    paths.push(below(&list, &[&i.to_string()]));
+                }
+            }
+        }
+    }
+    paths
+}
+
+/// The string at `keys` below `node`, if there is one.
+pub fn str_at(node: &Node, keys: &[&str]) -> Option<String> {
+    let mut node = node;
+    for key in keys {
+        node = node.child(key)?;
+    }
+    match node.to_json() {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// The items of the list at `path` (none when absent or not a list).
+pub fn items<'e>(edit: &'e Edit<'_>, path: &[String]) -> &'e [Item] {
+    match edit.get(path).map(|n| &n.content) {
+        Some(Content::Sequence(items)) => items,
+        _ => &[],
+    }
 }
 
 /// The service account a workload's pods run as (`serviceAccountName`, or the deprecated
@@ -100,28 +155,6 @@ pub fn service_account_fields() -> Vec<Field> {
         .collect()
 }
 
-/// Every container of a pod spec, init containers included.
-pub fn containers_mut(
-    spec: &mut Map<String, Value>,
-) -> impl Iterator<Item = &mut Map<String, Value>> {
-    spec.iter_mut()
-        .filter(|(key, _)| matches!(key.as_str(), "initContainers" | "containers"))
-        .filter_map(|(_, list)| list.as_array_mut())
-        .flatten()
-        .filter_map(Value::as_object_mut)
-}
-
-/// The list under `key`, created empty when absent (or not a list).
-pub fn list_mut<'a>(object: &'a mut Map<String, Value>, key: &str) -> &'a mut Vec<Value> {
-    let entry = object
-        .entry(key)
-        .or_insert_with(|| Value::Array(Vec::new()));
-    if !entry.is_array() {
-        *entry = Value::Array(Vec::new());
-    }
-    entry.as_array_mut().expect("made a list above")
-}
-
 /// The mapping under `key`, created empty when absent (or not a mapping).
 pub fn map_mut<'a>(object: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
     let entry = object
@@ -133,14 +166,20 @@ pub fn map_mut<'a>(object: &'a mut Map<String, Value>, key: &str) -> &'a mut Map
     entry.as_object_mut().expect("made a mapping above")
 }
 
-/// Sets `name=value` in a container's env, replacing a plain value of the same name and
-/// leaving a `valueFrom` the chart set alone.
-pub fn set_env(container: &mut Map<String, Value>, name: &str, value: &str) {
-    let env = list_mut(container, "env");
-    match env.iter_mut().find(|e| e["name"] == name) {
-        Some(existing) if existing.get("valueFrom").is_some() => {}
-        Some(existing) => existing["value"] = Value::String(value.to_owned()),
-        None => env.push(serde_json::json!({"name": name, "value": value})),
+/// Sets `name=value` in the env of the container at `container`, replacing a plain value of
+/// the same name and leaving a `valueFrom` the chart set alone.
+pub fn set_env(edit: &mut Edit<'_>, container: &[String], name: &str, value: &str) {
+    let env = below(container, &["env"]);
+    let found = items(edit, &env)
+        .iter()
+        .position(|e| str_at(&e.value, &["name"]).as_deref() == Some(name));
+    match found {
+        Some(i) if edit.get(&below(&env, &[&i.to_string(), "valueFrom"])).is_some() => {}
+        Some(i) => edit.set(
+            &below(&env, &[&i.to_string(), "value"]),
+            Value::String(value.to_owned()),
+        ),
+        None => edit.push(&env, serde_json::json!({"name": name, "value": value})),
     }
 }
 

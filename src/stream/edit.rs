@@ -31,6 +31,13 @@ pub enum EditError {
         /// The JSON Patch operation: `move`, `copy` or `test`.
         op: &'static str,
     },
+    /// The path leads into a value that a merge key (`<<: *anchor`) brings in: changing it
+    /// in place would change the anchor's other users too.
+    #[error("path {path}: the value comes from a merge key (`<<`); write it out in the document to change it")]
+    Merged {
+        /// The path (a JSON pointer) of the merged value.
+        path: String,
+    },
     /// An edit that would replace the whole document.
     #[error("the whole document cannot be replaced by a patch operation")]
     Root,
@@ -65,7 +72,7 @@ fn add(parent: &mut Node, key: &str, value: &Value, path: &str) -> Result<(), Ed
             match entries
                 .iter_mut()
                 .rev()
-                .find(|e| e.key.json_key().as_deref() == Some(key))
+                .find(|e| e.key.is_key(key))
             {
                 Some(entry) => entry.value = Node::from_json(value),
                 None => entries.push(Entry {
@@ -110,7 +117,7 @@ fn remove(parent: &mut Node, key: &str, path: &str) -> Result<(), EditError> {
         Content::Mapping(entries) => {
             // Duplicate keys: a reader keeps the last one, so all of them go.
             let before = entries.len();
-            entries.retain(|e| e.key.json_key().as_deref() != Some(key));
+            entries.retain(|e| !e.key.is_key(key));
             if entries.len() == before {
                 return Err(missing());
             }

@@ -13,6 +13,7 @@
 
 mod build;
 mod edit;
+mod editor;
 mod emit;
 mod error;
 mod fields;
@@ -28,13 +29,14 @@ use serde_json::Value;
 
 use build::TreeBuilder;
 pub use edit::EditError;
+pub use editor::{Edit, Path};
 pub use emit::{Layout, emit};
 pub use error::{Location, StreamError};
 pub use fields::{Field, Fields};
 pub use limits::Limits;
 pub use resolve::{plain_is_unambiguous, resolve_plain};
 pub use scan::{FILENAME_ANNOTATION, Header};
-pub use tree::{Content, Node, Scalar, ScalarStyle, Written, json_key_of};
+pub use tree::{Comments, Content, Entry, Item, Node, Scalar, ScalarStyle, Written, json_key_of};
 
 use build::Tree;
 use scan::{Scanned, ScannedBody};
@@ -257,7 +259,15 @@ impl Stream {
         {
             return Ok(value);
         }
-        Ok(self.json(object)?.pointer(pointer).cloned())
+        let Ok(parsed) = json_patch::jsonptr::Pointer::parse(pointer) else {
+            return Ok(None);
+        };
+        let mut tokens: Vec<String> = parsed.tokens().map(|t| t.decoded().into_owned()).collect();
+        if let Some(i) = object.item {
+            tokens.splice(0..0, ["items".to_owned(), i.to_string()]);
+        }
+        let tree = self.tree(object.document)?;
+        Ok(tree.root.json_at(&tokens))
     }
 
     fn document_json(&mut self, index: usize) -> Result<Value, StreamError> {
@@ -303,40 +313,52 @@ impl Stream {
         }
     }
 
-    /// Changes the object into `after`, touching only what differs, and returns the JSON
-    /// patch that was applied to the document (empty when nothing changed; paths start at
-    /// the document, so a List item's paths start with `/items/<i>`).
-    pub fn update(
+    /// Changes the object through `f`, which edits its tree in place (see [`Edit`]), and
+    /// returns the change as the RFC 6902 operations a JSON diff of the object before and
+    /// after gives (empty when nothing changed; paths start at the document, so a List item's
+    /// paths start with `/items/<i>`). Errors: [`StreamError::Edit`] when an edit cannot be
+    /// applied, or the errors of reading the document's tree.
+    pub fn edit(
         &mut self,
         object: ObjectRef,
-        after: &Value,
+        f: impl FnOnce(&mut Edit<'_>),
     ) -> Result<Vec<PatchOperation>, StreamError> {
-        let before = self.json(object)?;
-        let ops = json_patch::diff(&before, after).0;
+        let item_path = object.item.map(|i| vec!["items".to_owned(), i.to_string()]);
+        let name = self.header(object).display_name();
+        let failed = |source| StreamError::Edit {
+            document: object.document + 1,
+            object: name,
+            source,
+        };
+        let tree = self.tree(object.document)?;
+        let root = match &item_path {
+            Some(path) => tree
+                .root
+                .pointer_mut(path)
+                .expect("a List item the scan read is in the tree"),
+            None => &mut tree.root,
+        };
+        let mut edit = Edit::new(root);
+        f(&mut edit);
+        let result = edit.finish();
+        let ops = result.map_err(failed)?;
         if ops.is_empty() {
             return Ok(ops);
         }
-        let prefix = object
-            .item
-            .map(|i| format!("/items/{i}"))
-            .unwrap_or_default();
-        let name = self.header(object).display_name();
-        let ops: Vec<PatchOperation> = ops.iter().map(|op| with_prefix(op, &prefix)).collect();
-        let tree = self.tree(object.document)?;
-        for op in &ops {
-            edit::apply(&mut tree.root, op).map_err(|source| StreamError::Edit {
-                document: object.document + 1,
-                object: name.clone(),
-                source,
-            })?;
-        }
         self.documents[object.document].changed = true;
-        if let Some(i) = object.item
-            && let Some(header) = item_header(after)
-        {
-            self.documents[object.document].items[i] = header;
+        let Some(path) = item_path else {
+            return Ok(ops);
+        };
+        let tree = self.tree(object.document)?;
+        let item = tree.root.pointer(&path).map(Node::to_json);
+        if let Some(header) = item.as_ref().and_then(item_header) {
+            self.documents[object.document].items[object.item.expect("an item")] = header;
         }
-        Ok(ops)
+        let prefix = json_patch::jsonptr::PointerBuf::from_tokens(path.iter().map(String::as_str));
+        Ok(ops
+            .into_iter()
+            .map(|op| editor::prefixed(op, &prefix))
+            .collect())
     }
 
     /// Adds a new object at the end of the stream, named `template` for Helm (`# Source:`
@@ -493,15 +515,4 @@ fn item_header(item: &Value) -> Option<Header> {
             .and_then(Value::as_str)
             .map(str::to_owned),
     })
-}
-
-fn with_prefix(op: &PatchOperation, prefix: &str) -> PatchOperation {
-    if prefix.is_empty() {
-        return op.clone();
-    }
-    let mut json = serde_json::to_value(op).expect("patch operations serialize");
-    if let Some(path) = json.get("path").and_then(Value::as_str) {
-        json["path"] = Value::String(format!("{prefix}{path}"));
-    }
-    serde_json::from_value(json).expect("a prefixed pointer is a pointer")
 }

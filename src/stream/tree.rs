@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Number, Value};
 
-use super::resolve::{plain_is_unambiguous, resolve_plain};
+use super::resolve::{plain_is_surely_text, plain_is_unambiguous, resolve_plain};
 
 /// How a scalar was written in the source (or should be written, for new scalars).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,16 +38,23 @@ pub struct Comments {
     pub right: Option<String>,
 }
 
+/// One entry of a mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
+    /// The key, as written.
     pub key: Node,
+    /// The value, as written.
     pub value: Node,
+    /// The comments above the entry and at the end of its first line.
     pub comments: Comments,
 }
 
+/// One item of a sequence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
+    /// The item, as written.
     pub value: Node,
+    /// The comments above the item and at the end of its first line.
     pub comments: Comments,
 }
 
@@ -152,7 +159,7 @@ impl Node {
 
     /// A YAML 1.1 merge key (`<<`, plain or tagged `!!merge`), as go-yaml, Helm and
     /// PyYAML read it.
-    fn is_merge_key(&self) -> bool {
+    pub(super) fn is_merge_key(&self) -> bool {
         match &self.content {
             Content::Scalar(s) => {
                 s.text == "<<"
@@ -172,6 +179,11 @@ impl Node {
     /// The JSON object key this node stands for, the way YAML-to-JSON conversion names it
     /// (`on:` is the key "true"); `None` for keys that are collections.
     pub fn json_key(&self) -> Option<String> {
+        if let (Content::Scalar(s), None) = (&self.content, &self.tag)
+            && (s.style != ScalarStyle::Plain || plain_is_surely_text(&s.text))
+        {
+            return Some(s.text.clone());
+        }
         json_key_of(self.to_json())
     }
 
@@ -216,12 +228,79 @@ impl Node {
         Some(node)
     }
 
+    /// The node a JSON pointer (as unescaped tokens) designates, if it exists.
+    pub fn pointer(&self, tokens: &[String]) -> Option<&Node> {
+        let mut node = self;
+        for token in tokens {
+            node = node.child(token)?;
+        }
+        Some(node)
+    }
+
+    /// The value of a mapping's entry whose key reads as `token` (the last one, as readers
+    /// take it), or a list's item at the index `token`.
+    pub fn child(&self, token: &str) -> Option<&Node> {
+        match &self.content {
+            Content::Mapping(entries) => entries
+                .iter()
+                .rev()
+                .find(|e| e.key.is_key(token) && !e.key.is_merge_key())
+                .map(|e| &e.value),
+            Content::Sequence(items) => {
+                let index = parse_index(token)?;
+                items.get(index).map(|i| &i.value)
+            }
+            Content::Scalar(_) => None,
+        }
+    }
+
+    /// The JSON value at a JSON pointer (as unescaped tokens), as [`Node::to_json`] would
+    /// give it, converting only the subtree found (and a mapping with merge keys on the way).
+    pub fn json_at(&self, tokens: &[String]) -> Option<Value> {
+        let mut node = self;
+        for (i, token) in tokens.iter().enumerate() {
+            if node.has_merge_key() {
+                let mut value = node.to_json();
+                for token in &tokens[i..] {
+                    value = match value {
+                        Value::Object(mut map) => map.shift_remove(token.as_str())?,
+                        Value::Array(mut items) => {
+                            let index = parse_index(token).filter(|i| *i < items.len())?;
+                            items.swap_remove(index)
+                        }
+                        _ => return None,
+                    };
+                }
+                return Some(value);
+            }
+            node = node.child(token)?;
+        }
+        Some(node.to_json())
+    }
+
+    /// Whether this is a mapping with a merge key (`<<`), whose JSON view holds more than
+    /// its own entries.
+    pub fn has_merge_key(&self) -> bool {
+        matches!(&self.content, Content::Mapping(entries) if entries.iter().any(|e| e.key.is_merge_key()))
+    }
+
+    /// Whether this key node reads as the JSON object key `token` (`on` reads as "true"):
+    /// a string key compares its text, anything else its JSON key.
+    pub fn is_key(&self, token: &str) -> bool {
+        if let (Content::Scalar(s), None) = (&self.content, &self.tag)
+            && (s.style != ScalarStyle::Plain || plain_is_surely_text(&s.text))
+        {
+            return s.text == token;
+        }
+        self.json_key().as_deref() == Some(token)
+    }
+
     fn child_mut(&mut self, token: &str) -> Option<&mut Node> {
         match &mut self.content {
             Content::Mapping(entries) => entries
                 .iter_mut()
                 .rev()
-                .find(|e| e.key.json_key().as_deref() == Some(token))
+                .find(|e| e.key.is_key(token))
                 .map(|e| &mut e.value),
             Content::Sequence(items) => {
                 let index = parse_index(token)?;

@@ -204,7 +204,7 @@ impl Filter for Overlays {
                         ));
                     }
                 }
-                cx.change(stream, object, reason, |o| *o = after)?;
+                cx.change(stream, object, reason, |o| o.replace_with(&after))?;
             }
             if matched == 0 && !overlay.optional {
                 return Err(RenderError::Overlay {
