@@ -397,8 +397,18 @@ impl Stream {
                         ..
                     },
                 ) => {
-                    out.write_all(&self.source.as_bytes()[range.start..*head_end])?;
-                    out.write_all(emit(&tree.root, tree.layout).as_bytes())?;
+                    let head = &self.source[range.start..*head_end];
+                    out.write_all(head.as_bytes())?;
+                    if tree.root.tag.is_some() && scan::head_has_properties(head) {
+                        // The head already carries the root's tag: not written twice.
+                        let untagged = Node {
+                            tag: None,
+                            ..tree.root.clone()
+                        };
+                        out.write_all(emit(&untagged, tree.layout).as_bytes())?;
+                    } else {
+                        out.write_all(emit(&tree.root, tree.layout).as_bytes())?;
+                    }
                     out.write_all(&self.source.as_bytes()[*tail_start..range.end])?;
                 }
                 _ => out.write_all(self.source[range.clone()].as_bytes())?,

@@ -714,6 +714,31 @@ pub fn source_comment(head: &str) -> Option<String> {
         .map(|s| s.trim().to_owned())
 }
 
+/// Whether a document's head (the lines kept verbatim before its content) holds the root
+/// node's properties (a tag, an anchor): `--- !tag`, or `!tag` on a line of its own.
+pub fn head_has_properties(head: &str) -> bool {
+    let mut found = false;
+    for line in head.split(['\n', '\r']) {
+        if line.starts_with('%') {
+            continue; // a directive, before the `---` marker
+        }
+        let body = match line.strip_prefix("---") {
+            Some(rest) if rest.is_empty() || rest.starts_with([' ', '\t']) => {
+                found = false; // properties before a marker belong to no node of this one
+                rest
+            }
+            _ => line,
+        };
+        let body = match body.find(" #").or(body.find("\t#")) {
+            Some(i) => &body[..i],
+            None if body.trim_start().starts_with('#') => "",
+            None => body,
+        };
+        found |= !body.trim().is_empty();
+    }
+    found
+}
+
 /// Where the line holding `offset` starts. Lines end as YAML ends them: LF, CR LF, or a
 /// lone CR (the parser's positions count all three).
 fn line_start(source: &str, offset: usize) -> usize {
