@@ -4,7 +4,8 @@ use serde_json::{Map, Value};
 
 use crate::stream::{Content, Edit, Field, Item, Node, ObjectRef, Stream, StreamError};
 
-const WORKLOAD_KINDS: [&str; 8] = [
+/// The kinds that run pods.
+pub const WORKLOAD_KINDS: [&str; 8] = [
     "Pod",
     "Deployment",
     "StatefulSet",
@@ -63,7 +64,10 @@ fn tokens(pointer: &str) -> Vec<String> {
 }
 
 fn is_mapping(edit: &Edit<'_>, path: &[String]) -> bool {
-    matches!(edit.get(path).map(|n| &n.content), Some(Content::Mapping(_)))
+    matches!(
+        edit.get(path).map(|n| &n.content),
+        Some(Content::Mapping(_))
+    )
 }
 
 /// `path` followed by `keys`.
@@ -130,6 +134,22 @@ pub fn service_account_in(
     Ok(value.and_then(|v| v.as_str().map(str::to_owned)))
 }
 
+/// [`service_account_in`] from the fields the scan recorded (`field(pointer)`), for
+/// [`Filter::wants_tree`](super::Filter::wants_tree).
+pub fn recorded_service_account(
+    kind: &str,
+    field: &dyn Fn(&str) -> Option<Value>,
+) -> Option<String> {
+    let [name, deprecated] = service_account_pointers(kind)?;
+    let value = field(name).or_else(|| field(deprecated))?;
+    value.as_str().map(str::to_owned)
+}
+
+/// The kinds that run pods, as [`Trees::Kinds`](super::Trees::Kinds) names them.
+pub fn workload_kinds() -> Vec<String> {
+    WORKLOAD_KINDS.iter().map(|k| (*k).to_owned()).collect()
+}
+
 /// `<pod spec>/serviceAccountName` and `<pod spec>/serviceAccount` of a workload kind.
 fn service_account_pointers(kind: &str) -> Option<[&'static str; 2]> {
     Some(match pod_spec_pointer(kind)? {
@@ -174,7 +194,10 @@ pub fn set_env(edit: &mut Edit<'_>, container: &[String], name: &str, value: &st
         .iter()
         .position(|e| str_at(&e.value, &["name"]).as_deref() == Some(name));
     match found {
-        Some(i) if edit.get(&below(&env, &[&i.to_string(), "valueFrom"])).is_some() => {}
+        Some(i)
+            if edit
+                .get(&below(&env, &[&i.to_string(), "valueFrom"]))
+                .is_some() => {}
         Some(i) => edit.set(
             &below(&env, &[&i.to_string(), "value"]),
             Value::String(value.to_owned()),

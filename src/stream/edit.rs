@@ -33,7 +33,9 @@ pub enum EditError {
     },
     /// The path leads into a value that a merge key (`<<: *anchor`) brings in: changing it
     /// in place would change the anchor's other users too.
-    #[error("path {path}: the value comes from a merge key (`<<`); write it out in the document to change it")]
+    #[error(
+        "path {path}: the value comes from a merge key (`<<`); write it out in the document to change it"
+    )]
     Merged {
         /// The path (a JSON pointer) of the merged value.
         path: String,
@@ -69,11 +71,7 @@ pub fn apply(root: &mut Node, operation: &PatchOperation) -> Result<(), EditErro
 fn add(parent: &mut Node, key: &str, value: &Value, path: &str) -> Result<(), EditError> {
     match &mut parent.content {
         Content::Mapping(entries) => {
-            match entries
-                .iter_mut()
-                .rev()
-                .find(|e| e.key.is_key(key))
-            {
+            match entries.iter_mut().rev().find(|e| e.key.is_key(key)) {
                 Some(entry) => entry.value = Node::from_json(value),
                 None => entries.push(Entry {
                     key: Node::from_json(&Value::String(key.to_owned())),

@@ -55,9 +55,7 @@ impl<'a> Edit<'a> {
             match node.child(token) {
                 Some(child) => node = child,
                 None => {
-                    if node.has_merge_key()
-                        && node.to_json().get(token.as_str()).is_some()
-                    {
+                    if node.has_merge_key() && node.to_json().get(token.as_str()).is_some() {
                         self.fail(EditError::Merged {
                             path: pointer_text(&path[..=depth]),
                         });
@@ -338,9 +336,9 @@ fn walk(
 /// Whether a mapping's JSON view is its entries in order: no merge key, no repeated key.
 fn mapping_is_simple(entries: &[Entry]) -> bool {
     let mut keys = std::collections::HashSet::with_capacity(entries.len());
-    entries.iter().all(|e| {
-        !e.key.is_merge_key() && e.key.json_key().is_some_and(|k| keys.insert(k))
-    })
+    entries
+        .iter()
+        .all(|e| !e.key.is_merge_key() && e.key.json_key().is_some_and(|k| keys.insert(k)))
 }
 
 fn diff_at(
@@ -356,11 +354,9 @@ fn diff_at(
             path: pointer,
             value: after.clone(),
         })),
-        (Some(_), None) => {
-            ops.push(PatchOperation::Remove(json_patch::RemoveOperation {
-                path: pointer,
-            }))
-        }
+        (Some(_), None) => ops.push(PatchOperation::Remove(json_patch::RemoveOperation {
+            path: pointer,
+        })),
         (Some(before), Some(after)) => {
             for op in json_patch::diff(before, after).0 {
                 ops.push(prefixed(op, &pointer));
@@ -380,9 +376,9 @@ pub(super) fn prefixed(op: PatchOperation, prefix: &PointerBuf) -> PatchOperatio
             path: join(&o.path),
             value: o.value,
         }),
-        PatchOperation::Remove(o) => {
-            PatchOperation::Remove(json_patch::RemoveOperation { path: join(&o.path) })
-        }
+        PatchOperation::Remove(o) => PatchOperation::Remove(json_patch::RemoveOperation {
+            path: join(&o.path),
+        }),
         PatchOperation::Replace(o) => PatchOperation::Replace(json_patch::ReplaceOperation {
             path: join(&o.path),
             value: o.value,
@@ -455,7 +451,10 @@ spec:
                 &path("/spec/template/spec/containers/1/envFrom"),
                 json!({"secretRef": {"name": "s"}}),
             );
-            e.push(&path("/spec/template/spec/containers/0/env"), json!({"name": "Y"}));
+            e.push(
+                &path("/spec/template/spec/containers/0/env"),
+                json!({"name": "Y"}),
+            );
             e.set(&path("/metadata/annotations/a~1b"), json!("v"));
             e.set(&path("/metadata/labels/app"), json!("web2"));
             e.push(&path("/spec/template/spec/volumes"), json!({"name": "v"}));
@@ -477,9 +476,15 @@ spec:
     fn an_ancestor_touched_after_its_descendants_keeps_their_earlier_values() {
         check(DEPLOYMENT, |e| {
             e.set(&path("/metadata/labels/tier"), json!("front"));
-            e.push(&path("/spec/template/spec/containers/0/env"), json!({"name": "Y"}));
+            e.push(
+                &path("/spec/template/spec/containers/0/env"),
+                json!({"name": "Y"}),
+            );
             e.set(&path("/metadata"), json!({"name": "other"}));
-            e.push(&path("/spec/template/spec/containers"), json!({"name": "c"}));
+            e.push(
+                &path("/spec/template/spec/containers"),
+                json!({"name": "c"}),
+            );
         });
     }
 
@@ -522,7 +527,9 @@ spec:
     #[test]
     fn values_a_merge_key_brings_in_are_not_changed_in_place() {
         let yaml = "base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n";
-        let mut node = read_yaml_document(yaml, &Limits::default()).unwrap().unwrap();
+        let mut node = read_yaml_document(yaml, &Limits::default())
+            .unwrap()
+            .unwrap();
         let mut edit = Edit::new(&mut node);
         edit.set(&path("/m/x/z"), json!(1));
         assert!(matches!(edit.finish(), Err(EditError::Merged { .. })));

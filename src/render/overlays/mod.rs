@@ -28,7 +28,7 @@ mod exposure;
 
 use exposure::{ChartChoices, ExposureGuard};
 
-use super::{Context, Filter, RenderError, RenderOptions, op_name};
+use super::{Context, Filter, RenderError, RenderOptions, Trees, op_name};
 use crate::stream::{Field, Limits, ObjectRef, Stream, StreamError, read_yaml_document};
 use crate::values::Provider;
 
@@ -152,6 +152,18 @@ impl Filter for Overlays {
             .iter()
             .flat_map(|loaded| loaded.overlay.target.fields())
             .collect()
+    }
+
+    /// The kinds the targets name (every kind when a target names none).
+    fn trees(&self) -> Trees {
+        let mut kinds = Vec::new();
+        for loaded in &self.overlays {
+            match &loaded.overlay.target.kind {
+                Some(kind) => kinds.push(kind.clone()),
+                None => return Trees::All,
+            }
+        }
+        Trees::Kinds(kinds)
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
