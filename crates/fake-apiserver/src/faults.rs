@@ -60,6 +60,9 @@ pub enum Action {
     Forbid,
     /// Close the connection without an answer and stop the server (a killed API server).
     Crash,
+    /// Serve the request (the store changes), then close the connection without an answer:
+    /// a reply lost after the write committed.
+    LoseReply,
     /// Wait, then serve the request.
     Delay(Duration),
     /// Run the callback (outside the server's lock), then serve the request.
@@ -73,6 +76,7 @@ impl std::fmt::Debug for Action {
             Action::Conflict => f.write_str("Conflict"),
             Action::Forbid => f.write_str("Forbid"),
             Action::Crash => f.write_str("Crash"),
+            Action::LoseReply => f.write_str("LoseReply"),
             Action::Delay(d) => write!(f, "Delay({d:?})"),
             Action::Call(_) => f.write_str("Call"),
         }
@@ -183,6 +187,14 @@ impl Fault {
     /// Stops the server: the matching request gets no answer, later ones cannot connect.
     pub fn crash(mut self) -> Self {
         self.action = Some(Action::Crash);
+        self
+    }
+
+    /// Serves the request, so that a write is stored, then drops the connection without an
+    /// answer: the client sees a broken connection for a write that took effect (a reply
+    /// lost on the network, a proxy timing out). The server keeps serving.
+    pub fn lose_reply(mut self) -> Self {
+        self.action = Some(Action::LoseReply);
         self
     }
 

@@ -26,6 +26,7 @@ mod server;
 mod status;
 mod store;
 mod validate;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,7 @@ pub use kubelet::ContainerExit;
 pub use resources::ResourceType;
 pub use status::Failure;
 pub use validate::MAX_SECRET_BYTES;
+pub use webhooks::{SideEffects, Webhook};
 
 /// One request as the server received it, and the HTTP code it answered (0: no answer).
 #[derive(Debug, Clone, Default)]
@@ -114,6 +116,9 @@ struct Shared {
     shutdown: tokio::sync::watch::Sender<bool>,
     token: Option<String>,
     user: String,
+    /// How long after a namespace is created through the API its `default` ServiceAccount
+    /// appears.
+    service_account_delay: std::time::Duration,
 }
 
 impl Shared {
@@ -135,6 +140,7 @@ impl Shared {
 pub struct Builder {
     token: Option<String>,
     user: String,
+    service_account_delay: std::time::Duration,
 }
 
 impl Builder {
@@ -148,6 +154,16 @@ impl Builder {
     /// The user named in 403 messages (default `kubernetes-admin`).
     pub fn user(mut self, user: &str) -> Self {
         self.user = user.to_owned();
+        self
+    }
+
+    /// How long after a namespace is created through the API kube-controller-manager's
+    /// service account controller adds its `default` ServiceAccount (default: at once, in
+    /// the same write). Until then a pod created there is refused with 403 `error looking up
+    /// service account <ns>/default: serviceaccount "default" not found`, as on a real
+    /// cluster right after `kubectl create namespace`.
+    pub fn service_account_delay(mut self, delay: std::time::Duration) -> Self {
+        self.service_account_delay = delay;
         self
     }
 
@@ -171,6 +187,7 @@ impl Builder {
             shutdown,
             token: self.token,
             user: self.user,
+            service_account_delay: self.service_account_delay,
         });
         let serving = shared.clone();
         let thread = std::thread::spawn(move || {
@@ -239,6 +256,7 @@ impl FakeApiServer {
         Builder {
             token: None,
             user: "kubernetes-admin".to_owned(),
+            service_account_delay: std::time::Duration::ZERO,
         }
     }
 
@@ -280,19 +298,38 @@ impl Handle {
         path.to_owned()
     }
 
-    /// Stores an object as a client named `test-seed` would create it (no faults apply).
+    /// Stores an object as a client named `test-seed` would create it, in a cluster that
+    /// has been in that state for a while: no faults, webhooks, quota or namespace
+    /// lifecycle apply, a namespace's given `status` is kept (`{"phase": "Terminating"}`
+    /// seeds one being deleted), and a namespace gets its `default` ServiceAccount at once.
     /// Storing a CustomResourceDefinition makes its resources servable.
     pub fn insert(&self, object: Value) -> Result<Value, Failure> {
         let mut state = self.shared.lock();
         let (target, object) = target_of(&state.store, object)?;
         let options = store::WriteOptions {
             field_manager: "test-seed".into(),
+            seed: true,
             ..Default::default()
         };
-        state
-            .store
-            .create(&target, object, &options)
-            .map(|w| w.object)
+        let created = state.store.create(&target, object, &options)?;
+        if target.rtype.group.is_empty() && target.rtype.plural == "namespaces" {
+            let name = created.object["metadata"]["name"].as_str().unwrap_or("");
+            state.store.ensure_default_service_account(name);
+        }
+        Ok(created.object)
+    }
+
+    /// Registers a validating admission webhook: from now on every create and update it
+    /// matches (dry runs included) is sent to it after the object's own validation, and a
+    /// dry run it cannot take (`sideEffects` `Some` or `Unknown`) is answered 400.
+    pub fn register_webhook(&self, webhook: Webhook) {
+        self.shared.lock().store.webhooks.push(webhook);
+    }
+
+    /// What the namespace controller does once it has emptied a namespace being deleted:
+    /// every Terminating namespace goes, with everything still in it. Returns their names.
+    pub fn finalize_namespaces(&self) -> Vec<String> {
+        self.shared.lock().store.finalize_namespaces()
     }
 
     /// Runs the pods clients create from now on, as a kubelet would: each goes Running, then
@@ -338,7 +375,9 @@ impl Handle {
         state.store.edit(&target, manager, change)
     }
 
-    /// Deletes an object (a namespace takes its objects with it at once).
+    /// Deletes an object. A namespace is deleted as the real server does it: it gets a
+    /// `deletionTimestamp` and phase `Terminating` and keeps its content until
+    /// [`Self::finalize_namespaces`]; new objects in it are refused meanwhile.
     pub fn delete(&self, resource: &str, namespace: &str, name: &str) -> Result<(), Failure> {
         let mut state = self.shared.lock();
         let target = state
