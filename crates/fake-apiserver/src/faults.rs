@@ -98,6 +98,7 @@ pub struct Fault {
     resource: Option<String>,
     namespace: Option<String>,
     name: Option<String>,
+    dry_run: Option<bool>,
     after_writes: usize,
     remaining: Option<usize>,
     action: Option<Action>,
@@ -111,6 +112,7 @@ impl Fault {
             resource: None,
             namespace: None,
             name: None,
+            dry_run: None,
             after_writes: 0,
             remaining: None,
             action: None,
@@ -143,9 +145,15 @@ impl Fault {
         self
     }
 
-    /// Only requests for the object of this name.
+    /// Only requests for the object of this name (for a create, the name in its body).
     pub fn name(mut self, name: &str) -> Self {
         self.name = Some(name.to_owned());
+        self
+    }
+
+    /// Only dry runs (`true`) or only real requests (`false`).
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = Some(dry_run);
         self
     }
 
@@ -233,7 +241,11 @@ impl Fault {
                 .namespace
                 .as_deref()
                 .is_none_or(|n| n == request.namespace)
-            && self.name.as_deref().is_none_or(|n| n == request.name)
+            && self.dry_run.is_none_or(|d| d == request.dry_run)
+            && self
+                .name
+                .as_deref()
+                .is_none_or(|n| n == request.object_name())
     }
 
     /// Uses up one of the rule's times and returns its action.

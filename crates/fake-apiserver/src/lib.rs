@@ -96,6 +96,18 @@ impl RequestInfo {
         self.verb.is_some_and(Verb::is_write)
     }
 
+    /// The object's name: the one in the path, or for a create (whose path has none) the
+    /// body's `metadata.name`. Fault rules match names by this.
+    pub fn object_name(&self) -> String {
+        if !self.name.is_empty() || self.verb != Some(Verb::Create) {
+            return self.name.clone();
+        }
+        serde_json::from_str::<Value>(&self.body)
+            .ok()
+            .and_then(|b| b["metadata"]["name"].as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
     /// Whether the client asked for metadata only (`as=PartialObjectMetadata[List]`).
     pub fn wants_metadata_only(&self) -> bool {
         self.accept.contains("as=PartialObjectMetadata")
