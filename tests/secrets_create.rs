@@ -72,12 +72,19 @@ fn a_fresh_install_creates_the_namespace_and_every_secret_of_the_catalog() {
     );
     // A secret planned as absent is created (POST), so that one another run created
     // meanwhile is never overwritten: the API server records a create as an Update.
-    assert_eq!(secret["metadata"]["managedFields"][0]["operation"], "Update");
+    assert_eq!(
+        secret["metadata"]["managedFields"][0]["operation"],
+        "Update"
+    );
     let writes = cluster.writes();
     assert_eq!(writes[0].resource, "namespaces", "the namespace first");
     let secrets = cluster.api.list("secrets", NAMESPACE).len();
     let (dry, real): (Vec<_>, Vec<_>) = writes[1..].iter().partition(|w| w.dry_run);
-    assert_eq!(dry.len(), secrets, "every secret checked once by a server-side dry run");
+    assert_eq!(
+        dry.len(),
+        secrets,
+        "every secret checked once by a server-side dry run"
+    );
     assert_eq!(real.len(), secrets);
     assert!(
         writes[1..=secrets].iter().all(|w| w.dry_run),
@@ -216,7 +223,7 @@ fn a_409_conflict_is_retried() {
     let kafka: Vec<_> = cluster
         .secret_writes()
         .into_iter()
-        .filter(|r| r.name == "smi-kafka")
+        .filter(|r| r.object_name() == "smi-kafka")
         .collect();
     assert_eq!(
         kafka.iter().map(|r| r.status).collect::<Vec<_>>(),

@@ -310,11 +310,7 @@ pub fn webhook_without_dry_run(error: &kube::Error) -> Option<String> {
     if status.code != 400 || !status.message.ends_with("does not support dry run") {
         return None;
     }
-    status
-        .message
-        .split('"')
-        .nth(1)
-        .map(str::to_owned)
+    status.message.split('"').nth(1).map(str::to_owned)
 }
 
 /// Every secret of the namespace by name (for `secrets status`).

@@ -331,6 +331,27 @@ impl Handle {
         Ok(created.object)
     }
 
+    /// Server-side applies `object` as `manager` would (`PATCH` with
+    /// `application/apply-patch+yaml`, `force` as given), without faults: what another run
+    /// of a tool does meanwhile, e.g. from a fault's callback. Admission applies as to any
+    /// request. Returns the stored object.
+    pub fn apply(&self, object: Value, manager: &str, force: bool) -> Result<Value, Failure> {
+        let mut state = self.shared.lock();
+        let (target, object) = target_of(&state.store, object)?;
+        let options = store::WriteOptions {
+            field_manager: manager.to_owned(),
+            force,
+            ..Default::default()
+        };
+        let written = state
+            .store
+            .patch(&target, store::PatchKind::Apply, object, &options)?;
+        if written.changed {
+            state.writes += 1;
+        }
+        Ok(written.object)
+    }
+
     /// Registers a validating admission webhook: from now on every create and update it
     /// matches (dry runs included) is sent to it after the object's own validation, and a
     /// dry run it cannot take (`sideEffects` `Some` or `Unknown`) is answered 400.
