@@ -144,16 +144,12 @@ fn validate_secret_type(object: &Value, causes: &mut Vec<(String, String)>) {
         }
         "kubernetes.io/dockercfg" => json_key(".dockercfg", causes),
         "kubernetes.io/dockerconfigjson" => json_key(".dockerconfigjson", causes),
-        "kubernetes.io/basic-auth" => {
-            if !has("username") && !has("password") {
-                causes.push(required("data[%s][username]"));
-                causes.push(required("data[%s][password]"));
-            }
+        "kubernetes.io/basic-auth" if !has("username") && !has("password") => {
+            causes.push(required("data[%s][username]"));
+            causes.push(required("data[%s][password]"));
         }
-        "kubernetes.io/ssh-auth" => {
-            if decoded("ssh-privatekey").is_none_or(|v| v.is_empty()) {
-                causes.push(required("data[%s][ssh-privatekey]"));
-            }
+        "kubernetes.io/ssh-auth" if decoded("ssh-privatekey").is_none_or(|v| v.is_empty()) => {
+            causes.push(required("data[%s][ssh-privatekey]"));
         }
         "kubernetes.io/tls" => {
             for key in ["tls.crt", "tls.key"] {
