@@ -92,7 +92,7 @@ fn a_namespace_whose_deletion_begins_during_the_run_is_refused_at_its_write_term
 }
 
 #[test]
-fn two_runs_racing_keep_the_keys_of_the_run_that_created_the_secret_first() {
+fn two_runs_in_a_race_keep_the_keys_of_the_run_that_created_the_secret_first() {
     let cluster = Cluster::new();
     let api = cluster.api.handle();
     let raced = Arc::new(Mutex::new(false));
@@ -307,7 +307,7 @@ fn a_webhook_refusal_stops_the_run_before_any_backup_or_secret_write() {
     let output = cluster.create(&[]);
     let stderr = failed(&output);
     assert!(
-        stderr.contains("admission webhook \"secrets.policy.example.com\" denied the request: secrets must carry the label team"),
+        stderr.contains("admission webhook \"secrets.policy.example.com\" denied the request: secrets must carry the label team (403)"),
         "{stderr}"
     );
     assert!(

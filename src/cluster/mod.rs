@@ -172,7 +172,12 @@ fn describe(error: &kube::Error, server: &str) -> String {
             } else {
                 status.message.clone()
             };
-            format!("{message} ({} {})", status.code, status.reason)
+            if status.reason.is_empty() {
+                // A webhook's refusal often carries no reason.
+                format!("{message} ({})", status.code)
+            } else {
+                format!("{message} ({} {})", status.code, status.reason)
+            }
         }
         other => format!(
             "cannot reach the API server at {server}: {}",

@@ -237,16 +237,10 @@ impl Failure {
         } else {
             format!("{denied}: {message}")
         };
-        let reason = match code {
-            403 => "Forbidden",
-            422 => "Invalid",
-            409 => "Conflict",
-            _ => "",
-        };
-        let mut failure = Self::new(code, reason, message, Value::Null);
-        if reason.is_empty() {
-            failure.body.as_object_mut().map(|b| b.remove("reason"));
-        }
+        // The webhook's own Status is passed on; a webhook that gives no reason (the usual
+        // case) leaves none.
+        let mut failure = Self::new(code, "", message, Value::Null);
+        failure.body.as_object_mut().map(|b| b.remove("reason"));
         failure
     }
 
