@@ -599,3 +599,21 @@ fn a_terminating_namespace_fails_preflight_as_being_deleted() {
     assert_eq!(check["status"], "fail", "{}", text(&output));
     assert_eq!(check["detail"], "it is being deleted", "{check:#}");
 }
+
+#[test]
+fn a_user_who_may_patch_but_not_create_secrets_is_stopped_before_any_write() {
+    let cluster = Cluster::new();
+    // The API server authorizes an apply that would create the object as a create too.
+    cluster
+        .api
+        .inject(Fault::on(&[Verb::Create]).resource("secrets").forbid());
+    let output = cluster.create(&[]);
+    let stderr = failed(&output);
+    assert!(
+        stderr.contains("your user may not: create secrets in namespace prod; nothing was changed"),
+        "{stderr}"
+    );
+    assert!(cluster.writes().is_empty(), "{:?}", cluster.writes());
+    assert!(cluster.backup_files().is_empty());
+    assert_no_values(&output, &all_values(&cluster));
+}
