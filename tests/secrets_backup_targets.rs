@@ -84,7 +84,7 @@ fn a_passphrase_backup_is_written_read_back_and_used_to_restore() {
 }
 
 #[test]
-fn without_the_passphrase_nothing_is_written() {
+fn without_the_passphrase_no_secret_is_written() {
     let cluster = Cluster::new();
     set_backup(
         &cluster,
@@ -98,7 +98,7 @@ fn without_the_passphrase_nothing_is_written() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("hint: nothing was applied to the cluster"),
+        stderr.contains("hint: no secret was applied to the cluster"),
         "{stderr}"
     );
     let output = cluster
@@ -112,7 +112,7 @@ fn without_the_passphrase_nothing_is_written() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("shorter than 12 characters"));
-    assert!(cluster.writes().is_empty());
+    assert!(cluster.secret_writes().is_empty());
     assert!(cluster.backup_files().is_empty());
 }
 

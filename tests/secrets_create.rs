@@ -70,10 +70,28 @@ fn a_fresh_install_creates_the_namespace_and_every_secret_of_the_catalog() {
         secret["metadata"]["managedFields"][0]["manager"],
         "kubectl-smi"
     );
-    assert_eq!(secret["metadata"]["managedFields"][0]["operation"], "Apply");
-    for write in cluster.writes() {
-        assert_eq!(write.verb, Some(Verb::Patch), "{}", write.path);
-        assert_eq!(write.content_type, "application/apply-patch+yaml");
+    // A secret planned as absent is created (POST), so that one another run created
+    // meanwhile is never overwritten: the API server records a create as an Update.
+    assert_eq!(
+        secret["metadata"]["managedFields"][0]["operation"],
+        "Update"
+    );
+    let writes = cluster.writes();
+    assert_eq!(writes[0].resource, "namespaces", "the namespace first");
+    let secrets = cluster.api.list("secrets", NAMESPACE).len();
+    let (dry, real): (Vec<_>, Vec<_>) = writes[1..].iter().partition(|w| w.dry_run);
+    assert_eq!(
+        dry.len(),
+        secrets,
+        "every secret checked once by a server-side dry run"
+    );
+    assert_eq!(real.len(), secrets);
+    assert!(
+        writes[1..=secrets].iter().all(|w| w.dry_run),
+        "every dry run before the first real write"
+    );
+    for write in writes.iter().skip(1) {
+        assert_eq!(write.verb, Some(Verb::Create), "{}", write.path);
         assert_eq!(write.field_manager.as_deref(), Some("kubectl-smi"));
         assert!(!write.force, "kubectl-smi never forces ownership");
     }
@@ -145,7 +163,7 @@ fn a_secret_with_one_key_deleted_gets_only_that_key_back_from_the_backup() {
     ok_output(&cluster.create(&[]));
     let before = cluster.keys();
     cluster.delete_key("smi-data-encryption", "DATA_ENCRYPTION_KEY");
-    let writes = cluster.writes().len();
+    let writes = cluster.secret_writes().len();
 
     let output = cluster.create(&[]);
     let stdout = ok_output(&output);
@@ -154,7 +172,7 @@ fn a_secret_with_one_key_deleted_gets_only_that_key_back_from_the_backup() {
         before,
         "the very same key is back, nothing else changed"
     );
-    let new_writes = &cluster.writes()[writes..];
+    let new_writes = &cluster.secret_writes()[writes..];
     assert_eq!(new_writes.len(), 1, "{new_writes:?}");
     assert_eq!(new_writes[0].name, "smi-data-encryption");
     assert!(
@@ -194,17 +212,18 @@ fn a_deleted_generated_key_without_a_readable_backup_is_refused_not_regenerated(
 fn a_409_conflict_is_retried() {
     let cluster = Cluster::new();
     cluster.api.inject(
-        Fault::on(&[Verb::Patch])
+        Fault::on(&[Verb::Create])
             .resource("secrets")
             .name("smi-kafka")
+            .dry_run(false)
             .once()
             .conflict(),
     );
     ok_output(&cluster.create(&[]));
     let kafka: Vec<_> = cluster
-        .writes()
+        .secret_writes()
         .into_iter()
-        .filter(|r| r.name == "smi-kafka")
+        .filter(|r| r.object_name() == "smi-kafka")
         .collect();
     assert_eq!(
         kafka.iter().map(|r| r.status).collect::<Vec<_>>(),
@@ -219,11 +238,12 @@ fn a_key_another_client_writes_during_the_run_is_kept_and_the_rest_completes() {
     let api = cluster.api.handle();
     let raced = Arc::new(Mutex::new(false));
     let once = raced.clone();
-    // Just before kubectl-smi's first apply of smi-session lands, someone else creates it.
+    // Just before kubectl-smi's create of smi-session lands, someone else creates it.
     cluster.api.inject(
-        Fault::on(&[Verb::Patch])
+        Fault::on(&[Verb::Create])
             .resource("secrets")
             .name("smi-session")
+            .dry_run(false)
             .once()
             .call(move |_| {
                 *once.lock().unwrap() = true;
@@ -250,15 +270,15 @@ fn a_key_another_client_writes_during_the_run_is_kept_and_the_rest_completes() {
         "the backed-up value was applied"
     );
     let statuses: Vec<u16> = cluster
-        .writes()
+        .secret_writes()
         .iter()
-        .filter(|r| r.name == "smi-session")
+        .filter(|r| r.object_name() == "smi-session")
         .map(|r| r.status)
         .collect();
     assert_eq!(
         statuses,
         [409, 200],
-        "a field conflict, then the re-planned apply"
+        "409 AlreadyExists, then the re-planned apply of what was read"
     );
 }
 
@@ -327,7 +347,7 @@ fn a_403_on_a_write_gives_the_api_servers_reason_and_what_to_do() {
     // Allowed by RBAC (the access review says yes) but refused when written, as an
     // admission policy would.
     cluster.api.inject(
-        Fault::on(&[Verb::Patch])
+        Fault::on(&[Verb::Create])
             .resource("secrets")
             .name("smi-neo4j")
             .respond(
@@ -338,11 +358,13 @@ fn a_403_on_a_write_gives_the_api_servers_reason_and_what_to_do() {
     let output = cluster.create(&[]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("apply secret prod/smi-neo4j: secrets \"smi-neo4j\" is forbidden: denied by policy no-secrets-on-fridays (403 Forbidden)"), "{stderr}");
+    assert!(stderr.contains("check secret prod/smi-neo4j with a server-side dry run (before any backup or secret write; nothing was written but the namespace): secrets \"smi-neo4j\" is forbidden: denied by policy no-secrets-on-fridays (403 Forbidden)"), "{stderr}");
     assert!(
         stderr.contains("hint: your user lacks the permission"),
         "{stderr}"
     );
+    assert!(cluster.secret_writes().is_empty(), "stopped by the dry run");
+    assert!(cluster.backup_files().is_empty());
     assert_no_values(&output, &cluster.keys());
 }
 
@@ -354,8 +376,9 @@ fn the_backup_is_readable_before_the_first_key_is_applied_and_restores_a_killed_
     let backups = cluster.backups.clone();
     let identity = cluster.identity.clone();
     cluster.api.inject(
-        Fault::on(&[Verb::Patch])
+        Fault::on(&[Verb::Create])
             .resource("secrets")
+            .dry_run(false)
             .once()
             .call(move |_| {
                 let files: Vec<_> = std::fs::read_dir(&backups)

@@ -20,6 +20,7 @@ fn rotating_a_data_key_backs_up_old_and_new_before_applying_and_touches_nothing_
     cluster.api.inject(
         Fault::on(&[Verb::Patch])
             .resource("secrets")
+            .dry_run(false)
             .once()
             .call(move |_| {
                 let mut files: Vec<_> = std::fs::read_dir(&backups)

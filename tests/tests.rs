@@ -28,6 +28,7 @@ mod secrets_backup_targets;
 mod secrets_create;
 mod secrets_dry_run;
 mod secrets_external;
+mod secrets_fidelity;
 mod secrets_input;
 mod secrets_oci_vault;
 mod secrets_offline;

@@ -73,6 +73,10 @@ fn code_rule(problem: &Value) -> Option<&'static str> {
     } else if rule == "distinct" && path.starts_with("smi.secrets.catalog[") {
         Some("secrets and keys once")
     } else if path.starts_with("smi.secrets.catalog[")
+        && expected.starts_with("the keys Kubernetes requires of the type")
+    {
+        Some("typed secrets hold their keys")
+    } else if path.starts_with("smi.secrets.catalog[")
         && expected.contains("derives from a generated private key")
     {
         Some("derived keys name a private key")

@@ -19,7 +19,7 @@ pub use network::{
 pub use prometheus::{EXTERNAL_METRICS_API_SERVICE, external_metric_rule};
 pub use secrets::{
     CatalogError, Generator, KeySource, KeySpec, SecretSpec, check_catalog, check_key_name,
-    default_secrets, is_certificate_subject, secret_catalog,
+    default_secrets, is_certificate_subject, secret_catalog, typed_secret_lacks,
 };
 pub use service_accounts::{Bucket, SERVICE_ACCOUNTS, ServiceAccount, service_account};
 

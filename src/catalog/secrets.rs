@@ -217,6 +217,10 @@ fn check_secret(secret: &SecretSpec) -> Result<(), String> {
     for key in &secret.keys {
         check_key(key)?;
     }
+    let names: Vec<&str> = secret.keys.iter().map(|k| k.name.as_str()).collect();
+    if let Some(lack) = typed_secret_lacks(&secret.secret_type, &names) {
+        return Err(lack);
+    }
     if let Some(index) = secret.keys_of_no_private_key().first() {
         let key = &secret.keys[*index];
         let generator = key.generator.map_or("", Generator::name);
@@ -244,6 +248,40 @@ fn check_key(key: &KeySpec) -> Result<(), String> {
             key.name
         )),
         _ => Ok(()),
+    }
+}
+
+/// What Kubernetes requires of a Secret of `secret_type` that its keys lack
+/// (`ValidateSecret` of pkg/apis/core/validation: `kubernetes.io/tls` needs `tls.crt` and
+/// `tls.key`, `basic-auth` `username` or `password`, `ssh-auth` `ssh-privatekey`,
+/// `dockerconfigjson` `.dockerconfigjson`, `dockercfg` `.dockercfg`;
+/// `service-account-token` needs the annotation `kubernetes.io/service-account.name`, which
+/// kubectl-smi never sets). None when the keys satisfy the type (any other type has no rule).
+pub fn typed_secret_lacks(secret_type: &str, keys: &[&str]) -> Option<String> {
+    let has = |k: &str| keys.contains(&k);
+    let missing = |needed: &[&str]| -> Option<String> {
+        let absent: Vec<&str> = needed.iter().copied().filter(|k| !has(k)).collect();
+        (!absent.is_empty()).then(|| {
+            format!(
+                "a Secret of type {secret_type} needs the key{} {}; {} missing",
+                if needed.len() > 1 { "s" } else { "" },
+                needed.join(" and "),
+                absent.join(" and ")
+            )
+        })
+    };
+    match secret_type {
+        "kubernetes.io/tls" => missing(&["tls.crt", "tls.key"]),
+        "kubernetes.io/ssh-auth" => missing(&["ssh-privatekey"]),
+        "kubernetes.io/dockerconfigjson" => missing(&[".dockerconfigjson"]),
+        "kubernetes.io/dockercfg" => missing(&[".dockercfg"]),
+        "kubernetes.io/basic-auth" if !has("username") && !has("password") => Some(
+            "a Secret of type kubernetes.io/basic-auth needs the key username or password; both are missing".to_owned(),
+        ),
+        "kubernetes.io/service-account-token" => Some(
+            "a Secret of type kubernetes.io/service-account-token needs the annotation kubernetes.io/service-account.name, which kubectl-smi does not set (Kubernetes makes such secrets for service accounts itself)".to_owned(),
+        ),
+        _ => None,
     }
 }
 

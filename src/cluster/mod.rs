@@ -107,9 +107,7 @@ impl Hint for ClusterError {
                     401 => {
                         "your credentials were refused: log in again, or check --token, --user and --context"
                     }
-                    403 => {
-                        "your user lacks the permission named above: ask a cluster administrator for it (or use --as with a user that has it)"
-                    }
+                    403 => forbidden_hint(&status.message),
                     404 => "check the namespace (-n) and that the API is installed on the cluster",
                     409 => {
                         "someone else changed the object at the same time: run the command again"
@@ -122,6 +120,24 @@ impl Hint for ClusterError {
                 }
             },
         })
+    }
+}
+
+/// A 403 is not always RBAC: admission refuses with 403 too, and what to do differs. Told
+/// apart by the API server's wording (a validating webhook's `admission webhook "NAME"
+/// denied the request`, ResourceQuota's `exceeded quota`, NamespaceLifecycle's `because it
+/// is being terminated`); anything else is RBAC's.
+fn forbidden_hint(message: &str) -> &'static str {
+    if message.contains("admission webhook \"") {
+        "an admission webhook of the cluster refused the request (its name and reason are above); this is its policy, not RBAC: change what it objects to, or ask the webhook's owners"
+    } else if message.contains("exceeded quota") {
+        "a ResourceQuota of the namespace is used up (named above; `kubectl describe quota -n NAMESPACE` shows it): ask for a larger quota or remove unused objects, then run again"
+    } else if message.contains("because it is being terminated") {
+        "the namespace is being deleted: wait until it is gone (kubectl get namespace NAMESPACE), then run again, or use another namespace"
+    } else if message.contains("error looking up service account") {
+        "the namespace's service account does not exist yet (a namespace just created gets it within seconds): run again in a moment"
+    } else {
+        "your user lacks the permission named above: ask a cluster administrator for it (or use --as with a user that has it)"
     }
 }
 
@@ -156,7 +172,12 @@ fn describe(error: &kube::Error, server: &str) -> String {
             } else {
                 status.message.clone()
             };
-            format!("{message} ({} {})", status.code, status.reason)
+            if status.reason.is_empty() {
+                // A webhook's refusal often carries no reason.
+                format!("{message} ({})", status.code)
+            } else {
+                format!("{message} ({} {})", status.code, status.reason)
+            }
         }
         other => format!(
             "cannot reach the API server at {server}: {}",

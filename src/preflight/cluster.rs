@@ -186,8 +186,9 @@ async fn namespace(client: &Client, name: &str, id: &str, what: &str) -> Check {
     let title = format!("namespace {name} exists ({what})");
     match Api::<Namespace>::all(client.clone()).get_opt(name).await {
         Ok(Some(ns)) => {
+            let deleting = ns.metadata.deletion_timestamp.is_some();
             let phase = ns.status.and_then(|s| s.phase).unwrap_or_default();
-            if phase == "Terminating" {
+            if phase == "Terminating" || deleting {
                 Check::fail(
                     id,
                     Group::Cluster,

@@ -19,6 +19,11 @@ const MARK: &str = "SMI-PROBE";
 /// How long the pod may take to be scheduled and pull its image, beyond the checks' timeout.
 const START_BUDGET: Duration = Duration::from_secs(90);
 
+/// How long a namespace created just before may lack its `default` ServiceAccount (the
+/// controller-manager adds it within seconds; until then the API server refuses pods there
+/// with 403 `error looking up service account`).
+const SERVICE_ACCOUNT_WAIT: Duration = Duration::from_secs(30);
+
 /// Tries every endpoint in parallel: arguments are `<timeout> <host> <port> <host> <port>...`,
 /// passed as arguments so that no value from the values file is ever read as shell code.
 const SCRIPT: &str = r#"t=$1; shift; i=0
@@ -214,10 +219,7 @@ async fn run_pod(
     timeout: Duration,
 ) -> Result<String, String> {
     let spec = probe_pod(namespace, image, targets, timeout);
-    let created = pods
-        .create(&PostParams::default(), &spec)
-        .await
-        .map_err(|e| format!("cannot create the probe pod: {e}"))?;
+    let created = create_pod(pods, &spec).await?;
     let name = created.metadata.name.clone().unwrap_or_default();
     let result = wait_and_read(pods, &name, timeout + START_BUDGET).await;
     let _ = pods
@@ -230,6 +232,25 @@ async fn run_pod(
         )
         .await;
     result
+}
+
+/// Creates the pod, waiting (up to [`SERVICE_ACCOUNT_WAIT`]) for the namespace's service
+/// account when the namespace was created so recently that it has none yet.
+async fn create_pod(pods: &Api<Pod>, spec: &Pod) -> Result<Pod, String> {
+    let started = std::time::Instant::now();
+    loop {
+        match pods.create(&PostParams::default(), spec).await {
+            Ok(pod) => return Ok(pod),
+            Err(kube::Error::Api(status))
+                if status.code == 403
+                    && status.message.contains("error looking up service account")
+                    && started.elapsed() < SERVICE_ACCOUNT_WAIT =>
+            {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(format!("cannot create the probe pod: {e}")),
+        }
+    }
 }
 
 async fn wait_and_read(pods: &Api<Pod>, name: &str, budget: Duration) -> Result<String, String> {

@@ -1,6 +1,12 @@
-//! Writing what the plan decided: the backup first, then each secret with server-side
-//! apply; a 409 Conflict re-reads the secret and plans it again, reusing the values already
-//! generated (and backed up), so what is applied is always what was backed up.
+//! Writing what the plan decided: a server-side dry run of every secret, the backup, then
+//! each secret: created (POST) when planned as absent, applied (server-side apply, with the
+//! resourceVersion read) when planned from a read. A 409 AlreadyExists or a stale version
+//! re-reads the secret and plans it again, reusing the values already generated (and backed
+//! up) and keeping what another run wrote meanwhile, so what is applied is always what was
+//! backed up. A field conflict with another manager stops the run (unless
+//! `--force-conflicts`); one with kubectl-smi's own create (manager `kubectl-smi`, operation
+//! Update, which the API server counts as another manager than its applies) is taken back
+//! with a forced apply that still carries the resourceVersion read.
 
 use std::collections::BTreeMap;
 
@@ -49,16 +55,7 @@ impl<'a> Writer<'a> {
             .iter()
             .filter(|s| s.skipped.is_none())
             .collect();
-        let required: Vec<String> = kept
-            .iter()
-            .filter(|s| s.changes())
-            .flat_map(|s| {
-                s.keys
-                    .iter()
-                    .filter(|k| k.needs_backup() && unsaved(s, k))
-                    .map(move |k| format!("{}/{}", s.name, k.name))
-            })
-            .collect();
+        let required = self.required_backups();
         let stale: Vec<String> = kept
             .iter()
             .flat_map(|s| {
@@ -136,6 +133,103 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// The keys, as `SECRET/KEY`, that are about to reach the cluster and that no backup
+    /// holds yet (new or rotated key material).
+    fn required_backups(&self) -> Vec<String> {
+        self.secrets
+            .iter()
+            .filter(|s| s.skipped.is_none() && s.changes())
+            .flat_map(|s| {
+                s.keys
+                    .iter()
+                    .filter(|k| {
+                        k.needs_backup()
+                            && self.saved.get(&(s.name.clone(), k.name.clone())) != Some(&k.value)
+                    })
+                    .map(move |k| format!("{}/{}", s.name, k.name))
+            })
+            .collect()
+    }
+
+    /// Refuses, before anything is written, a run that would generate keys with no backup
+    /// target configured and without `--no-backup`.
+    pub fn check_backup_target(&self) -> Result<(), SecretsError> {
+        if !self.options.backups.is_empty() || self.options.no_backup {
+            return Ok(());
+        }
+        let required = self.required_backups();
+        if required.is_empty() {
+            return Ok(());
+        }
+        Err(SecretsError::NoBackupTarget {
+            count: required.len(),
+            keys: required.join(", "),
+        })
+    }
+
+    /// Sends every secret the plan changes once with `dryRun=All`, as the real write will be
+    /// sent (a create or an apply with the resourceVersion read), so that a refusal stops the
+    /// run before the backup and before any secret is written. A 409 that only says the
+    /// secret changed since it was read passes: the writes re-read and re-plan it.
+    pub async fn precheck(&mut self) -> Result<(), SecretsError> {
+        let conn = self.conn()?;
+        for secret in self.secrets.iter() {
+            if secret.skipped.is_some() || !secret.changes() {
+                continue;
+            }
+            let object = object_of(secret, self.options);
+            let force = self.options.force_conflicts;
+            let mut sent = send(conn, secret, &object, true, force).await;
+            if let Err(e) = &sent
+                && live::only_own_conflicts(&live::field_conflicts(e))
+            {
+                sent = send(conn, secret, &object, true, true).await;
+            }
+            let Err(error) = sent else {
+                continue;
+            };
+            let conflicts = live::field_conflicts(&error);
+            if !conflicts.is_empty() {
+                return Err(SecretsError::FieldConflict {
+                    secret: secret.name.clone(),
+                    conflicts,
+                });
+            }
+            if live::is_conflict(&error) {
+                continue;
+            }
+            if let Some(webhook) = live::webhook_without_dry_run(&error) {
+                return Err(SecretsError::WebhookWithoutDryRun {
+                    webhook,
+                    secret: secret.name.clone(),
+                });
+            }
+            if is_immutable_refusal(&error) {
+                let keys: Vec<&str> = secret
+                    .keys
+                    .iter()
+                    .filter(|k| k.origin != KeyOrigin::Existing)
+                    .map(|k| k.name.as_str())
+                    .collect();
+                return Err(SecretsError::Immutable {
+                    namespace: self.options.namespace.clone(),
+                    secret: secret.name.clone(),
+                    keys: keys.join(", "),
+                });
+            }
+            let action = format!(
+                "check secret {}/{} with a server-side dry run (before any backup or secret write; nothing was written but the namespace)",
+                self.options.namespace, secret.name
+            );
+            return Err(SecretsError::Cluster(ClusterError::request(
+                action,
+                &conn.server,
+                error,
+            )));
+        }
+        Ok(())
+    }
+
     /// Applies the secret of the plan at `index`.
     pub async fn apply(
         &mut self,
@@ -153,11 +247,25 @@ impl<'a> Writer<'a> {
                 return Ok(());
             }
             let object = object_of(&secret, self.options);
-            let sent = match self.options.dry_run {
-                DryRun::Client => Ok(()),
-                DryRun::Server if !server_validates => Ok(()),
-                DryRun::Server => live::apply_secret(self.conn()?, &object, true).await,
-                DryRun::None => live::apply_secret(self.conn()?, &object, false).await,
+            let dry_run = match self.options.dry_run {
+                DryRun::Client => None,
+                DryRun::Server if !server_validates => None,
+                DryRun::Server => Some(true),
+                DryRun::None => Some(false),
+            };
+            let sent = match dry_run {
+                None => Ok(()),
+                Some(dry_run) => {
+                    let conn = self.conn()?;
+                    let force = self.options.force_conflicts;
+                    let first = send(conn, &secret, &object, dry_run, force).await;
+                    match first {
+                        Err(e) if live::only_own_conflicts(&live::field_conflicts(&e)) => {
+                            send(conn, &secret, &object, dry_run, true).await
+                        }
+                        other => other,
+                    }
+                }
             };
             match sent {
                 Ok(()) => {
@@ -168,6 +276,12 @@ impl<'a> Writer<'a> {
                     ));
                     self.report.secrets.push(outcome(&secret));
                     return Ok(());
+                }
+                Err(e) if !live::field_conflicts(&e).is_empty() => {
+                    return Err(self.interrupted(SecretsError::FieldConflict {
+                        secret: secret.name.clone(),
+                        conflicts: live::field_conflicts(&e),
+                    }));
                 }
                 Err(e) if live::is_conflict(&e) && attempt < MAX_ATTEMPTS => {
                     tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
@@ -253,6 +367,29 @@ impl<'a> Writer<'a> {
             backed_up,
         }
     }
+}
+
+/// Writes one secret as planned: created when planned as absent, applied with the
+/// resourceVersion read otherwise.
+async fn send(
+    conn: &Connection,
+    secret: &SecretPlan,
+    object: &k8s_openapi::api::core::v1::Secret,
+    dry_run: bool,
+    force: bool,
+) -> Result<(), kube::Error> {
+    if secret.live.is_none() {
+        live::create_secret(conn, object, dry_run).await.map(|_| ())
+    } else {
+        live::apply_secret(conn, object, dry_run, force).await
+    }
+}
+
+/// A 422 whose cause is `immutable: true` (ValidateSecretUpdate: `data: Forbidden: field is
+/// immutable when `immutable` is set`).
+fn is_immutable_refusal(error: &kube::Error) -> bool {
+    matches!(error, kube::Error::Api(status)
+        if status.code == 422 && status.message.contains("field is immutable when `immutable` is set"))
 }
 
 fn object_of(secret: &SecretPlan, options: &CreateOptions) -> k8s_openapi::api::core::v1::Secret {

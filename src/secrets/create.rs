@@ -1,6 +1,10 @@
-//! `secrets create`: read the cluster, plan every secret, back up new key material, then
-//! create the namespace and apply the secrets. Nothing is written before the whole plan
-//! holds; nothing generated reaches the cluster before a backup of it has been read back.
+//! `secrets create`: read the cluster and plan every secret; then, in this order, (1) ensure
+//! the namespace (create or adopt it: a harmless write) and refuse one being deleted, (2)
+//! send every changing secret once with `dryRun=All`, so that whatever the API server or its
+//! admission would refuse (invalid or immutable data, a webhook, a forbidden create, a
+//! field conflict) stops the run before any backup or secret is written, (3) back up new
+//! key material and read it back, (4) write the secrets. Nothing is written before the whole
+//! plan holds; nothing generated reaches the cluster before a backup of it has been read back.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,6 +55,12 @@ pub struct CreateOptions {
     pub dry_run: DryRun,
     /// Put the values in the returned objects instead of redacting them.
     pub show_secrets: bool,
+    /// `--force-conflicts`: take over fields another field manager owns (server-side apply
+    /// with `force`) instead of stopping at the conflict.
+    pub force_conflicts: bool,
+    /// `--skip-precheck`: no server-side dry run of the secrets before the backup and the
+    /// writes (for clusters whose admission webhooks refuse dry runs).
+    pub skip_precheck: bool,
 }
 
 /// What happened to one secret.
@@ -172,7 +182,8 @@ pub(super) async fn run(
         saved_known,
         report,
     };
-    writer.back_up(&now).await?;
+    writer.check_backup_target()?;
+    // 1. The namespace, first: a harmless write every later step needs.
     writer.report.namespace_action = match state {
         NamespaceState::Missing => "created",
         NamespaceState::Unlabelled => "labelled",
@@ -200,6 +211,18 @@ pub(super) async fn run(
             "namespace {namespace} does not exist yet, so the API server cannot dry-run the secrets in it; they were checked here only"
         ));
     }
+    // 2. Every secret the plan changes, sent once as a server-side dry run.
+    if options.dry_run == DryRun::None {
+        if options.skip_precheck {
+            writer.report.warnings.push(
+                "--skip-precheck: the API server did not check the secrets before the backup and the writes; a refusal stops the run part-way (run again once its cause is fixed)".to_owned(),
+            );
+        } else {
+            writer.precheck().await?;
+        }
+    }
+    // 3. The backup, then 4. the writes.
+    writer.back_up(&now).await?;
     for index in 0..count {
         let spec = options
             .catalog

@@ -214,6 +214,39 @@ pub enum SecretsError {
         /// A sentence saying where this run's generated keys are backed up, if any were generated.
         backed_up: String,
     },
+    /// Server-side apply refused: fields another manager owns would change.
+    #[error("secret {secret}: {}", describe_conflicts(conflicts))]
+    FieldConflict {
+        /// The Kubernetes Secret's name.
+        secret: String,
+        /// Each conflict as the API server names it: (manager, e.g. `"kubectl-edit" using
+        /// v1`; field path, e.g. `.data.KEY`).
+        conflicts: Vec<(String, String)>,
+    },
+    /// The server-side dry run before any write is refused by an admission webhook that does
+    /// not support dry runs (`sideEffects` `Unknown` or `Some`).
+    #[error(
+        "admission webhook {webhook:?} does not support dry run, so secret {secret} could not be checked by the API server before the backup and the writes; nothing was written but the namespace"
+    )]
+    WebhookWithoutDryRun {
+        /// The webhook's name, from the API server's message.
+        webhook: String,
+        /// The secret whose dry run was refused.
+        secret: String,
+    },
+    /// The secret has `immutable: true` and the plan changes its data (the server-side dry
+    /// run answered 422).
+    #[error(
+        "secret {namespace}/{secret} is immutable (immutable: true), so Kubernetes refuses any change to its data ({keys}); nothing was written but the namespace"
+    )]
+    Immutable {
+        /// The namespace.
+        namespace: String,
+        /// The Kubernetes Secret's name.
+        secret: String,
+        /// The keys the plan would change, comma-separated (names only).
+        keys: String,
+    },
     /// The object kept changing under us.
     #[error("secret {0} kept changing while kubectl-smi applied it (gave up after {1} attempts)")]
     TooManyConflicts(String, usize),
@@ -272,7 +305,7 @@ impl Hint for SecretsError {
                 "check the private key in the cluster, or rotate it with --rotate"
             }
             SecretsError::Backup { .. } => {
-                "nothing was applied to the cluster; fix the backup target and run again"
+                "no secret was applied to the cluster (its namespace may have been created or labelled); fix the backup target and run again"
             }
             SecretsError::BackupUnsupported(..) => {
                 "use another backup target: file, awsSecretsManager or ociVault"
@@ -282,6 +315,15 @@ impl Hint for SecretsError {
                 "another client is writing the same secret; stop it or run again"
             }
             SecretsError::External(_) => "see smi.secrets.external in the README",
+            SecretsError::FieldConflict { .. } => {
+                "another tool owns these fields (named above) and set them differently; if kubectl-smi should own them, run again with --force-conflicts, otherwise stop that tool from setting them"
+            }
+            SecretsError::WebhookWithoutDryRun { .. } => {
+                "ask the webhook's owners to declare sideEffects: None (or NoneOnDryRun); or run again with --skip-precheck to write without the pre-check (a refusal then stops the run part-way; the keys are backed up and the next run completes it)"
+            }
+            SecretsError::Immutable { .. } => {
+                "an immutable Secret can only be replaced: delete it (kubectl delete secret NAME -n NAMESPACE) and run the same command again; its generated keys come back from the backup (`kubectl smi secrets status` shows they are there), its supplied keys must be given again"
+            }
         })
     }
 }
@@ -295,6 +337,27 @@ impl SecretsError {
             _ => false,
         }
     }
+}
+
+fn describe_conflicts(conflicts: &[(String, String)]) -> String {
+    let mut managers: Vec<&String> = conflicts.iter().map(|(m, _)| m).collect();
+    managers.sort();
+    managers.dedup();
+    let owned: Vec<String> = managers
+        .into_iter()
+        .map(|manager| {
+            let fields: Vec<&str> = conflicts
+                .iter()
+                .filter(|(m, _)| m == manager)
+                .map(|(_, f)| f.as_str())
+                .collect();
+            format!("{} owned by {manager}", fields.join(", "))
+        })
+        .collect();
+    format!(
+        "the API server refused to change {} (server-side apply conflict; kubectl-smi does not take fields over without --force-conflicts)",
+        owned.join("; ")
+    )
 }
 
 fn describe_problems(problems: &[Problem]) -> String {

@@ -1,5 +1,8 @@
-//! Reading the namespace and secrets from the cluster, and applying them (server-side apply
-//! as `kubectl-smi`, never forced: a field someone else set differently is a conflict).
+//! Reading the namespace and secrets from the cluster, and writing them as `kubectl-smi`: a
+//! secret planned as absent is created (POST: 409 AlreadyExists if another run made it
+//! meanwhile), one planned from a read is applied (server-side apply) with the
+//! resourceVersion read (409 Conflict if it changed since). Applies are never forced against
+//! another manager: a field someone else set differently is a conflict.
 
 use std::collections::BTreeMap;
 
@@ -56,9 +59,7 @@ pub async fn check_namespace(
     let Some(found) = found else {
         return Ok(NamespaceState::Missing);
     };
-    if found.metadata.deletion_timestamp.is_some()
-        || found.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Terminating")
-    {
+    if is_terminating(&found) {
         return Err(SecretsError::NamespaceTerminating(namespace.to_owned()));
     }
     let label = found
@@ -104,6 +105,12 @@ pub async fn check_namespace(
         }
     }
     Ok(NamespaceState::Unlabelled)
+}
+
+/// Whether the namespace is being deleted (`deletionTimestamp` set, or phase `Terminating`).
+pub fn is_terminating(namespace: &Namespace) -> bool {
+    namespace.metadata.deletion_timestamp.is_some()
+        || namespace.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Terminating")
 }
 
 /// Asks the API server (SelfSubjectAccessReview, as `kubectl auth can-i`) whether the user
@@ -197,13 +204,15 @@ fn live_secret(secret: Secret) -> LiveSecret {
     }
 }
 
-fn params(dry_run: bool) -> PatchParams {
+fn params(dry_run: bool, force: bool) -> PatchParams {
     let mut params = PatchParams::apply(FIELD_MANAGER);
     params.dry_run = dry_run;
+    params.force = force;
     params
 }
 
-/// Creates or labels the namespace.
+/// Creates or labels the namespace, and checks the answer: a namespace whose deletion began
+/// meanwhile is refused as one found being deleted.
 pub async fn apply_namespace(
     conn: &Connection,
     object: &Namespace,
@@ -211,31 +220,97 @@ pub async fn apply_namespace(
 ) -> Result<(), SecretsError> {
     let namespace = object.metadata.name.as_deref().unwrap_or_default();
     let api: Api<Namespace> = Api::all(conn.client.clone());
-    api.patch(namespace, &params(dry_run), &Patch::Apply(object))
+    let stored = api
+        .patch(namespace, &params(dry_run, false), &Patch::Apply(object))
         .await
         .map_err(|e| {
             ClusterError::request(format!("apply namespace {namespace}"), &conn.server, e)
         })?;
+    if is_terminating(&stored) {
+        return Err(SecretsError::NamespaceTerminating(namespace.to_owned()));
+    }
     Ok(())
 }
 
-/// Applies one secret; the raw kube error is returned so that conflicts can be retried.
+/// Creates a secret planned as absent (POST, field manager `kubectl-smi`): 409
+/// AlreadyExists when another client created it since it was read. Returns the stored
+/// object; the raw kube error so that the caller can tell conflicts apart.
+pub async fn create_secret(
+    conn: &Connection,
+    secret: &Secret,
+    dry_run: bool,
+) -> Result<Secret, kube::Error> {
+    let namespace = secret.metadata.namespace.clone().unwrap_or_default();
+    let api: Api<Secret> = Api::namespaced(conn.client.clone(), &namespace);
+    let params = PostParams {
+        dry_run,
+        field_manager: Some(FIELD_MANAGER.to_owned()),
+    };
+    api.create(&params, secret).await
+}
+
+/// Applies one secret (server-side apply as `kubectl-smi`, with the resourceVersion it
+/// carries as a precondition); `force` takes over fields other managers own. The raw kube
+/// error is returned so that conflicts can be told apart and retried.
 pub async fn apply_secret(
     conn: &Connection,
     secret: &Secret,
     dry_run: bool,
+    force: bool,
 ) -> Result<(), kube::Error> {
     let namespace = secret.metadata.namespace.clone().unwrap_or_default();
     let name = secret.metadata.name.clone().unwrap_or_default();
     let api: Api<Secret> = Api::namespaced(conn.client.clone(), &namespace);
-    api.patch(&name, &params(dry_run), &Patch::Apply(secret))
+    api.patch(&name, &params(dry_run, force), &Patch::Apply(secret))
         .await
         .map(|_| ())
 }
 
-/// Whether a failed request was a 409 Conflict (stale resourceVersion or a field conflict).
+/// Whether a failed request was a 409 (a stale resourceVersion, AlreadyExists, or a field
+/// conflict).
 pub fn is_conflict(error: &kube::Error) -> bool {
     matches!(error, kube::Error::Api(status) if status.code == 409)
+}
+
+/// The field-manager conflicts of a refused server-side apply, as `(manager, field)`:
+/// `("\"kubectl-edit\" using v1", ".data.KEY")`, read from the Status' causes of reason
+/// `FieldManagerConflict` (apimachinery's `NewConflictError`). Empty for any other error.
+pub fn field_conflicts(error: &kube::Error) -> Vec<(String, String)> {
+    let kube::Error::Api(status) = error else {
+        return Vec::new();
+    };
+    status
+        .details
+        .iter()
+        .flat_map(|d| &d.causes)
+        .filter(|c| c.reason == "FieldManagerConflict")
+        .map(|c| {
+            let manager = c
+                .message
+                .strip_prefix("conflict with ")
+                .unwrap_or(&c.message);
+            (manager.to_owned(), c.field.clone())
+        })
+        .collect()
+}
+
+/// Whether every conflict is with kubectl-smi's own earlier create or update (manager
+/// `kubectl-smi`, operation Update): a later apply by `kubectl-smi` is another manager on
+/// the API server, and may take those fields back.
+pub fn only_own_conflicts(conflicts: &[(String, String)]) -> bool {
+    let own = format!("\"{FIELD_MANAGER}\" using ");
+    !conflicts.is_empty() && conflicts.iter().all(|(m, _)| m.starts_with(&own))
+}
+
+/// The webhook named in a 400 `admission webhook "NAME" does not support dry run`.
+pub fn webhook_without_dry_run(error: &kube::Error) -> Option<String> {
+    let kube::Error::Api(status) = error else {
+        return None;
+    };
+    if status.code != 400 || !status.message.ends_with("does not support dry run") {
+        return None;
+    }
+    status.message.split('"').nth(1).map(str::to_owned)
 }
 
 /// Every secret of the namespace by name (for `secrets status`).

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::describe::{Finding, Found, Place};
 use super::partition_of_region;
 use super::problem::Rule;
-use crate::catalog::{Generator, SecretSpec};
+use crate::catalog::{Generator, SecretSpec, typed_secret_lacks};
 
 /// The rules, in words, for the reference documentation.
 pub const DESCRIPTIONS: &[(&str, &str)] = &[
@@ -29,6 +29,10 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     (
         "derived keys name a private key",
         "the `of` of a `publicKeyOf` or `selfSignedCertificateOf` key of `smi.secrets.catalog` names an `ecP256PrivateKey` or `rsa3072PrivateKey` key of the same secret.",
+    ),
+    (
+        "typed secrets hold their keys",
+        "an entry of `smi.secrets.catalog` whose `type` Kubernetes validates has the keys the API server requires of it: `kubernetes.io/tls` `tls.crt` and `tls.key`, `kubernetes.io/basic-auth` `username` or `password`, `kubernetes.io/ssh-auth` `ssh-privatekey`, `kubernetes.io/dockerconfigjson` `.dockerconfigjson`, `kubernetes.io/dockercfg` `.dockercfg`; `kubernetes.io/service-account-token` is refused (it needs an annotation kubectl-smi does not set).",
     ),
 ];
 
@@ -79,6 +83,19 @@ fn catalog_rules(values: &Value) -> Vec<Finding> {
                     "a name other than that of smi.secrets.catalog[{index}].keys[{first}]: a Secret has each key once"
                 ),
             ));
+        }
+        let names: Vec<&str> = secret.keys.iter().map(|k| k.name.as_str()).collect();
+        if let Some(lack) = typed_secret_lacks(&secret.secret_type, &names) {
+            let pointer = format!("{CATALOG}/{index}/type");
+            findings.push(Finding {
+                place: Place::Value(pointer.clone()),
+                pointer,
+                rule: Rule::Inconsistent,
+                found: Found::Value(Value::String(secret.secret_type.clone())),
+                expected: format!("the keys Kubernetes requires of the type: {lack}"),
+                suggestion: None,
+                quote: false,
+            });
         }
         for key in secret.keys_of_no_private_key() {
             let spec = &secret.keys[key];

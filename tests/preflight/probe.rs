@@ -274,3 +274,65 @@ fn a_probe_pod_that_cannot_be_created_fails_with_a_hint_and_blocks_its_checks() 
     );
     assert!(api.list("pods", NAMESPACE).is_empty(), "no pod was created");
 }
+
+#[test]
+fn in_cluster_waits_for_the_service_account_of_a_namespace_created_just_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let listeners: Vec<_> = (0..8).map(|_| open_port(ip(52))).collect();
+    let p = |i: usize| listeners[i].1;
+    let ports = Ports {
+        postgresql: p(0),
+        mongodb: p(1),
+        redis: p(2),
+        kafka: p(3),
+        zookeeper: p(4),
+        mqtt: p(5),
+        openwire: p(6),
+        neo4j: p(7),
+        smtp: p(0),
+    };
+    let values = values(dir.path(), &["127.0.0.52"; 8], &ports, None);
+    let api = ready_cluster();
+    api.run_pods(|_, container| ContainerExit::success(run_container(container)));
+    // As right after `secrets create` made the namespace: no `default` ServiceAccount yet;
+    // the controller adds it two seconds later.
+    api.delete("serviceaccounts", NAMESPACE, "default").unwrap();
+    let handle = api.handle();
+    let controller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        handle
+            .insert(json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                           "metadata": {"name": "default", "namespace": NAMESPACE}}))
+            .unwrap();
+    });
+    let (_, report, stderr) = preflight(
+        &values,
+        &[
+            "--server",
+            &api.url(),
+            "--in-cluster",
+            "--timeout",
+            "1",
+            "--skip",
+            "dns",
+            "--skip",
+            "network",
+            "--skip",
+            "cluster",
+        ],
+    );
+    controller.join().unwrap();
+    assert_eq!(
+        status(&report, "network/in-cluster/postgresql"),
+        "pass",
+        "{report:#}\n{stderr}"
+    );
+    let creates: Vec<u16> = api
+        .requests()
+        .into_iter()
+        .filter(|r| r.resource == "pods" && r.verb == Some(Verb::Create))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(creates.first(), Some(&403), "{creates:?}");
+    assert_eq!(creates.last(), Some(&201), "{creates:?}");
+}

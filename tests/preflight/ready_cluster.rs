@@ -186,8 +186,10 @@ pub fn delete_secret(api: &Handle, name: &str) {
     api.delete("secrets", NAMESPACE, name).unwrap();
 }
 
+/// Deletes the namespace and lets the namespace controller finish: it is gone.
 pub fn delete_namespace(api: &Handle, name: &str) {
     api.delete("namespaces", "", name).unwrap();
+    api.finalize_namespaces();
 }
 
 pub fn delete_pod_identity_agent(api: &Handle) {

@@ -128,6 +128,14 @@ impl Cluster {
             .collect()
     }
 
+    /// Real (not dry-run) writes of secrets: what changed or tried to change a secret.
+    pub fn secret_writes(&self) -> Vec<fake_apiserver::RequestInfo> {
+        self.writes()
+            .into_iter()
+            .filter(|r| r.resource == "secrets" && !r.dry_run)
+            .collect()
+    }
+
     /// Every key of every secret in the namespace, decoded.
     pub fn keys(&self) -> BTreeMap<(String, String), Vec<u8>> {
         secret_keys(&self.api, NAMESPACE)

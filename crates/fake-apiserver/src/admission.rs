@@ -9,7 +9,13 @@ use crate::store::Target;
 use crate::validate;
 
 /// Fills in what the server owns (namespace, defaults, Secret stringData) and validates.
-pub fn admit(target: &Target, mut object: Value, old: Option<&Value>) -> Result<Value, Failure> {
+/// `seeded`: a test's own insert or edit, whose namespace `status` is kept as given.
+pub fn admit(
+    target: &Target,
+    mut object: Value,
+    old: Option<&Value>,
+    seeded: bool,
+) -> Result<Value, Failure> {
     if !object["metadata"].is_object() {
         object["metadata"] = json!({});
     }
@@ -55,10 +61,22 @@ pub fn admit(target: &Target, mut object: Value, old: Option<&Value>) -> Result<
         "Pod" if old.is_none() && object["status"].is_null() => {
             object["status"] = json!({"phase": "Pending"});
         }
-        "Namespace" => {
-            object["spec"] = json!({"finalizers": ["kubernetes"]});
-            object["status"] = json!({"phase": "Active"});
-        }
+        // pkg/registry/core/namespace/strategy.go: PrepareForCreate sets the `kubernetes`
+        // finalizer and phase Active; PrepareForUpdate keeps the stored spec.finalizers and
+        // status (only the /status and /finalize subresources change them).
+        "Namespace" => match old {
+            Some(old) if !seeded => {
+                object["spec"] = old["spec"].clone();
+                object["status"] = old["status"].clone();
+            }
+            Some(_) => {}
+            None => {
+                object["spec"] = json!({"finalizers": ["kubernetes"]});
+                if !(seeded && object["status"]["phase"].is_string()) {
+                    object["status"] = json!({"phase": "Active"});
+                }
+            }
+        },
         _ => {}
     }
     let causes = validate::validate(&target.rtype.kind, &object, old);

@@ -9,6 +9,12 @@ use crate::fields::{self, FieldPath, ManagedEntry};
 /// Applies `body` for `manager` over `live` (an empty object when creating). Returns the
 /// merged object, or the conflicting `(manager, field)` pairs when another manager owns a
 /// field the body sets to a different value and `force` is off.
+///
+/// A manager is its name *and* its operation, as the real server keys managedFields: the
+/// entry `kubectl-smi`/`Update` (left by a create, update or merge patch) is another
+/// manager than `kubectl-smi`/`Apply`, so an apply by `kubectl-smi` that changes a value
+/// its own earlier create set conflicts with it. The manager of a conflict is printed as
+/// the real server prints it: `"name"` for an Apply entry, `"name" using v1` for an Update.
 pub fn apply(
     live: &Value,
     managers: &mut Vec<ManagedEntry>,
@@ -30,8 +36,8 @@ pub fn apply(
             .iter()
             .filter(|e| e.manager != manager || e.operation != "Apply")
         {
-            if other.manager != manager && overlaps(&other.fields, path) {
-                conflicts.push((other.manager.clone(), fields::display(path)));
+            if overlaps(&other.fields, path) {
+                conflicts.push((printed_manager(other), fields::display(path)));
             }
         }
     }
@@ -107,6 +113,16 @@ pub fn record_update(
         upsert(managers, manager, "Update", api_version, now, owned);
     }
     managers.retain(|e| !e.fields.is_empty());
+}
+
+/// How the real server names a manager in a conflict (`printManager` of apimachinery's
+/// fieldmanager): the time is not part of the manager's identity, so it is not printed.
+fn printed_manager(entry: &ManagedEntry) -> String {
+    if entry.operation == "Update" {
+        format!("\"{}\" using {}", entry.manager, entry.api_version)
+    } else {
+        format!("\"{}\"", entry.manager)
+    }
 }
 
 fn overlaps(owned: &BTreeSet<FieldPath>, path: &FieldPath) -> bool {
@@ -194,7 +210,10 @@ mod tests {
             "t",
         )
         .unwrap_err();
-        assert_eq!(err, vec![("kubectl-edit".to_owned(), ".data.A".to_owned())]);
+        assert_eq!(
+            err,
+            vec![("\"kubectl-edit\" using v1".to_owned(), ".data.A".to_owned())]
+        );
         let forced = apply(
             &live,
             &mut managers,
@@ -206,6 +225,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(forced["data"]["A"], "Yg==");
+    }
+
+    #[test]
+    fn the_same_name_with_another_operation_is_another_manager() {
+        let mut managers = Vec::new();
+        let live = secret(json!({"A": "YQ=="}));
+        record_update(&json!({}), &live, &mut managers, "me", "v1", "t");
+        let err = apply(
+            &live,
+            &mut managers,
+            &secret(json!({"A": "Yg=="})),
+            "me",
+            false,
+            "v1",
+            "t",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            vec![("\"me\" using v1".to_owned(), ".data.A".to_owned())]
+        );
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub enum Action {
     Forbid,
     /// Close the connection without an answer and stop the server (a killed API server).
     Crash,
+    /// Serve the request (the store changes), then close the connection without an answer:
+    /// a reply lost after the write committed.
+    LoseReply,
     /// Wait, then serve the request.
     Delay(Duration),
     /// Run the callback (outside the server's lock), then serve the request.
@@ -73,6 +76,7 @@ impl std::fmt::Debug for Action {
             Action::Conflict => f.write_str("Conflict"),
             Action::Forbid => f.write_str("Forbid"),
             Action::Crash => f.write_str("Crash"),
+            Action::LoseReply => f.write_str("LoseReply"),
             Action::Delay(d) => write!(f, "Delay({d:?})"),
             Action::Call(_) => f.write_str("Call"),
         }
@@ -94,6 +98,7 @@ pub struct Fault {
     resource: Option<String>,
     namespace: Option<String>,
     name: Option<String>,
+    dry_run: Option<bool>,
     after_writes: usize,
     remaining: Option<usize>,
     action: Option<Action>,
@@ -107,6 +112,7 @@ impl Fault {
             resource: None,
             namespace: None,
             name: None,
+            dry_run: None,
             after_writes: 0,
             remaining: None,
             action: None,
@@ -139,9 +145,15 @@ impl Fault {
         self
     }
 
-    /// Only requests for the object of this name.
+    /// Only requests for the object of this name (for a create, the name in its body).
     pub fn name(mut self, name: &str) -> Self {
         self.name = Some(name.to_owned());
+        self
+    }
+
+    /// Only dry runs (`true`) or only real requests (`false`).
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = Some(dry_run);
         self
     }
 
@@ -186,6 +198,14 @@ impl Fault {
         self
     }
 
+    /// Serves the request, so that a write is stored, then drops the connection without an
+    /// answer: the client sees a broken connection for a write that took effect (a reply
+    /// lost on the network, a proxy timing out). The server keeps serving.
+    pub fn lose_reply(mut self) -> Self {
+        self.action = Some(Action::LoseReply);
+        self
+    }
+
     /// Waits `delay`, then serves the request (for client timeouts).
     pub fn delay(mut self, delay: Duration) -> Self {
         self.action = Some(Action::Delay(delay));
@@ -221,7 +241,11 @@ impl Fault {
                 .namespace
                 .as_deref()
                 .is_none_or(|n| n == request.namespace)
-            && self.name.as_deref().is_none_or(|n| n == request.name)
+            && self.dry_run.is_none_or(|d| d == request.dry_run)
+            && self
+                .name
+                .as_deref()
+                .is_none_or(|n| n == request.object_name())
     }
 
     /// Uses up one of the rule's times and returns its action.

@@ -26,6 +26,7 @@ mod server;
 mod status;
 mod store;
 mod validate;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,7 @@ pub use kubelet::ContainerExit;
 pub use resources::ResourceType;
 pub use status::Failure;
 pub use validate::MAX_SECRET_BYTES;
+pub use webhooks::{SideEffects, Webhook};
 
 /// One request as the server received it, and the HTTP code it answered (0: no answer).
 #[derive(Debug, Clone, Default)]
@@ -94,6 +96,18 @@ impl RequestInfo {
         self.verb.is_some_and(Verb::is_write)
     }
 
+    /// The object's name: the one in the path, or for a create (whose path has none) the
+    /// body's `metadata.name`. Fault rules match names by this.
+    pub fn object_name(&self) -> String {
+        if !self.name.is_empty() || self.verb != Some(Verb::Create) {
+            return self.name.clone();
+        }
+        serde_json::from_str::<Value>(&self.body)
+            .ok()
+            .and_then(|b| b["metadata"]["name"].as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
     /// Whether the client asked for metadata only (`as=PartialObjectMetadata[List]`).
     pub fn wants_metadata_only(&self) -> bool {
         self.accept.contains("as=PartialObjectMetadata")
@@ -114,6 +128,9 @@ struct Shared {
     shutdown: tokio::sync::watch::Sender<bool>,
     token: Option<String>,
     user: String,
+    /// How long after a namespace is created through the API its `default` ServiceAccount
+    /// appears.
+    service_account_delay: std::time::Duration,
 }
 
 impl Shared {
@@ -135,6 +152,7 @@ impl Shared {
 pub struct Builder {
     token: Option<String>,
     user: String,
+    service_account_delay: std::time::Duration,
 }
 
 impl Builder {
@@ -148,6 +166,16 @@ impl Builder {
     /// The user named in 403 messages (default `kubernetes-admin`).
     pub fn user(mut self, user: &str) -> Self {
         self.user = user.to_owned();
+        self
+    }
+
+    /// How long after a namespace is created through the API kube-controller-manager's
+    /// service account controller adds its `default` ServiceAccount (default: at once, in
+    /// the same write). Until then a pod created there is refused with 403 `error looking up
+    /// service account <ns>/default: serviceaccount "default" not found`, as on a real
+    /// cluster right after `kubectl create namespace`.
+    pub fn service_account_delay(mut self, delay: std::time::Duration) -> Self {
+        self.service_account_delay = delay;
         self
     }
 
@@ -171,6 +199,7 @@ impl Builder {
             shutdown,
             token: self.token,
             user: self.user,
+            service_account_delay: self.service_account_delay,
         });
         let serving = shared.clone();
         let thread = std::thread::spawn(move || {
@@ -239,6 +268,7 @@ impl FakeApiServer {
         Builder {
             token: None,
             user: "kubernetes-admin".to_owned(),
+            service_account_delay: std::time::Duration::ZERO,
         }
     }
 
@@ -280,19 +310,59 @@ impl Handle {
         path.to_owned()
     }
 
-    /// Stores an object as a client named `test-seed` would create it (no faults apply).
+    /// Stores an object as a client named `test-seed` would create it, in a cluster that
+    /// has been in that state for a while: no faults, webhooks, quota or namespace
+    /// lifecycle apply, a namespace's given `status` is kept (`{"phase": "Terminating"}`
+    /// seeds one being deleted), and a namespace gets its `default` ServiceAccount at once.
     /// Storing a CustomResourceDefinition makes its resources servable.
     pub fn insert(&self, object: Value) -> Result<Value, Failure> {
         let mut state = self.shared.lock();
         let (target, object) = target_of(&state.store, object)?;
         let options = store::WriteOptions {
             field_manager: "test-seed".into(),
+            seed: true,
             ..Default::default()
         };
-        state
+        let created = state.store.create(&target, object, &options)?;
+        if target.rtype.group.is_empty() && target.rtype.plural == "namespaces" {
+            let name = created.object["metadata"]["name"].as_str().unwrap_or("");
+            state.store.ensure_default_service_account(name);
+        }
+        Ok(created.object)
+    }
+
+    /// Server-side applies `object` as `manager` would (`PATCH` with
+    /// `application/apply-patch+yaml`, `force` as given), without faults: what another run
+    /// of a tool does meanwhile, e.g. from a fault's callback. Admission applies as to any
+    /// request. Returns the stored object.
+    pub fn apply(&self, object: Value, manager: &str, force: bool) -> Result<Value, Failure> {
+        let mut state = self.shared.lock();
+        let (target, object) = target_of(&state.store, object)?;
+        let options = store::WriteOptions {
+            field_manager: manager.to_owned(),
+            force,
+            ..Default::default()
+        };
+        let written = state
             .store
-            .create(&target, object, &options)
-            .map(|w| w.object)
+            .patch(&target, store::PatchKind::Apply, object, &options)?;
+        if written.changed {
+            state.writes += 1;
+        }
+        Ok(written.object)
+    }
+
+    /// Registers a validating admission webhook: from now on every create and update it
+    /// matches (dry runs included) is sent to it after the object's own validation, and a
+    /// dry run it cannot take (`sideEffects` `Some` or `Unknown`) is answered 400.
+    pub fn register_webhook(&self, webhook: Webhook) {
+        self.shared.lock().store.webhooks.push(webhook);
+    }
+
+    /// What the namespace controller does once it has emptied a namespace being deleted:
+    /// every Terminating namespace goes, with everything still in it. Returns their names.
+    pub fn finalize_namespaces(&self) -> Vec<String> {
+        self.shared.lock().store.finalize_namespaces()
     }
 
     /// Runs the pods clients create from now on, as a kubelet would: each goes Running, then
@@ -338,7 +408,9 @@ impl Handle {
         state.store.edit(&target, manager, change)
     }
 
-    /// Deletes an object (a namespace takes its objects with it at once).
+    /// Deletes an object. A namespace is deleted as the real server does it: it gets a
+    /// `deletionTimestamp` and phase `Terminating` and keeps its content until
+    /// [`Self::finalize_namespaces`]; new objects in it are refused meanwhile.
     pub fn delete(&self, resource: &str, namespace: &str, name: &str) -> Result<(), Failure> {
         let mut state = self.shared.lock();
         let target = state

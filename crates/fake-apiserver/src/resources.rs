@@ -88,6 +88,7 @@ pub fn builtin() -> Vec<ResourceType> {
         r("", "v1", "secrets", "Secret", true),
         r("", "v1", "configmaps", "ConfigMap", true).short(&["cm"]),
         r("", "v1", "serviceaccounts", "ServiceAccount", true).short(&["sa"]),
+        r("", "v1", "resourcequotas", "ResourceQuota", true).short(&["quota"]),
         r("", "v1", "services", "Service", true).short(&["svc"]),
         r("", "v1", "pods", "Pod", true).short(&["po"]),
         r("", "v1", "nodes", "Node", false).short(&["no"]),

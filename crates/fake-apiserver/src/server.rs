@@ -149,6 +149,7 @@ pub async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<R
     }
     // Other connections are served meanwhile, as a slow API server would.
     tokio::time::sleep(delay).await;
+    let lose_reply = matches!(action, Some(Action::LoseReply));
     let result = match action {
         Some(Action::Crash) => {
             shared.record_status(index, 0);
@@ -172,6 +173,10 @@ pub async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<R
         Ok((code, value)) => (code, value),
         Err(failure) => (failure.code, failure.body),
     };
+    if lose_reply {
+        shared.record_status(index, 0);
+        return Err(Crashed);
+    }
     shared.record_status(index, code);
     Ok(reply(code, &value))
 }
@@ -270,6 +275,7 @@ fn serve(
         dry_run: info.dry_run,
         field_manager: manager,
         force: info.force,
+        seed: false,
     };
     let verb = info.verb.unwrap_or(Verb::Get);
     if target.rtype.is_review() {
@@ -333,6 +339,27 @@ fn serve(
             } else {
                 parse_json(body)?
             };
+            // An apply that creates is authorized as a create too (handlers/patch.go,
+            // withAuthorization): RBAC's denial has no reason, so the message ends there.
+            if kind == PatchKind::Apply && state.store.get(&target).is_err() {
+                let asked = RequestInfo {
+                    verb: Some(Verb::Create),
+                    ..info.clone()
+                };
+                let writes = state.writes;
+                if state
+                    .faults
+                    .iter()
+                    .any(|f| f.is_forbid() && f.matches(&asked, writes))
+                {
+                    return Err(Failure::admission_forbidden(
+                        &target.rtype.plural,
+                        &target.rtype.group,
+                        &target.name,
+                        "",
+                    ));
+                }
+            }
             state.store.patch(&target, kind, patch, &options)
         }
         Verb::Delete => {
@@ -348,6 +375,30 @@ fn serve(
     }?;
     if result.changed {
         state.writes += 1;
+    }
+    if result.changed
+        && result.code == 201
+        && target.rtype.group.is_empty()
+        && target.rtype.plural == "namespaces"
+    {
+        let delay = shared.service_account_delay;
+        let namespace = result.object["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if delay.is_zero() {
+            state.store.ensure_default_service_account(&namespace);
+        } else {
+            // kube-controller-manager creates it a moment later.
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(delay);
+                shared
+                    .lock()
+                    .store
+                    .ensure_default_service_account(&namespace);
+            });
+        }
     }
     Ok((result.code, result.object))
 }

@@ -71,30 +71,53 @@ impl Failure {
         )
     }
 
+    /// 409 Conflict for another reason than a stale version (`apierrors.NewConflict`):
+    /// `Operation cannot be fulfilled on namespaces "x": <why>`.
+    pub fn conflict_because(resource: &str, name: &str, why: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!("Operation cannot be fulfilled on {resource} \"{name}\": {why}"),
+            details(resource, "", name),
+        )
+    }
+
     /// 409 Conflict of server-side apply: fields another manager owns with other values.
+    /// `conflicts` are `(manager as printed, field path)`: `"kubectl-edit" using v1`,
+    /// `.data.KEY`. Worded as apimachinery's `NewConflictError`: one conflict on one line,
+    /// several grouped by manager (sorted), one `- path` line each.
     pub fn apply_conflicts(
         resource: &str,
         group: &str,
         name: &str,
         conflicts: &[(String, String)],
     ) -> Self {
-        let listed: Vec<String> = conflicts
-            .iter()
-            .map(|(manager, field)| format!("conflict with \"{manager}\": {field}"))
-            .collect();
         let message = if conflicts.len() == 1 {
-            format!("Apply failed with 1 conflict: {}", listed[0])
+            format!(
+                "Apply failed with 1 conflict: conflict with {}: {}",
+                conflicts[0].0, conflicts[0].1
+            )
         } else {
+            let mut managers: Vec<&String> = conflicts.iter().map(|(m, _)| m).collect();
+            managers.sort();
+            managers.dedup();
+            let mut lines = Vec::new();
+            for manager in managers {
+                lines.push(format!("conflicts with {manager}:"));
+                for (_, field) in conflicts.iter().filter(|(m, _)| m == manager) {
+                    lines.push(format!("- {field}"));
+                }
+            }
             format!(
                 "Apply failed with {} conflicts: {}",
                 conflicts.len(),
-                listed.join("\n")
+                lines.join("\n")
             )
         };
         let causes: Vec<Value> = conflicts
             .iter()
             .map(|(manager, field)| {
-                json!({"reason": "FieldManagerConflict", "message": format!("conflict with \"{manager}\""), "field": field})
+                json!({"reason": "FieldManagerConflict", "message": format!("conflict with {manager}"), "field": field})
             })
             .collect();
         let mut d = details(resource, group, name);
@@ -116,7 +139,19 @@ impl Failure {
         let mut d = json!({"name": name, "group": group, "kind": kind});
         d["causes"] = causes
             .iter()
-            .map(|(field, msg)| json!({"reason": "FieldValueInvalid", "message": msg, "field": field}))
+            .map(|(field, msg)| {
+                // field.ErrorType's reason, read from the message's start as ErrorBody words it.
+                let reason = if msg.starts_with("Required value") {
+                    "FieldValueRequired"
+                } else if msg.starts_with("Forbidden") {
+                    "FieldValueForbidden"
+                } else if msg.starts_with("Too long") {
+                    "FieldValueTooLong"
+                } else {
+                    "FieldValueInvalid"
+                };
+                json!({"reason": reason, "message": msg, "field": field})
+            })
             .collect();
         Self::new(422, "Invalid", message, d)
     }
@@ -154,6 +189,67 @@ impl Failure {
             ),
             details(resource, group, name),
         )
+    }
+
+    /// 403 of the NamespaceLifecycle admission plugin: a create in a namespace whose
+    /// deletion has begun, with the `NamespaceTerminating` cause.
+    pub fn namespace_terminating(resource: &str, group: &str, name: &str, namespace: &str) -> Self {
+        let mut failure = Self::admission_forbidden(
+            resource,
+            group,
+            name,
+            &format!(
+                "unable to create new content in namespace {namespace} because it is being terminated"
+            ),
+        );
+        failure.body["details"]["causes"] = json!([{
+            "reason": "NamespaceTerminating",
+            "message": format!("namespace {namespace} is being terminated"),
+            "field": "metadata.namespace",
+        }]);
+        failure
+    }
+
+    /// 403 from an admission plugin (`admission.NewForbidden`): `secrets "x" is forbidden:
+    /// <why>` (`secrets is forbidden: ...` when the name is not known yet).
+    pub fn admission_forbidden(resource: &str, group: &str, name: &str, why: &str) -> Self {
+        let qualified = if group.is_empty() {
+            resource.to_owned()
+        } else {
+            format!("{resource}.{group}")
+        };
+        let message = if name.is_empty() {
+            format!("{qualified} is forbidden: {why}")
+        } else {
+            format!("{qualified} \"{name}\" is forbidden: {why}")
+        };
+        Self::new(403, "Forbidden", message, details(resource, group, name))
+    }
+
+    /// A validating admission webhook's refusal (`webhookerrors.ToStatusErr`): the
+    /// webhook's code (400 when it gave less), `admission webhook "name" denied the
+    /// request: <its message>`.
+    pub fn webhook_denied(webhook: &str, code: u16, message: &str) -> Self {
+        let code = code.max(400);
+        let denied = format!("admission webhook \"{webhook}\" denied the request");
+        let message = if message.is_empty() {
+            format!("{denied} without explanation")
+        } else {
+            format!("{denied}: {message}")
+        };
+        // The webhook's own Status is passed on; a webhook that gives no reason (the usual
+        // case) leaves none.
+        let mut failure = Self::new(code, "", message, Value::Null);
+        failure.body.as_object_mut().map(|b| b.remove("reason"));
+        failure
+    }
+
+    /// 400 for a dry run a webhook cannot take (`sideEffects` `Unknown` or `Some`):
+    /// `admission webhook "name" does not support dry run`.
+    pub fn webhook_no_dry_run(webhook: &str) -> Self {
+        Self::bad_request(format!(
+            "admission webhook \"{webhook}\" does not support dry run"
+        ))
     }
 
     /// 401 Unauthorized.

@@ -86,6 +86,7 @@ fn validate_secret(object: &Value, old: Option<&Value>, causes: &mut Vec<(String
             format!("Too long: must have at most {MAX_SECRET_BYTES} bytes"),
         ));
     }
+    validate_secret_type(object, causes);
     let Some(old) = old else {
         return;
     };
@@ -102,6 +103,62 @@ fn validate_secret(object: &Value, old: Option<&Value>, causes: &mut Vec<(String
             "data".to_owned(),
             "Forbidden: field is immutable when `immutable` is set".to_owned(),
         ));
+    }
+}
+
+/// The keys (or annotation) each built-in Secret type requires, with the real server's
+/// field paths and messages (`ValidateSecret` in pkg/apis/core/validation/validation.go,
+/// including its `data[%s][username]` paths for basic-auth and ssh-auth).
+fn validate_secret_type(object: &Value, causes: &mut Vec<(String, String)>) {
+    let data = object["data"].as_object();
+    let has = |key: &str| data.is_some_and(|d| d.contains_key(key));
+    let decoded = |key: &str| {
+        data.and_then(|d| d.get(key))
+            .and_then(Value::as_str)
+            .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
+    };
+    let required = |path: &str| (path.to_owned(), "Required value".to_owned());
+    let json_key = |key: &str, causes: &mut Vec<(String, String)>| {
+        if !has(key) {
+            causes.push(required(&format!("data[{key}]")));
+            return;
+        }
+        let bytes = decoded(key).unwrap_or_default();
+        if let Err(e) = serde_json::from_slice::<serde_json::Map<String, Value>>(&bytes) {
+            causes.push((
+                format!("data[{key}]"),
+                format!("Invalid value: \"<secret contents redacted>\": {e}"),
+            ));
+        }
+    };
+    match object["type"].as_str().unwrap_or("Opaque") {
+        "kubernetes.io/service-account-token" => {
+            let name = object["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+                .as_str()
+                .unwrap_or("");
+            if name.is_empty() {
+                causes.push(required(
+                    "metadata.annotations[kubernetes.io/service-account.name]",
+                ));
+            }
+        }
+        "kubernetes.io/dockercfg" => json_key(".dockercfg", causes),
+        "kubernetes.io/dockerconfigjson" => json_key(".dockerconfigjson", causes),
+        "kubernetes.io/basic-auth" if !has("username") && !has("password") => {
+            causes.push(required("data[%s][username]"));
+            causes.push(required("data[%s][password]"));
+        }
+        "kubernetes.io/ssh-auth" if decoded("ssh-privatekey").is_none_or(|v| v.is_empty()) => {
+            causes.push(required("data[%s][ssh-privatekey]"));
+        }
+        "kubernetes.io/tls" => {
+            for key in ["tls.crt", "tls.key"] {
+                if !has(key) {
+                    causes.push(required(&format!("data[{key}]")));
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -189,6 +246,33 @@ mod tests {
         assert!(config_key("signing-key.pem").is_ok());
         assert!(config_key("a b").is_err());
         assert!(config_key("..x").is_err());
+    }
+
+    #[test]
+    fn typed_secrets_need_their_keys() {
+        let tls = json!({"metadata": {"name": "s"}, "type": "kubernetes.io/tls", "data": {"tls.crt": "YQ=="}});
+        assert_eq!(
+            validate("Secret", &tls, None),
+            [("data[tls.key]".to_owned(), "Required value".to_owned())]
+        );
+        let basic =
+            json!({"metadata": {"name": "s"}, "type": "kubernetes.io/basic-auth", "data": {}});
+        assert_eq!(validate("Secret", &basic, None).len(), 2);
+        let docker = json!({"metadata": {"name": "s"}, "type": "kubernetes.io/dockerconfigjson",
+                            "data": {".dockerconfigjson": "bm90IGpzb24="}});
+        let causes = validate("Secret", &docker, None);
+        assert!(
+            causes[0].1.contains("<secret contents redacted>"),
+            "{causes:?}"
+        );
+        let token =
+            json!({"metadata": {"name": "s"}, "type": "kubernetes.io/service-account-token"});
+        assert_eq!(
+            validate("Secret", &token, None)[0].0,
+            "metadata.annotations[kubernetes.io/service-account.name]"
+        );
+        let ssh = json!({"metadata": {"name": "s"}, "type": "kubernetes.io/ssh-auth", "data": {"ssh-privatekey": ""}});
+        assert_eq!(validate("Secret", &ssh, None).len(), 1);
     }
 
     #[test]

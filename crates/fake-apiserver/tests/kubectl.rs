@@ -1,54 +1,10 @@
 //! The real kubectl against the double: if kubectl accepts its answers, so will other
 //! clients built on client-go's conventions.
 
-use std::process::Command;
+mod common;
 
+use common::{kubectl, kubectl_present, tempfile_dir};
 use fake_apiserver::{FakeApiServer, Fault, Verb};
-
-fn kubectl(
-    kubeconfig: &std::path::Path,
-    args: &[&str],
-    stdin: Option<&str>,
-) -> (bool, String, String) {
-    use std::io::Write;
-    let mut child = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .env("HOME", kubeconfig.parent().unwrap())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("kubectl runs");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn kubectl_present() -> bool {
-    let ok = Command::new("kubectl")
-        .arg("version")
-        .arg("--client")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIPPED: kubectl is not installed");
-    }
-    ok
-}
 
 // kubectl's typed commands (`create namespace`) speak protobuf, which the double does not;
 // manifests (`create -f`, `apply`) go as JSON.
@@ -151,18 +107,6 @@ fn kubectl_shows_the_servers_refusals() {
     );
     assert!(!ok);
     assert!(err.contains("is invalid"), "{err}");
-}
-
-fn tempfile_dir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "fake-apiserver-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]

@@ -9,6 +9,7 @@ use crate::apply;
 use crate::fields::{self, ManagedEntry};
 use crate::resources::{self, ResourceType};
 use crate::status::Failure;
+use crate::webhooks::{self, Webhook};
 
 mod patch;
 
@@ -27,6 +28,10 @@ pub struct WriteOptions {
     pub dry_run: bool,
     pub field_manager: String,
     pub force: bool,
+    /// A test's own seeding or editing (`Handle::insert`, `Handle::edit`): admission
+    /// (namespace lifecycle, service accounts, webhooks, quota) is skipped and a given
+    /// namespace `status` is kept, as if the cluster had been in that state already.
+    pub seed: bool,
 }
 
 /// The patch formats the API server accepts.
@@ -63,6 +68,8 @@ pub struct Written {
 #[derive(Debug)]
 pub struct Store {
     pub types: Vec<ResourceType>,
+    /// Validating admission webhooks, in the order registered.
+    pub webhooks: Vec<Webhook>,
     objects: BTreeMap<ObjectKey, Stored>,
     resource_version: u64,
     uid: u64,
@@ -72,6 +79,7 @@ impl Store {
     pub fn new() -> Self {
         let mut store = Store {
             types: resources::builtin(),
+            webhooks: Vec::new(),
             objects: BTreeMap::new(),
             resource_version: 100,
             uid: 0,
@@ -86,11 +94,73 @@ impl Store {
                 body,
                 &WriteOptions {
                     field_manager: "kube-apiserver".into(),
+                    seed: true,
                     ..Default::default()
                 },
             );
+            store.ensure_default_service_account(ns);
         }
         store
+    }
+
+    /// What kube-controller-manager's service account controller does for every namespace:
+    /// a `default` ServiceAccount (nothing when it exists or the namespace is gone).
+    pub fn ensure_default_service_account(&mut self, namespace: &str) {
+        let Some(target) = self.target("serviceaccounts", namespace, "default") else {
+            return;
+        };
+        if self.objects.contains_key(&Self::key(&target, "default"))
+            || self.namespace(namespace).is_none()
+        {
+            return;
+        }
+        let body = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                          "metadata": {"name": "default", "namespace": namespace}});
+        let _ = self.create(
+            &target,
+            body,
+            &WriteOptions {
+                field_manager: "kube-controller-manager".into(),
+                seed: true,
+                ..Default::default()
+            },
+        );
+    }
+
+    /// The stored namespace of that name.
+    fn namespace(&self, name: &str) -> Option<&Value> {
+        self.objects
+            .get(&ObjectKey {
+                group: String::new(),
+                plural: "namespaces".into(),
+                namespace: String::new(),
+                name: name.to_owned(),
+            })
+            .map(|s| &s.object)
+    }
+
+    /// What the namespace controller does once a Terminating namespace's content is gone:
+    /// removes every namespace being deleted, with everything still in it. Returns their
+    /// names.
+    pub fn finalize_namespaces(&mut self) -> Vec<String> {
+        let terminating: Vec<String> = self
+            .objects
+            .iter()
+            .filter(|(k, s)| {
+                k.plural == "namespaces"
+                    && k.group.is_empty()
+                    && s.object["status"]["phase"] == "Terminating"
+            })
+            .map(|(k, _)| k.name.clone())
+            .collect();
+        for name in &terminating {
+            self.objects.retain(|k, _| {
+                k.namespace != *name
+                    && !(k.plural == "namespaces" && k.group.is_empty() && k.name == *name)
+            });
+            self.resource_version += 1;
+        }
+        terminating
     }
 
     /// The resource type named `plural` or `plural.group` (any served version).
@@ -186,6 +256,12 @@ impl Store {
             ..target.clone()
         };
         self.require_namespace(&target)?;
+        if !options.seed {
+            self.refuse_terminating(&target)?;
+            if target.rtype.group.is_empty() && target.rtype.plural == "pods" {
+                self.admit_service_account(&target, &mut body)?;
+            }
+        }
         if self.objects.contains_key(&Self::key(&target, &name)) {
             return Err(Failure::already_exists(
                 &target.rtype.plural,
@@ -194,7 +270,7 @@ impl Store {
             ));
         }
         let mut managers = Vec::new();
-        let object = admission::admit(&target, body, None)?;
+        let object = admission::admit(&target, body, None, options.seed)?;
         apply::record_update(
             &json!({}),
             &object,
@@ -232,7 +308,7 @@ impl Store {
             Some(_) => {}
         }
         let mut managers = current.managers.clone();
-        let object = admission::admit(target, body, Some(&current.object))?;
+        let object = admission::admit(target, body, Some(&current.object), false)?;
         apply::record_update(
             &current.object,
             &object,
@@ -251,14 +327,31 @@ impl Store {
             .get(&key)
             .cloned()
             .ok_or_else(|| not_found(target))?;
+        let is_namespace = target.rtype.plural == "namespaces" && target.rtype.group.is_empty();
+        if is_namespace && stored.object["status"]["phase"] == "Terminating" {
+            return Err(Failure::conflict_because(
+                "namespaces",
+                &target.name,
+                "The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.",
+            ));
+        }
         if dry_run {
             return Ok(Self::render(target, &stored));
         }
+        if is_namespace {
+            // Graceful: the namespace is marked and stays, with its content, until the
+            // namespace controller has emptied it (`finalize_namespaces`).
+            let mut stored = stored;
+            stored.object["metadata"]["deletionTimestamp"] = json!(admission::now());
+            stored.object["status"] = json!({"phase": "Terminating"});
+            self.resource_version += 1;
+            stored.object["metadata"]["resourceVersion"] = json!(self.resource_version.to_string());
+            let rendered = Self::render(target, &stored);
+            self.objects.insert(key, stored);
+            return Ok(rendered);
+        }
         self.objects.remove(&key);
         self.resource_version += 1;
-        if target.rtype.plural == "namespaces" && target.rtype.group.is_empty() {
-            self.objects.retain(|k, _| k.namespace != target.name);
-        }
         if target.rtype.plural == "customresourcedefinitions" {
             let gone = resources::from_crd(&stored.object);
             self.types.retain(|t| !gone.contains(t));
@@ -282,10 +375,11 @@ impl Store {
         change(&mut edited);
         let options = WriteOptions {
             field_manager: manager.to_owned(),
+            seed: true,
             ..Default::default()
         };
         let mut managers = current.managers.clone();
-        let object = admission::admit(target, edited, Some(&current.object))?;
+        let object = admission::admit(target, edited, Some(&current.object), true)?;
         apply::record_update(
             &current.object,
             &object,
@@ -303,6 +397,59 @@ impl Store {
             .get(&Self::key(target, &target.name))
             .cloned()
             .ok_or_else(|| not_found(target))
+    }
+
+    /// The NamespaceLifecycle admission plugin: no new object in a namespace being deleted.
+    pub(crate) fn refuse_terminating(&self, target: &Target) -> Result<(), Failure> {
+        if !target.rtype.namespaced {
+            return Ok(());
+        }
+        match self.namespace(&target.namespace) {
+            Some(ns) if ns["status"]["phase"] == "Terminating" => {
+                Err(Failure::namespace_terminating(
+                    &target.rtype.plural,
+                    &target.rtype.group,
+                    &target.name,
+                    &target.namespace,
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The ServiceAccount admission plugin: a pod runs as `spec.serviceAccountName`
+    /// (`default` when unset, and written so), which must exist.
+    fn admit_service_account(&self, target: &Target, pod: &mut Value) -> Result<(), Failure> {
+        let account = pod["spec"]["serviceAccountName"]
+            .as_str()
+            .filter(|a| !a.is_empty())
+            .unwrap_or("default")
+            .to_owned();
+        if pod["spec"].is_object() {
+            pod["spec"]["serviceAccountName"] = json!(account);
+            pod["spec"]["serviceAccount"] = json!(account);
+        }
+        let exists = self
+            .target("serviceaccounts", &target.namespace, &account)
+            .is_some_and(|t| self.objects.contains_key(&Self::key(&t, &account)));
+        if exists {
+            return Ok(());
+        }
+        // The name is not known yet for a generateName create (admission runs before it).
+        let name = pod["metadata"]["name"].as_str().unwrap_or("");
+        Err(Failure::admission_forbidden(
+            &target.rtype.plural,
+            &target.rtype.group,
+            if pod["metadata"]["generateName"].is_string() {
+                ""
+            } else {
+                name
+            },
+            &format!(
+                "error looking up service account {}/{account}: serviceaccount \"{account}\" not found",
+                target.namespace
+            ),
+        ))
     }
 
     fn require_namespace(&self, target: &Target) -> Result<(), Failure> {
@@ -331,6 +478,9 @@ impl Store {
         options: &WriteOptions,
         code: u16,
     ) -> Result<Written, Failure> {
+        if !options.seed {
+            self.validating_admission(target, &object, current.is_none(), options.dry_run)?;
+        }
         let unchanged = current.as_ref().is_some_and(|c| {
             c.object == object
                 && c.managers
@@ -384,6 +534,58 @@ impl Store {
             object: rendered,
             changed: true,
         })
+    }
+
+    /// Validating admission after the object's own validation: webhooks, then
+    /// ResourceQuota's object count (creates only).
+    fn validating_admission(
+        &self,
+        target: &Target,
+        object: &Value,
+        creating: bool,
+        dry_run: bool,
+    ) -> Result<(), Failure> {
+        webhooks::validate(
+            &self.webhooks,
+            &target.rtype.group,
+            &target.rtype.plural,
+            object,
+            creating,
+            dry_run,
+        )?;
+        if !creating || !target.rtype.namespaced {
+            return Ok(());
+        }
+        let quotas: Vec<Value> = self
+            .objects
+            .iter()
+            .filter(|(k, _)| {
+                k.plural == "resourcequotas"
+                    && k.group.is_empty()
+                    && k.namespace == target.namespace
+            })
+            .map(|(_, s)| s.object.clone())
+            .collect();
+        if quotas.is_empty() {
+            return Ok(());
+        }
+        let existing = self
+            .objects
+            .keys()
+            .filter(|k| {
+                k.plural == target.rtype.plural
+                    && k.group == target.rtype.group
+                    && k.namespace == target.namespace
+            })
+            .count();
+        webhooks::check_quota(
+            &quotas,
+            &target.rtype.qualified(),
+            existing,
+            &target.rtype.plural,
+            &target.rtype.group,
+            &target.name,
+        )
     }
 
     /// The current resourceVersion of the whole store.

@@ -17,13 +17,14 @@ impl Store {
         options: &WriteOptions,
     ) -> Result<Written, Failure> {
         let current = self.objects.get(&Self::key(target, &target.name)).cloned();
-        if let Some(rv) = patch["metadata"]["resourceVersion"].as_str() {
-            let live = current
-                .as_ref()
-                .map(|c| &c.object["metadata"]["resourceVersion"]);
-            if live.and_then(Value::as_str) != Some(rv) {
-                return Err(conflict(target));
-            }
+        // The store compares a resourceVersion precondition with the stored object only: an
+        // apply of an object that is gone creates it (201) and no version is compared
+        // (registry/generic/registry/store.go, Update with forceAllowCreate); any other patch
+        // of it is 404.
+        if let (Some(rv), Some(current)) = (patch["metadata"]["resourceVersion"].as_str(), &current)
+            && current.object["metadata"]["resourceVersion"].as_str() != Some(rv)
+        {
+            return Err(conflict(target));
         }
         if kind != PatchKind::Apply {
             let current = current.ok_or_else(|| not_found(target))?;
@@ -44,7 +45,7 @@ impl Store {
                 _ => json_patch::merge(&mut patched, &patch),
             }
             let mut managers = current.managers.clone();
-            let object = admission::admit(target, patched, Some(&current.object))?;
+            let object = admission::admit(target, patched, Some(&current.object), false)?;
             apply::record_update(
                 &current.object,
                 &object,
@@ -62,6 +63,16 @@ impl Store {
             ));
         }
         self.require_namespace(target)?;
+        if current.is_none() && !options.seed {
+            self.refuse_terminating(target)?;
+        }
+        let mut patch = patch;
+        if current.is_none() {
+            // Created: the version of an object that is gone means nothing.
+            patch["metadata"]
+                .as_object_mut()
+                .map(|m| m.remove("resourceVersion"));
+        }
         let base = match &current {
             Some(c) => c.object.clone(),
             None => {
@@ -91,7 +102,7 @@ impl Store {
         })?;
         let code = if current.is_some() { 200 } else { 201 };
         let old = current.as_ref().map(|c| &c.object);
-        let object = admission::admit(target, merged, old)?;
+        let object = admission::admit(target, merged, old, false)?;
         self.store(target, current, object, managers, options, code)
     }
 }

@@ -65,6 +65,14 @@ pub struct SecretsCreateArgs {
     /// Print secret values in the -o output instead of redacting them.
     #[arg(long, requires = "output")]
     pub show_secrets: bool,
+    /// Take over fields of the secrets that another field manager (e.g. Helm, kubectl edit)
+    /// owns with other values, instead of stopping at the conflict.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Do not send the secrets as a server-side dry run before the backup and the writes
+    /// (for clusters whose admission webhooks refuse dry runs).
+    #[arg(long)]
+    pub skip_precheck: bool,
 }
 
 /// `--dry-run` as kubectl has it.
@@ -194,6 +202,8 @@ fn create(args: SecretsCreateArgs) -> Result<(), Error> {
             DryRunMode::Server => DryRun::Server,
         },
         show_secrets: args.show_secrets,
+        force_conflicts: args.force_conflicts,
+        skip_precheck: args.skip_precheck,
     };
     let dry_run = options.dry_run;
     let created = super::runtime()?.block_on(async {
