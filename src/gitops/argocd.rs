@@ -152,51 +152,24 @@ pub fn chart_values(image: &str) -> Value {
 }
 
 /// The objects the render adds whose kinds come from CRDs installed by other applications
-/// (Calico, the Prometheus operator, the ACK EKS controller): `(apiVersion, kind)`.
+/// (Calico, the Prometheus operator, the ACK EKS controller): `(apiVersion, kind)`. Argo CD
+/// applies custom resources after every built-in kind of the same wave; the application's
+/// `SkipDryRunOnMissingResource=true` lets its dry run pass while their CRDs are not there
+/// yet, and its sync wave orders it after the applications that install them.
 pub const CRD_BACKED: &[(&str, &str)] = &[
     ("crd.projectcalico.org/v1", "NetworkPolicy"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("eks.services.k8s.aws/v1alpha1", "PodIdentityAssociation"),
 ];
 
-/// The sync wave of the CRD-backed objects: after the platform's own objects (wave 0).
-pub const ADDED_WAVE: &str = "1";
-
-/// The values file (`values-argocd.yaml`) whose `smi.overlays.patches` give each
-/// CRD-backed object the render adds a later sync wave and `SkipDryRunOnMissingResource=true`
-/// (its CRD comes from another application, and may not exist at dry-run time).
-pub fn sync_values() -> Value {
-    let patches: Vec<Value> = CRD_BACKED
-        .iter()
-        .map(|(api_version, kind)| {
-            json!({
-                "target": {"apiVersion": api_version, "kind": kind},
-                "optional": true,
-                "patch": [
-                    {
-                        "op": "add",
-                        "path": "/metadata/annotations/argocd.argoproj.io~1sync-wave",
-                        "value": ADDED_WAVE,
-                    },
-                    {
-                        "op": "add",
-                        "path": "/metadata/annotations/argocd.argoproj.io~1sync-options",
-                        "value": "SkipDryRunOnMissingResource=true",
-                    },
-                ],
-            })
-        })
-        .collect();
-    json!({"smi": {"overlays": {"patches": patches}}})
-}
-
-/// The name of the file [`sync_values`] is written to, beside the values.
-pub const SYNC_VALUES_FILE: &str = "values-argocd.yaml";
+/// The application's sync wave in an app of apps: after the applications (wave 0) that
+/// install the CRDs of [`CRD_BACKED`].
+pub const APPLICATION_WAVE: &str = "1";
 
 fn sync_policy() -> Value {
     json!({
         "automated": {"prune": true, "selfHeal": true},
-        "syncOptions": ["CreateNamespace=true"],
+        "syncOptions": ["CreateNamespace=true", "SkipDryRunOnMissingResource=true"],
         "retry": {"limit": 10, "backoff": {"duration": "30s", "factor": 2, "maxDuration": "10m"}},
     })
 }
@@ -212,7 +185,7 @@ pub fn application(setup: &Setup) -> Value {
         "metadata": {
             "name": format!("smi-{}", setup.environment),
             "namespace": setup.argocd_namespace,
-            "annotations": {"argocd.argoproj.io/sync-wave": ADDED_WAVE},
+            "annotations": {"argocd.argoproj.io/sync-wave": APPLICATION_WAVE},
         },
         "spec": {
             "project": setup.project,
@@ -236,7 +209,7 @@ pub fn application(setup: &Setup) -> Value {
 
 /// An `ApplicationSet` with a cluster generator: one application per cluster registered in
 /// Argo CD with the [`ENVIRONMENT_LABEL`] label, each with the values files
-/// `values.yaml:environments/<environment>.yaml:values-argocd.yaml`.
+/// `values.yaml:environments/<environment>.yaml`.
 pub fn application_set(setup: &Setup) -> Value {
     let environment = format!("{{{{index .metadata.labels \"{ENVIRONMENT_LABEL}\"}}}}");
     json!({
@@ -252,7 +225,7 @@ pub fn application_set(setup: &Setup) -> Value {
             "template": {
                 "metadata": {
                     "name": format!("smi-{environment}"),
-                    "annotations": {"argocd.argoproj.io/sync-wave": ADDED_WAVE},
+                    "annotations": {"argocd.argoproj.io/sync-wave": APPLICATION_WAVE},
                 },
                 "spec": {
                     "project": setup.project,
@@ -265,7 +238,7 @@ pub fn application_set(setup: &Setup) -> Value {
                             "env": [
                                 {
                                     "name": "SMI_VALUES",
-                                    "value": format!("values.yaml:environments/{environment}.yaml:{SYNC_VALUES_FILE}"),
+                                    "value": format!("values.yaml:environments/{environment}.yaml"),
                                 },
                                 {"name": "SMI_RELEASE", "value": "dtplatform"},
                             ],

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use kubectl_smi::gitops::argocd::{self, SYNC_VALUES_FILE, Setup};
+use kubectl_smi::gitops::argocd::{self, Setup};
 use kubectl_smi::gitops::flux::{self, FluxOptions, KustomizationOptions};
 use kubectl_smi::render::{self, PostRenderStrategy, RenderOptions};
 use kubectl_smi::stream::{Limits, read_input};
@@ -35,16 +35,12 @@ pub struct ArgocdArgs {
     pub values: ValuesArgs,
     /// Print the argo-cd Helm chart values that add the plugin's sidecar to the repo server
     /// (needs --image) instead of the plugin and the examples.
-    #[arg(long, requires = "image", conflicts_with = "sync_values")]
+    #[arg(long, requires = "image")]
     pub chart_values: bool,
     /// The sidecar image: it brings argocd-cmp-server's runtime needs (sh, mktemp, grep),
     /// helm and kubectl-smi. No registry is guessed.
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
-    /// Print the values file (values-argocd.yaml) that puts the CRD-backed objects the
-    /// render adds in a later sync wave, with SkipDryRunOnMissingResource=true.
-    #[arg(long)]
-    pub sync_values: bool,
     /// The Git repository holding the chart directory (the examples' repoURL).
     #[arg(long, value_name = "URL", default_value = "https://git.example.com/platform/fleet.git")]
     pub repo_url: String,
@@ -125,14 +121,11 @@ fn argocd(args: ArgocdArgs) -> Result<ExitStatus, Error> {
         // clap requires --image with --chart-values.
         let image = args.image.as_deref().unwrap_or_default();
         vec![argocd::chart_values(image)]
-    } else if args.sync_values {
-        vec![argocd::sync_values()]
     } else {
-        let mut values_files: Vec<String> = paths
+        let values_files: Vec<String> = paths
             .iter()
             .map(|p| p.to_string_lossy().into_owned())
             .collect();
-        values_files.push(SYNC_VALUES_FILE.to_owned());
         let setup = Setup {
             repo_url: args.repo_url,
             revision: args.revision,
