@@ -8,13 +8,18 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 use crate::support::golden::assert_golden;
-use crate::support::{self, binary, example, helm4, kubectl_available, kubectl_smi, python_has, repo};
+use crate::support::{
+    self, binary, example, helm4, kubectl_available, kubectl_smi, python_has, repo,
+};
 
 const VALUES: [&str; 3] = ["aws", "aws-irsa", "oci"];
 const FORMS: [&str; 2] = ["helm3", "helm4"];
 
 fn values_flag(values: &str) -> String {
-    format!("--values={}", example(&format!("values-{values}.yaml")).display())
+    format!(
+        "--values={}",
+        example(&format!("values-{values}.yaml")).display()
+    )
 }
 
 fn stdout(out: &Output) -> String {
@@ -37,20 +42,34 @@ fn argocd_outputs_match_their_goldens() {
     assert_golden("gitops/argocd.yaml", &argocd(&[]));
     assert_golden(
         "gitops/argocd-chart-values.yaml",
-        &argocd(&["--chart-values", "--image", "registry.example.com/tools/kubectl-smi-cmp:1.0"]),
+        &argocd(&[
+            "--chart-values",
+            "--image",
+            "registry.example.com/tools/kubectl-smi-cmp:1.0",
+        ]),
     );
 }
 
 #[test]
 fn argocd_chart_values_need_an_image_and_no_registry_is_guessed() {
     let out = kubectl_smi()
-        .args(["gitops", "argocd", "-f", "values-aws.yaml", "--chart-values"])
+        .args([
+            "gitops",
+            "argocd",
+            "-f",
+            "values-aws.yaml",
+            "--chart-values",
+        ])
         .current_dir(repo().join("examples"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", support::text(&out));
     assert!(out.stdout.is_empty());
-    assert!(support::text(&out).contains("--image"), "{}", support::text(&out));
+    assert!(
+        support::text(&out).contains("--image"),
+        "{}",
+        support::text(&out)
+    );
 }
 
 #[test]
@@ -90,7 +109,11 @@ fn sidecar_path(dir: &Path) -> String {
     std::fs::create_dir_all(&bin).unwrap();
     std::os::unix::fs::symlink(repo().join("tests/helm4/helm"), bin.join("helm")).unwrap();
     std::os::unix::fs::symlink(binary(), bin.join("kubectl-smi")).unwrap();
-    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default())
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 /// An application directory as Argo CD checks it out: the chart with the values files.
@@ -119,7 +142,13 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// Runs generate as argocd-cmp-server does: `command[0] command[1..] args...` in the app
 /// directory, with the server's environment plus the build variables and ARGOCD_ENV_*.
-fn run_generate(argv: &[String], app: &Path, path: &str, home: &Path, env: &[(&str, &str)]) -> Output {
+fn run_generate(
+    argv: &[String],
+    app: &Path,
+    path: &str,
+    home: &Path,
+    env: &[(&str, &str)],
+) -> Output {
     let mut cmd = Command::new(&argv[0]);
     cmd.args(&argv[1..])
         .current_dir(app)
@@ -130,9 +159,15 @@ fn run_generate(argv: &[String], app: &Path, path: &str, home: &Path, env: &[(&s
         .envs([
             ("ARGOCD_APP_NAMESPACE", "prod"),
             ("ARGOCD_APP_PROJECT_NAME", "default"),
-            ("ARGOCD_APP_REVISION", "0123456789abcdef0123456789abcdef01234567"),
+            (
+                "ARGOCD_APP_REVISION",
+                "0123456789abcdef0123456789abcdef01234567",
+            ),
             ("ARGOCD_APP_REVISION_SHORT", "0123456"),
-            ("ARGOCD_APP_SOURCE_REPO_URL", "https://git.example.com/platform/fleet.git"),
+            (
+                "ARGOCD_APP_SOURCE_REPO_URL",
+                "https://git.example.com/platform/fleet.git",
+            ),
             ("ARGOCD_APP_SOURCE_PATH", "dtplatform"),
             ("ARGOCD_APP_SOURCE_TARGET_REVISION", "main"),
         ])
@@ -148,10 +183,14 @@ fn argocd_generate_run_as_the_cmp_server_does_equals_helm_template_piped_into_re
     let argv = generate_argv();
     for values in VALUES {
         let dir = tempfile::tempdir().unwrap();
-        let values_text = std::fs::read_to_string(example(&format!("values-{values}.yaml"))).unwrap();
+        let values_text =
+            std::fs::read_to_string(example(&format!("values-{values}.yaml"))).unwrap();
         let app = app_dir(
             dir.path(),
-            &[("values-env.yaml", &values_text), ("values-site.yaml", "replicaCount: 1\n")],
+            &[
+                ("values-env.yaml", &values_text),
+                ("values-site.yaml", "replicaCount: 1\n"),
+            ],
         );
         let path = sidecar_path(dir.path());
         let home = dir.path().join("home");
@@ -159,7 +198,9 @@ fn argocd_generate_run_as_the_cmp_server_does_equals_helm_template_piped_into_re
         let log = dir.path().join("helm-args.json");
         // Argo CD sets KUBE_VERSION and KUBE_API_VERSIONS, possibly empty; an application
         // outside Argo CD's namespace is named `<namespace>_<name>`.
-        for (kube_version, api_versions) in [("", ""), ("1.31.0", "monitoring.coreos.com/v1,apps/v1")] {
+        for (kube_version, api_versions) in
+            [("", ""), ("1.31.0", "monitoring.coreos.com/v1,apps/v1")]
+        {
             let out = run_generate(
                 &argv,
                 &app,
@@ -173,12 +214,23 @@ fn argocd_generate_run_as_the_cmp_server_does_equals_helm_template_piped_into_re
                     ("HELM_ARGS_LOG", log.to_str().unwrap()),
                 ],
             );
-            assert!(out.status.success(), "{values}: generate failed: {}", support::text(&out));
+            assert!(
+                out.status.success(),
+                "{values}: generate failed: {}",
+                support::text(&out)
+            );
             let args: Vec<String> =
                 serde_json::from_str(&std::fs::read_to_string(&log).unwrap()).unwrap();
             let mut expected_args: Vec<String> = [
-                "template", "smi-prod", ".", "--namespace", "prod", "--values", "values-env.yaml",
-                "--values", "values-site.yaml",
+                "template",
+                "smi-prod",
+                ".",
+                "--namespace",
+                "prod",
+                "--values",
+                "values-env.yaml",
+                "--values",
+                "values-site.yaml",
             ]
             .map(str::to_owned)
             .to_vec();
@@ -198,7 +250,11 @@ fn argocd_generate_run_as_the_cmp_server_does_equals_helm_template_piped_into_re
                 .unwrap();
             assert!(helm.status.success(), "{}", support::text(&helm));
             let rendered = kubectl_smi()
-                .args(["render", "--values=values-env.yaml", "--values=values-site.yaml"])
+                .args([
+                    "render",
+                    "--values=values-env.yaml",
+                    "--values=values-site.yaml",
+                ])
                 .current_dir(&app)
                 .write_stdin(helm.stdout)
                 .output()
@@ -224,7 +280,10 @@ fn argocd_generate_fails_closed_with_nothing_on_stdout() {
     let values_text = std::fs::read_to_string(example("values-aws.yaml")).unwrap();
     let invalid = values_text.replace("provider: aws", "provider: azure");
     assert_ne!(invalid, values_text);
-    let app = app_dir(dir.path(), &[("good.yaml", &values_text), ("invalid.yaml", &invalid)]);
+    let app = app_dir(
+        dir.path(),
+        &[("good.yaml", &values_text), ("invalid.yaml", &invalid)],
+    );
     let empty_chart = dir.path().join("repo/empty");
     std::fs::create_dir_all(&empty_chart).unwrap();
     std::fs::write(
@@ -236,32 +295,39 @@ fn argocd_generate_fails_closed_with_nothing_on_stdout() {
     let path = sidecar_path(dir.path());
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
-    let cases: [(&str, &Path, &[(&str, &str)], &str); 4] = [
-        ("values kubectl-smi refuses", &app, &[("ARGOCD_ENV_SMI_VALUES", "invalid.yaml")], "azure"),
-        ("a values file that is missing", &app, &[("ARGOCD_ENV_SMI_VALUES", "good.yaml:missing.yaml")], "missing.yaml"),
-        ("a chart that renders no object", &empty_chart, &[("ARGOCD_ENV_SMI_VALUES", "good.yaml")], "refusing to hand Argo CD an empty application"),
-        ("no ARGOCD_APP_NAME", &app, &[("ARGOCD_ENV_SMI_VALUES", "good.yaml"), ("ARGOCD_APP_NAME", "")], ""),
+    // (case, chart directory, SMI_VALUES, a part of the message on stderr)
+    let cases = [
+        ("values kubectl-smi refuses", &app, "invalid.yaml", "azure"),
+        (
+            "a values file that is missing",
+            &app,
+            "good.yaml:missing.yaml",
+            "missing.yaml",
+        ),
+        (
+            "a chart that renders no object",
+            &empty_chart,
+            "good.yaml",
+            "refusing to hand Argo CD an empty application",
+        ),
     ];
-    for (case, app, env, message) in cases {
-        let mut env = env.to_vec();
-        if !env.iter().any(|(k, _)| *k == "ARGOCD_APP_NAME") {
-            env.push(("ARGOCD_APP_NAME", "smi-prod"));
-        }
-        let out = if case == "no ARGOCD_APP_NAME" {
-            let mut cmd = Command::new(&argv[0]);
-            cmd.args(&argv[1..])
-                .current_dir(app)
-                .env_clear()
-                .env("PATH", &path)
-                .env("HOME", &home)
-                .env("ARGOCD_APP_NAMESPACE", "prod")
-                .env("ARGOCD_ENV_SMI_VALUES", "good.yaml");
-            cmd.output().unwrap()
-        } else {
-            run_generate(&argv, app, &path, &home, &env)
-        };
+    for (case, app, values, message) in cases {
+        let out = run_generate(
+            &argv,
+            app,
+            &path,
+            &home,
+            &[
+                ("ARGOCD_APP_NAME", "smi-prod"),
+                ("ARGOCD_ENV_SMI_VALUES", values),
+            ],
+        );
         assert!(!out.status.success(), "{case}: generate succeeded");
-        assert!(out.stdout.is_empty(), "{case}: stdout is not empty: {}", stdout(&out));
+        assert!(
+            out.stdout.is_empty(),
+            "{case}: stdout is not empty: {}",
+            stdout(&out)
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(message), "{case}: {stderr}");
     }
@@ -313,7 +379,10 @@ fn flux_patches_applied_by_kubectl_kustomize_plus_the_added_objects_equal_the_re
             let release = &json["items"][0];
             assert_eq!(release["kind"], "HelmRelease");
             let patches = &release["spec"]["postRenderers"][0]["kustomize"]["patches"];
-            assert!(patches.as_array().is_some_and(|p| !p.is_empty()), "{values}/{form}: no patch");
+            assert!(
+                patches.as_array().is_some_and(|p| !p.is_empty()),
+                "{values}/{form}: no patch"
+            );
             // What helm-controller builds: the Helm output as the one resource, the patches
             // with their targets (internal/postrender/kustomize.go).
             let kustomize_dir = dir.path().join("kustomize");
@@ -339,8 +408,13 @@ fn flux_patches_applied_by_kubectl_kustomize_plus_the_added_objects_equal_the_re
                 .arg(&kustomize_dir)
                 .output()
                 .unwrap();
-            assert!(kustomized.status.success(), "{values}/{form}: {}", support::text(&kustomized));
-            let kustomized = support::write_file(dir.path(), "kustomized.yaml", &stdout(&kustomized));
+            assert!(
+                kustomized.status.success(),
+                "{values}/{form}: {}",
+                support::text(&kustomized)
+            );
+            let kustomized =
+                support::write_file(dir.path(), "kustomized.yaml", &stdout(&kustomized));
             let rendered = support::write_file(dir.path(), "rendered.yaml", &render(values, form));
             let compare = Command::new("python3")
                 .arg(repo().join("tests/gitops/flux_compare.py"))
@@ -370,14 +444,23 @@ fn flux_check_holds_on_the_same_stream_and_names_what_a_newer_stream_breaks() {
     let newer = check("helm4");
     assert_eq!(newer.status.code(), Some(1), "{}", support::text(&newer));
     let text = stdout(&newer);
-    assert!(text.contains("ServiceAccount/filesvc-migrations differs"), "{text}");
+    assert!(
+        text.contains("ServiceAccount/filesvc-migrations differs"),
+        "{text}"
+    );
 
     // A chart that renamed an object: the old patches select nothing.
     let moved = std::fs::read_to_string(example("rendered-helm3.yaml"))
         .unwrap()
         .replacen("name: aisvc\n", "name: aisvc-api\n", 1);
     let out = kubectl_smi()
-        .args(["gitops", "flux", &values_flag("aws"), "--check", file.to_str().unwrap()])
+        .args([
+            "gitops",
+            "flux",
+            &values_flag("aws"),
+            "--check",
+            file.to_str().unwrap(),
+        ])
         .write_stdin(moved)
         .output()
         .unwrap();
@@ -387,11 +470,19 @@ fn flux_check_holds_on_the_same_stream_and_names_what_a_newer_stream_breaks() {
 #[test]
 fn flux_check_refuses_a_file_that_is_not_an_export() {
     let dir = tempfile::tempdir().unwrap();
-    let file = support::write_file(dir.path(), "not-an-export.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n");
+    let file = support::write_file(
+        dir.path(),
+        "not-an-export.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    );
     let out = flux("aws", "helm3", &["--check", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", support::text(&out));
     assert!(out.stdout.is_empty());
-    assert!(support::text(&out).contains("it has no HelmRelease document"), "{}", support::text(&out));
+    assert!(
+        support::text(&out).contains("it has no HelmRelease document"),
+        "{}",
+        support::text(&out)
+    );
     let missing = flux("aws", "helm3", &["--check", "/nonexistent/export.yaml"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(support::text(&missing).contains("cannot read /nonexistent/export.yaml"));

@@ -94,22 +94,12 @@ pub fn plugin() -> Value {
     })
 }
 
-/// The plugin's `spec`: `generate`, `discover`, and the parameters it reads.
+/// The plugin's `spec`: `generate` and `discover`. It reads `plugin.env` (`ARGOCD_ENV_*`),
+/// not `plugin.parameters` (which Argo CD passes as `PARAM_*`).
 fn plugin_spec() -> Value {
     json!({
         "generate": {"command": ["sh", "-c"], "args": [GENERATE_SCRIPT]},
         "discover": {"find": {"command": ["sh", "-c", DISCOVER_SCRIPT]}},
-        "parameters": {"static": [
-            {
-                "name": "SMI_VALUES",
-                "title": "Values files, relative to the chart directory, ':'-separated (later files win)",
-                "string": "values.yaml",
-            },
-            {
-                "name": "SMI_RELEASE",
-                "title": "Release name (default: the application's name)",
-            },
-        ]},
     })
 }
 
@@ -151,19 +141,12 @@ pub fn chart_values(image: &str) -> Value {
     })
 }
 
-/// The objects the render adds whose kinds come from CRDs installed by other applications
-/// (Calico, the Prometheus operator, the ACK EKS controller): `(apiVersion, kind)`. Argo CD
-/// applies custom resources after every built-in kind of the same wave; the application's
-/// `SkipDryRunOnMissingResource=true` lets its dry run pass while their CRDs are not there
-/// yet, and its sync wave orders it after the applications that install them.
-pub const CRD_BACKED: &[(&str, &str)] = &[
-    ("crd.projectcalico.org/v1", "NetworkPolicy"),
-    ("monitoring.coreos.com/v1", "ServiceMonitor"),
-    ("eks.services.k8s.aws/v1alpha1", "PodIdentityAssociation"),
-];
-
 /// The application's sync wave in an app of apps: after the applications (wave 0) that
-/// install the CRDs of [`CRD_BACKED`].
+/// install the CRDs of the objects the render adds (Calico's `crd.projectcalico.org`
+/// NetworkPolicy, the Prometheus operator's ServiceMonitor, the ACK EKS controller's
+/// PodIdentityAssociation). Within the application Argo CD applies custom resources after
+/// every built-in kind of a wave, and `SkipDryRunOnMissingResource=true` lets its dry run
+/// pass while those CRDs are not installed yet.
 pub const APPLICATION_WAVE: &str = "1";
 
 fn sync_policy() -> Value {
@@ -209,13 +192,18 @@ pub fn application(setup: &Setup) -> Value {
 
 /// An `ApplicationSet` with a cluster generator: one application per cluster registered in
 /// Argo CD with the [`ENVIRONMENT_LABEL`] label, each with the values files
-/// `values.yaml:environments/<environment>.yaml`.
+/// `values.yaml:environments/<environment>.yaml`. Its sync wave (in an app of apps) puts
+/// it after the applications that install the CRDs.
 pub fn application_set(setup: &Setup) -> Value {
     let environment = format!("{{{{index .metadata.labels \"{ENVIRONMENT_LABEL}\"}}}}");
     json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "ApplicationSet",
-        "metadata": {"name": "smi-fleet", "namespace": setup.argocd_namespace},
+        "metadata": {
+            "name": "smi-fleet",
+            "namespace": setup.argocd_namespace,
+            "annotations": {"argocd.argoproj.io/sync-wave": APPLICATION_WAVE},
+        },
         "spec": {
             "goTemplate": true,
             "goTemplateOptions": ["missingkey=error"],
@@ -223,10 +211,7 @@ pub fn application_set(setup: &Setup) -> Value {
                 {"key": ENVIRONMENT_LABEL, "operator": "Exists"},
             ]}}}],
             "template": {
-                "metadata": {
-                    "name": format!("smi-{environment}"),
-                    "annotations": {"argocd.argoproj.io/sync-wave": APPLICATION_WAVE},
-                },
+                "metadata": {"name": format!("smi-{environment}")},
                 "spec": {
                     "project": setup.project,
                     "source": {

@@ -101,9 +101,7 @@ impl Target {
             version: version.to_owned(),
             kind: object["kind"].as_str()?.to_owned(),
             name: object["metadata"]["name"].as_str()?.to_owned(),
-            namespace: object["metadata"]["namespace"]
-                .as_str()
-                .map(str::to_owned),
+            namespace: object["metadata"]["namespace"].as_str().map(str::to_owned),
         })
     }
 
@@ -117,7 +115,10 @@ impl Target {
             && self.version == other.version
             && self.kind == other.kind
             && self.name == other.name
-            && self.namespace.as_ref().is_none_or(|ns| other.namespace.as_ref() == Some(ns))
+            && self
+                .namespace
+                .as_ref()
+                .is_none_or(|ns| other.namespace.as_ref() == Some(ns))
     }
 
     fn display(&self) -> String {
@@ -241,8 +242,7 @@ pub fn export(
                     target: target.clone(),
                     body,
                 };
-                apply_patch(&mut current[index], &patch)
-                    .map_err(|problem| GitopsError::NotReproduced(problem))?;
+                apply_patch(&mut current[index], &patch).map_err(GitopsError::NotReproduced)?;
                 patches.push(patch);
             }
         }
@@ -363,8 +363,9 @@ fn split_metadata_maps(ops: Vec<PatchOperation>) -> Vec<PatchBody> {
 /// or a merge of the metadata maps.
 fn apply_patch(object: &mut Value, patch: &Patch) -> Result<(), String> {
     match &patch.body {
-        PatchBody::Json6902(ops) => json_patch::patch(object, ops)
-            .map_err(|e| format!("{}: {e}", patch.target.display())),
+        PatchBody::Json6902(ops) => {
+            json_patch::patch(object, ops).map_err(|e| format!("{}: {e}", patch.target.display()))
+        }
         PatchBody::StrategicMerge(merge) => {
             json_patch::merge(object, merge);
             Ok(())
@@ -376,12 +377,12 @@ fn apply_patch(object: &mut Value, patch: &Patch) -> Result<(), String> {
 /// and a Flux Kustomization has no template).
 fn without_filename(object: &Value) -> Value {
     let mut object = object.clone();
-    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        if let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
-            a.remove(FILENAME_ANNOTATION);
-            if a.is_empty() {
-                meta.remove("annotations");
-            }
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut)
+        && let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut)
+    {
+        a.remove(FILENAME_ANNOTATION);
+        if a.is_empty() {
+            meta.remove("annotations");
         }
     }
     object

@@ -42,7 +42,11 @@ pub struct ArgocdArgs {
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
     /// The Git repository holding the chart directory (the examples' repoURL).
-    #[arg(long, value_name = "URL", default_value = "https://git.example.com/platform/fleet.git")]
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://git.example.com/platform/fleet.git"
+    )]
     pub repo_url: String,
     /// The Git revision the examples track.
     #[arg(long, value_name = "REVISION", default_value = "main")]
@@ -90,7 +94,11 @@ pub struct FluxArgs {
     #[arg(long, value_name = "PATH", default_value = "./dtplatform-added")]
     pub kustomization_path: String,
     /// The Kustomization's source, as KIND/NAME.
-    #[arg(long, value_name = "KIND/NAME", default_value = "GitRepository/flux-system")]
+    #[arg(
+        long,
+        value_name = "KIND/NAME",
+        default_value = "GitRepository/flux-system"
+    )]
     pub source: String,
     /// A Kustomization that installs CRDs the added objects need (repeatable).
     #[arg(long, value_name = "NAME")]
@@ -195,7 +203,11 @@ fn flux(args: FluxArgs) -> Result<ExitStatus, Error> {
                 path: path.clone(),
                 source,
             })?;
-            Some(flux::read_export(&path.display().to_string(), text, limits)?)
+            Some(flux::read_export(
+                &path.display().to_string(),
+                text,
+                limits,
+            )?)
         }
         None => None,
     };
@@ -223,7 +235,9 @@ fn flux(args: FluxArgs) -> Result<ExitStatus, Error> {
         output::write(text.as_bytes())?;
         report::negative(
             "the export is out of date",
-            Some("write it again with `kubectl smi gitops flux` from the newer stream and commit it"),
+            Some(
+                "write it again with `kubectl smi gitops flux` from the newer stream and commit it",
+            ),
         );
         return Ok(ExitStatus::Failure);
     }
