@@ -15,14 +15,23 @@
 //! the same targets) and the result, plus the added objects, must equal the render's output
 //! object by object; [`check`] does the same with an existing export on a newer stream.
 
+mod check;
+mod patch;
+#[cfg(test)]
+mod tests;
+
+pub use check::{CheckReport, ReadExport, check, read_export};
+pub use patch::{Patch, PatchBody, Target};
+
 use std::collections::BTreeMap;
 
 use json_patch::PatchOperation;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::GitopsError;
 use crate::render::{self, Filter, PostRenderStrategy};
-use crate::stream::{FILENAME_ANNOTATION, Limits, Node, Stream, emit, read_yaml_document};
+use crate::stream::{FILENAME_ANNOTATION, Limits, Node, ObjectRef, Stream, emit};
+use patch::{apply_patch, split_metadata_maps};
 
 /// helm-controller's API group and version of HelmRelease.
 pub const HELM_RELEASE_API: &str = "helm.toolkit.fluxcd.io/v2";
@@ -55,136 +64,6 @@ pub struct KustomizationOptions {
     /// The Kustomizations that install the CRDs of the added objects (Prometheus operator,
     /// ACK, Calico).
     pub depends_on: Vec<String>,
-}
-
-/// One kustomize patch: a target selector and an RFC 6902 or strategic-merge patch.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Patch {
-    /// The object it applies to.
-    pub target: Target,
-    /// The patch body.
-    pub body: PatchBody,
-}
-
-/// The body of a kustomize patch.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PatchBody {
-    /// RFC 6902 operations.
-    Json6902(Vec<PatchOperation>),
-    /// A strategic-merge patch (here: maps under `metadata` only, where it is a merge).
-    StrategicMerge(Value),
-}
-
-/// A kustomize target selector, exact: every field is compared as written (names are
-/// regex-escaped in the export, as kustomize anchors and compiles them).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Target {
-    /// The API group (`""` for the core group).
-    pub group: String,
-    /// The API version.
-    pub version: String,
-    /// The kind.
-    pub kind: String,
-    /// `metadata.name`.
-    pub name: String,
-    /// `metadata.namespace`, when the object states one.
-    pub namespace: Option<String>,
-}
-
-impl Target {
-    /// The target selecting `object` (its apiVersion, kind, name and namespace).
-    pub fn of(object: &Value) -> Option<Target> {
-        let api_version = object["apiVersion"].as_str()?;
-        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-        Some(Target {
-            group: group.to_owned(),
-            version: version.to_owned(),
-            kind: object["kind"].as_str()?.to_owned(),
-            name: object["metadata"]["name"].as_str()?.to_owned(),
-            namespace: object["metadata"]["namespace"].as_str().map(str::to_owned),
-        })
-    }
-
-    /// Whether kustomize's selector for this target selects `object`: an empty group and
-    /// an absent namespace select any.
-    pub fn selects(&self, object: &Value) -> bool {
-        let Some(other) = Target::of(object) else {
-            return false;
-        };
-        (self.group.is_empty() || self.group == other.group)
-            && self.version == other.version
-            && self.kind == other.kind
-            && self.name == other.name
-            && self
-                .namespace
-                .as_ref()
-                .is_none_or(|ns| other.namespace.as_ref() == Some(ns))
-    }
-
-    fn display(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
-            None => format!("{}/{}", self.kind, self.name),
-        }
-    }
-
-    /// The target as kustomize's selector (`group`, `version`, `kind`, `name`, `namespace`;
-    /// name and namespace regex-escaped).
-    fn to_json(&self) -> Value {
-        let mut target = Map::new();
-        if !self.group.is_empty() {
-            target.insert("group".into(), self.group.clone().into());
-        }
-        target.insert("version".into(), self.version.clone().into());
-        target.insert("kind".into(), regex_escape(&self.kind).into());
-        target.insert("name".into(), regex_escape(&self.name).into());
-        if let Some(ns) = &self.namespace {
-            target.insert("namespace".into(), regex_escape(ns).into());
-        }
-        Value::Object(target)
-    }
-
-    fn from_json(value: &Value) -> Option<Target> {
-        let field = |key: &str| value.get(key).and_then(Value::as_str);
-        let namespace = match field("namespace") {
-            Some(ns) => Some(regex_unescape(ns)?),
-            None => None,
-        };
-        Some(Target {
-            group: field("group").unwrap_or_default().to_owned(),
-            version: field("version")?.to_owned(),
-            kind: regex_unescape(field("kind")?)?,
-            name: regex_unescape(field("name")?)?,
-            namespace,
-        })
-    }
-}
-
-/// kustomize compiles each selector field as `^(?:<field>)$`: escape what a regex reads.
-fn regex_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The text a [`regex_escape`]d field selects exactly; `None` for a pattern that selects
-/// more than one text (the export never writes one).
-fn regex_unescape(pattern: &str) -> Option<String> {
-    let mut out = String::with_capacity(pattern.len());
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push(chars.next()?),
-            c if "\\.+*?()|[]{}^$".contains(c) => return None,
-            c => out.push(c),
-        }
-    }
-    Some(out)
 }
 
 /// An export: the HelmRelease fragment's patches, and the objects the render adds.
@@ -281,7 +160,7 @@ fn added_object(change: &render::Change) -> Result<Value, GitopsError> {
 /// The operations of one change record per object: a whole document's, or per item of a
 /// `kind: List` (whose paths start with `/items/<i>`, which kustomize expands into objects).
 fn ops_by_object(
-    objects: &[crate::stream::ObjectRef],
+    objects: &[ObjectRef],
     document: usize,
     ops: &[PatchOperation],
     name: &str,
@@ -329,48 +208,6 @@ fn with_path(op: &PatchOperation, path: &str) -> Result<PatchOperation, serde_js
     let mut value = serde_json::to_value(op)?;
     value["path"] = Value::String(path.to_owned());
     serde_json::from_value(value)
-}
-
-/// Splits one change's operations into a strategic-merge patch for whole new
-/// `metadata.annotations` / `metadata.labels` maps (merged with what the object has in the
-/// stream Flux hands over), and RFC 6902 operations for the rest.
-fn split_metadata_maps(ops: Vec<PatchOperation>) -> Vec<PatchBody> {
-    let mut metadata = Map::new();
-    let mut rest = Vec::new();
-    for op in ops {
-        if let PatchOperation::Add(add) = &op
-            && add.value.is_object()
-            && let Some(key) = ["annotations", "labels"]
-                .into_iter()
-                .find(|k| add.path.as_str() == format!("/metadata/{k}"))
-        {
-            metadata.insert(key.to_owned(), add.value.clone());
-            continue;
-        }
-        rest.push(op);
-    }
-    let mut bodies = Vec::new();
-    if !metadata.is_empty() {
-        bodies.push(PatchBody::StrategicMerge(json!({ "metadata": metadata })));
-    }
-    if !rest.is_empty() {
-        bodies.push(PatchBody::Json6902(rest));
-    }
-    bodies
-}
-
-/// Applies one patch to an object as kustomize does for these bodies: RFC 6902 in order,
-/// or a merge of the metadata maps.
-fn apply_patch(object: &mut Value, patch: &Patch) -> Result<(), String> {
-    match &patch.body {
-        PatchBody::Json6902(ops) => {
-            json_patch::patch(object, ops).map_err(|e| format!("{}: {e}", patch.target.display()))
-        }
-        PatchBody::StrategicMerge(merge) => {
-            json_patch::merge(object, merge);
-            Ok(())
-        }
-    }
 }
 
 /// The object without Helm 4's template annotation (Helm removes it after post-rendering,
@@ -484,132 +321,4 @@ pub fn documents(export: &Export, options: &FluxOptions) -> Vec<Value> {
     let mut docs = vec![release, kustomization];
     docs.extend(export.added.iter().cloned());
     docs
-}
-
-/// An export read back from its documents (the HelmRelease's patches and the added objects).
-#[derive(Debug, Clone)]
-pub struct ReadExport {
-    /// The patches, in order.
-    pub patches: Vec<Patch>,
-    /// The documents that are neither the HelmRelease nor a Flux Kustomization.
-    pub added: Vec<Value>,
-}
-
-/// Reads an export file written by [`documents`]; `file` names it in errors.
-pub fn read_export(file: &str, text: String, limits: Limits) -> Result<ReadExport, GitopsError> {
-    let problem = |problem: String| GitopsError::Export {
-        file: file.to_owned(),
-        problem,
-    };
-    let mut stream = Stream::parse(text, limits)?;
-    let mut patches = None;
-    let mut added = Vec::new();
-    for object in stream.objects() {
-        let json = stream.json(object)?;
-        match (json["apiVersion"].as_str(), json["kind"].as_str()) {
-            (Some(HELM_RELEASE_API), Some("HelmRelease")) => {
-                let mut list = Vec::new();
-                let renderers = json["spec"]["postRenderers"].as_array().cloned();
-                for renderer in renderers.unwrap_or_default() {
-                    let entries = renderer["kustomize"]["patches"].as_array().cloned();
-                    for (i, entry) in entries.unwrap_or_default().iter().enumerate() {
-                        list.push(read_patch(entry, limits).map_err(|p| {
-                            problem(format!("spec.postRenderers[].kustomize.patches[{i}]: {p}"))
-                        })?);
-                    }
-                }
-                patches = Some(list);
-            }
-            (Some(KUSTOMIZATION_API), Some("Kustomization")) => {}
-            _ => added.push(json),
-        }
-    }
-    let patches = patches.ok_or_else(|| problem("it has no HelmRelease document".into()))?;
-    Ok(ReadExport { patches, added })
-}
-
-fn read_patch(entry: &Value, limits: Limits) -> Result<Patch, String> {
-    let target = Target::from_json(&entry["target"])
-        .ok_or("its target is not an exact version, kind and name")?;
-    let text = entry["patch"].as_str().ok_or("it has no patch text")?;
-    let body = read_yaml_document(text, &limits)
-        .map_err(|e| e.to_string())?
-        .map(|node| node.to_json())
-        .ok_or("its patch is empty")?;
-    let body = if body.is_array() {
-        PatchBody::Json6902(serde_json::from_value(body).map_err(|e| e.to_string())?)
-    } else if body.is_object() {
-        let mut merge = body;
-        if let Some(m) = merge.as_object_mut() {
-            m.remove("apiVersion");
-            m.remove("kind");
-        }
-        if let Some(meta) = merge["metadata"].as_object_mut() {
-            meta.remove("name");
-            meta.remove("namespace");
-        }
-        PatchBody::StrategicMerge(merge)
-    } else {
-        return Err("its patch is neither RFC 6902 operations nor a strategic-merge patch".into());
-    };
-    Ok(Patch { target, body })
-}
-
-/// The outcome of [`check`]: what no longer holds (empty when the export still yields the
-/// render's result).
-#[derive(Debug, Clone, Default)]
-pub struct CheckReport {
-    /// One line per object that differs, is missing or extra, and per patch that selects
-    /// nothing or fails.
-    pub problems: Vec<String>,
-    /// Patches and added objects read from the export.
-    pub patches: usize,
-}
-
-/// Applies an existing export to a (newer) stream `text` as helm-controller and the
-/// Kustomization would, and compares the result with the render of `text` object by object.
-pub fn check(
-    existing: &ReadExport,
-    filters: &[Box<dyn Filter>],
-    text: String,
-    limits: Limits,
-) -> Result<CheckReport, GitopsError> {
-    let mut input = Stream::parse(text.clone(), limits)?;
-    let mut objects = Vec::new();
-    for object in input.objects() {
-        objects.push(input.json(object)?);
-    }
-    let rendered = render::run(filters, text, limits)?;
-    let mut problems = Vec::new();
-    for (i, patch) in existing.patches.iter().enumerate() {
-        let mut matched = 0;
-        for object in objects.iter_mut() {
-            if patch.target.selects(object) {
-                matched += 1;
-                if let Err(e) = apply_patch(object, patch) {
-                    problems.push(format!("patch {i} fails: {e}"));
-                }
-            }
-        }
-        if matched == 0 {
-            problems.push(format!(
-                "patch {i} selects no object ({} is not in the stream)",
-                patch.target.display()
-            ));
-        }
-    }
-    let mut output = Stream::parse(
-        String::from_utf8_lossy(&rendered.output).into_owned(),
-        limits,
-    )?;
-    let mut expected = Vec::new();
-    for object in output.objects() {
-        expected.push(output.json(object)?);
-    }
-    objects.extend(existing.added.iter().cloned());
-    problems.extend(differences(&objects, &expected));
-    Ok(CheckReport {
-        problems,
-        patches: existing.patches.len(),
-    })
 }
