@@ -51,6 +51,40 @@ fn argocd_outputs_match_their_goldens() {
 }
 
 #[test]
+fn argocd_names_the_values_files_relative_to_the_chart_directory() {
+    let out = support::ok(
+        kubectl_smi()
+            .args([
+                "gitops",
+                "argocd",
+                "-f",
+                "examples/values-aws.yaml",
+                "--path",
+                "examples",
+                "-o",
+                "json",
+            ])
+            .current_dir(repo()),
+    );
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let env = &json["items"][1]["spec"]["source"]["plugin"]["env"][0];
+    assert_eq!(env["name"], "SMI_VALUES");
+    assert_eq!(env["value"], "values-aws.yaml");
+    let absolute = kubectl_smi()
+        .args(["gitops", "argocd", "-f"])
+        .arg(example("values-aws.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        absolute.status.code(),
+        Some(2),
+        "{}",
+        support::text(&absolute)
+    );
+    assert!(absolute.stdout.is_empty());
+}
+
+#[test]
 fn argocd_chart_values_need_an_image_and_no_registry_is_guessed() {
     let out = kubectl_smi()
         .args([
@@ -295,33 +329,43 @@ fn argocd_generate_fails_closed_with_nothing_on_stdout() {
     let path = sidecar_path(dir.path());
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
-    // (case, chart directory, SMI_VALUES, a part of the message on stderr)
+    // (case, chart directory, ARGOCD_APP_NAME, SMI_VALUES, a part of the message on stderr)
     let cases = [
-        ("values kubectl-smi refuses", &app, "invalid.yaml", "azure"),
+        (
+            "values kubectl-smi refuses",
+            &app,
+            Some("smi-prod"),
+            "invalid.yaml",
+            "azure",
+        ),
         (
             "a values file that is missing",
             &app,
+            Some("smi-prod"),
             "good.yaml:missing.yaml",
             "missing.yaml",
         ),
         (
             "a chart that renders no object",
             &empty_chart,
+            Some("smi-prod"),
             "good.yaml",
             "refusing to hand Argo CD an empty application",
         ),
+        (
+            "no ARGOCD_APP_NAME",
+            &app,
+            None,
+            "good.yaml",
+            "ARGOCD_APP_NAME",
+        ),
     ];
-    for (case, app, values, message) in cases {
-        let out = run_generate(
-            &argv,
-            app,
-            &path,
-            &home,
-            &[
-                ("ARGOCD_APP_NAME", "smi-prod"),
-                ("ARGOCD_ENV_SMI_VALUES", values),
-            ],
-        );
+    for (case, app, name, values, message) in cases {
+        let mut env = vec![("ARGOCD_ENV_SMI_VALUES", values)];
+        if let Some(name) = name {
+            env.push(("ARGOCD_APP_NAME", name));
+        }
+        let out = run_generate(&argv, app, &path, &home, &env);
         assert!(!out.status.success(), "{case}: generate succeeded");
         assert!(
             out.stdout.is_empty(),

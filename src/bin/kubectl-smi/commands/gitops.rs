@@ -130,10 +130,7 @@ fn argocd(args: ArgocdArgs) -> Result<ExitStatus, Error> {
         let image = args.image.as_deref().unwrap_or_default();
         vec![argocd::chart_values(image)]
     } else {
-        let values_files: Vec<String> = paths
-            .iter()
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect();
+        let values_files = app_relative(&paths, &args.path)?;
         let setup = Setup {
             repo_url: args.repo_url,
             revision: args.revision,
@@ -152,6 +149,25 @@ fn argocd(args: ArgocdArgs) -> Result<ExitStatus, Error> {
     };
     output::write(output::objects(&docs, args.output).as_bytes())?;
     Ok(ExitStatus::Success)
+}
+
+/// The values files as the plugin reads them: relative to the chart directory `chart_dir`
+/// (a leading `<chart_dir>/` removed, so that `-f dtplatform/values.yaml` works from the
+/// repository's root).
+fn app_relative(paths: &[PathBuf], chart_dir: &str) -> Result<Vec<String>, Error> {
+    paths
+        .iter()
+        .map(|p| {
+            if p.is_absolute() {
+                return Err(Error::Usage(format!(
+                    "{}: the Application names values files relative to its chart directory; give them as in the repository (e.g. {chart_dir}/values.yaml)",
+                    p.display()
+                )));
+            }
+            let relative = p.strip_prefix(chart_dir).unwrap_or(p);
+            Ok(relative.to_string_lossy().into_owned())
+        })
+        .collect()
 }
 
 fn flux(args: FluxArgs) -> Result<ExitStatus, Error> {
