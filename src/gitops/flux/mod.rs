@@ -43,8 +43,11 @@ pub const KUSTOMIZATION_API: &str = "kustomize.toolkit.fluxcd.io/v1";
 pub struct FluxOptions {
     /// The HelmRelease's name (the fragment merges into the operator's HelmRelease).
     pub release: String,
-    /// The HelmRelease's namespace: `smi.namespace` of the values.
-    pub namespace: String,
+    /// The namespace of the HelmRelease and the Kustomization (Flux's, e.g. `flux-system`).
+    pub flux_namespace: String,
+    /// The release namespace (`spec.targetNamespace`): `smi.namespace` of the values, where
+    /// the render puts and looks for the platform's objects.
+    pub target_namespace: String,
     /// What the patches assume about hooks: they target hooks too, so Helm must hand hooks
     /// to the post-renderers (`combined` or `separate`; Flux 2.9+ `spec.postRenderStrategy`).
     pub strategy: PostRenderStrategy,
@@ -55,7 +58,7 @@ pub struct FluxOptions {
 /// The Flux Kustomization of the added objects.
 #[derive(Debug, Clone)]
 pub struct KustomizationOptions {
-    /// Its name; it lives in the HelmRelease's namespace.
+    /// Its name; it lives in the Flux namespace, as its source and dependencies do.
     pub name: String,
     /// The path in the source where the added objects are committed.
     pub path: String,
@@ -295,8 +298,9 @@ pub fn documents(export: &Export, options: &FluxOptions) -> Vec<Value> {
     let release = json!({
         "apiVersion": HELM_RELEASE_API,
         "kind": "HelmRelease",
-        "metadata": {"name": options.release, "namespace": options.namespace},
+        "metadata": {"name": options.release, "namespace": options.flux_namespace},
         "spec": {
+            "targetNamespace": options.target_namespace,
             "postRenderStrategy": strategy,
             "postRenderers": [{"kustomize": {"patches": patches}}],
         },
@@ -315,7 +319,7 @@ pub fn documents(export: &Export, options: &FluxOptions) -> Vec<Value> {
     let kustomization = json!({
         "apiVersion": KUSTOMIZATION_API,
         "kind": "Kustomization",
-        "metadata": {"name": k.name, "namespace": options.namespace},
+        "metadata": {"name": k.name, "namespace": options.flux_namespace},
         "spec": spec,
     });
     let mut docs = vec![release, kustomization];

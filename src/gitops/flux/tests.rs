@@ -185,7 +185,8 @@ fn export_text(stream: &str) -> String {
     let export = export(&filters(), stream.to_owned(), Limits::default()).unwrap();
     let options = FluxOptions {
         release: "dtplatform".into(),
-        namespace: "prod".into(),
+        flux_namespace: "flux-system".into(),
+        target_namespace: "prod".into(),
         strategy: PostRenderStrategy::Combined,
         kustomization: KustomizationOptions {
             name: "dtplatform-added".into(),

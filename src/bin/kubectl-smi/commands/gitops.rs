@@ -87,20 +87,24 @@ pub struct FluxArgs {
     /// The HelmRelease's name.
     #[arg(long, value_name = "NAME", default_value = "dtplatform")]
     pub release: String,
+    /// The namespace of the HelmRelease and the Kustomization, where Flux's sources are.
+    #[arg(long, value_name = "NAMESPACE", default_value = "flux-system")]
+    pub flux_namespace: String,
     /// spec.postRenderStrategy of the HelmRelease (Flux 2.9+).
     #[arg(long, value_name = "STRATEGY", value_enum, default_value_t = FluxStrategy::Combined)]
     pub post_render_strategy: FluxStrategy,
     /// The path, in the source, of the added objects the Kustomization applies.
     #[arg(long, value_name = "PATH", default_value = "./dtplatform-added")]
     pub kustomization_path: String,
-    /// The Kustomization's source, as KIND/NAME.
+    /// The Kustomization's source, as KIND/NAME (in the Flux namespace).
     #[arg(
         long,
         value_name = "KIND/NAME",
         default_value = "GitRepository/flux-system"
     )]
     pub source: String,
-    /// A Kustomization that installs CRDs the added objects need (repeatable).
+    /// A Kustomization (in the Flux namespace) that installs CRDs the added objects need
+    /// (repeatable).
     #[arg(long, value_name = "NAME")]
     pub depends_on: Vec<String>,
     /// Directory of overlay files, as `render --overlays` (repeatable).
@@ -261,7 +265,8 @@ fn flux(args: FluxArgs) -> Result<ExitStatus, Error> {
     report::warnings(&export.warnings);
     let flux_options = FluxOptions {
         release: args.release,
-        namespace,
+        flux_namespace: args.flux_namespace,
+        target_namespace: namespace,
         strategy,
         kustomization: KustomizationOptions {
             name: "dtplatform-added".into(),
