@@ -418,9 +418,9 @@ fn flux_patches_applied_by_kubectl_kustomize_plus_the_added_objects_equal_the_re
             let export = flux(values, form, &[]);
             assert!(export.status.success(), "{}", support::text(&export));
             let export_file = support::write_file(dir.path(), "export.yaml", &stdout(&export));
-            let json = flux(values, form, &["-o", "json"]);
-            let json: Value = serde_json::from_slice(&json.stdout).unwrap();
-            let release = &json["items"][0];
+            // The patches as committed: read from the YAML export.
+            let docs = helm4::documents(&stdout(&export));
+            let release = &docs[0];
             assert_eq!(release["kind"], "HelmRelease");
             let patches = &release["spec"]["postRenderers"][0]["kustomize"]["patches"];
             assert!(
