@@ -305,6 +305,56 @@ fn argocd_generate_run_as_the_cmp_server_does_equals_helm_template_piped_into_re
 }
 
 #[test]
+fn argocd_discover_matches_a_chart_directory_with_an_smi_values_file_only() {
+    let json: Value = serde_json::from_str(&argocd(&["-o", "json"])).unwrap();
+    let argv: Vec<String> = json["items"][0]["spec"]["discover"]["find"]["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let chart = "apiVersion: v2\nname: c\nversion: 0.1.0\n";
+    // (files in the application directory, whether discover matches)
+    let cases: [(&[(&str, &str)], bool); 4] = [
+        (
+            &[
+                ("Chart.yaml", chart),
+                ("values.yaml", "smi:\n  environment: prod\n"),
+            ],
+            true,
+        ),
+        (
+            &[("Chart.yaml", chart), ("values.yaml", "replicaCount: 1\n")],
+            false,
+        ),
+        (&[("values.yaml", "smi:\n  environment: prod\n")], false),
+        (&[], false),
+    ];
+    for (i, (files, matches)) in cases.iter().enumerate() {
+        let app = dir.path().join(format!("app{i}"));
+        std::fs::create_dir_all(&app).unwrap();
+        for (name, text) in *files {
+            std::fs::write(app.join(name), text).unwrap();
+        }
+        // As argocd-cmp-server runs find.command: in the application's directory; any
+        // output is a match, a failure an error.
+        let out = Command::new(&argv[0])
+            .args(&argv[1..])
+            .current_dir(&app)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "case {i}: {}", support::text(&out));
+        assert_eq!(
+            !out.stdout.is_empty(),
+            *matches,
+            "case {i}: {}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
 fn argocd_generate_fails_closed_with_nothing_on_stdout() {
     if !helm4::available() {
         return;
