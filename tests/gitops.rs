@@ -85,6 +85,41 @@ fn argocd_names_the_values_files_relative_to_the_chart_directory() {
 }
 
 #[test]
+fn argocd_chart_values_put_the_printed_plugin_where_argocd_cmp_server_reads_it() {
+    let image = "registry.example.com/tools/kubectl-smi-cmp:1.0";
+    let values: Value =
+        serde_json::from_str(&argocd(&["--chart-values", "--image", image, "-o", "json"])).unwrap();
+    let values = &values["items"][0];
+    let plugin: Value = serde_json::from_str(&argocd(&["-o", "json"])).unwrap();
+    let plugin = &plugin["items"][0];
+    // The argo-cd chart writes each configs.cmp.plugins entry into argocd-cmp-cm as
+    // `<name>.yaml`: a ConfigManagementPlugin named <name> with the entry as its spec.
+    assert_eq!(values["configs"]["cmp"]["create"], true);
+    let name = plugin["metadata"]["name"].as_str().unwrap();
+    assert_eq!(values["configs"]["cmp"]["plugins"][name], plugin["spec"]);
+    let sidecar = &values["repoServer"]["extraContainers"][0];
+    assert_eq!(sidecar["image"], image);
+    assert_eq!(sidecar["command"][0], "/var/run/argocd/argocd-cmp-server");
+    let mounts = sidecar["volumeMounts"].as_array().unwrap();
+    let config = mounts
+        .iter()
+        .find(|m| m["mountPath"] == "/home/argocd/cmp-server/config/plugin.yaml")
+        .expect("the plugin file is mounted where argocd-cmp-server reads it");
+    assert_eq!(config["subPath"], format!("{name}.yaml"));
+    let volumes = values["repoServer"]["volumes"].as_array().unwrap();
+    for mount in mounts {
+        let declared = ["var-files", "plugins"].contains(&mount["name"].as_str().unwrap())
+            || volumes.iter().any(|v| v["name"] == mount["name"]);
+        assert!(declared, "{mount} has no volume");
+    }
+    assert!(
+        volumes
+            .iter()
+            .any(|v| v["name"] == config["name"] && v["configMap"]["name"] == "argocd-cmp-cm")
+    );
+}
+
+#[test]
 fn argocd_chart_values_need_an_image_and_no_registry_is_guessed() {
     let out = kubectl_smi()
         .args([
