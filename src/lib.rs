@@ -7,6 +7,7 @@ pub mod aws_sdk;
 pub mod catalog;
 pub mod cluster;
 pub mod error;
+pub mod gitops;
 pub mod network;
 pub mod oci_api;
 pub mod policies;

@@ -10,6 +10,7 @@ mod cli;
 mod cluster_config;
 mod cluster_flags;
 mod fuzz_properties;
+mod gitops;
 mod helm4_charts;
 mod helm4_engine;
 mod helm_contract;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use kubectl_smi::cluster::ClusterError;
 use kubectl_smi::error::Hint;
+use kubectl_smi::gitops::GitopsError;
 use kubectl_smi::network::NetworkError;
 use kubectl_smi::policies::PoliciesError;
 use kubectl_smi::preflight::PreflightError;
@@ -49,6 +50,17 @@ pub enum Error {
     /// The cluster could not be reached or refused a request.
     #[error(transparent)]
     Cluster(#[from] ClusterError),
+    /// A GitOps export could not be made or checked.
+    #[error(transparent)]
+    Gitops(#[from] GitopsError),
+    /// A file the command was asked to read could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The command line is wrong in a way clap cannot see (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -97,6 +109,8 @@ impl Hint for Error {
             Error::Policies(e) => e.hint(),
             Error::Secrets(e) => e.hint(),
             Error::Cluster(e) => e.hint(),
+            Error::Gitops(e) => e.hint(),
+            Error::ReadFile { .. } => Some("check the path and that the file is readable"),
             Error::Usage(_) => Some("run with --help for the usage"),
             Error::Runtime(_) => Some("check the process limits (ulimit -u) and try again"),
             Error::Output(_) => None,

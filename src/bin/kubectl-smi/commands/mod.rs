@@ -7,6 +7,7 @@
 //! `pub fn exec(args) -> Result<ExitStatus, Error>`, and one entry in the list.
 
 mod completion;
+mod gitops;
 mod network;
 mod policies;
 mod preflight;
@@ -81,6 +82,9 @@ commands! {
     /// Network connectivity rules of step 2, for security groups or security lists.
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    /// GitOps at fleet scale: the Argo CD config management plugin and the Flux post-renderer export.
+    #[command(subcommand)]
+    Gitops(gitops::GitopsCommand),
     /// Check that DNS, network and cluster are ready for the installation.
     Preflight(preflight::PreflightArgs),
     /// Print a shell completion script.
