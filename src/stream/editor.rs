@@ -174,9 +174,10 @@ impl<'a> Edit<'a> {
         self.set(&[], after.clone());
     }
 
-    /// Whether the object differs from what it was before this session.
+    /// Whether an edit of this session changed the object (setting a value to what it is
+    /// is no change; one edit undone by another still counts).
     pub fn changed(&self) -> bool {
-        !self.operations().is_empty()
+        !self.touched.is_empty()
     }
 
     /// The operations the session made. Errors: the first edit that could not be made in

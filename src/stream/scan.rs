@@ -117,7 +117,8 @@ pub fn scan_planned(
 ) -> Result<(Vec<Scanned>, Vec<Option<Tree>>), StreamError> {
     let mut building = Building::Planned {
         plan,
-        events: Some(Vec::new()),
+        events: Vec::new(),
+        keeping: true,
         trees: Vec::new(),
     };
     let docs = scan_events(source, limits, Expect::Objects, fields, &mut building)?;
@@ -146,10 +147,11 @@ enum Building<'b, 't> {
     /// The tree of the one document (a values file).
     One(&'b mut TreeBuilder<'t>),
     /// The trees of the documents a plan wants: the events of the document being read, kept
-    /// until it is known whether it is wanted (`None` once it is known it is not).
+    /// until it is known whether it is wanted (`keeping` is false once it is known it is not).
     Planned {
         plan: &'b dyn TreePlan,
-        events: Option<Vec<(Event<'t>, Span)>>,
+        events: Vec<(Event<'t>, Span)>,
+        keeping: bool,
         trees: Vec<Option<Tree>>,
     },
 }
@@ -185,23 +187,30 @@ fn scan_events<'t>(
                 Building::Planned {
                     plan,
                     events,
+                    keeping,
                     trees,
                 } => {
                     let ends = matches!(event, Event::DocumentEnd);
-                    if let Some(kept) = events.as_mut() {
-                        kept.push((event.clone(), span));
+                    if *keeping {
+                        events.push((event.clone(), span));
                     }
                     scanner.event(event, span)?;
                     if ends {
-                        let kept = events.replace(Vec::new()).unwrap_or_default();
                         trees.resize_with(scanner.docs.len().saturating_sub(1), || None);
-                        trees.push(scanner.planned_tree(*plan, kept));
-                    } else if let Some(doc) = &scanner.current
+                        let tree = match *keeping {
+                            true => scanner.planned_tree(*plan, events.drain(..)),
+                            false => None,
+                        };
+                        trees.push(tree);
+                        events.clear();
+                        *keeping = true;
+                    } else if *keeping
+                        && let Some(doc) = &scanner.current
                         && !doc.header.kind.is_empty()
-                        && events.is_some()
                         && !plan.kind(&doc.header.kind)
                     {
-                        *events = None;
+                        events.clear();
+                        *keeping = false;
                     }
                 }
             },
@@ -224,7 +233,11 @@ fn scan_events<'t>(
 
 impl Scanner<'_> {
     /// The tree of the document just read, from its events, when the plan wants it.
-    fn planned_tree(&self, plan: &dyn TreePlan, events: Vec<(Event<'_>, Span)>) -> Option<Tree> {
+    fn planned_tree<'t>(
+        &self,
+        plan: &dyn TreePlan,
+        mut events: impl ExactSizeIterator<Item = (Event<'t>, Span)>,
+    ) -> Option<Tree> {
         let doc = self.docs.last()?;
         let ScannedBody::Object {
             header,
@@ -234,7 +247,7 @@ impl Scanner<'_> {
         else {
             return None;
         };
-        if events.is_empty() || !plan.kind(&header.kind) {
+        if events.len() == 0 || !plan.kind(&header.kind) {
             return None;
         }
         let field = |pointer: &str| -> Option<Value> {
@@ -247,7 +260,7 @@ impl Scanner<'_> {
         }
         // Comments outside the content are in the head and tail, written verbatim.
         let mut builder = TreeBuilder::new(self.source, *head_end..*tail_start);
-        for (event, span) in events {
+        for (event, span) in events.by_ref() {
             builder.event(event, &span);
         }
         builder.finish()

@@ -56,12 +56,13 @@ pub fn post_render_strategy(name: &'static str) {
     }
 }
 
-/// Appends `text` to this call's entry in the Helm 4 log (nothing outside Helm 4).
-pub fn log(text: &str) {
+/// Appends `text()` to this call's entry in the Helm 4 log (nothing outside Helm 4, where
+/// the text is not even made).
+pub fn log(text: impl FnOnce() -> String) {
     if under_helm_plugin()
         && let Some(path) = log_path()
     {
-        write_log(&path, text);
+        write_log(&path, &text());
     }
 }
 
@@ -112,7 +113,7 @@ pub fn warnings(lines: &[String]) {
     }
     let text: String = lines.iter().map(|l| format!("warning: {l}\n")).collect();
     let _ = std::io::stderr().write_all(text.as_bytes());
-    log(&text);
+    log(|| text);
 }
 
 /// Appends to the log, opening this call's entry with its header the first time (and first

@@ -23,9 +23,10 @@ impl Filter for Touch {
             }
             let is_a = stream.header(object).name.as_deref() == Some("a");
             cx.change(stream, object, "touched", |o| {
-                o["metadata"]["annotations"]["touched"] = json!("yes");
+                let path = |p: &[&str]| p.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+                o.set(&path(&["metadata", "annotations", "touched"]), json!("yes"));
                 if is_a {
-                    o["data"]["added"] = json!("1");
+                    o.set(&path(&["data", "added"]), json!("1"));
                 }
             })?;
         }

@@ -132,12 +132,14 @@ pub fn post_render(args: RenderArgs) -> Result<ExitStatus, Error> {
     };
     let rendered = render::render(std::io::stdin().lock(), &options)?;
     report::warnings(&rendered.warnings);
-    report::log(&format!(
-        "post-rendered: {} objects added or changed, {} bytes out\n{}",
-        rendered.changes.len(),
-        rendered.output.len(),
-        render::explain_text(&rendered.changes)
-    ));
+    report::log(|| {
+        format!(
+            "post-rendered: {} objects added or changed, {} bytes out\n{}",
+            rendered.changes.len(),
+            rendered.output.len(),
+            render::explain_text(&rendered.changes)
+        )
+    });
     let format = args
         .explain
         .or(args.explain_file.as_ref().map(|_| ExplainFormat::Text));
@@ -157,5 +159,8 @@ pub fn post_render(args: RenderArgs) -> Result<ExitStatus, Error> {
         }
     }
     output::write(&rendered.output)?;
+    // The process ends now: freeing every change record one by one would only cost time
+    // (as much as a tenth of a post-render where every object changes).
+    std::mem::forget(rendered);
     Ok(ExitStatus::Success)
 }
