@@ -18,6 +18,7 @@ mod kubectl_plugin;
 mod network_rules;
 mod policies_aws;
 mod policies_bad_input;
+mod policies_delete;
 mod policies_output;
 mod preflight;
 mod prometheus;

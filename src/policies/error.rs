@@ -121,6 +121,33 @@ pub enum PoliciesError {
         /// The names of the roles whose trust policy differs.
         roles: Vec<String>,
     },
+    /// A document, name or tag list is over one of IAM's limits (see `aws::limits`).
+    #[error("{subject}: the {what} is {size} {unit}, over IAM's limit of {limit} ({cause})")]
+    LimitExceeded {
+        /// `policy <name>` or `role <name>`.
+        subject: String,
+        /// `policy document`, `trust policy` or `tag list`.
+        what: &'static str,
+        /// The size found, in `unit`s.
+        size: usize,
+        /// `characters` (whitespace not counted) or `tags`.
+        unit: &'static str,
+        /// IAM's limit.
+        limit: usize,
+        /// The value that makes it too long.
+        cause: String,
+    },
+    /// Existing resources the values name were not created by kubectl-smi; left alone.
+    #[error(
+        "{} existing resource(s) were not created by kubectl-smi (no {} tag) and were left alone: {}",
+        subjects.len(),
+        crate::policies::aws::MANAGED_BY_TAG.0,
+        subjects.join(", ")
+    )]
+    NotOurs {
+        /// `role <name>`, `policy <name>` or `association <namespace>/<service account>`.
+        subjects: Vec<String>,
+    },
     /// The output directory cannot be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -181,6 +208,18 @@ impl Hint for PoliciesError {
             }
             PoliciesError::TrustConflict { .. } => {
                 "review the difference with `kubectl smi policies check`, then run --apply --force to replace the trust policies"
+            }
+            PoliciesError::LimitExceeded { what: "tag list", .. } => {
+                "remove tags the role or policy no longer needs (IAM UntagRole / UntagPolicy), then run again"
+            }
+            PoliciesError::LimitExceeded { what: "trust policy", .. } => {
+                "shorten the value named; if the account's \"Role trust policy length\" quota was raised (Service Quotas), pass --trust-policy-quota with it (up to 4096)"
+            }
+            PoliciesError::LimitExceeded { .. } => {
+                "shorten the value named: fewer or shorter KMS key ARNs, or a shorter bucket name"
+            }
+            PoliciesError::NotOurs { .. } => {
+                "check that the names are the ones meant; --force takes them over (tags them, replaces trust policies, retargets associations) and says so"
             }
             PoliciesError::Write { .. } => "check the path and its permissions",
             PoliciesError::DirNotOurs { .. } => {

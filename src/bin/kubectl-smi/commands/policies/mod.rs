@@ -1,10 +1,15 @@
 //! `kubectl smi policies`: turns the flags into library calls and prints the results.
 //! Changes are printed as they are made; progress goes to stderr on a terminal only.
+//! `policies delete` lives in its own file.
+
+mod delete;
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use kubectl_smi::policies::aws::{self, Overrides, apply, check, observe, plan, session};
+use kubectl_smi::policies::aws::{
+    self, Overrides, apply, check, limits, observe, plan, session,
+};
 use kubectl_smi::policies::format::{self, documents, write_dir};
 use kubectl_smi::policies::{
     Format, Generated, PoliciesError, aws_section, generate_aws, generate_oci,
@@ -56,6 +61,16 @@ pub struct PoliciesArgs {
     /// The cluster's OIDC issuer URL (IRSA).
     #[arg(long, value_name = "URL", global = true)]
     pub oidc_issuer: Option<String>,
+    /// The account's role trust policy length quota in characters (2048 unless raised in
+    /// Service Quotas, at most 4096); longer trust policies are refused before any change.
+    #[arg(
+        long,
+        value_name = "CHARS",
+        global = true,
+        default_value_t = limits::TRUST_POLICY_SIZE,
+        value_parser = limits::parse_trust_policy_quota
+    )]
+    pub trust_policy_quota: usize,
 }
 
 /// `kubectl-smi policies ...`.
@@ -63,6 +78,9 @@ pub struct PoliciesArgs {
 pub enum PoliciesCommand {
     /// Compare what exists in the account with what the values require.
     Check,
+    /// Plan (or with --apply make) the removal of this cluster's roles, policies and pod
+    /// identity associations; only what carries kubectl-smi's tags is touched.
+    Delete(delete::DeleteArgs),
 }
 
 /// `-o`: one of the formats, or a usage error listing them.
@@ -76,6 +94,7 @@ enum Mode {
     Generate,
     Apply { dry_run: bool, force: bool },
     Check,
+    Delete { apply: bool, force: bool },
 }
 
 /// Generates, applies (`--apply`, `--dry-run`) or checks (`policies check`) the policies.
@@ -84,6 +103,10 @@ pub fn exec(args: PoliciesArgs) -> Result<ExitStatus, Error> {
     let format = args.output.clone();
     let mode = match (&args.command, args.apply || args.dry_run) {
         (Some(PoliciesCommand::Check), _) => Mode::Check,
+        (Some(PoliciesCommand::Delete(delete)), _) => Mode::Delete {
+            apply: delete.apply,
+            force: delete.force,
+        },
         (None, true) => Mode::Apply {
             dry_run: args.dry_run,
             force: args.force,
@@ -92,7 +115,7 @@ pub fn exec(args: PoliciesArgs) -> Result<ExitStatus, Error> {
     };
     if mode != Mode::Generate && !matches!(format, Format::Text | Format::Json) {
         return Err(Error::Usage(
-            "--apply, --dry-run and `policies check` print text or json (-o text|json)".into(),
+            "--apply, --dry-run, `policies check` and `policies delete` print text or json (-o text|json)".into(),
         ));
     }
     let values = values::load(&paths)?.typed()?;
@@ -130,7 +153,14 @@ fn run_aws(
         },
         None,
     )?;
-    generate_aws(smi, &offline)?;
+    let limits = limits::Limits {
+        trust_policy_size: args.trust_policy_quota,
+    };
+    if let Generated::Aws(offline) = generate_aws(smi, &offline)?
+        && matches!(mode, Mode::Generate | Mode::Apply { .. })
+    {
+        limits::check(&offline, &limits)?;
+    }
     if mode == Mode::Generate && !aws::needs_caller_identity(section, &overrides) {
         let target = aws::resolve_target(section, &overrides, None)?;
         output(&generate_aws(smi, &target)?, format)?;
@@ -153,7 +183,10 @@ fn run_aws(
             Mode::Generate => {
                 output(&Generated::Aws(policies), format).map(|()| ExitStatus::Success)
             }
-            Mode::Check => run_check(&session, &policies, format).await,
+            Mode::Check => run_check(&session, &policies, &limits, format).await,
+            Mode::Delete { apply, force } => {
+                delete::run(&session, &policies, apply, force, format).await
+            }
             Mode::Apply { dry_run, force } => {
                 run_apply(&session, &policies, dry_run, force, format)
                     .await
@@ -179,10 +212,12 @@ fn output(generated: &Generated, format: &Format) -> Result<(), Error> {
 async fn run_check(
     session: &session::Session,
     policies: &aws::AwsPolicies,
+    limits: &limits::Limits,
     format: &Format,
 ) -> Result<ExitStatus, Error> {
     let observed = observe::observe(session, policies).await?;
-    let found = check::differences(policies, &observed);
+    let mut found = check::limit_differences(&limits::breaches(policies, limits));
+    found.extend(check::differences(policies, &observed));
     let text = if *format == Format::Json {
         output::json(&found)
     } else if found.is_empty() {
@@ -234,7 +269,7 @@ async fn run_apply(
     if let (Some(arn), Some(false)) = (&policies.oidc_provider_arn, observed.oidc_provider_exists) {
         return Err(PoliciesError::MissingOidcProvider { arn: arn.clone() }.into());
     }
-    let plan = plan::plan(policies, &observed, force);
+    let plan = plan::plan(policies, &observed, force)?;
     let json = *format == Format::Json;
     if json {
         let report = serde_json::json!({"dryRun": dry_run, "plan": &plan});
@@ -253,7 +288,7 @@ async fn run_apply(
         }
         write_stdout(text.as_bytes())?;
     }
-    let warnings: Vec<String> = plan
+    let mut warnings: Vec<String> = plan
         .trust_conflicts
         .iter()
         .map(|role| {
@@ -262,6 +297,12 @@ async fn run_apply(
             )
         })
         .collect();
+    warnings.extend(plan.not_ours.iter().map(|subject| {
+        format!(
+            "{subject} exists but was not created by kubectl-smi (no {} tag); left alone (--force takes it over)",
+            aws::MANAGED_BY_TAG.0
+        )
+    }));
     report::warnings(&warnings);
     if dry_run {
         return conflicts(&plan);
@@ -299,6 +340,12 @@ fn show(progress: apply::Progress<'_>, line: &ProgressLine, json: bool) {
 }
 
 fn conflicts(plan: &plan::Plan) -> Result<(), Error> {
+    if !plan.not_ours.is_empty() {
+        return Err(PoliciesError::NotOurs {
+            subjects: plan.not_ours.clone(),
+        }
+        .into());
+    }
     if plan.trust_conflicts.is_empty() {
         Ok(())
     } else {
