@@ -587,3 +587,43 @@ fn apply_refuses_credentials_of_another_account() {
         "{stderr}"
     );
 }
+
+#[test]
+fn check_reports_documents_over_iams_size_limits() {
+    let Some(moto) = Moto::start(&[("MOTO_ACCOUNT_ID", MOTO_ACCOUNT)]) else {
+        return;
+    };
+    let eks = EksStub::start("dtp-prod");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut overlay =
+        "smi:\n  cloud:\n    aws:\n      accountId: null\n      kmsKeyArns:\n".to_owned();
+    for n in 0..80 {
+        overlay.push_str(&format!(
+            "        - arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-{n:012}\n"
+        ));
+    }
+    let extra = write_file(tmp.path(), "kms.yaml", &overlay);
+    let out = stdout(&policies(&moto, &eks, &extra, &["check"]).code(1));
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(
+            "policy dtp-prod-kafka-bucket: exceeds an IAM limit: the policy document is "
+        ),
+        "{out}"
+    );
+    assert!(
+        first.ends_with(
+            "characters, over IAM's limit of 6144 (smi.cloud.aws.kmsKeyArns lists 80 keys)"
+        ),
+        "{out}"
+    );
+    assert_eq!(out.matches("exceeds an IAM limit").count(), 5, "{out}");
+    let before = eks.requests().len();
+    let refused = policies(&moto, &eks, &extra, &["--apply"]).code(1);
+    assert_eq!(stdout(&refused), "", "nothing is created");
+    assert_eq!(
+        eks.requests().len(),
+        before,
+        "--apply refuses before any call"
+    );
+}

@@ -117,11 +117,16 @@ fn apply_tags_roles_policies_and_associations_with_the_environment_and_cluster()
     let tags = role_tags(&iam, "dtp-prod-filesvc");
     assert_eq!(tags["smi.dtplatform.io/managed-by"], "kubectl-smi");
     assert_eq!(tags["smi.dtplatform.io/environment"], "prod");
-    assert_eq!(tags[CLUSTER_TAG], "prod", "the cluster's tag names the namespace");
+    assert_eq!(
+        tags[CLUSTER_TAG], "prod",
+        "the cluster's tag names the namespace"
+    );
     let policy_tags = runtime().block_on(async {
         let got = iam
             .get_policy()
-            .policy_arn(format!("arn:aws:iam::{ACCOUNT}:policy/dtp-prod-kafka-bucket"))
+            .policy_arn(format!(
+                "arn:aws:iam::{ACCOUNT}:policy/dtp-prod-kafka-bucket"
+            ))
             .send()
             .await
             .unwrap();
@@ -154,7 +159,10 @@ fn delete_plans_then_removes_everything_and_a_second_run_finds_nothing() {
         )
     );
     assert!(planned.contains(&"detach policy dtp-prod-kafka-bucket from role dtp-prod-filesvc"));
-    assert_eq!(planned.last(), Some(&"delete policy dtp-prod-workflowsvc-bucket"));
+    assert_eq!(
+        planned.last(),
+        Some(&"delete policy dtp-prod-workflowsvc-bucket")
+    );
     assert_eq!(role_names(&iam).len(), 18, "the plan changes nothing");
     assert_eq!(s.eks.associations().len(), 18);
 
@@ -260,11 +268,17 @@ fn a_role_another_cluster_uses_is_left_and_loses_only_this_clusters_tag() {
     assert_eq!(role_names(&iam), ["dtp-prod-filesvc"]);
     let mut policies = policy_names(&iam);
     policies.sort();
-    assert_eq!(policies, ["dtp-prod-filesvc-bucket", "dtp-prod-kafka-bucket"]);
+    assert_eq!(
+        policies,
+        ["dtp-prod-filesvc-bucket", "dtp-prod-kafka-bucket"]
+    );
     let tags = role_tags(&iam, "dtp-prod-filesvc");
     assert!(!tags.contains_key(CLUSTER_TAG), "{tags:?}");
     assert!(tags.contains_key("smi.dtplatform.io/cluster/dtp-blue"));
-    assert!(s.eks.associations().is_empty(), "this cluster's associations go");
+    assert!(
+        s.eks.associations().is_empty(),
+        "this cluster's associations go"
+    );
 }
 
 #[test]
@@ -316,19 +330,39 @@ fn foreign_attachments_keep_a_role_until_force_removes_them_and_says_so() {
         )),
         "{text}"
     );
-    assert!(stderr(&kept).contains("--apply --force"), "{}", stderr(&kept));
+    assert!(
+        stderr(&kept).contains("--apply --force"),
+        "{}",
+        stderr(&kept)
+    );
     assert_eq!(role_names(&iam), ["dtp-prod-aisvc"]);
 
-    let forced = stdout(&run(&s.moto, &s.eks, None, &s.extra, &["delete", "--apply", "--force"]).success());
+    let forced = stdout(
+        &run(
+            &s.moto,
+            &s.eks,
+            None,
+            &s.extra,
+            &["delete", "--apply", "--force"],
+        )
+        .success(),
+    );
     assert!(
         forced.contains(&format!(
             "detach policy {foreign} from role dtp-prod-aisvc (--force): done\n"
         )),
         "{forced}"
     );
-    assert!(forced.contains("delete role dtp-prod-aisvc: done\n"), "{forced}");
+    assert!(
+        forced.contains("delete role dtp-prod-aisvc: done\n"),
+        "{forced}"
+    );
     assert!(role_names(&iam).is_empty());
-    assert_eq!(policy_names(&iam), ["hand-made"], "the foreign policy itself stays");
+    assert_eq!(
+        policy_names(&iam),
+        ["hand-made"],
+        "the foreign policy itself stays"
+    );
 }
 
 #[test]
@@ -341,7 +375,14 @@ fn throttling_is_retried_and_a_failure_part_way_is_finished_by_a_second_run() {
     assert_eq!(proxy.throttled(), 0, "planning detaches nothing");
     // Three: the first DeleteRole fails, after the associations and aisvc's detachments.
     let proxy = ThrottlingProxy::start(&s.moto.url, "DeleteRole", 3);
-    let failed = run(&s.moto, &s.eks, Some(&proxy.url), &s.extra, &["delete", "--apply"]).code(1);
+    let failed = run(
+        &s.moto,
+        &s.eks,
+        Some(&proxy.url),
+        &s.extra,
+        &["delete", "--apply"],
+    )
+    .code(1);
     assert_eq!(proxy.throttled(), 3);
     let err = stderr(&failed);
     assert!(
@@ -356,12 +397,28 @@ fn throttling_is_retried_and_a_failure_part_way_is_finished_by_a_second_run() {
     assert_eq!(role_names(&iam).len(), 18);
     assert!(s.eks.associations().is_empty());
 
-    let finished = stdout(&run(&s.moto, &s.eks, Some(&proxy.url), &s.extra, &["delete", "--apply"]).success());
+    let finished = stdout(
+        &run(
+            &s.moto,
+            &s.eks,
+            Some(&proxy.url),
+            &s.extra,
+            &["delete", "--apply"],
+        )
+        .success(),
+    );
     assert!(finished.ends_with("removed 54 item(s)\n"), "{finished}");
     assert!(role_names(&iam).is_empty());
 
     let proxy = ThrottlingProxy::start(&s.moto.url, "GetRole", 2);
-    let again = run(&s.moto, &s.eks, Some(&proxy.url), &s.extra, &["delete", "--apply"]).success();
+    let again = run(
+        &s.moto,
+        &s.eks,
+        Some(&proxy.url),
+        &s.extra,
+        &["delete", "--apply"],
+    )
+    .success();
     assert_eq!(stdout(&again), "nothing left to delete\n");
     assert_eq!(proxy.throttled(), 2, "throttled reads are retried too");
 }
@@ -372,11 +429,11 @@ fn associations_still_being_deleted_are_reported_not_errors() {
     s.eks.linger_deletions();
     run(&s.moto, &s.eks, None, &s.extra, &["delete", "--apply"]).success();
     let again = stdout(&run(&s.moto, &s.eks, None, &s.extra, &["delete", "--apply"]).success());
-    assert!(again.starts_with("nothing left to delete\nleft (18):\n"), "{again}");
     assert!(
-        again.contains("  association prod/filesvc: a-"),
+        again.starts_with("nothing left to delete\nleft (18):\n"),
         "{again}"
     );
+    assert!(again.contains("  association prod/filesvc: a-"), "{again}");
     assert!(again.contains("is being deleted (EKS removes associations eventually)"));
     s.eks.settle();
     let settled = stdout(&run(&s.moto, &s.eks, None, &s.extra, &["delete", "--apply"]).success());
@@ -398,7 +455,11 @@ fn a_foreign_role_is_taken_over_only_with_force_and_reported_as_such() {
             .await
             .unwrap();
     });
-    let other = eks.preload("prod", "filesvc", &format!("arn:aws:iam::{ACCOUNT}:role/hand-made"));
+    let other = eks.preload(
+        "prod",
+        "filesvc",
+        &format!("arn:aws:iam::{ACCOUNT}:role/hand-made"),
+    );
     let dir = tempfile::tempdir().unwrap();
     let extra = values(dir.path());
     let refused = run(&moto, &eks, None, &extra, &["--apply"]).code(1);
@@ -410,7 +471,9 @@ fn a_foreign_role_is_taken_over_only_with_force_and_reported_as_such() {
     assert!(role_tags(&iam, "dtp-prod-aisvc").is_empty(), "left alone");
     let check = stdout(&run(&moto, &eks, None, &extra, &["check"]).code(1));
     assert!(
-        check.contains("role dtp-prod-aisvc: not managed by kubectl-smi: no smi.dtplatform.io/managed-by tag"),
+        check.contains(
+            "role dtp-prod-aisvc: not managed by kubectl-smi: no smi.dtplatform.io/managed-by tag"
+        ),
         "{check}"
     );
 
@@ -425,7 +488,9 @@ fn a_foreign_role_is_taken_over_only_with_force_and_reported_as_such() {
     assert!(forced.contains(&format!(
         "update pod identity association prod/filesvc ({other}) -> role dtp-prod-filesvc: done\n"
     )));
-    assert!(forced.contains("take over (not created by kubectl-smi): tag pod identity association prod/filesvc"));
+    assert!(forced.contains(
+        "take over (not created by kubectl-smi): tag pod identity association prod/filesvc"
+    ));
     assert_eq!(role_tags(&iam, "dtp-prod-aisvc")[CLUSTER_TAG], "prod");
     let filesvc = eks
         .associations()
@@ -433,5 +498,7 @@ fn a_foreign_role_is_taken_over_only_with_force_and_reported_as_such() {
         .find(|a| a.service_account == "filesvc")
         .unwrap();
     assert_eq!(filesvc.tags["smi.dtplatform.io/managed-by"], "kubectl-smi");
-    assert!(stdout(&run(&moto, &eks, None, &extra, &["check"]).success()).starts_with("no differences"));
+    assert!(
+        stdout(&run(&moto, &eks, None, &extra, &["check"]).success()).starts_with("no differences")
+    );
 }

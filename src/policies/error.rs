@@ -209,10 +209,15 @@ impl Hint for PoliciesError {
             PoliciesError::TrustConflict { .. } => {
                 "review the difference with `kubectl smi policies check`, then run --apply --force to replace the trust policies"
             }
-            PoliciesError::LimitExceeded { what: "tag list", .. } => {
+            PoliciesError::LimitExceeded {
+                what: "tag list", ..
+            } => {
                 "remove tags the role or policy no longer needs (IAM UntagRole / UntagPolicy), then run again"
             }
-            PoliciesError::LimitExceeded { what: "trust policy", .. } => {
+            PoliciesError::LimitExceeded {
+                what: "trust policy",
+                ..
+            } => {
                 "shorten the value named; if the account's \"Role trust policy length\" quota was raised (Service Quotas), pass --trust-policy-quota with it (up to 4096)"
             }
             PoliciesError::LimitExceeded { .. } => {

@@ -4,8 +4,8 @@ use serde::Serialize;
 
 use super::compare::{Grant, difference};
 use super::limits::Breach;
-use super::{AwsPolicies, is_managed};
 use super::observe::Observed;
+use super::{AwsPolicies, is_managed};
 
 /// The kind of a difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -85,7 +85,10 @@ pub fn limit_differences(breaches: &[Breach]) -> Vec<Difference> {
         .collect()
 }
 
-fn not_managed(subject: &str, tags: &std::collections::BTreeMap<String, String>) -> Option<Difference> {
+fn not_managed(
+    subject: &str,
+    tags: &std::collections::BTreeMap<String, String>,
+) -> Option<Difference> {
     (!is_managed(tags)).then(|| Difference {
         kind: Kind::NotManaged,
         subject: subject.to_owned(),

@@ -148,7 +148,11 @@ impl fmt::Display for Removal {
             ),
             Removal::DeleteRole { role } => write!(f, "delete role {role}"),
             Removal::DeletePolicyVersion { arn, version } => {
-                write!(f, "delete version {version} of policy {}", last_segment(arn))
+                write!(
+                    f,
+                    "delete version {version} of policy {}",
+                    last_segment(arn)
+                )
             }
             Removal::DeletePolicy { arn } => write!(f, "delete policy {}", last_segment(arn)),
         }
@@ -372,11 +376,16 @@ pub fn plan(
             kind: "user",
             name: u.clone(),
         }));
-        foreign.extend(attached.groups.iter().map(|g| Removal::DetachFromPrincipal {
-            policy_arn: policy.arn.clone(),
-            kind: "group",
-            name: g.clone(),
-        }));
+        foreign.extend(
+            attached
+                .groups
+                .iter()
+                .map(|g| Removal::DetachFromPrincipal {
+                    policy_arn: policy.arn.clone(),
+                    kind: "group",
+                    name: g.clone(),
+                }),
+        );
         if !foreign.is_empty() && !force {
             plan.left.push(Left {
                 subject,
@@ -389,16 +398,13 @@ pub fn plan(
             continue;
         }
         plan.removals.extend(foreign);
-        plan.removals.extend(
-            found
-                .versions
-                .iter()
-                .filter(|v| !v.is_default)
-                .map(|v| Removal::DeletePolicyVersion {
+        plan.removals
+            .extend(found.versions.iter().filter(|v| !v.is_default).map(|v| {
+                Removal::DeletePolicyVersion {
                     arn: policy.arn.clone(),
                     version: v.id.clone(),
-                }),
-        );
+                }
+            }));
         plan.removals.push(Removal::DeletePolicy {
             arn: policy.arn.clone(),
         });
@@ -421,10 +427,7 @@ fn not_ours(subject: String) -> Left {
     Left {
         subject,
         reason: Reason::NotOurs,
-        detail: format!(
-            "not ours (no {} tag), left alone",
-            super::MANAGED_BY_TAG.0
-        ),
+        detail: format!("not ours (no {} tag), left alone", super::MANAGED_BY_TAG.0),
     }
 }
 
@@ -680,9 +683,7 @@ async fn execute(
 
 #[cfg(test)]
 mod tests {
-    use super::super::observe::{
-        ObservedAssociation, ObservedPolicy, ObservedRole, PolicyVersion,
-    };
+    use super::super::observe::{ObservedAssociation, ObservedPolicy, ObservedRole, PolicyVersion};
     use super::super::tests_support::example_policies;
     use super::*;
 
@@ -771,17 +772,37 @@ mod tests {
         let last = |prefix: &str| lines.iter().rposition(|l| l.starts_with(prefix)).unwrap();
         assert!(last("delete pod identity association") < first("detach policy"));
         assert!(last("delete role") < first("delete version"));
-        assert_eq!(lines.iter().filter(|l| l.starts_with("delete role")).count(), 18);
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("delete role"))
+                .count(),
+            18
+        );
         assert_eq!(lines.iter().filter(|l| l.starts_with("detach")).count(), 32);
-        assert_eq!(lines.iter().filter(|l| l.starts_with("delete version")).count(), 5);
-        assert_eq!(lines.last().unwrap(), "delete policy dtp-prod-workflowsvc-bucket");
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("delete version"))
+                .count(),
+            5
+        );
+        assert_eq!(
+            lines.last().unwrap(),
+            "delete policy dtp-prod-workflowsvc-bucket"
+        );
     }
 
     #[test]
     fn a_role_without_the_tag_is_never_touched_and_keeps_our_policy_without_force() {
         let policies = example_policies();
         let mut observed = applied(&policies);
-        observed.roles.get_mut("dtp-prod-aisvc").unwrap().tags.clear();
+        observed
+            .roles
+            .get_mut("dtp-prod-aisvc")
+            .unwrap()
+            .tags
+            .clear();
         let attachments = attached_to_our_roles(&policies);
         let without = plan(&policies, &observed, &attachments, false);
         assert!(
@@ -793,8 +814,13 @@ mod tests {
             without.removals
         );
         assert_eq!(without.left[0].reason, Reason::NotOurs);
-        assert!(without.left.iter().any(|l| l.subject == "policy dtp-prod-kafka-bucket"
-            && l.reason == Reason::NeedsForce));
+        assert!(
+            without
+                .left
+                .iter()
+                .any(|l| l.subject == "policy dtp-prod-kafka-bucket"
+                    && l.reason == Reason::NeedsForce)
+        );
         // --force detaches our policy from it (a foreign principal), and nothing else.
         let with = plan(&policies, &observed, &attachments, true);
         let touching: Vec<String> = with
@@ -819,7 +845,12 @@ mod tests {
             .unwrap()
             .tags
             .insert(cluster_tag("dtp-blue"), "prod".into());
-        let plan = plan(&policies, &observed, &attached_to_our_roles(&policies), false);
+        let plan = plan(
+            &policies,
+            &observed,
+            &attached_to_our_roles(&policies),
+            false,
+        );
         let lines: Vec<String> = plan.removals.iter().map(ToString::to_string).collect();
         assert!(lines.contains(&format!(
             "remove tag {} from role dtp-prod-filesvc",
@@ -842,12 +873,22 @@ mod tests {
             .unwrap()
             .inline_policies
             .push("extra".into());
-        let without = plan(&policies, &observed, &attached_to_our_roles(&policies), false);
+        let without = plan(
+            &policies,
+            &observed,
+            &attached_to_our_roles(&policies),
+            false,
+        );
         assert!(without.needs_force());
         assert!(!without.removals.contains(&Removal::DeleteRole {
             role: "dtp-prod-aisvc".into()
         }));
-        let with = plan(&policies, &observed, &attached_to_our_roles(&policies), true);
+        let with = plan(
+            &policies,
+            &observed,
+            &attached_to_our_roles(&policies),
+            true,
+        );
         assert!(!with.needs_force());
         assert!(with.removals.contains(&Removal::DeleteInlinePolicy {
             role: "dtp-prod-aisvc".into(),

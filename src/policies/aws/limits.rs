@@ -190,7 +190,9 @@ mod tests {
     fn many_kms_keys_make_every_bucket_policy_too_long() {
         let mut policies = example_policies();
         let keys: Vec<String> = (0..80)
-            .map(|n| format!("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-{n:012}"))
+            .map(|n| {
+                format!("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-{n:012}")
+            })
             .collect();
         for p in &mut policies.policies {
             p.document = super::super::documents::bucket_policy("arn:aws:s3:::b", &keys);
@@ -199,6 +201,24 @@ mod tests {
         assert_eq!(found.len(), 5);
         assert_eq!(found[0].cause, "smi.cloud.aws.kmsKeyArns lists 80 keys");
         assert!(found[0].size > MANAGED_POLICY_SIZE);
+    }
+
+    #[test]
+    fn a_trust_policy_over_the_quota_names_the_issuer() {
+        let mut policies = example_policies();
+        policies.identity = AwsIdentity::Irsa;
+        let size = document_size(&policies.roles[0].trust_policy);
+        let limits = Limits {
+            trust_policy_size: size - 1,
+        };
+        let found = breaches(&policies, &limits);
+        assert_eq!(found.len(), 18);
+        assert_eq!(found[0].what, "trust policy");
+        assert!(found[0].cause.contains("smi.cloud.aws.oidcIssuer"));
+        let raised = Limits {
+            trust_policy_size: size,
+        };
+        assert!(breaches(&policies, &raised).is_empty());
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub fn cluster_tag(cluster: &str) -> String {
 }
 
 /// The clusters a role's or policy's tags record (see [`CLUSTER_TAG_PREFIX`]), sorted.
-pub fn tagged_clusters<'a>(tags: &'a std::collections::BTreeMap<String, String>) -> Vec<&'a str> {
+pub fn tagged_clusters(tags: &std::collections::BTreeMap<String, String>) -> Vec<&str> {
     tags.keys()
         .filter_map(|k| k.strip_prefix(CLUSTER_TAG_PREFIX))
         .collect()

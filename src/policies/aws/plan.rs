@@ -234,7 +234,11 @@ pub struct Plan {
 ///
 /// Errors: [`PoliciesError::LimitExceeded`] when a role or policy would carry more than IAM's
 /// 50 tags.
-pub fn plan(policies: &AwsPolicies, observed: &Observed, force: bool) -> Result<Plan, PoliciesError> {
+pub fn plan(
+    policies: &AwsPolicies,
+    observed: &Observed,
+    force: bool,
+) -> Result<Plan, PoliciesError> {
     let mut plan = Plan::default();
     for policy in &policies.policies {
         let Some(found) = observed.policies.get(&policy.arn) else {
@@ -291,8 +295,7 @@ pub fn plan(policies: &AwsPolicies, observed: &Observed, force: bool) -> Result<
                     plan.not_ours.push(format!("role {}", role.name));
                     continue;
                 }
-                let tags: BTreeMap<_, _> =
-                    policies.missing_tags(&found.tags).into_iter().collect();
+                let tags: BTreeMap<_, _> = policies.missing_tags(&found.tags).into_iter().collect();
                 if !tags.is_empty() {
                     check_tag_count(&format!("role {}", role.name), &found.tags, &tags)?;
                     plan.actions.push(Action::TagRole {

@@ -105,7 +105,9 @@ fn outcome(plan: &delete::DeletePlan) -> ExitStatus {
     }
     report::negative(
         "some of this cluster's roles or policies stay: they hold what kubectl-smi did not make",
-        Some("review them, then run `kubectl smi policies delete --apply --force` to remove that too"),
+        Some(
+            "review them, then run `kubectl smi policies delete --apply --force` to remove that too",
+        ),
     );
     ExitStatus::Failure
 }

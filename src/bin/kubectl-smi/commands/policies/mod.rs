@@ -7,9 +7,7 @@ mod delete;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use kubectl_smi::policies::aws::{
-    self, Overrides, apply, check, limits, observe, plan, session,
-};
+use kubectl_smi::policies::aws::{self, Overrides, apply, check, limits, observe, plan, session};
 use kubectl_smi::policies::format::{self, documents, write_dir};
 use kubectl_smi::policies::{
     Format, Generated, PoliciesError, aws_section, generate_aws, generate_oci,
