@@ -15,6 +15,7 @@ mod helm4_engine;
 mod helm_contract;
 mod krew_manifest;
 mod kubectl_plugin;
+mod network_apply;
 mod network_rules;
 mod policies_aws;
 mod policies_bad_input;
