@@ -20,6 +20,7 @@ mod network_rules;
 mod policies_aws;
 mod policies_bad_input;
 mod policies_delete;
+mod policies_migration;
 mod policies_output;
 mod preflight;
 mod prometheus;

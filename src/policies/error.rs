@@ -148,6 +148,23 @@ pub enum PoliciesError {
         /// `role <name>`, `policy <name>` or `association <namespace>/<service account>`.
         subjects: Vec<String>,
     },
+    /// The cluster could not be asked which pods still use IRSA (step 3 of the migration).
+    #[error("cannot check the cluster's pods for the IRSA to Pod Identity migration: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
+    /// Step 3 of the migration waits: pods still have the IRSA environment.
+    #[error(
+        "the OIDC (IRSA) statement stays in the trust policy of {} role(s): running pods of namespace {namespace} still have the IRSA environment: {}",
+        roles.len(),
+        pods.join(", ")
+    )]
+    MigrationBlocked {
+        /// The namespace checked.
+        namespace: String,
+        /// The pods with the IRSA environment, by name.
+        pods: Vec<String>,
+        /// The roles whose OIDC statement stays.
+        roles: Vec<String>,
+    },
     /// The output directory cannot be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -225,6 +242,10 @@ impl Hint for PoliciesError {
             }
             PoliciesError::NotOurs { .. } => {
                 "check that the names are the ones meant; --force takes them over (tags them, replaces trust policies, retargets associations) and says so"
+            }
+            PoliciesError::Cluster(e) => return e.hint(),
+            PoliciesError::MigrationBlocked { .. } => {
+                "the pods keep IRSA credentials until they are replaced: restart them (kubectl rollout restart) once the values say podIdentity and the IRSA annotation is gone, then run --apply again"
             }
             PoliciesError::Write { .. } => "check the path and its permissions",
             PoliciesError::DirNotOurs { .. } => {

@@ -171,7 +171,8 @@ async fn execute(
                 .await
                 .map_err(|e| sdk_error("EKS", "TagResource", eks_endpoint, e))?;
         }
-        Action::ReplaceTrustPolicy { role, trust_policy } => {
+        Action::ReplaceTrustPolicy { role, trust_policy }
+        | Action::RemoveIrsaTrust { role, trust_policy } => {
             iam.update_assume_role_policy()
                 .role_name(role)
                 .policy_document(compact(trust_policy))

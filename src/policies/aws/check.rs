@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::compare::{Grant, difference};
 use super::limits::Breach;
+use super::migration::in_migration;
 use super::observe::Observed;
 use super::{AwsPolicies, is_managed};
 
@@ -33,6 +34,9 @@ pub enum Kind {
     ExtraPermissions,
     /// A generated document is over one of IAM's limits (`limits`): `--apply` refuses it.
     ExceedsLimit,
+    /// A role trusts both IRSA (its OIDC statement) and EKS Pod Identity: between steps 1 and
+    /// 3 of the migration (`migration`).
+    MigrationInProgress,
     /// A role, policy or association the values name exists without kubectl-smi's
     /// `managed-by` tag: `--apply` leaves it alone unless `--force`, `delete` never touches it.
     NotManaged,
@@ -53,6 +57,7 @@ impl Kind {
             Kind::AssociationRoleDiffers => "pod identity association uses another role",
             Kind::ExtraPermissions => "extra permissions",
             Kind::ExceedsLimit => "exceeds an IAM limit",
+            Kind::MigrationInProgress => "IRSA to Pod Identity migration in progress",
             Kind::NotManaged => "not managed by kubectl-smi",
         }
     }
@@ -141,7 +146,16 @@ pub fn differences(policies: &AwsPolicies, observed: &Observed) -> Vec<Differenc
         };
         out.extend(not_managed(&subject, &found.tags));
         let (missing, extra) = difference(&role.trust_policy, &found.trust_policy);
-        if !missing.is_empty() || !extra.is_empty() {
+        if in_migration(&found.trust_policy) && missing.is_empty() {
+            out.push(Difference {
+                kind: Kind::MigrationInProgress,
+                subject: subject.clone(),
+                detail: "trusts both the cluster's OIDC provider (IRSA) and EKS Pod Identity; \
+                         once the values say podIdentity and the pods have restarted, \
+                         `policies --apply` removes the OIDC statement"
+                    .to_owned(),
+            });
+        } else if !missing.is_empty() || !extra.is_empty() {
             let mut detail: Vec<String> = missing
                 .iter()
                 .map(|g| format!("lacks {}", g.describe()))

@@ -9,6 +9,7 @@ mod compare;
 pub mod delete;
 pub mod documents;
 pub mod limits;
+pub mod migration;
 pub mod observe;
 pub mod plan;
 pub mod session;

@@ -7,8 +7,9 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::compare::same_document;
+use super::compare::{difference, same_document};
 use super::limits::check_tag_count;
+use super::migration::only_irsa_beyond;
 use super::observe::Observed;
 use super::{AwsPolicies, is_managed};
 use crate::policies::PoliciesError;
@@ -49,7 +50,8 @@ pub enum Action {
         /// The trust policy document (JSON).
         trust_policy: Value,
     },
-    /// Only with --force: the role exists with another trust policy.
+    /// The role exists with another trust policy: replaced when the new one only adds to it
+    /// (e.g. step 1 of the IRSA to Pod Identity migration), otherwise only with --force.
     ReplaceTrustPolicy {
         /// The IAM role's name.
         role: String,
@@ -74,6 +76,15 @@ pub enum Action {
         tags: BTreeMap<String, String>,
         /// Whether the policy had no `managed-by` tag (it was not created by kubectl-smi).
         take_over: bool,
+    },
+    /// Step 3 of the IRSA to Pod Identity migration: the trust policy loses its OIDC (web
+    /// identity) statement: IAM UpdateAssumeRolePolicy, made only when no running pod of the
+    /// namespace still has the IRSA environment (see `migration`).
+    RemoveIrsaTrust {
+        /// The IAM role's name.
+        role: String,
+        /// The trust policy document it gets (JSON): the values' one.
+        trust_policy: Value,
     },
     /// A bucket policy is not attached to a role: IAM AttachRolePolicy.
     AttachPolicy {
@@ -180,6 +191,10 @@ impl fmt::Display for Action {
             Action::ReplaceTrustPolicy { role, .. } => {
                 write!(f, "replace the trust policy of role {role}")
             }
+            Action::RemoveIrsaTrust { role, .. } => write!(
+                f,
+                "remove the IRSA (OIDC) statement from the trust policy of role {role}"
+            ),
             Action::AttachPolicy { role, policy_arn } => {
                 write!(
                     f,
@@ -305,7 +320,13 @@ pub fn plan(
                     });
                 }
                 if !same_document(&found.trust_policy, &role.trust_policy) {
-                    if force {
+                    let (_, extra) = difference(&role.trust_policy, &found.trust_policy);
+                    if only_irsa_beyond(&role.trust_policy, &found.trust_policy) {
+                        plan.actions.push(Action::RemoveIrsaTrust {
+                            role: role.name.clone(),
+                            trust_policy: role.trust_policy.clone(),
+                        });
+                    } else if force || (ours && extra.is_empty()) {
                         plan.actions.push(Action::ReplaceTrustPolicy {
                             role: role.name.clone(),
                             trust_policy: role.trust_policy.clone(),

@@ -15,7 +15,7 @@ use kubectl_smi::policies::{
 use kubectl_smi::values::{self, Provider, Smi};
 
 use super::ExitStatus;
-use crate::cli::values_paths;
+use crate::cli::{KubeArgs, values_paths};
 use crate::error::Error;
 use crate::output::{self, write as write_stdout};
 use crate::progress::ProgressLine;
@@ -50,6 +50,15 @@ pub struct PoliciesArgs {
     /// With --apply: replace a role's trust policy that differs from the expected one.
     #[arg(long)]
     pub force: bool,
+    /// With --apply, while the values still say identity: irsa: step 1 of the move to EKS
+    /// Pod Identity: each role trusts both its OIDC statement and Pod Identity, and the pod
+    /// identity associations are created.
+    #[arg(long)]
+    pub migrate_trust: bool,
+    /// The cluster (for the last step of the IRSA to Pod Identity migration, which checks
+    /// that no running pod still has the IRSA environment).
+    #[command(flatten)]
+    pub kube: KubeArgs,
     /// AWS account id (instead of values or STS GetCallerIdentity).
     #[arg(long, value_name = "ID", global = true)]
     pub account_id: Option<String>,
@@ -116,6 +125,11 @@ pub fn exec(args: PoliciesArgs) -> Result<ExitStatus, Error> {
             "--apply, --dry-run, `policies check` and `policies delete` print text or json (-o text|json)".into(),
         ));
     }
+    if args.migrate_trust && !matches!(mode, Mode::Apply { .. } | Mode::Check) {
+        return Err(Error::Usage(
+            "--migrate-trust goes with --apply (or --dry-run, or `policies check`)".into(),
+        ));
+    }
     let values = values::load(&paths)?.typed()?;
     let smi = &values.smi;
     match smi.cloud.provider {
@@ -134,6 +148,18 @@ fn run_aws(
     format: &Format,
 ) -> Result<ExitStatus, Error> {
     let section = aws_section(smi)?;
+    if args.migrate_trust && section.identity != kubectl_smi::values::AwsIdentity::Irsa {
+        return Err(Error::Usage(
+            "--migrate-trust is the first step, while the values still say identity: irsa; once they say podIdentity, --apply finishes the migration".into(),
+        ));
+    }
+    let migrate = |policies: aws::AwsPolicies| {
+        if args.migrate_trust {
+            aws::migration::with_both_trusts(policies)
+        } else {
+            policies
+        }
+    };
     let overrides = Overrides {
         account_id: args.account_id.clone(),
         partition: args.partition.clone(),
@@ -157,7 +183,7 @@ fn run_aws(
     if let Generated::Aws(offline) = generate_aws(smi, &offline)?
         && matches!(mode, Mode::Generate | Mode::Apply { .. })
     {
-        limits::check(&offline, &limits)?;
+        limits::check(&migrate(offline), &limits)?;
     }
     if mode == Mode::Generate && !aws::needs_caller_identity(section, &overrides) {
         let target = aws::resolve_target(section, &overrides, None)?;
@@ -168,7 +194,12 @@ fn run_aws(
         let session = session::Session::connect(&section.region).await?;
         let caller = session::caller_identity(&session.sts, &session.endpoints.sts).await?;
         let target = aws::resolve_target(section, &overrides, Some(&caller))?;
-        let policies = aws::generate(section, &smi.environment, smi.namespace(), &target)?;
+        let policies = migrate(aws::generate(
+            section,
+            &smi.environment,
+            smi.namespace(),
+            &target,
+        )?);
         if mode != Mode::Generate && target.account_id != caller.account_id {
             return Err(PoliciesError::AccountMismatch {
                 expected: target.account_id,
@@ -186,7 +217,7 @@ fn run_aws(
                 delete::run(&session, &policies, apply, force, format).await
             }
             Mode::Apply { dry_run, force } => {
-                run_apply(&session, &policies, dry_run, force, format)
+                run_apply(&session, &policies, &args.kube, dry_run, force, format)
                     .await
                     .map(|()| ExitStatus::Success)
             }
@@ -259,6 +290,7 @@ fn inventory(policies: &aws::AwsPolicies) -> String {
 async fn run_apply(
     session: &session::Session,
     policies: &aws::AwsPolicies,
+    kube: &KubeArgs,
     dry_run: bool,
     force: bool,
     format: &Format,
@@ -267,7 +299,8 @@ async fn run_apply(
     if let (Some(arn), Some(false)) = (&policies.oidc_provider_arn, observed.oidc_provider_exists) {
         return Err(PoliciesError::MissingOidcProvider { arn: arn.clone() }.into());
     }
-    let plan = plan::plan(policies, &observed, force)?;
+    let mut plan = plan::plan(policies, &observed, force)?;
+    let blocked = hold_migration(&mut plan, policies, kube).await?;
     let json = *format == Format::Json;
     if json {
         let report = serde_json::json!({"dryRun": dry_run, "plan": &plan});
@@ -303,7 +336,7 @@ async fn run_apply(
     }));
     report::warnings(&warnings);
     if dry_run {
-        return conflicts(&plan);
+        return conflicts(&plan).and(blocked.map_or(Ok(()), |e| Err(e.into())));
     }
     let progress = ProgressLine::new("applying");
     let result = apply::apply(session, policies, &plan, |p| show(p, &progress, json)).await;
@@ -316,7 +349,46 @@ async fn run_apply(
     } else if !plan.actions.is_empty() {
         write_stdout(format!("applied {} change(s)\n", plan.actions.len()).as_bytes())?;
     }
-    conflicts(&plan)
+    conflicts(&plan)?;
+    blocked.map_or(Ok(()), |e| Err(e.into()))
+}
+
+/// Step 3 of the IRSA to Pod Identity migration: the OIDC statements go only when no
+/// running pod of the namespace has the IRSA environment; otherwise their removals leave
+/// the plan and the error naming the pods is returned (the rest of the plan is still made).
+async fn hold_migration(
+    plan: &mut plan::Plan,
+    policies: &aws::AwsPolicies,
+    kube: &KubeArgs,
+) -> Result<Option<PoliciesError>, Error> {
+    let roles: Vec<String> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            plan::Action::RemoveIrsaTrust { role, .. } => Some(role.clone()),
+            _ => None,
+        })
+        .collect();
+    if roles.is_empty() {
+        return Ok(None);
+    }
+    let namespace = kube.namespace.as_deref().unwrap_or(&policies.namespace);
+    let connection = kubectl_smi::cluster::connect(&kube.cluster_options())
+        .await
+        .map_err(PoliciesError::from)?;
+    let pods = aws::migration::irsa_pods(&connection.client, &connection.server, namespace)
+        .await
+        .map_err(PoliciesError::from)?;
+    if pods.is_empty() {
+        return Ok(None);
+    }
+    plan.actions
+        .retain(|a| !matches!(a, plan::Action::RemoveIrsaTrust { .. }));
+    Ok(Some(PoliciesError::MigrationBlocked {
+        namespace: namespace.to_owned(),
+        pods,
+        roles,
+    }))
 }
 
 /// The progress line on a terminal, and `ACTION: done` on stdout as each change is made.
