@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::aws::{Moto, isolate};
+use crate::support::aws::{Moto, ThrottlingProxy, isolate};
 use crate::support::{example, kubectl_smi, ok, runtime, write_file};
 
 fn ec2_client(url: &str) -> aws_sdk_ec2::Client {
@@ -326,5 +326,71 @@ fn bad_groups_and_providers_are_refused_before_any_change() {
         stderr(&out).contains("work on AWS security groups"),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn throttling_is_retried_and_a_failure_part_way_is_finished_by_a_second_run() {
+    let Some(moto) = Moto::start(&[]) else { return };
+    let ec2 = ec2_client(&moto.url);
+    let (nodes, alb) = groups(&ec2);
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = nodes_values(tmp.path(), &nodes);
+    let through = |proxy: &ThrottlingProxy, args: &[&str]| {
+        let mut cmd = kubectl_smi();
+        moto.env(&mut cmd);
+        cmd.env("AWS_ENDPOINT_URL_EC2", &proxy.url)
+            .args(["network", "rules", "--load-balancer-security-group", &alb])
+            .args(args)
+            .arg("-f")
+            .arg(example("values-aws.yaml"))
+            .arg("-f")
+            .arg(&extra)
+            .assert()
+    };
+    // Three throttled attempts outlast the SDK's retries: the ingress call went through,
+    // the egress call did not.
+    let proxy = ThrottlingProxy::start_ec2(&moto.url, "AuthorizeSecurityGroupEgress", 3);
+    let failed = through(&proxy, &["--apply"]).code(1);
+    assert_eq!(proxy.throttled(), 3);
+    let err = stderr(&failed);
+    assert!(
+        err.contains("stopped: AWS EC2 AuthorizeSecurityGroupEgress failed: RequestLimitExceeded"),
+        "{err}"
+    );
+    assert!(err.contains("  not done ("), "{err}");
+    assert!(
+        err.contains(&format!("authorize {alb} ingress tcp/80")),
+        "{err}"
+    );
+    assert!(
+        rules_of(&ec2, &nodes)
+            .iter()
+            .all(|r| !r.3.starts_with("smi prod: "))
+    );
+    assert!(
+        rules_of(&ec2, &alb)
+            .iter()
+            .any(|r| r.3.starts_with("smi prod: "))
+    );
+
+    // Two: absorbed by the retries; the second run finishes what is missing.
+    let proxy = ThrottlingProxy::start_ec2(&moto.url, "AuthorizeSecurityGroupEgress", 2);
+    let finished = stdout(&through(&proxy, &["--apply"]).success());
+    assert_eq!(proxy.throttled(), 2);
+    assert!(
+        finished.contains(&format!("authorize {nodes} egress tcp/5432")),
+        "{finished}"
+    );
+    assert!(
+        !finished.contains(&format!("authorize {alb} ingress")),
+        "{finished}"
+    );
+    assert_eq!(
+        rules_of(&ec2, &nodes)
+            .iter()
+            .filter(|r| r.3.starts_with("smi prod: "))
+            .count(),
+        printed("workers").len()
     );
 }

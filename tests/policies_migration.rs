@@ -202,6 +202,7 @@ fn the_oidc_statement_goes_only_when_no_running_pod_still_has_the_irsa_environme
         "{err}"
     );
     assert!(err.contains("kubectl rollout restart"), "{err}");
+    assert_eq!(stdout(&held), "nothing else to change\n");
     assert!(!err.contains("filesvc-job") && !err.contains("filesvc-new"));
     assert!(
         actions(&s.trust("dtp-staging-filesvc"))

@@ -476,8 +476,9 @@ pub fn isolate(cmd: &mut assert_cmd::Command) {
         );
 }
 
-/// A proxy in front of moto that answers some IAM calls with AWS's throttling error
-/// (`Throttling`, HTTP 400, the awsQuery error shape IAM uses) before passing the rest on:
+/// A proxy in front of moto that answers some IAM or EC2 calls with AWS's throttling error
+/// (IAM: `Throttling`, HTTP 400, awsQuery's error shape; EC2: `RequestLimitExceeded`, HTTP
+/// 503, ec2Query's) before passing the rest on:
 /// the first `times` requests whose `Action` is `action` are refused. The SDK retries
 /// throttling errors (3 attempts in its standard mode), so `times` below 3 is absorbed and
 /// 3 makes the call fail.
@@ -488,8 +489,28 @@ pub struct ThrottlingProxy {
     port: u16,
 }
 
+/// IAM's (awsQuery) throttling answer.
+const IAM_THROTTLING: &str = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\n|<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>throttled</RequestId></ErrorResponse>";
+/// EC2's (ec2Query) throttling answer.
+const EC2_THROTTLING: &str = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/xml\r\n|<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>throttled</RequestID></Response>";
+
 impl ThrottlingProxy {
+    /// IAM calls named `action` are throttled (`Throttling`).
     pub fn start(upstream: &str, action: &str, times: u32) -> ThrottlingProxy {
+        Self::start_with(upstream, action, times, IAM_THROTTLING)
+    }
+
+    /// EC2 calls named `action` are throttled (`RequestLimitExceeded`).
+    pub fn start_ec2(upstream: &str, action: &str, times: u32) -> ThrottlingProxy {
+        Self::start_with(upstream, action, times, EC2_THROTTLING)
+    }
+
+    fn start_with(
+        upstream: &str,
+        action: &str,
+        times: u32,
+        error: &'static str,
+    ) -> ThrottlingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let upstream = upstream
@@ -507,7 +528,7 @@ impl ThrottlingProxy {
                 let Ok(stream) = stream else { continue };
                 let (count, upstream, action) = (count.clone(), upstream.clone(), action.clone());
                 std::thread::spawn(move || {
-                    let _ = proxy(stream, &upstream, &action, times, &count);
+                    let _ = proxy(stream, &upstream, &action, times, &count, error);
                 });
             }
         });
@@ -538,6 +559,7 @@ fn proxy(
     action: &str,
     times: u32,
     count: &Mutex<u32>,
+    answer: &str,
 ) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -575,9 +597,9 @@ fn proxy(
     };
     let mut stream = stream;
     if throttle {
-        let error = "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>throttled</RequestId></ErrorResponse>";
+        let (head, error) = answer.split_once('|').unwrap_or((answer, ""));
         let response = format!(
-            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{error}",
+            "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{error}",
             error.len()
         );
         stream.write_all(response.as_bytes())?;

@@ -134,7 +134,7 @@ pub fn exec(args: PoliciesArgs) -> Result<ExitStatus, Error> {
     let smi = &values.smi;
     match smi.cloud.provider {
         Provider::Oci if mode != Mode::Generate => Err(Error::Usage(
-            "--apply, --dry-run and `policies check` work on AWS; for OCI apply the output of -o terraform or -o script".into(),
+            "--apply, --dry-run, `policies check` and `policies delete` work on AWS; for OCI apply the output of -o terraform or -o script (`sh policies.sh delete` or `terraform destroy` removes it)".into(),
         )),
         Provider::Oci => output(&generate_oci(smi)?, &format).map(|()| ExitStatus::Success),
         Provider::Aws => run_aws(smi, &args, mode, &format),
@@ -305,8 +305,12 @@ async fn run_apply(
     if json {
         let report = serde_json::json!({"dryRun": dry_run, "plan": &plan});
         if dry_run {
-            return write_stdout(output::json(&report).as_bytes()).and(conflicts(&plan));
+            write_stdout(output::json(&report).as_bytes())?;
+            conflicts(&plan)?;
+            return blocked.map_or(Ok(()), |e| Err(e.into()));
         }
+    } else if plan.actions.is_empty() && blocked.is_some() {
+        write_stdout(b"nothing else to change\n")?;
     } else if plan.actions.is_empty() {
         write_stdout(format!("nothing to change: {}\n", inventory(policies)).as_bytes())?;
     } else if dry_run {
