@@ -41,7 +41,7 @@ pub async fn run(
             let report = serde_json::json!({"apply": apply, "plan": &plan});
             write_stdout(output::json(&report).as_bytes())?;
         } else {
-            write_stdout(plan_text(&plan, apply).as_bytes())?;
+            write_stdout(plan_text(&plan).as_bytes())?;
         }
         return Ok(outcome(&plan));
     }
@@ -70,7 +70,8 @@ pub async fn run(
     Ok(outcome(&plan))
 }
 
-fn plan_text(plan: &delete::DeletePlan, apply: bool) -> String {
+/// The plan: the removals (or `nothing left to delete`), then what stays.
+fn plan_text(plan: &delete::DeletePlan) -> String {
     let mut text = if plan.removals.is_empty() {
         "nothing left to delete\n".to_owned()
     } else {
@@ -83,7 +84,6 @@ fn plan_text(plan: &delete::DeletePlan, apply: bool) -> String {
         }
         text
     };
-    debug_assert!(!apply || plan.removals.is_empty());
     text.push_str(&left_text(plan));
     text
 }
