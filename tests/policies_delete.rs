@@ -502,3 +502,32 @@ fn a_foreign_role_is_taken_over_only_with_force_and_reported_as_such() {
         stdout(&run(&moto, &eks, None, &extra, &["check"]).success()).starts_with("no differences")
     );
 }
+
+#[test]
+fn a_retired_clusters_roles_go_even_when_eks_no_longer_knows_the_cluster() {
+    let Some(s) = applied() else { return };
+    // The cluster was deleted, and its associations with it: EKS answers 404 for it.
+    let gone = EksStub::start("another-cluster");
+    let out = run(&s.moto, &gone, None, &s.extra, &["delete", "--apply"]).success();
+    assert!(
+        stderr(&out).contains(
+            "EKS has no cluster dtp-prod in us-east-1: its pod identity associations went with it"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).ends_with("removed 55 item(s)\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(role_names(&iam_client(&s.moto.url)).is_empty());
+
+    // --apply on a cluster EKS does not know is an error naming it, not a silent success.
+    let refused = run(&s.moto, &gone, None, &s.extra, &["--apply"]).code(1);
+    assert!(
+        stderr(&refused).contains("EKS has no cluster dtp-prod in us-east-1"),
+        "{}",
+        stderr(&refused)
+    );
+}

@@ -148,6 +148,15 @@ pub enum PoliciesError {
         /// `role <name>`, `policy <name>` or `association <namespace>/<service account>`.
         subjects: Vec<String>,
     },
+    /// EKS does not know the cluster the values name (ListPodIdentityAssociations answered
+    /// ResourceNotFoundException).
+    #[error("EKS has no cluster {cluster} in {region}")]
+    ClusterNotFound {
+        /// `smi.cloud.aws.clusterName`.
+        cluster: String,
+        /// `smi.cloud.aws.region`.
+        region: String,
+    },
     /// The cluster could not be asked which pods still use IRSA (step 3 of the migration).
     #[error("cannot check the cluster's pods for the IRSA to Pod Identity migration: {0}")]
     Cluster(#[from] crate::cluster::ClusterError),
@@ -244,6 +253,9 @@ impl Hint for PoliciesError {
                 "check that the names are the ones meant; --force takes them over (tags them, replaces trust policies, retargets associations) and says so"
             }
             PoliciesError::Cluster(e) => return e.hint(),
+            PoliciesError::ClusterNotFound { .. } => {
+                "check smi.cloud.aws.clusterName and smi.cloud.aws.region (`aws eks list-clusters`)"
+            }
             PoliciesError::MigrationBlocked { .. } => {
                 "the pods keep IRSA credentials until they are replaced: restart them (kubectl rollout restart) once the values say podIdentity and the IRSA annotation is gone, then run --apply again"
             }

@@ -198,6 +198,8 @@ pub struct DeletePlan {
     pub removals: Vec<Removal>,
     /// What stays, and why.
     pub left: Vec<Left>,
+    /// What the operator should know besides: e.g. that the EKS cluster is gone already.
+    pub notes: Vec<String>,
 }
 
 impl DeletePlan {
@@ -234,6 +236,12 @@ pub fn plan(
 ) -> DeletePlan {
     let mut plan = DeletePlan::default();
     let this_tag = cluster_tag(&policies.cluster_name);
+    if observed.cluster_gone {
+        plan.notes.push(format!(
+            "EKS has no cluster {} in {}: its pod identity associations went with it",
+            policies.cluster_name, policies.region
+        ));
+    }
     for (sa, found) in &observed.associations {
         let subject = format!("association {}/{sa}", policies.namespace);
         if found.being_deleted {

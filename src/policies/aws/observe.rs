@@ -20,6 +20,9 @@ pub struct Observed {
     pub associations: BTreeMap<String, ObservedAssociation>,
     /// IRSA: whether the IAM OIDC provider the roles trust exists.
     pub oidc_provider_exists: Option<bool>,
+    /// `delete` only: EKS does not know the cluster (deleted already, and its pod identity
+    /// associations with it).
+    pub cluster_gone: bool,
 }
 
 /// A managed policy as IAM has it.
@@ -117,12 +120,21 @@ pub async fn observe(session: &Session, policies: &AwsPolicies) -> Result<Observ
 }
 
 /// As [`observe`], and the cluster's associations of the namespace whatever the identity
-/// (a cluster that moved to IRSA may keep pod identity associations): for `delete`.
+/// (a cluster that moved to IRSA may keep pod identity associations): for `delete`. A
+/// cluster EKS does not know (ResourceNotFoundException) has no associations left: that is
+/// [`Observed::cluster_gone`], not an error, so a retired cluster's roles can be removed.
 pub async fn observe_all_associations(
     session: &Session,
     policies: &AwsPolicies,
 ) -> Result<Observed, PoliciesError> {
-    observe_with(session, policies, true).await
+    match observe_with(session, policies, true).await {
+        Err(PoliciesError::ClusterNotFound { .. }) => {
+            let mut observed = observe_with(session, policies, false).await?;
+            observed.cluster_gone = true;
+            Ok(observed)
+        }
+        other => other,
+    }
 }
 
 async fn observe_with(
@@ -414,7 +426,18 @@ async fn read_associations(
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| sdk_error("EKS", "ListPodIdentityAssociations", endpoint, e))?;
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception())
+                {
+                    PoliciesError::ClusterNotFound {
+                        cluster: policies.cluster_name.clone(),
+                        region: policies.region.clone(),
+                    }
+                } else {
+                    sdk_error("EKS", "ListPodIdentityAssociations", endpoint, e)
+                }
+            })?;
         for summary in page.associations() {
             let (Some(sa), Some(id)) = (summary.service_account(), summary.association_id()) else {
                 continue;

@@ -36,6 +36,7 @@ pub async fn run(
     let attachments = delete::observe_attachments(session, policies, &observed).await?;
     let plan = delete::plan(policies, &observed, &attachments, force);
     let json = *format == Format::Json;
+    report::warnings(&plan.notes);
     if !apply || plan.removals.is_empty() {
         if json {
             let report = serde_json::json!({"apply": apply, "plan": &plan});
