@@ -164,6 +164,26 @@ fn delete_plans_then_removes_everything_and_a_second_run_finds_nothing() {
         Some(&"delete policy dtp-prod-workflowsvc-bucket")
     );
     assert_eq!(role_names(&iam).len(), 18, "the plan changes nothing");
+    let json: serde_json::Value = serde_json::from_str(&stdout(
+        &run(&s.moto, &s.eks, None, &s.extra, &["delete", "-o", "json"]).success(),
+    ))
+    .unwrap();
+    assert_eq!(json["apply"], false);
+    assert_eq!(json["plan"]["removals"].as_array().unwrap().len(), 73);
+    assert_eq!(json["plan"]["removals"][0]["action"], "delete-association");
+    let usage = run(
+        &s.moto,
+        &s.eks,
+        None,
+        &s.extra,
+        &["delete", "-o", "terraform"],
+    )
+    .code(2);
+    assert!(
+        stderr(&usage).contains("print text or json"),
+        "{}",
+        stderr(&usage)
+    );
     assert_eq!(s.eks.associations().len(), 18);
 
     let out = run(&s.moto, &s.eks, None, &s.extra, &["delete", "--apply"]).success();
