@@ -4,29 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use aws_credential_types::Credentials;
 use serde_json::Value;
 
-use crate::support::aws::{EksStub, Moto, aws_env};
+use crate::support::aws::{EksStub, Moto, aws_env, iam_client};
 use crate::support::{example, kubectl_smi, runtime, write_file};
 
 const MOTO_ACCOUNT: &str = "111122223333";
-
-fn iam_client(moto: &str) -> aws_sdk_iam::Client {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    let config = aws_sdk_iam::Config::builder()
-        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-        .region(aws_sdk_iam::config::Region::new("us-east-1"))
-        .endpoint_url(moto)
-        .http_client(http)
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .build();
-    aws_sdk_iam::Client::from_conf(config)
-}
 
 /// values-aws.yaml without its accountId, so that STS has to tell it.
 fn values_without_account(dir: &Path) -> PathBuf {
@@ -285,7 +268,7 @@ fn check_reports_a_role_deleted_behind_its_back_and_apply_brings_it_back() {
 }
 
 #[test]
-fn an_association_to_another_role_is_updated_not_created_twice() {
+fn an_association_to_another_role_is_taken_over_with_force_not_created_twice() {
     let Some(moto) = Moto::start(&[("MOTO_ACCOUNT_ID", MOTO_ACCOUNT)]) else {
         return;
     };
@@ -301,7 +284,7 @@ fn an_association_to_another_role_is_updated_not_created_twice() {
             &moto,
             &eks,
             &values_without_account(tmp.path()),
-            &["--apply"],
+            &["--apply", "--force"],
         )
         .success(),
     );
@@ -345,7 +328,7 @@ fn a_role_with_another_trust_policy_is_reported_and_replaced_only_with_force() {
     let refused = policies(&moto, &eks, &extra, &["--apply"]).code(1);
     let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("role dtp-prod-aisvc exists with a different trust policy"),
+        stderr.contains("role dtp-prod-aisvc exists but was not created by kubectl-smi"),
         "{stderr}"
     );
     assert!(stderr.contains("--force"), "{stderr}");
@@ -369,7 +352,10 @@ fn a_role_with_another_trust_policy_is_reported_and_replaced_only_with_force() {
     let forced = stdout(&policies(&moto, &eks, &extra, &["--apply", "--force"]).success());
     assert_eq!(
         forced,
-        "replace the trust policy of role dtp-prod-aisvc: done\napplied 1 change(s)\n"
+        "take over (not created by kubectl-smi): tag role dtp-prod-aisvc (smi.dtplatform.io/cluster/dtp-prod, smi.dtplatform.io/environment, smi.dtplatform.io/managed-by): done\n\
+         replace the trust policy of role dtp-prod-aisvc: done\n\
+         attach policy dtp-prod-kafka-bucket to role dtp-prod-aisvc: done\n\
+         applied 3 change(s)\n"
     );
 }
 
@@ -599,5 +585,45 @@ fn apply_refuses_credentials_of_another_account() {
     assert!(
         stderr.contains("the AWS credentials are for account 111122223333 (arn:aws:sts::111122223333:user/moto) but the values name account 123456789012"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn check_reports_documents_over_iams_size_limits() {
+    let Some(moto) = Moto::start(&[("MOTO_ACCOUNT_ID", MOTO_ACCOUNT)]) else {
+        return;
+    };
+    let eks = EksStub::start("dtp-prod");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut overlay =
+        "smi:\n  cloud:\n    aws:\n      accountId: null\n      kmsKeyArns:\n".to_owned();
+    for n in 0..80 {
+        overlay.push_str(&format!(
+            "        - arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-{n:012}\n"
+        ));
+    }
+    let extra = write_file(tmp.path(), "kms.yaml", &overlay);
+    let out = stdout(&policies(&moto, &eks, &extra, &["check"]).code(1));
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(
+            "policy dtp-prod-kafka-bucket: exceeds an IAM limit: the policy document is "
+        ),
+        "{out}"
+    );
+    assert!(
+        first.ends_with(
+            "characters, over IAM's limit of 6144 (smi.cloud.aws.kmsKeyArns lists 80 keys)"
+        ),
+        "{out}"
+    );
+    assert_eq!(out.matches("exceeds an IAM limit").count(), 5, "{out}");
+    let before = eks.requests().len();
+    let refused = policies(&moto, &eks, &extra, &["--apply"]).code(1);
+    assert_eq!(stdout(&refused), "", "nothing is created");
+    assert_eq!(
+        eks.requests().len(),
+        before,
+        "--apply refuses before any call"
     );
 }

@@ -35,7 +35,19 @@ fn case(
     }
 }
 
+/// Customer KMS keys enough to push every bucket policy over IAM's 6,144 characters.
+fn many_kms_keys(count: usize) -> String {
+    let mut text = "smi:\n  cloud:\n    aws:\n      kmsKeyArns:\n".to_owned();
+    for n in 0..count {
+        text.push_str(&format!(
+            "        - arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-{n:012}\n"
+        ));
+    }
+    text
+}
+
 fn cases() -> Vec<Case> {
+    let kms = Box::leak(many_kms_keys(80).into_boxed_str());
     let port = closed_port(Ipv4Addr::LOCALHOST);
     let dummy_credentials = vec![
         ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
@@ -43,6 +55,26 @@ fn cases() -> Vec<Case> {
     ];
     let no_account = "smi:\n  cloud:\n    aws:\n      accountId: null\n";
     vec![
+        case(
+            "80 customer KMS keys",
+            "values-aws.yaml",
+            kms,
+            &[
+                "policy dtp-prod-kafka-bucket: the policy document is",
+                "characters, over IAM's limit of 6144 (smi.cloud.aws.kmsKeyArns lists 80 keys)",
+                "hint: shorten the value named",
+            ],
+        ),
+        Case {
+            args: vec!["--trust-policy-quota".into(), "8192".into()],
+            code: 2,
+            ..case(
+                "trust policy quota beyond what AWS allows",
+                "values-aws.yaml",
+                "",
+                &["the role trust policy length quota is 2048 to 4096 characters"],
+            )
+        },
         case(
             "missing bucket",
             "values-aws.yaml",
@@ -245,6 +277,46 @@ fn bad_input_gives_a_clear_message_and_writes_nothing() {
                 "{}",
                 case.name
             );
+        }
+    }
+}
+
+#[test]
+fn too_many_kms_keys_are_refused_in_every_format_and_a_few_less_are_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let over = write_file(tmp.path(), "over.yaml", &many_kms_keys(80));
+    let under = write_file(tmp.path(), "under.yaml", &many_kms_keys(60));
+    // `--apply` refuses before any AWS call: no credentials are configured here.
+    for format in ["text", "json", "terraform", "script", "--apply"] {
+        let run = |overlay: &std::path::Path| {
+            let mut cmd = kubectl_smi();
+            aws::isolate(&mut cmd);
+            let args = match format {
+                "--apply" => vec!["policies", "--apply", "--account-id", "123456789012"],
+                _ => vec!["policies", "-o", format],
+            };
+            cmd.args(args)
+                .arg("-f")
+                .arg(example("values-aws.yaml"))
+                .arg("-f")
+                .arg(overlay)
+                .output()
+                .unwrap()
+        };
+        let refused = run(&over);
+        assert_eq!(refused.status.code(), Some(1), "{format}");
+        assert!(refused.stdout.is_empty(), "{format}");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr)
+                .contains("smi.cloud.aws.kmsKeyArns lists 80 keys"),
+            "{format}"
+        );
+        let fits = run(&under);
+        let stderr = String::from_utf8_lossy(&fits.stderr);
+        if format == "--apply" {
+            assert!(stderr.contains("no AWS credentials found"), "{stderr}");
+        } else {
+            assert_eq!(fits.status.code(), Some(0), "{format}: {stderr}");
         }
     }
 }

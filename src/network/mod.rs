@@ -6,6 +6,7 @@ mod aws;
 mod connectivity;
 mod endpoint;
 mod oci;
+pub mod security_groups;
 mod table;
 
 use crate::error::Hint;
@@ -59,6 +60,66 @@ pub enum NetworkError {
         /// The `-o` format asked for, which is for the other provider.
         asked: &'static str,
     },
+    /// `--apply` / `--delete` needs the worker nodes' security group.
+    #[error(
+        "no security group for the worker nodes: smi.cloud.aws.securityGroups.nodes is not set and --nodes-security-group was not given"
+    )]
+    MissingNodesGroup,
+    /// No AWS credentials were found by the standard chain.
+    #[error("no AWS credentials found: {message}")]
+    NoCredentials {
+        /// The AWS SDK's explanation.
+        message: String,
+    },
+    /// The EC2 endpoint could not be reached.
+    #[error("cannot reach AWS EC2 at {endpoint}: {message}")]
+    Ec2Unreachable {
+        /// The endpoint URL tried.
+        endpoint: String,
+        /// The connection error.
+        message: String,
+    },
+    /// A named security group does not exist in the region (EC2 InvalidGroup.NotFound).
+    #[error("security group {group} does not exist in the values' region")]
+    GroupNotFound {
+        /// The group id, from the values or a flag.
+        group: String,
+    },
+    /// An EC2 call failed.
+    #[error("AWS EC2 {operation} failed: {code}: {message}")]
+    Ec2 {
+        /// The API operation, e.g. `AuthorizeSecurityGroupEgress`.
+        operation: &'static str,
+        /// EC2's error code, e.g. `UnauthorizedOperation`.
+        code: String,
+        /// EC2's message.
+        message: String,
+    },
+    /// `--apply` or `--delete` stopped part-way; what was done stays done.
+    #[error("{}", incomplete(done, not_done, error))]
+    Incomplete {
+        /// The rules authorized or revoked before the failure, one line each.
+        done: Vec<String>,
+        /// The rules of the failed call and after it, one line each.
+        not_done: Vec<String>,
+        /// The failed call's error.
+        error: Box<NetworkError>,
+    },
+}
+
+fn incomplete(done: &[String], not_done: &[String], error: &NetworkError) -> String {
+    let mut text = format!("stopped: {error}\n  done ({}):", done.len());
+    if done.is_empty() {
+        text.push_str(" nothing");
+    }
+    for line in done {
+        text.push_str(&format!("\n    {line}"));
+    }
+    text.push_str(&format!("\n  not done ({}):", not_done.len()));
+    for line in not_done {
+        text.push_str(&format!("\n    {line}"));
+    }
+    text
 }
 
 impl Hint for NetworkError {
@@ -67,6 +128,24 @@ impl Hint for NetworkError {
             NetworkError::Endpoint(e) => return e.hint(),
             NetworkError::ProviderMismatch { values: "aws", .. } => "use -o aws (or text, json)",
             NetworkError::ProviderMismatch { .. } => "use -o oci or -o oci-nsg (or text, json)",
+            NetworkError::MissingNodesGroup => {
+                "set smi.cloud.aws.securityGroups.nodes (the nodes' group: `aws eks describe-cluster --query cluster.resourcesVpcConfig.clusterSecurityGroupId`) or pass --nodes-security-group"
+            }
+            NetworkError::NoCredentials { .. } => {
+                "configure AWS credentials (AWS_PROFILE, `aws sso login`, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or print the rules with -o aws for an administrator"
+            }
+            NetworkError::Ec2Unreachable { .. } => {
+                "check the network, the region and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2"
+            }
+            NetworkError::GroupNotFound { .. } => {
+                "check the id (smi.cloud.aws.securityGroups or the flag) and smi.cloud.aws.region"
+            }
+            NetworkError::Ec2 { .. } => {
+                "see EC2's message; credentials need ec2:DescribeSecurityGroups, DescribeSecurityGroupRules, Authorize/RevokeSecurityGroupIngress and Egress"
+            }
+            NetworkError::Incomplete { .. } => {
+                "fix the cause and run again: rules that exist are left alone, so it finishes what is missing"
+            }
         })
     }
 }

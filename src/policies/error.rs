@@ -121,6 +121,59 @@ pub enum PoliciesError {
         /// The names of the roles whose trust policy differs.
         roles: Vec<String>,
     },
+    /// A document, name or tag list is over one of IAM's limits (see `aws::limits`).
+    #[error("{subject}: the {what} is {size} {unit}, over IAM's limit of {limit} ({cause})")]
+    LimitExceeded {
+        /// `policy <name>` or `role <name>`.
+        subject: String,
+        /// `policy document`, `trust policy` or `tag list`.
+        what: &'static str,
+        /// The size found, in `unit`s.
+        size: usize,
+        /// `characters` (whitespace not counted) or `tags`.
+        unit: &'static str,
+        /// IAM's limit.
+        limit: usize,
+        /// The value that makes it too long.
+        cause: String,
+    },
+    /// Existing resources the values name were not created by kubectl-smi; left alone.
+    #[error(
+        "{} existing resource(s) were not created by kubectl-smi (no {} tag) and were left alone: {}",
+        subjects.len(),
+        crate::policies::aws::MANAGED_BY_TAG.0,
+        subjects.join(", ")
+    )]
+    NotOurs {
+        /// `role <name>`, `policy <name>` or `association <namespace>/<service account>`.
+        subjects: Vec<String>,
+    },
+    /// EKS does not know the cluster the values name (ListPodIdentityAssociations answered
+    /// ResourceNotFoundException).
+    #[error("EKS has no cluster {cluster} in {region}")]
+    ClusterNotFound {
+        /// `smi.cloud.aws.clusterName`.
+        cluster: String,
+        /// `smi.cloud.aws.region`.
+        region: String,
+    },
+    /// The cluster could not be asked which pods still use IRSA (step 3 of the migration).
+    #[error("cannot check the cluster's pods for the IRSA to Pod Identity migration: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
+    /// Step 3 of the migration waits: pods still have the IRSA environment.
+    #[error(
+        "the OIDC (IRSA) statement stays in the trust policy of {} role(s): running pods of namespace {namespace} still have the IRSA environment: {}",
+        roles.len(),
+        pods.join(", ")
+    )]
+    MigrationBlocked {
+        /// The namespace checked.
+        namespace: String,
+        /// The pods with the IRSA environment, by name.
+        pods: Vec<String>,
+        /// The roles whose OIDC statement stays.
+        roles: Vec<String>,
+    },
     /// The output directory cannot be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -181,6 +234,30 @@ impl Hint for PoliciesError {
             }
             PoliciesError::TrustConflict { .. } => {
                 "review the difference with `kubectl smi policies check`, then run --apply --force to replace the trust policies"
+            }
+            PoliciesError::LimitExceeded {
+                what: "tag list", ..
+            } => {
+                "remove tags the role or policy no longer needs (IAM UntagRole / UntagPolicy), then run again"
+            }
+            PoliciesError::LimitExceeded {
+                what: "trust policy",
+                ..
+            } => {
+                "shorten the value named; if the account's \"Role trust policy length\" quota was raised (Service Quotas), pass --trust-policy-quota with it (up to 4096)"
+            }
+            PoliciesError::LimitExceeded { .. } => {
+                "shorten the value named: fewer or shorter KMS key ARNs, or a shorter bucket name"
+            }
+            PoliciesError::NotOurs { .. } => {
+                "check that the names are the ones meant; --force takes them over (tags them, replaces trust policies, retargets associations) and says so"
+            }
+            PoliciesError::Cluster(e) => return e.hint(),
+            PoliciesError::ClusterNotFound { .. } => {
+                "check smi.cloud.aws.clusterName and smi.cloud.aws.region (`aws eks list-clusters`)"
+            }
+            PoliciesError::MigrationBlocked { .. } => {
+                "the pods keep IRSA credentials until they are replaced: restart them (kubectl rollout restart) once the values say podIdentity and the IRSA annotation is gone, then run --apply again"
             }
             PoliciesError::Write { .. } => "check the path and its permissions",
             PoliciesError::DirNotOurs { .. } => {

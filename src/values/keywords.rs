@@ -65,6 +65,9 @@ pub(super) fn iam_role_prefix(s: &mut Schema) {
 pub(super) fn kms_key_arns(s: &mut Schema) {
     format::KMS_KEY_ARN.apply(s)
 }
+pub(super) fn security_group_id(s: &mut Schema) {
+    format::SECURITY_GROUP_ID.apply(s)
+}
 pub(super) fn oidc_issuer(s: &mut Schema) {
     format::OIDC_ISSUER.apply(s)
 }

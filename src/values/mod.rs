@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 pub use model::{
-    ActiveMq, Autoscaler, Aws, AwsIdentity, AwsSecretsManagerBackup, Buckets, Cloud, Dns,
-    EgressRule, Endpoints, ExternalAws, ExternalOci, ExternalProvider, ExternalSecrets,
+    ActiveMq, Autoscaler, Aws, AwsIdentity, AwsSecretsManagerBackup, AwsSecurityGroups, Buckets,
+    Cloud, Dns, EgressRule, Endpoints, ExternalAws, ExternalOci, ExternalProvider, ExternalSecrets,
     ExternalStore, FileBackup, HostPort, Kafka, LoadBalancer, LoadBalancerScheme, NetworkPolicy,
     Oci, OciVaultBackup, Overlays, PolicyDns, PolicyEngine, Prometheus, Protocol, Provider,
     RuleAction, SecretBackup, Secrets, Smi, StoreKind, Values, partition_of_region,

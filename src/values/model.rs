@@ -152,6 +152,26 @@ pub struct Aws {
     /// Emit ACK PodIdentityAssociation resources with the release (pod identity only).
     #[serde(default)]
     pub ack_pod_identity_associations: bool,
+    /// The EC2 security groups `kubectl smi network rules --apply` puts step 2's rules on.
+    #[serde(default)]
+    pub security_groups: Option<AwsSecurityGroups>,
+}
+
+/// The EC2 security groups of step 2's rules (`network rules --apply`; flags win).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AwsSecurityGroups {
+    /// The worker nodes' security group: egress to the external systems.
+    #[serde(default)]
+    #[schemars(transform = keywords::security_group_id)]
+    pub nodes: Option<String>,
+    /// A security group you attach to the load balancer with the AWS Load Balancer
+    /// Controller's service.beta.kubernetes.io/aws-load-balancer-security-groups annotation:
+    /// ingress on 80/443 from the internet. Without it the controller manages its own
+    /// frontend group and the ingress rules are only printed.
+    #[serde(default)]
+    #[schemars(transform = keywords::security_group_id)]
+    pub load_balancer: Option<String>,
 }
 
 impl Aws {

@@ -91,6 +91,7 @@ pub struct StubAssociation {
     pub namespace: String,
     pub service_account: String,
     pub role_arn: String,
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Default)]
@@ -101,6 +102,10 @@ struct State {
     next_id: u32,
     deny: bool,
     deny_writes: bool,
+    /// Deleted associations EKS still lists (deletion is eventually consistent): listed,
+    /// but DescribePodIdentityAssociation answers 404 for them.
+    lingering: BTreeMap<String, StubAssociation>,
+    linger: bool,
 }
 
 /// EKS's REST-JSON pod identity association API, as AWS documents it: list, describe,
@@ -152,9 +157,21 @@ impl EksStub {
                 namespace: namespace.to_owned(),
                 service_account: service_account.to_owned(),
                 role_arn: role_arn.to_owned(),
+                tags: BTreeMap::new(),
             },
         );
         id
+    }
+
+    /// Deleted associations stay listed (but not described) until [`EksStub::settle`]: EKS
+    /// deletes them eventually, not at once.
+    pub fn linger_deletions(&self) {
+        self.state.lock().unwrap().linger = true;
+    }
+
+    /// The deletions in progress finish.
+    pub fn settle(&self) {
+        self.state.lock().unwrap().lingering.clear();
     }
 
     /// Answer every call with AccessDeniedException from now on.
@@ -245,13 +262,13 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
 
 fn association_json(cluster: &str, a: &StubAssociation) -> Value {
     json!({
+        "tags": a.tags,
         "clusterName": cluster,
         "namespace": a.namespace,
         "serviceAccount": a.service_account,
         "roleArn": a.role_arn,
         "associationArn": format!("arn:aws:eks:us-east-1:111122223333:podidentityassociation/{cluster}/{}", a.id),
         "associationId": a.id,
-        "tags": {}
     })
 }
 
@@ -262,7 +279,7 @@ fn route(
     query: &str,
     body: &Value,
 ) -> (u16, Option<&'static str>, Value) {
-    if state.deny || (state.deny_writes && method == "POST") {
+    if state.deny || (state.deny_writes && matches!(method, "POST" | "DELETE")) {
         return (
             403,
             Some("AccessDeniedException"),
@@ -271,6 +288,32 @@ fn route(
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let cluster = state.cluster.clone();
+    if let (Some("tags"), "POST") = (segments.first().copied(), method) {
+        // TagResource: POST /tags/{resourceArn}, the ARN percent-encoded.
+        let arn = path
+            .trim_start_matches("/tags/")
+            .replace("%3A", ":")
+            .replace("%3a", ":")
+            .replace("%2F", "/")
+            .replace("%2f", "/");
+        let id = arn.rsplit('/').next().unwrap_or_default().to_owned();
+        return match state.associations.get_mut(&id) {
+            Some(a) if arn.contains(":podidentityassociation/") => {
+                if let Some(tags) = body["tags"].as_object() {
+                    for (k, v) in tags {
+                        a.tags
+                            .insert(k.clone(), v.as_str().unwrap_or_default().to_owned());
+                    }
+                }
+                (200, None, json!({}))
+            }
+            _ => (
+                404,
+                Some("NotFoundException"),
+                json!({"message": format!("no resource {arn}")}),
+            ),
+        };
+    }
     if segments.len() < 3 || segments[0] != "clusters" || segments[2] != "pod-identity-associations"
     {
         return (
@@ -295,6 +338,7 @@ fn route(
             let list: Vec<Value> = state
                 .associations
                 .values()
+                .chain(state.lingering.values())
                 .filter(|a| {
                     namespace_filter
                         .as_deref()
@@ -342,11 +386,20 @@ fn route(
             }
             state.next_id += 1;
             let id = format!("a-{:08}", state.next_id);
+            let tags = body["tags"]
+                .as_object()
+                .map(|t| {
+                    t.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default();
             let a = StubAssociation {
                 id: id.clone(),
                 namespace,
                 service_account,
                 role_arn: body["roleArn"].as_str().unwrap_or_default().to_owned(),
+                tags,
             };
             let answer = json!({"association": association_json(&cluster, &a)});
             state.associations.insert(id, a);
@@ -356,6 +409,20 @@ fn route(
             Some(a) => {
                 a.role_arn = body["roleArn"].as_str().unwrap_or_default().to_owned();
                 let answer = json!({"association": association_json(&cluster, a)});
+                (200, None, answer)
+            }
+            None => (
+                404,
+                Some("ResourceNotFoundException"),
+                json!({"message": "no association"}),
+            ),
+        },
+        ("DELETE", Some(id)) => match state.associations.remove(*id) {
+            Some(a) => {
+                let answer = json!({"association": association_json(&cluster, &a)});
+                if state.linger {
+                    state.lingering.insert(a.id.clone(), a);
+                }
                 (200, None, answer)
             }
             None => (
@@ -407,4 +474,164 @@ pub fn isolate(cmd: &mut assert_cmd::Command) {
             "AWS_SHARED_CREDENTIALS_FILE",
             "/nonexistent/aws/credentials",
         );
+}
+
+/// A proxy in front of moto that answers some IAM or EC2 calls with AWS's throttling error
+/// (IAM: `Throttling`, HTTP 400, awsQuery's error shape; EC2: `RequestLimitExceeded`, HTTP
+/// 503, ec2Query's) before passing the rest on:
+/// the first `times` requests whose `Action` is `action` are refused. The SDK retries
+/// throttling errors (3 attempts in its standard mode), so `times` below 3 is absorbed and
+/// 3 makes the call fail.
+pub struct ThrottlingProxy {
+    pub url: String,
+    throttled: Arc<Mutex<u32>>,
+    stop: Arc<AtomicBool>,
+    port: u16,
+}
+
+/// IAM's (awsQuery) throttling answer.
+const IAM_THROTTLING: &str = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\n|<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>throttled</RequestId></ErrorResponse>";
+/// EC2's (ec2Query) throttling answer.
+const EC2_THROTTLING: &str = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/xml\r\n|<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>throttled</RequestID></Response>";
+
+impl ThrottlingProxy {
+    /// IAM calls named `action` are throttled (`Throttling`).
+    pub fn start(upstream: &str, action: &str, times: u32) -> ThrottlingProxy {
+        Self::start_with(upstream, action, times, IAM_THROTTLING)
+    }
+
+    /// EC2 calls named `action` are throttled (`RequestLimitExceeded`).
+    pub fn start_ec2(upstream: &str, action: &str, times: u32) -> ThrottlingProxy {
+        Self::start_with(upstream, action, times, EC2_THROTTLING)
+    }
+
+    fn start_with(
+        upstream: &str,
+        action: &str,
+        times: u32,
+        error: &'static str,
+    ) -> ThrottlingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let throttled = Arc::new(Mutex::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (count, st, action) = (throttled.clone(), stop.clone(), format!("Action={action}&"));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if st.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let (count, upstream, action) = (count.clone(), upstream.clone(), action.clone());
+                std::thread::spawn(move || {
+                    let _ = proxy(stream, &upstream, &action, times, &count, error);
+                });
+            }
+        });
+        ThrottlingProxy {
+            url: format!("http://127.0.0.1:{port}"),
+            throttled,
+            stop,
+            port,
+        }
+    }
+
+    /// How many requests were answered with the throttling error.
+    pub fn throttled(&self) -> u32 {
+        *self.throttled.lock().unwrap()
+    }
+}
+
+impl Drop for ThrottlingProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn proxy(
+    stream: TcpStream,
+    upstream: &str,
+    action: &str,
+    times: u32,
+    count: &Mutex<u32>,
+    answer: &str,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut head = String::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+            if name.eq_ignore_ascii_case("connection") {
+                continue;
+            }
+        }
+        head.push_str(&line);
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let text = format!("{}&", String::from_utf8_lossy(&body));
+    let throttle = text.starts_with(action) || text.contains(&format!("&{action}"));
+    let throttle = throttle && {
+        let mut count = count.lock().unwrap();
+        let refuse = *count < times;
+        if refuse {
+            *count += 1;
+        }
+        refuse
+    };
+    let mut stream = stream;
+    if throttle {
+        let (head, error) = answer.split_once('|').unwrap_or((answer, ""));
+        let response = format!(
+            "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{error}",
+            error.len()
+        );
+        stream.write_all(response.as_bytes())?;
+        return stream.flush();
+    }
+    let mut up = TcpStream::connect(upstream)?;
+    up.write_all(head.as_bytes())?;
+    up.write_all(b"Connection: close\r\n\r\n")?;
+    up.write_all(&body)?;
+    up.flush()?;
+    let mut answer = Vec::new();
+    up.read_to_end(&mut answer)?;
+    stream.write_all(&answer)?;
+    stream.flush()
+}
+
+/// An IAM client of the SDK pointed at `url` (moto or a proxy in front of it), for the tests'
+/// own set-up and read-back.
+pub fn iam_client(url: &str) -> aws_sdk_iam::Client {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        .region(aws_sdk_iam::config::Region::new("us-east-1"))
+        .endpoint_url(url)
+        .http_client(http)
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .build();
+    aws_sdk_iam::Client::from_conf(config)
 }

@@ -69,9 +69,11 @@ pub async fn apply(
 }
 
 fn iam_tags(policies: &AwsPolicies) -> Vec<Tag> {
-    policies
-        .tags()
-        .into_iter()
+    to_iam_tags(policies.tags())
+}
+
+fn to_iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
+    tags.into_iter()
         .filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok())
         .collect()
 }
@@ -139,7 +141,38 @@ async fn execute(
                 .await
                 .map_err(|e| sdk_error("IAM", "CreateRole", iam_endpoint, e))?;
         }
-        Action::ReplaceTrustPolicy { role, trust_policy } => {
+        Action::TagRole { role, tags, .. } => {
+            iam.tag_role()
+                .role_name(role)
+                .set_tags(Some(to_iam_tags(tags.clone())))
+                .send()
+                .await
+                .map_err(|e| sdk_error("IAM", "TagRole", iam_endpoint, e))?;
+        }
+        Action::TagPolicy { arn, tags, .. } => {
+            iam.tag_policy()
+                .policy_arn(arn)
+                .set_tags(Some(to_iam_tags(tags.clone())))
+                .send()
+                .await
+                .map_err(|e| sdk_error("IAM", "TagPolicy", iam_endpoint, e))?;
+        }
+        Action::TagAssociation {
+            association_arn,
+            tags,
+            ..
+        } => {
+            session
+                .eks
+                .tag_resource()
+                .resource_arn(association_arn)
+                .set_tags(Some(tags.clone().into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| sdk_error("EKS", "TagResource", eks_endpoint, e))?;
+        }
+        Action::ReplaceTrustPolicy { role, trust_policy }
+        | Action::RemoveIrsaTrust { role, trust_policy } => {
             iam.update_assume_role_policy()
                 .role_name(role)
                 .policy_document(compact(trust_policy))

@@ -2,9 +2,11 @@
 
 use serde::Serialize;
 
-use super::AwsPolicies;
 use super::compare::{Grant, difference};
+use super::limits::Breach;
+use super::migration::in_migration;
 use super::observe::Observed;
+use super::{AwsPolicies, is_managed};
 
 /// The kind of a difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -30,6 +32,14 @@ pub enum Kind {
     AssociationRoleDiffers,
     /// More is allowed than required: extra statements, attached or inline policies.
     ExtraPermissions,
+    /// A generated document is over one of IAM's limits (`limits`): `--apply` refuses it.
+    ExceedsLimit,
+    /// A role trusts both IRSA (its OIDC statement) and EKS Pod Identity: between steps 1 and
+    /// 3 of the migration (`migration`).
+    MigrationInProgress,
+    /// A role, policy or association the values name exists without kubectl-smi's
+    /// `managed-by` tag: `--apply` leaves it alone unless `--force`, `delete` never touches it.
+    NotManaged,
 }
 
 impl Kind {
@@ -46,6 +56,9 @@ impl Kind {
             Kind::MissingAssociation => "missing pod identity association",
             Kind::AssociationRoleDiffers => "pod identity association uses another role",
             Kind::ExtraPermissions => "extra permissions",
+            Kind::ExceedsLimit => "exceeds an IAM limit",
+            Kind::MigrationInProgress => "IRSA to Pod Identity migration in progress",
+            Kind::NotManaged => "not managed by kubectl-smi",
         }
     }
 }
@@ -60,6 +73,35 @@ pub struct Difference {
     /// The detail for the operator, e.g. `policy <arn> is not attached` or `statement <sid>:
     /// <grants>`.
     pub detail: String,
+}
+
+/// The documents over an IAM limit, as differences of kind [`Kind::ExceedsLimit`].
+pub fn limit_differences(breaches: &[Breach]) -> Vec<Difference> {
+    breaches
+        .iter()
+        .map(|b| Difference {
+            kind: Kind::ExceedsLimit,
+            subject: b.subject.clone(),
+            detail: format!(
+                "the {} is {} characters, over IAM's limit of {} ({})",
+                b.what, b.size, b.limit, b.cause
+            ),
+        })
+        .collect()
+}
+
+fn not_managed(
+    subject: &str,
+    tags: &std::collections::BTreeMap<String, String>,
+) -> Option<Difference> {
+    (!is_managed(tags)).then(|| Difference {
+        kind: Kind::NotManaged,
+        subject: subject.to_owned(),
+        detail: format!(
+            "no {} tag: not created by kubectl-smi (--apply --force takes it over)",
+            super::MANAGED_BY_TAG.0
+        ),
+    })
 }
 
 /// Lists every difference between the account and the generated policies.
@@ -82,6 +124,7 @@ pub fn differences(policies: &AwsPolicies, observed: &Observed) -> Vec<Differenc
             });
             continue;
         };
+        out.extend(not_managed(&subject, &found.tags));
         out.extend(document_differences(
             &subject,
             &policy.document,
@@ -101,8 +144,18 @@ pub fn differences(policies: &AwsPolicies, observed: &Observed) -> Vec<Differenc
             });
             continue;
         };
+        out.extend(not_managed(&subject, &found.tags));
         let (missing, extra) = difference(&role.trust_policy, &found.trust_policy);
-        if !missing.is_empty() || !extra.is_empty() {
+        if in_migration(&found.trust_policy) && missing.is_empty() {
+            out.push(Difference {
+                kind: Kind::MigrationInProgress,
+                subject: subject.clone(),
+                detail: "trusts both the cluster's OIDC provider (IRSA) and EKS Pod Identity; \
+                         once the values say podIdentity and the pods have restarted, \
+                         `policies --apply` removes the OIDC statement"
+                    .to_owned(),
+            });
+        } else if !missing.is_empty() || !extra.is_empty() {
             let mut detail: Vec<String> = missing
                 .iter()
                 .map(|g| format!("lacks {}", g.describe()))
@@ -162,12 +215,21 @@ pub fn differences(policies: &AwsPolicies, observed: &Observed) -> Vec<Differenc
                     association.cluster_name, association.role_arn
                 ),
             }),
-            Some(found) if found.role_arn != association.role_arn => out.push(Difference {
-                kind: Kind::AssociationRoleDiffers,
+            Some(found) if found.being_deleted => out.push(Difference {
+                kind: Kind::MissingAssociation,
                 subject,
-                detail: format!("{} instead of {}", found.role_arn, association.role_arn),
+                detail: format!("{} is being deleted", found.association_id),
             }),
-            Some(_) => {}
+            Some(found) => {
+                out.extend(not_managed(&subject, &found.tags));
+                if found.role_arn != association.role_arn {
+                    out.push(Difference {
+                        kind: Kind::AssociationRoleDiffers,
+                        subject,
+                        detail: format!("{} instead of {}", found.role_arn, association.role_arn),
+                    });
+                }
+            }
         }
     }
     out
@@ -234,6 +296,7 @@ mod tests {
     use serde_json::json;
 
     fn in_sync(policies: &AwsPolicies) -> Observed {
+        let tags: std::collections::BTreeMap<_, _> = policies.tags().into_iter().collect();
         let mut observed = Observed::default();
         for p in &policies.policies {
             observed.policies.insert(
@@ -244,6 +307,7 @@ mod tests {
                         id: "v1".into(),
                         is_default: true,
                     }],
+                    tags: tags.clone(),
                 },
             );
         }
@@ -253,7 +317,8 @@ mod tests {
                 ObservedRole {
                     trust_policy: r.trust_policy.clone(),
                     attached_policy_arns: r.policy_arns.clone(),
-                    inline_policies: vec![],
+                    tags: tags.clone(),
+                    ..ObservedRole::default()
                 },
             );
         }
@@ -263,6 +328,8 @@ mod tests {
                 super::super::observe::ObservedAssociation {
                     association_id: format!("a-{}", a.service_account),
                     role_arn: a.role_arn.clone(),
+                    tags: tags.clone(),
+                    ..Default::default()
                 },
             );
         }

@@ -6,7 +6,10 @@ pub mod account;
 pub mod apply;
 pub mod check;
 mod compare;
+pub mod delete;
 pub mod documents;
+pub mod limits;
+pub mod migration;
 pub mod observe;
 pub mod plan;
 pub mod session;
@@ -24,6 +27,29 @@ use session::CallerIdentity;
 pub const MANAGED_BY_TAG: (&str, &str) = ("smi.dtplatform.io/managed-by", "kubectl-smi");
 /// Tag naming the platform's environment.
 pub const ENVIRONMENT_TAG: &str = "smi.dtplatform.io/environment";
+/// Prefix of the tag that records one cluster using a role or policy: the key is the prefix
+/// and the EKS cluster's name (at most 100 characters, so the key stays within IAM's 128),
+/// the value the namespace the cluster's service accounts are in. Pod Identity roles are
+/// account-wide and may serve several clusters; `policies delete` removes a role only when
+/// no other cluster's tag is left on it.
+pub const CLUSTER_TAG_PREFIX: &str = "smi.dtplatform.io/cluster/";
+
+/// The tag key recording that `cluster` uses a role or policy.
+pub fn cluster_tag(cluster: &str) -> String {
+    format!("{CLUSTER_TAG_PREFIX}{cluster}")
+}
+
+/// The clusters a role's or policy's tags record (see [`CLUSTER_TAG_PREFIX`]), sorted.
+pub fn tagged_clusters(tags: &std::collections::BTreeMap<String, String>) -> Vec<&str> {
+    tags.keys()
+        .filter_map(|k| k.strip_prefix(CLUSTER_TAG_PREFIX))
+        .collect()
+}
+
+/// Whether tags carry kubectl-smi's `managed-by` tag (see [`MANAGED_BY_TAG`]).
+pub fn is_managed(tags: &std::collections::BTreeMap<String, String>) -> bool {
+    tags.get(MANAGED_BY_TAG.0).map(String::as_str) == Some(MANAGED_BY_TAG.1)
+}
 
 /// Account, partition and OIDC issuer given on the command line; they win over the values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -185,12 +211,26 @@ pub struct Association {
 }
 
 impl AwsPolicies {
-    /// The tags of everything created for this environment.
+    /// The tags of everything created or taken over for this environment and cluster:
+    /// [`MANAGED_BY_TAG`], [`ENVIRONMENT_TAG`] and this cluster's [`cluster_tag`] (whose value
+    /// is the namespace).
     pub fn tags(&self) -> Vec<(String, String)> {
         vec![
             (MANAGED_BY_TAG.0.to_owned(), MANAGED_BY_TAG.1.to_owned()),
             (ENVIRONMENT_TAG.to_owned(), self.environment.clone()),
+            (cluster_tag(&self.cluster_name), self.namespace.clone()),
         ]
+    }
+
+    /// The tags of [`AwsPolicies::tags`] that `existing` lacks or holds with another value.
+    pub fn missing_tags(
+        &self,
+        existing: &std::collections::BTreeMap<String, String>,
+    ) -> Vec<(String, String)> {
+        self.tags()
+            .into_iter()
+            .filter(|(k, v)| existing.get(k) != Some(v))
+            .collect()
     }
 
     /// The role of a service account (by its name in the guide's table), if it has one.
@@ -230,7 +270,11 @@ pub fn generate(
     let mut roles = Vec::new();
     for sa in &SERVICE_ACCOUNTS {
         let name = aws.role_name(sa.name);
-        check_iam_name("smi.cloud.aws.roleNamePrefix", &name, 64)?;
+        check_iam_name(
+            "smi.cloud.aws.roleNamePrefix",
+            &name,
+            limits::ROLE_NAME_LENGTH,
+        )?;
         let trust_policy = match &oidc {
             None => documents::pod_identity_trust(),
             Some((arn, host_path)) => documents::irsa_trust(arn, host_path, namespace, sa.name),
@@ -293,7 +337,11 @@ fn bucket_policy(
         bucket_name,
     )?;
     let name = policy_name(&aws.role_name_prefix, bucket);
-    check_iam_name("smi.cloud.aws.roleNamePrefix", &name, 128)?;
+    check_iam_name(
+        "smi.cloud.aws.roleNamePrefix",
+        &name,
+        limits::POLICY_NAME_LENGTH,
+    )?;
     let bucket_arn = format!("arn:{}:s3:::{bucket_name}", target.partition);
     Ok(BucketPolicy {
         bucket: bucket.purpose(),

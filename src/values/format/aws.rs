@@ -137,6 +137,23 @@ pub const KMS_KEY_ARN: Format = Format {
     ],
 };
 
+/// An EC2 security group id (`network rules --apply`).
+pub const SECURITY_GROUP_ID: Format = Format {
+    name: "an EC2 security group id",
+    rule: "sg- and 8 or 17 lowercase hexadecimal digits, e.g. sg-0123456789abcdef0",
+    pattern: "^sg-([0-9a-f]{8}|[0-9a-f]{17})$",
+    min_length: None,
+    max_length: None,
+    forbidden: &[],
+    valid: &["sg-0123456789abcdef0", "sg-12345678"],
+    invalid: &[
+        "sg-0123456789ABCDEF0",
+        "0123456789abcdef0",
+        "sg-123",
+        "my-nodes",
+    ],
+};
+
 /// The cluster's OIDC issuer URL (IRSA).
 pub const OIDC_ISSUER: Format = Format {
     name: "an OIDC issuer URL",

@@ -22,8 +22,9 @@ resource "aws_iam_policy" "kafka_bucket" {
     Version = "2012-10-17"
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -48,8 +49,9 @@ resource "aws_iam_policy" "filesvc_bucket" {
     Version = "2012-10-17"
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -74,8 +76,9 @@ resource "aws_iam_policy" "scriptmanager_bucket" {
     Version = "2012-10-17"
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -100,8 +103,9 @@ resource "aws_iam_policy" "datasourcesvc_bucket" {
     Version = "2012-10-17"
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -126,8 +130,9 @@ resource "aws_iam_policy" "workflowsvc_bucket" {
     Version = "2012-10-17"
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -153,8 +158,9 @@ resource "aws_iam_role" "aisvc" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -185,8 +191,9 @@ resource "aws_iam_role" "datasourcesvc" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -222,8 +229,9 @@ resource "aws_iam_role" "filesvc_migrations" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -259,8 +267,9 @@ resource "aws_iam_role" "filesvc" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -296,8 +305,9 @@ resource "aws_iam_role" "itemsvc_migrations" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -333,8 +343,9 @@ resource "aws_iam_role" "itemsvc_rdbms_migrations" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -370,8 +381,9 @@ resource "aws_iam_role" "itemsvc_telemetry_worker" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -407,8 +419,9 @@ resource "aws_iam_role" "itemsvc_worker" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -444,8 +457,9 @@ resource "aws_iam_role" "itemsvc" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -481,8 +495,9 @@ resource "aws_iam_role" "objectmodelsvc" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -513,8 +528,9 @@ resource "aws_iam_role" "passportsvc_migrations" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -550,8 +566,9 @@ resource "aws_iam_role" "passportsvc" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -587,8 +604,9 @@ resource "aws_iam_role" "platform_notificationsvc_api" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -619,8 +637,9 @@ resource "aws_iam_role" "platform_notificationsvc_worker" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -651,8 +670,9 @@ resource "aws_iam_role" "scriptmanager" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -688,8 +708,9 @@ resource "aws_iam_role" "workflowsvc_api" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -725,8 +746,9 @@ resource "aws_iam_role" "workflowsvc_backend" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 
@@ -762,8 +784,9 @@ resource "aws_iam_role" "workflowwkr_backend" {
     ]
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"          = "kubectl-smi"
+    "smi.dtplatform.io/environment"         = "prod"
+    "smi.dtplatform.io/cluster/dtp-staging" = "dtp-irsa"
   }
 }
 

@@ -44,8 +44,9 @@ resource "aws_iam_policy" "kafka_bucket" {
     Version = "2012-10-17"
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -76,8 +77,9 @@ resource "aws_iam_policy" "filesvc_bucket" {
     Version = "2012-10-17"
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -108,8 +110,9 @@ resource "aws_iam_policy" "scriptmanager_bucket" {
     Version = "2012-10-17"
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -140,8 +143,9 @@ resource "aws_iam_policy" "datasourcesvc_bucket" {
     Version = "2012-10-17"
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -172,8 +176,9 @@ resource "aws_iam_policy" "workflowsvc_bucket" {
     Version = "2012-10-17"
   })
   tags = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -182,8 +187,9 @@ resource "aws_iam_role" "aisvc" {
   description        = "SMI Digital Twin Platform prod: service account prod/aisvc (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -197,8 +203,9 @@ resource "aws_iam_role" "datasourcesvc" {
   description        = "SMI Digital Twin Platform prod: service account prod/datasourcesvc (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -217,8 +224,9 @@ resource "aws_iam_role" "filesvc_migrations" {
   description        = "SMI Digital Twin Platform prod: service account prod/filesvc-migrations (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -237,8 +245,9 @@ resource "aws_iam_role" "filesvc" {
   description        = "SMI Digital Twin Platform prod: service account prod/filesvc (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -257,8 +266,9 @@ resource "aws_iam_role" "itemsvc_migrations" {
   description        = "SMI Digital Twin Platform prod: service account prod/itemsvc-migrations (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -277,8 +287,9 @@ resource "aws_iam_role" "itemsvc_rdbms_migrations" {
   description        = "SMI Digital Twin Platform prod: service account prod/itemsvc-rdbms-migrations (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -297,8 +308,9 @@ resource "aws_iam_role" "itemsvc_telemetry_worker" {
   description        = "SMI Digital Twin Platform prod: service account prod/itemsvc-telemetry-worker (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -317,8 +329,9 @@ resource "aws_iam_role" "itemsvc_worker" {
   description        = "SMI Digital Twin Platform prod: service account prod/itemsvc-worker (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -337,8 +350,9 @@ resource "aws_iam_role" "itemsvc" {
   description        = "SMI Digital Twin Platform prod: service account prod/itemsvc (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -357,8 +371,9 @@ resource "aws_iam_role" "objectmodelsvc" {
   description        = "SMI Digital Twin Platform prod: service account prod/objectmodelsvc (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -372,8 +387,9 @@ resource "aws_iam_role" "passportsvc_migrations" {
   description        = "SMI Digital Twin Platform prod: service account prod/passportsvc-migrations (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -392,8 +408,9 @@ resource "aws_iam_role" "passportsvc" {
   description        = "SMI Digital Twin Platform prod: service account prod/passportsvc (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -412,8 +429,9 @@ resource "aws_iam_role" "platform_notificationsvc_api" {
   description        = "SMI Digital Twin Platform prod: service account prod/platform-notificationsvc-api (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -427,8 +445,9 @@ resource "aws_iam_role" "platform_notificationsvc_worker" {
   description        = "SMI Digital Twin Platform prod: service account prod/platform-notificationsvc-worker (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -442,8 +461,9 @@ resource "aws_iam_role" "scriptmanager" {
   description        = "SMI Digital Twin Platform prod: service account prod/scriptmanager (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -462,8 +482,9 @@ resource "aws_iam_role" "workflowsvc_api" {
   description        = "SMI Digital Twin Platform prod: service account prod/workflowsvc-api (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -482,8 +503,9 @@ resource "aws_iam_role" "workflowsvc_backend" {
   description        = "SMI Digital Twin Platform prod: service account prod/workflowsvc-backend (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -502,8 +524,9 @@ resource "aws_iam_role" "workflowwkr_backend" {
   description        = "SMI Digital Twin Platform prod: service account prod/workflowwkr-backend (kubectl-smi)"
   assume_role_policy = local.pod_identity_trust
   tags               = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -523,8 +546,9 @@ resource "aws_eks_pod_identity_association" "aisvc" {
   service_account = "aisvc"
   role_arn        = aws_iam_role.aisvc.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -534,8 +558,9 @@ resource "aws_eks_pod_identity_association" "datasourcesvc" {
   service_account = "datasourcesvc"
   role_arn        = aws_iam_role.datasourcesvc.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -545,8 +570,9 @@ resource "aws_eks_pod_identity_association" "filesvc_migrations" {
   service_account = "filesvc-migrations"
   role_arn        = aws_iam_role.filesvc_migrations.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -556,8 +582,9 @@ resource "aws_eks_pod_identity_association" "filesvc" {
   service_account = "filesvc"
   role_arn        = aws_iam_role.filesvc.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -567,8 +594,9 @@ resource "aws_eks_pod_identity_association" "itemsvc_migrations" {
   service_account = "itemsvc-migrations"
   role_arn        = aws_iam_role.itemsvc_migrations.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -578,8 +606,9 @@ resource "aws_eks_pod_identity_association" "itemsvc_rdbms_migrations" {
   service_account = "itemsvc-rdbms-migrations"
   role_arn        = aws_iam_role.itemsvc_rdbms_migrations.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -589,8 +618,9 @@ resource "aws_eks_pod_identity_association" "itemsvc_telemetry_worker" {
   service_account = "itemsvc-telemetry-worker"
   role_arn        = aws_iam_role.itemsvc_telemetry_worker.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -600,8 +630,9 @@ resource "aws_eks_pod_identity_association" "itemsvc_worker" {
   service_account = "itemsvc-worker"
   role_arn        = aws_iam_role.itemsvc_worker.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -611,8 +642,9 @@ resource "aws_eks_pod_identity_association" "itemsvc" {
   service_account = "itemsvc"
   role_arn        = aws_iam_role.itemsvc.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -622,8 +654,9 @@ resource "aws_eks_pod_identity_association" "objectmodelsvc" {
   service_account = "objectmodelsvc"
   role_arn        = aws_iam_role.objectmodelsvc.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -633,8 +666,9 @@ resource "aws_eks_pod_identity_association" "passportsvc_migrations" {
   service_account = "passportsvc-migrations"
   role_arn        = aws_iam_role.passportsvc_migrations.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -644,8 +678,9 @@ resource "aws_eks_pod_identity_association" "passportsvc" {
   service_account = "passportsvc"
   role_arn        = aws_iam_role.passportsvc.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -655,8 +690,9 @@ resource "aws_eks_pod_identity_association" "platform_notificationsvc_api" {
   service_account = "platform-notificationsvc-api"
   role_arn        = aws_iam_role.platform_notificationsvc_api.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -666,8 +702,9 @@ resource "aws_eks_pod_identity_association" "platform_notificationsvc_worker" {
   service_account = "platform-notificationsvc-worker"
   role_arn        = aws_iam_role.platform_notificationsvc_worker.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -677,8 +714,9 @@ resource "aws_eks_pod_identity_association" "scriptmanager" {
   service_account = "scriptmanager"
   role_arn        = aws_iam_role.scriptmanager.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -688,8 +726,9 @@ resource "aws_eks_pod_identity_association" "workflowsvc_api" {
   service_account = "workflowsvc-api"
   role_arn        = aws_iam_role.workflowsvc_api.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -699,8 +738,9 @@ resource "aws_eks_pod_identity_association" "workflowsvc_backend" {
   service_account = "workflowsvc-backend"
   role_arn        = aws_iam_role.workflowsvc_backend.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }
 
@@ -710,7 +750,8 @@ resource "aws_eks_pod_identity_association" "workflowwkr_backend" {
   service_account = "workflowwkr-backend"
   role_arn        = aws_iam_role.workflowwkr_backend.arn
   tags            = {
-    "smi.dtplatform.io/managed-by"  = "kubectl-smi"
-    "smi.dtplatform.io/environment" = "prod"
+    "smi.dtplatform.io/managed-by"       = "kubectl-smi"
+    "smi.dtplatform.io/environment"      = "prod"
+    "smi.dtplatform.io/cluster/dtp-prod" = "prod"
   }
 }

@@ -1,10 +1,13 @@
 //! `kubectl smi policies`: turns the flags into library calls and prints the results.
 //! Changes are printed as they are made; progress goes to stderr on a terminal only.
+//! `policies delete` lives in its own file.
+
+mod delete;
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use kubectl_smi::policies::aws::{self, Overrides, apply, check, observe, plan, session};
+use kubectl_smi::policies::aws::{self, Overrides, apply, check, limits, observe, plan, session};
 use kubectl_smi::policies::format::{self, documents, write_dir};
 use kubectl_smi::policies::{
     Format, Generated, PoliciesError, aws_section, generate_aws, generate_oci,
@@ -12,7 +15,7 @@ use kubectl_smi::policies::{
 use kubectl_smi::values::{self, Provider, Smi};
 
 use super::ExitStatus;
-use crate::cli::values_paths;
+use crate::cli::{KubeArgs, values_paths};
 use crate::error::Error;
 use crate::output::{self, write as write_stdout};
 use crate::progress::ProgressLine;
@@ -47,6 +50,15 @@ pub struct PoliciesArgs {
     /// With --apply: replace a role's trust policy that differs from the expected one.
     #[arg(long)]
     pub force: bool,
+    /// With --apply, while the values still say identity: irsa: step 1 of the move to EKS
+    /// Pod Identity: each role trusts both its OIDC statement and Pod Identity, and the pod
+    /// identity associations are created.
+    #[arg(long)]
+    pub migrate_trust: bool,
+    /// The cluster (for the last step of the IRSA to Pod Identity migration, which checks
+    /// that no running pod still has the IRSA environment).
+    #[command(flatten)]
+    pub kube: KubeArgs,
     /// AWS account id (instead of values or STS GetCallerIdentity).
     #[arg(long, value_name = "ID", global = true)]
     pub account_id: Option<String>,
@@ -56,6 +68,16 @@ pub struct PoliciesArgs {
     /// The cluster's OIDC issuer URL (IRSA).
     #[arg(long, value_name = "URL", global = true)]
     pub oidc_issuer: Option<String>,
+    /// The account's role trust policy length quota in characters (2048 unless raised in
+    /// Service Quotas, at most 4096); longer trust policies are refused before any change.
+    #[arg(
+        long,
+        value_name = "CHARS",
+        global = true,
+        default_value_t = limits::TRUST_POLICY_SIZE,
+        value_parser = limits::parse_trust_policy_quota
+    )]
+    pub trust_policy_quota: usize,
 }
 
 /// `kubectl-smi policies ...`.
@@ -63,6 +85,9 @@ pub struct PoliciesArgs {
 pub enum PoliciesCommand {
     /// Compare what exists in the account with what the values require.
     Check,
+    /// Plan (or with --apply make) the removal of this cluster's roles, policies and pod
+    /// identity associations; only what carries kubectl-smi's tags is touched.
+    Delete(delete::DeleteArgs),
 }
 
 /// `-o`: one of the formats, or a usage error listing them.
@@ -76,6 +101,7 @@ enum Mode {
     Generate,
     Apply { dry_run: bool, force: bool },
     Check,
+    Delete { apply: bool, force: bool },
 }
 
 /// Generates, applies (`--apply`, `--dry-run`) or checks (`policies check`) the policies.
@@ -84,6 +110,10 @@ pub fn exec(args: PoliciesArgs) -> Result<ExitStatus, Error> {
     let format = args.output.clone();
     let mode = match (&args.command, args.apply || args.dry_run) {
         (Some(PoliciesCommand::Check), _) => Mode::Check,
+        (Some(PoliciesCommand::Delete(delete)), _) => Mode::Delete {
+            apply: delete.apply,
+            force: delete.force,
+        },
         (None, true) => Mode::Apply {
             dry_run: args.dry_run,
             force: args.force,
@@ -92,14 +122,19 @@ pub fn exec(args: PoliciesArgs) -> Result<ExitStatus, Error> {
     };
     if mode != Mode::Generate && !matches!(format, Format::Text | Format::Json) {
         return Err(Error::Usage(
-            "--apply, --dry-run and `policies check` print text or json (-o text|json)".into(),
+            "--apply, --dry-run, `policies check` and `policies delete` print text or json (-o text|json)".into(),
+        ));
+    }
+    if args.migrate_trust && !matches!(mode, Mode::Apply { .. } | Mode::Check) {
+        return Err(Error::Usage(
+            "--migrate-trust goes with --apply (or --dry-run, or `policies check`)".into(),
         ));
     }
     let values = values::load(&paths)?.typed()?;
     let smi = &values.smi;
     match smi.cloud.provider {
         Provider::Oci if mode != Mode::Generate => Err(Error::Usage(
-            "--apply, --dry-run and `policies check` work on AWS; for OCI apply the output of -o terraform or -o script".into(),
+            "--apply, --dry-run, `policies check` and `policies delete` work on AWS; for OCI apply the output of -o terraform or -o script (`sh policies.sh delete` or `terraform destroy` removes it)".into(),
         )),
         Provider::Oci => output(&generate_oci(smi)?, &format).map(|()| ExitStatus::Success),
         Provider::Aws => run_aws(smi, &args, mode, &format),
@@ -113,6 +148,18 @@ fn run_aws(
     format: &Format,
 ) -> Result<ExitStatus, Error> {
     let section = aws_section(smi)?;
+    if args.migrate_trust && section.identity != kubectl_smi::values::AwsIdentity::Irsa {
+        return Err(Error::Usage(
+            "--migrate-trust is the first step, while the values still say identity: irsa; once they say podIdentity, --apply finishes the migration".into(),
+        ));
+    }
+    let migrate = |policies: aws::AwsPolicies| {
+        if args.migrate_trust {
+            aws::migration::with_both_trusts(policies)
+        } else {
+            policies
+        }
+    };
     let overrides = Overrides {
         account_id: args.account_id.clone(),
         partition: args.partition.clone(),
@@ -130,7 +177,14 @@ fn run_aws(
         },
         None,
     )?;
-    generate_aws(smi, &offline)?;
+    let limits = limits::Limits {
+        trust_policy_size: args.trust_policy_quota,
+    };
+    if let Generated::Aws(offline) = generate_aws(smi, &offline)?
+        && matches!(mode, Mode::Generate | Mode::Apply { .. })
+    {
+        limits::check(&migrate(offline), &limits)?;
+    }
     if mode == Mode::Generate && !aws::needs_caller_identity(section, &overrides) {
         let target = aws::resolve_target(section, &overrides, None)?;
         output(&generate_aws(smi, &target)?, format)?;
@@ -140,7 +194,12 @@ fn run_aws(
         let session = session::Session::connect(&section.region).await?;
         let caller = session::caller_identity(&session.sts, &session.endpoints.sts).await?;
         let target = aws::resolve_target(section, &overrides, Some(&caller))?;
-        let policies = aws::generate(section, &smi.environment, smi.namespace(), &target)?;
+        let policies = migrate(aws::generate(
+            section,
+            &smi.environment,
+            smi.namespace(),
+            &target,
+        )?);
         if mode != Mode::Generate && target.account_id != caller.account_id {
             return Err(PoliciesError::AccountMismatch {
                 expected: target.account_id,
@@ -153,9 +212,12 @@ fn run_aws(
             Mode::Generate => {
                 output(&Generated::Aws(policies), format).map(|()| ExitStatus::Success)
             }
-            Mode::Check => run_check(&session, &policies, format).await,
+            Mode::Check => run_check(&session, &policies, &limits, format).await,
+            Mode::Delete { apply, force } => {
+                delete::run(&session, &policies, apply, force, format).await
+            }
             Mode::Apply { dry_run, force } => {
-                run_apply(&session, &policies, dry_run, force, format)
+                run_apply(&session, &policies, &args.kube, dry_run, force, format)
                     .await
                     .map(|()| ExitStatus::Success)
             }
@@ -179,10 +241,12 @@ fn output(generated: &Generated, format: &Format) -> Result<(), Error> {
 async fn run_check(
     session: &session::Session,
     policies: &aws::AwsPolicies,
+    limits: &limits::Limits,
     format: &Format,
 ) -> Result<ExitStatus, Error> {
     let observed = observe::observe(session, policies).await?;
-    let found = check::differences(policies, &observed);
+    let mut found = check::limit_differences(&limits::breaches(policies, limits));
+    found.extend(check::differences(policies, &observed));
     let text = if *format == Format::Json {
         output::json(&found)
     } else if found.is_empty() {
@@ -226,6 +290,7 @@ fn inventory(policies: &aws::AwsPolicies) -> String {
 async fn run_apply(
     session: &session::Session,
     policies: &aws::AwsPolicies,
+    kube: &KubeArgs,
     dry_run: bool,
     force: bool,
     format: &Format,
@@ -234,13 +299,18 @@ async fn run_apply(
     if let (Some(arn), Some(false)) = (&policies.oidc_provider_arn, observed.oidc_provider_exists) {
         return Err(PoliciesError::MissingOidcProvider { arn: arn.clone() }.into());
     }
-    let plan = plan::plan(policies, &observed, force);
+    let mut plan = plan::plan(policies, &observed, force)?;
+    let blocked = hold_migration(&mut plan, policies, kube).await?;
     let json = *format == Format::Json;
     if json {
         let report = serde_json::json!({"dryRun": dry_run, "plan": &plan});
         if dry_run {
-            return write_stdout(output::json(&report).as_bytes()).and(conflicts(&plan));
+            write_stdout(output::json(&report).as_bytes())?;
+            conflicts(&plan)?;
+            return blocked.map_or(Ok(()), |e| Err(e.into()));
         }
+    } else if plan.actions.is_empty() && blocked.is_some() {
+        write_stdout(b"nothing else to change\n")?;
     } else if plan.actions.is_empty() {
         write_stdout(format!("nothing to change: {}\n", inventory(policies)).as_bytes())?;
     } else if dry_run {
@@ -253,7 +323,7 @@ async fn run_apply(
         }
         write_stdout(text.as_bytes())?;
     }
-    let warnings: Vec<String> = plan
+    let mut warnings: Vec<String> = plan
         .trust_conflicts
         .iter()
         .map(|role| {
@@ -262,9 +332,15 @@ async fn run_apply(
             )
         })
         .collect();
+    warnings.extend(plan.not_ours.iter().map(|subject| {
+        format!(
+            "{subject} exists but was not created by kubectl-smi (no {} tag); left alone (--force takes it over)",
+            aws::MANAGED_BY_TAG.0
+        )
+    }));
     report::warnings(&warnings);
     if dry_run {
-        return conflicts(&plan);
+        return conflicts(&plan).and(blocked.map_or(Ok(()), |e| Err(e.into())));
     }
     let progress = ProgressLine::new("applying");
     let result = apply::apply(session, policies, &plan, |p| show(p, &progress, json)).await;
@@ -277,7 +353,46 @@ async fn run_apply(
     } else if !plan.actions.is_empty() {
         write_stdout(format!("applied {} change(s)\n", plan.actions.len()).as_bytes())?;
     }
-    conflicts(&plan)
+    conflicts(&plan)?;
+    blocked.map_or(Ok(()), |e| Err(e.into()))
+}
+
+/// Step 3 of the IRSA to Pod Identity migration: the OIDC statements go only when no
+/// running pod of the namespace has the IRSA environment; otherwise their removals leave
+/// the plan and the error naming the pods is returned (the rest of the plan is still made).
+async fn hold_migration(
+    plan: &mut plan::Plan,
+    policies: &aws::AwsPolicies,
+    kube: &KubeArgs,
+) -> Result<Option<PoliciesError>, Error> {
+    let roles: Vec<String> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            plan::Action::RemoveIrsaTrust { role, .. } => Some(role.clone()),
+            _ => None,
+        })
+        .collect();
+    if roles.is_empty() {
+        return Ok(None);
+    }
+    let namespace = kube.namespace.as_deref().unwrap_or(&policies.namespace);
+    let connection = kubectl_smi::cluster::connect(&kube.cluster_options())
+        .await
+        .map_err(PoliciesError::from)?;
+    let pods = aws::migration::irsa_pods(&connection.client, &connection.server, namespace)
+        .await
+        .map_err(PoliciesError::from)?;
+    if pods.is_empty() {
+        return Ok(None);
+    }
+    plan.actions
+        .retain(|a| !matches!(a, plan::Action::RemoveIrsaTrust { .. }));
+    Ok(Some(PoliciesError::MigrationBlocked {
+        namespace: namespace.to_owned(),
+        pods,
+        roles,
+    }))
 }
 
 /// The progress line on a terminal, and `ACTION: done` on stdout as each change is made.
@@ -299,6 +414,12 @@ fn show(progress: apply::Progress<'_>, line: &ProgressLine, json: bool) {
 }
 
 fn conflicts(plan: &plan::Plan) -> Result<(), Error> {
+    if !plan.not_ours.is_empty() {
+        return Err(PoliciesError::NotOurs {
+            subjects: plan.not_ours.clone(),
+        }
+        .into());
+    }
     if plan.trust_conflicts.is_empty() {
         Ok(())
     } else {
