@@ -29,7 +29,9 @@ mod exposure;
 use exposure::{ChartChoices, ExposureGuard};
 
 use super::{Context, Filter, RenderError, RenderOptions, Trees, op_name};
-use crate::stream::{Field, Limits, ObjectRef, Stream, StreamError, read_yaml_document};
+use crate::stream::{
+    Field, Header, Limits, ObjectRef, Stream, StreamError, read_yaml_document,
+};
 use crate::values::Provider;
 
 const AWS_DEFAULTS: &[(&str, &str)] = &[
@@ -166,6 +168,17 @@ impl Filter for Overlays {
         Trees::Kinds(kinds)
     }
 
+    /// The objects some overlay targets, from their recorded fields.
+    fn wants_tree(&self, _header: &Header, field: &dyn Fn(&str) -> Option<Value>) -> bool {
+        self.overlays.iter().any(|loaded| {
+            loaded
+                .overlay
+                .target
+                .matches_with(&mut |pointer| Ok(field(pointer)))
+                .unwrap_or(true)
+        })
+    }
+
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
         // Each object as the chart (and the injections) left it, before any overlay.
         let mut charts: HashMap<ObjectRef, ChartChoices> = HashMap::new();
@@ -269,19 +282,23 @@ impl Target {
 
     /// Whether the object is a target: reads only the fields selected on.
     fn matches(&self, stream: &mut Stream, object: ObjectRef) -> Result<bool, StreamError> {
+        self.matches_with(&mut |pointer| stream.pointer(object, pointer))
+    }
+
+    /// [`Target::matches`], reading the object's fields with `field(pointer)`.
+    fn matches_with(
+        &self,
+        field: &mut dyn FnMut(&str) -> Result<Option<Value>, StreamError>,
+    ) -> Result<bool, StreamError> {
         for (want, pointer) in self.selectors() {
             if let Some(want) = want
-                && stream
-                    .pointer(object, pointer)?
-                    .as_ref()
-                    .and_then(Value::as_str)
-                    != Some(want.as_str())
+                && field(pointer)?.as_ref().and_then(Value::as_str) != Some(want.as_str())
             {
                 return Ok(false);
             }
         }
         if !self.labels.is_empty() {
-            let labels = stream.pointer(object, LABELS)?;
+            let labels = field(LABELS)?;
             let all = self.labels.iter().all(|(k, v)| {
                 labels
                     .as_ref()
@@ -294,7 +311,7 @@ impl Target {
             }
         }
         for (pointer, want) in &self.fields {
-            if stream.pointer(object, pointer)?.as_ref() != Some(want) {
+            if field(pointer)?.as_ref() != Some(want) {
                 return Ok(false);
             }
         }
