@@ -330,7 +330,7 @@ fn conclusion(target: &TargetReport) -> String {
     let mut out = if target.restores {
         "this backup can restore the cluster's generated keys as they are\n".to_owned()
     } else {
-        "this backup could not restore the cluster as it is: `kubectl smi secrets create -f VALUES` backs up key material the newest backup lacks\n".to_owned()
+        "this backup could not restore the cluster as it is: take a new one (`kubectl smi secrets create -f VALUES` writes one to every target when the first backup it reads lacks the cluster's key material)\n".to_owned()
     };
     if only {
         out.push_str(
