@@ -424,3 +424,26 @@ fn each_target_is_verified_and_a_stale_secrets_manager_fails_the_run() {
     );
     assert_nothing_of(&output, &cluster.keys());
 }
+
+#[test]
+fn a_backup_file_of_another_namespace_is_refused() {
+    let cluster = Cluster::new();
+    ok_output(&cluster.create(&[]));
+    let file = &cluster.backup_files()[0];
+    let name = file.file_name().unwrap().to_str().unwrap();
+    let renamed = cluster
+        .backups
+        .join(name.replace("smi-secrets-prod-", "smi-secrets-staging-"));
+    std::fs::copy(file, &renamed).unwrap();
+    let output = verify(&cluster, &["-n", "staging"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{} is a backup of namespace \"prod\"",
+            renamed.display()
+        )),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
