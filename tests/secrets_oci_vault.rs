@@ -326,3 +326,61 @@ fn without_an_oci_config_the_error_says_where_it_looked() {
     );
     assert!(cluster.writes().is_empty());
 }
+
+#[test]
+fn backup_verify_reads_the_vault_and_finds_a_key_changed_in_the_cluster() {
+    let cluster = Cluster::new();
+    let (private, public) = key_pair(cluster.dir.path(), "api-key", false);
+    let Some(vault) = Vault::start(cluster.dir.path(), &public, &private, &[]) else {
+        return;
+    };
+    set_oci_backup(&cluster);
+    let run = |args: &[&str]| {
+        let mut cmd = cluster.smi(args);
+        vault.env(&mut cmd);
+        cmd.output().unwrap()
+    };
+    let env = cluster.env_file.to_str().unwrap().to_owned();
+    ok_output(&run(&["create", "--from-env-file", &env]));
+    let output = run(&["backup", "verify"]);
+    let stdout = ok_output(&output);
+    assert!(
+        stdout.contains(&format!("backup: OCI Vault {VAULT} (eu-frankfurt-1): smi-prod-smi-data-encryption, smi-prod-smi-identity-signing, smi-prod-smi-session")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("7 key(s): 7 matches"), "{stdout}");
+    let mut keys = cluster.keys();
+    assert_no_values(&output, &keys);
+
+    cluster
+        .api
+        .edit(
+            "secrets",
+            cluster::NAMESPACE,
+            "smi-data-encryption",
+            "kubectl-edit",
+            |s| {
+                s["data"]["FILE_ENCRYPTION_KEY"] = base64::engine::general_purpose::STANDARD
+                    .encode("edited-by-hand-Tq42Wx")
+                    .into();
+            },
+        )
+        .unwrap();
+    let output = run(&["backup", "verify", "-o", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let changed = report["targets"][0]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key"] == "FILE_ENCRYPTION_KEY")
+        .cloned();
+    assert_eq!(
+        changed,
+        Some(
+            serde_json::json!({"secret": "smi-data-encryption", "key": "FILE_ENCRYPTION_KEY", "status": "differs"})
+        )
+    );
+    keys.extend(cluster.keys());
+    assert_no_values(&output, &keys);
+}

@@ -253,6 +253,23 @@ pub enum SecretsError {
     /// `secrets external` needs settings the values do not give.
     #[error("{0}")]
     External(String),
+    /// `secrets backup verify` found no backup target in the values.
+    #[error(
+        "no backup target is configured (smi.secrets.backup in the values), so there is no backup to verify"
+    )]
+    NoBackupConfigured,
+    /// `secrets backup verify` was refused a secret's values (403 on `get`).
+    #[error(
+        "backup verify compares the values of the secrets, so it needs `get` on secrets in namespace {namespace}; the API server refused to let your user read secret {secret}: {message}"
+    )]
+    ReadForbidden {
+        /// The namespace of the secrets.
+        namespace: String,
+        /// The Secret whose read was refused.
+        secret: String,
+        /// The API server's words.
+        message: String,
+    },
 }
 
 impl Hint for SecretsError {
@@ -315,6 +332,12 @@ impl Hint for SecretsError {
                 "another client is writing the same secret; stop it or run again"
             }
             SecretsError::External(_) => "see smi.secrets.external in the README",
+            SecretsError::NoBackupConfigured => {
+                "configure smi.secrets.backup (an age-encrypted file directory, AWS Secrets Manager or OCI Vault); `kubectl smi secrets create` then writes a backup of the keys in the cluster"
+            }
+            SecretsError::ReadForbidden { .. } => {
+                "ask a cluster administrator for a Role with `get` on secrets in the namespace (`kubectl auth can-i get secrets -n NAMESPACE` shows whether you have it); the metadata-only list `kubectl smi preflight` makes is not enough, and the values never leave this process"
+            }
             SecretsError::FieldConflict { .. } => {
                 "another tool owns these fields (named above) and set them differently; if kubectl-smi should own them, run again with --force-conflicts, otherwise stop that tool from setting them"
             }

@@ -3,7 +3,7 @@
 //! `create` plans every secret from the catalog, the cluster and the supplied values,
 //! backs up new key material (read back before anything is applied), then applies with
 //! server-side apply. `external` emits External Secrets Operator resources instead;
-//! `status` reports what exists. Values never appear in messages: they live in
+//! `status` reports what exists; `verify` compares the backups with the cluster. Values never appear in messages: they live in
 //! [`SecretValue`], whose `Debug` shows only a length.
 
 mod apply;
@@ -19,6 +19,7 @@ mod plan;
 pub mod sources;
 mod status;
 mod value;
+mod verify;
 
 pub use create::{CreateOptions, CreateReport, DryRun, SecretOutcome, create, now};
 pub use error::{Origin, Problem, SecretsError};
@@ -28,3 +29,6 @@ pub use offline::{OFFLINE_NOTE, plan_offline};
 pub use plan::KeyOrigin;
 pub use status::{KeyStatus, SecretStatus, StatusReport, status, status_text};
 pub use value::{MAX_SECRET_BYTES, SecretValue, redacted};
+pub use verify::{
+    KeyVerdict, NotCompared, TargetReport, Verdict, VerifyReport, verify, verify_text,
+};

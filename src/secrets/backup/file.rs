@@ -185,8 +185,9 @@ impl FileTarget {
         Ok(path.display().to_string())
     }
 
-    /// The newest file of the namespace.
-    pub fn latest(&self, namespace: &str) -> Result<Latest, SecretsError> {
+    /// The path of the newest backup file of the namespace; none when the directory holds
+    /// none (or does not exist).
+    fn newest_path(&self, namespace: &str) -> Result<Option<PathBuf>, SecretsError> {
         let prefix = format!("smi-secrets-{namespace}-");
         let mut names: Vec<String> = match std::fs::read_dir(&self.directory) {
             Ok(entries) => entries
@@ -194,14 +195,60 @@ impl FileTarget {
                 .filter_map(|e| e.file_name().into_string().ok())
                 .filter(|n| n.starts_with(&prefix) && n.ends_with(".age"))
                 .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Latest::None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.error(format!("cannot list the directory: {e}"))),
         };
         names.sort();
-        let Some(newest) = names.pop() else {
+        Ok(names.pop().map(|newest| self.directory.join(newest)))
+    }
+
+    /// The newest file of the namespace, for `backup verify`: opened with the configured
+    /// passphrase or identity file plus `identities`; a file no key opens is an error here,
+    /// not a note. None when there is no backup file of the namespace.
+    pub fn newest(
+        &self,
+        namespace: &str,
+        identities: &[PathBuf],
+    ) -> Result<Option<Found>, SecretsError> {
+        let Some(path) = self.newest_path(namespace)? else {
+            return Ok(None);
+        };
+        let mut keys = DecryptKeys::default();
+        for identity in identities.iter().chain(&self.identity_file) {
+            keys.identities
+                .extend(read_identities(identity).map_err(|m| self.error(m))?);
+        }
+        if self.recipients.is_empty() {
+            match self.passphrase() {
+                Ok(passphrase) => keys.passphrase = Some(passphrase),
+                Err(e) if keys.identities.is_empty() => return Err(e),
+                Err(_) => {}
+            }
+        } else if keys.identities.is_empty() {
+            return Err(self.error(format!(
+                "{} is encrypted to age recipients and no identity to decrypt it is at hand: set smi.secrets.backup.file.identityFile or pass --identity FILE",
+                path.display()
+            )));
+        }
+        let document = read_backup_file(&path, &keys).map_err(|m| self.error(m))?;
+        if document.namespace != namespace {
+            return Err(self.error(format!(
+                "{} is a backup of namespace {:?}",
+                path.display(),
+                document.namespace
+            )));
+        }
+        Ok(Some(Found {
+            location: path.display().to_string(),
+            values: document.keys,
+        }))
+    }
+
+    /// The newest file of the namespace.
+    pub fn latest(&self, namespace: &str) -> Result<Latest, SecretsError> {
+        let Some(path) = self.newest_path(namespace)? else {
             return Ok(Latest::None);
         };
-        let path = self.directory.join(&newest);
         let passphrase_set =
             self.passphrase_file.is_some() || std::env::var_os(&self.passphrase_env).is_some();
         if self.recipients.is_empty() && !passphrase_set {

@@ -239,6 +239,31 @@ impl Backups {
         Ok(None)
     }
 
+    /// Each target's newest backup of the namespace, for `secrets backup verify`: the
+    /// target described, and what it holds (none when it holds no backup of the
+    /// namespace). File targets are opened with their configured keys plus the age identity
+    /// files `identities`; the remote stores are read for the `secrets` (Secret names).
+    /// Errors: unlike [`Backups::latest`], a target that cannot be read is an error,
+    /// [`SecretsError::Backup`] naming it (no key at hand, a wrong passphrase or identity,
+    /// a file of another namespace, a store that refuses or cannot be reached).
+    pub async fn read_each(
+        &self,
+        namespace: &str,
+        secrets: &[String],
+        identities: &[PathBuf],
+    ) -> Result<Vec<(String, Option<Found>)>, SecretsError> {
+        let mut read = Vec::new();
+        for target in &self.targets {
+            let found = match target {
+                Target::File(t) => t.newest(namespace, identities)?,
+                Target::AwsSecretsManager(t) => remote::read(t, namespace, secrets).await?,
+                Target::OciVault(t) => remote::read(t.as_ref(), namespace, secrets).await?,
+            };
+            read.push((target.describe(), found));
+        }
+        Ok(read)
+    }
+
     /// What can be checked of the targets without the network: that each file target has
     /// what encrypting (and reading back) needs.
     pub fn check_offline(&self) -> Result<(), SecretsError> {

@@ -1,5 +1,7 @@
-//! `kubectl smi secrets create | external | status`: step 6. Flags to the library's
+//! `kubectl smi secrets create | external | status | backup verify`: step 6. Flags to the library's
 //! options, and the report to the terminal (never a value unless --show-secrets).
+
+mod backup_verify;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -26,6 +28,9 @@ pub enum SecretsCommand {
     External(SecretsExternalArgs),
     /// Show which secrets and keys exist (never a value).
     Status(SecretsStatusArgs),
+    /// Check the backups of the secrets' key material (`backup verify`).
+    #[command(subcommand)]
+    Backup(backup_verify::BackupCommand),
 }
 
 /// `kubectl-smi secrets create`.
@@ -114,6 +119,7 @@ pub fn exec(command: SecretsCommand) -> Result<ExitStatus, Error> {
         SecretsCommand::Create(args) => create(args),
         SecretsCommand::External(args) => external(args),
         SecretsCommand::Status(args) => status(args),
+        SecretsCommand::Backup(command) => return backup_verify::exec(command),
     }?;
     Ok(ExitStatus::Success)
 }
