@@ -21,12 +21,12 @@ use super::hooks::{
 };
 use super::namespace::PlatformNamespace;
 use super::workload::{
-    below, container_paths, is_workload, map_mut, pod_spec_path, recorded_service_account,
-    service_account_fields, service_account_in, set_env, workload_kinds,
+    below, container_paths, is_workload, map_mut, pod_spec_path, service_account_fields,
+    service_account_in, set_env,
 };
-use super::{Context, Filter, RenderError, Trees};
+use super::{Context, Filter, RenderError};
 use crate::catalog::{SERVICE_ACCOUNTS, ServiceAccount, service_account as table_entry};
-use crate::stream::{Content, Header, HelmForm, ObjectRef, Stream};
+use crate::stream::{Content, HelmForm, ObjectRef, Stream};
 use crate::values::{AwsIdentity, Provider, Smi};
 
 pub const ROLE_ARN_ANNOTATION: &str = "smi.dtplatform.io/role-arn";
@@ -89,24 +89,6 @@ impl Filter for Identity {
 
     fn fields(&self) -> Vec<crate::stream::Field> {
         service_account_fields()
-    }
-
-    /// Service accounts; and workloads, whose pods get the OCI SDK's environment.
-    fn trees(&self) -> Trees {
-        let mut kinds = vec!["ServiceAccount".to_owned()];
-        if let Wiring::Oci { .. } = self.wiring {
-            kinds.extend(workload_kinds());
-        }
-        Trees::Kinds(kinds)
-    }
-
-    /// The service accounts of the table, and the workloads running as one.
-    fn wants_tree(&self, header: &Header, field: &dyn Fn(&str) -> Option<Value>) -> bool {
-        let name = match header.kind.as_str() {
-            "ServiceAccount" => header.name.clone(),
-            kind => recorded_service_account(kind, field),
-        };
-        name.as_deref().and_then(table_entry).is_some()
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {

@@ -35,8 +35,7 @@ use serde_json::Value;
 use crate::catalog::INJECTED_BY;
 use crate::error::Hint;
 use crate::stream::{
-    Content, Edit, Field, Fields, Header, Limits, ObjectRef, Stream, StreamError, TreePlan,
-    read_input,
+    Content, Edit, Field, Fields, Limits, ObjectRef, Stream, StreamError, read_input,
 };
 use crate::values::Values;
 
@@ -68,59 +67,9 @@ pub trait Filter {
     fn fields(&self) -> Vec<Field> {
         Vec::new()
     }
-    /// The objects whose whole tree this filter reads or changes, by kind: their trees are
-    /// built in the pass that reads the stream (others are built, by a second parse of their
-    /// text, when first read in full). Only a matter of speed: a miss is still correct.
-    fn trees(&self) -> Trees {
-        Trees::Kinds(Vec::new())
-    }
-    /// Of the objects of [`Filter::trees`]'s kinds, those this filter reads in full or
-    /// changes, judged from the header and the recorded [`Filter::fields`] (`field(pointer)`).
-    fn wants_tree(&self, _header: &Header, _field: &dyn Fn(&str) -> Option<Value>) -> bool {
-        true
-    }
     /// Reads and changes the stream; every change goes through `cx`, which records it under
     /// this filter's name.
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError>;
-}
-
-/// The objects whose trees a filter reads in full or changes (see [`Filter::trees`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Trees {
-    /// Objects of these kinds (none: the filter reads only recorded fields, or few objects).
-    Kinds(Vec<String>),
-    /// Objects of any kind.
-    All,
-}
-
-/// The trees the filters want built while the stream is read: the union of their wishes.
-struct Plan<'f> {
-    filters: &'f [Box<dyn Filter>],
-    trees: Vec<Trees>,
-}
-
-impl Plan<'_> {
-    fn wanted_by(&self, kind: &str) -> impl Iterator<Item = &dyn Filter> {
-        self.filters
-            .iter()
-            .zip(&self.trees)
-            .filter(move |(_, trees)| match trees {
-                Trees::All => true,
-                Trees::Kinds(kinds) => kinds.iter().any(|k| k == kind),
-            })
-            .map(|(f, _)| f.as_ref())
-    }
-}
-
-impl TreePlan for Plan<'_> {
-    fn kind(&self, kind: &str) -> bool {
-        self.wanted_by(kind).next().is_some()
-    }
-
-    fn document(&self, header: &Header, field: &dyn Fn(&str) -> Option<Value>) -> bool {
-        self.wanted_by(&header.kind)
-            .any(|f| f.wants_tree(header, field))
-    }
 }
 
 /// The filters for these options, in the order they run. Fails on values or overlay files
@@ -454,11 +403,7 @@ pub fn run(
             .flat_map(|f| f.fields())
             .chain(hooks::hook_fields()),
     );
-    let plan = Plan {
-        filters,
-        trees: filters.iter().map(|f| f.trees()).collect(),
-    };
-    let mut stream = Stream::parse_planned(text, limits, fields, &plan)?;
+    let mut stream = Stream::parse_recording(text, limits, fields)?;
     let mut cx = Context {
         changes: Vec::new(),
         warnings: Vec::new(),

@@ -1,4 +1,4 @@
-use super::{Change, Context, Filter, RenderError, Trees};
+use super::{Change, Context, Filter, RenderError};
 use crate::stream::Stream;
 
 /// Re-writes every document without changing its data (`--rewrite-all`).
@@ -8,10 +8,6 @@ pub struct RewriteAll;
 impl Filter for RewriteAll {
     fn name(&self) -> &'static str {
         "rewrite"
-    }
-
-    fn trees(&self) -> Trees {
-        Trees::All
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {

@@ -2,16 +2,16 @@
 //! consumers include its service account (the same catalog `kubectl smi secrets create`
 //! fills), as `envFrom` or as a read-only volume, never twice.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::namespace::PlatformNamespace;
 use super::workload::{
-    below, container_paths, is_workload, items, pod_spec_path, recorded_service_account,
-    service_account_fields, service_account_in, str_at, workload_kinds,
+    below, container_paths, is_workload, items, pod_spec_path, service_account_fields,
+    service_account_in, str_at,
 };
-use super::{Context, Filter, RenderError, Trees};
+use super::{Context, Filter, RenderError};
 use crate::catalog::{SecretSpec, secret_catalog};
-use crate::stream::{Edit, Header, Stream};
+use crate::stream::{Edit, Stream};
 use crate::values::Smi;
 
 /// Gives each workload the secrets of the catalog its service account consumes.
@@ -42,16 +42,6 @@ impl Filter for SecretRefs {
 
     fn fields(&self) -> Vec<crate::stream::Field> {
         service_account_fields()
-    }
-
-    fn trees(&self) -> Trees {
-        Trees::Kinds(workload_kinds())
-    }
-
-    /// Workloads running as a service account that consumes a secret of the catalog.
-    fn wants_tree(&self, header: &Header, field: &dyn Fn(&str) -> Option<Value>) -> bool {
-        recorded_service_account(&header.kind, field)
-            .is_some_and(|sa| self.catalog.iter().any(|s| s.consumers.contains(&sa)))
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {

@@ -4,8 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::stream::{Content, Edit, Field, Item, Node, ObjectRef, Stream, StreamError};
 
-/// The kinds that run pods.
-pub const WORKLOAD_KINDS: [&str; 8] = [
+const WORKLOAD_KINDS: [&str; 8] = [
     "Pod",
     "Deployment",
     "StatefulSet",
@@ -132,22 +131,6 @@ pub fn service_account_in(
         None => stream.pointer(object, deprecated)?,
     };
     Ok(value.and_then(|v| v.as_str().map(str::to_owned)))
-}
-
-/// [`service_account_in`] from the fields the scan recorded (`field(pointer)`), for
-/// [`Filter::wants_tree`](super::Filter::wants_tree).
-pub fn recorded_service_account(
-    kind: &str,
-    field: &dyn Fn(&str) -> Option<Value>,
-) -> Option<String> {
-    let [name, deprecated] = service_account_pointers(kind)?;
-    let value = field(name).or_else(|| field(deprecated))?;
-    value.as_str().map(str::to_owned)
-}
-
-/// The kinds that run pods, as [`Trees::Kinds`](super::Trees::Kinds) names them.
-pub fn workload_kinds() -> Vec<String> {
-    WORKLOAD_KINDS.iter().map(|k| (*k).to_owned()).collect()
 }
 
 /// `<pod spec>/serviceAccountName` and `<pod spec>/serviceAccount` of a workload kind.

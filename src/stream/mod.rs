@@ -35,7 +35,7 @@ pub use error::{Location, StreamError};
 pub use fields::{Field, Fields};
 pub use limits::Limits;
 pub use resolve::{plain_is_unambiguous, resolve_plain};
-pub use scan::{FILENAME_ANNOTATION, Header, TreePlan};
+pub use scan::{FILENAME_ANNOTATION, Header};
 pub use tree::{Comments, Content, Entry, Item, Node, Scalar, ScalarStyle, Written, json_key_of};
 
 use build::Tree;
@@ -142,38 +142,6 @@ impl Stream {
                 .map(|scanned| Document {
                     scanned,
                     tree: None,
-                    items: Vec::new(),
-                    changed: false,
-                })
-                .collect(),
-            source,
-            added: Vec::new(),
-            limits,
-            form: HelmForm::SourceComments,
-            fields,
-        };
-        stream.form = stream.detect_form();
-        stream.read_lists()?;
-        Ok(stream)
-    }
-
-    /// [`Stream::parse_recording`], building in the same pass of the parser the trees of the
-    /// documents `plan` wants (the documents filters will change), so that those are parsed
-    /// once; the others are built when first read in full.
-    pub fn parse_planned(
-        source: String,
-        limits: Limits,
-        fields: Fields,
-        plan: &dyn TreePlan,
-    ) -> Result<Stream, StreamError> {
-        let (scanned, trees) = scan::scan_planned(&source, &limits, &fields, plan)?;
-        let mut stream = Stream {
-            documents: scanned
-                .into_iter()
-                .zip(trees)
-                .map(|(scanned, tree)| Document {
-                    scanned,
-                    tree,
                     items: Vec::new(),
                     changed: false,
                 })

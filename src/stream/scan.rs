@@ -10,8 +10,8 @@ use std::ops::Range;
 use granit_parser::{Event, Options, Parser, ScalarStyle, Span};
 use serde_json::{Map, Value};
 
+use super::build::TreeBuilder;
 use super::build::scalar_style;
-use super::build::{Tree, TreeBuilder};
 use super::error::{Location, StreamError};
 use super::fields::{FieldNode, Fields, Recorded};
 use super::limits::Limits;
@@ -93,78 +93,15 @@ pub fn scan(
 
 /// [`scan`], feeding every event (comments included) to `tree` as well, so that a document
 /// is checked and built in one pass of the parser.
-pub fn scan_building<'t>(
-    source: &'t str,
-    limits: &Limits,
-    expect: Expect,
-    fields: &Fields,
-    tree: Option<&mut TreeBuilder<'t>>,
-) -> Result<Vec<Scanned>, StreamError> {
-    let mut building = match tree {
-        Some(tree) => Building::One(tree),
-        None => Building::Nothing,
-    };
-    scan_events(source, limits, expect, fields, &mut building)
-}
-
-/// [`scan`], building on the way the trees of the documents `plan` wants (one per document,
-/// `None` for the others), so that those are parsed once.
-pub fn scan_planned(
+pub fn scan_building(
     source: &str,
     limits: &Limits,
-    fields: &Fields,
-    plan: &dyn TreePlan,
-) -> Result<(Vec<Scanned>, Vec<Option<Tree>>), StreamError> {
-    let mut building = Building::Planned {
-        plan,
-        events: Vec::new(),
-        keeping: true,
-        trees: Vec::new(),
-    };
-    let docs = scan_events(source, limits, Expect::Objects, fields, &mut building)?;
-    let Building::Planned { mut trees, .. } = building else {
-        unreachable!("planned above");
-    };
-    trees.resize_with(docs.len(), || None);
-    Ok((docs, trees))
-}
-
-/// Which documents of a stream get their tree built while the stream is read, in the same
-/// pass of the parser (the others are built, by a second parse of their text, when a filter
-/// first reads them in full or changes them).
-pub trait TreePlan {
-    /// Whether documents of `kind` may be wanted; asked as soon as a document's kind is read,
-    /// so that the events of the others are not kept.
-    fn kind(&self, kind: &str) -> bool;
-    /// Whether this document is wanted, from its header and the values the scan recorded at
-    /// the wanted fields (`field(pointer)`; `None` when absent or not recorded).
-    fn document(&self, header: &Header, field: &dyn Fn(&str) -> Option<Value>) -> bool;
-}
-
-/// What the scan builds besides its findings.
-enum Building<'b, 't> {
-    Nothing,
-    /// The tree of the one document (a values file).
-    One(&'b mut TreeBuilder<'t>),
-    /// The trees of the documents a plan wants: the events of the document being read, kept
-    /// until it is known whether it is wanted (`keeping` is false once it is known it is not).
-    Planned {
-        plan: &'b dyn TreePlan,
-        events: Vec<(Event<'t>, Span)>,
-        keeping: bool,
-        trees: Vec<Option<Tree>>,
-    },
-}
-
-fn scan_events<'t>(
-    source: &'t str,
-    limits: &Limits,
     expect: Expect,
     fields: &Fields,
-    building: &mut Building<'_, 't>,
+    mut tree: Option<&mut TreeBuilder<'_>>,
 ) -> Result<Vec<Scanned>, StreamError> {
     let mut options = Options::default();
-    options.set_emit_comments(!matches!(building, Building::Nothing));
+    options.set_emit_comments(tree.is_some());
     options.block_nesting_limit = limits.max_depth;
     options.flow_nesting_limit = limits.max_depth;
     let mut scanner = Scanner {
@@ -178,42 +115,12 @@ fn scan_events<'t>(
     };
     for next in Parser::new_from_str_with_options(source, options) {
         match next {
-            Ok((event, span)) => match building {
-                Building::Nothing => scanner.event(event, span)?,
-                Building::One(tree) => {
+            Ok((event, span)) => {
+                if let Some(tree) = tree.as_deref_mut() {
                     tree.event(event.clone(), &span);
-                    scanner.event(event, span)?
                 }
-                Building::Planned {
-                    plan,
-                    events,
-                    keeping,
-                    trees,
-                } => {
-                    let ends = matches!(event, Event::DocumentEnd);
-                    if *keeping {
-                        events.push((event.clone(), span));
-                    }
-                    scanner.event(event, span)?;
-                    if ends {
-                        trees.resize_with(scanner.docs.len().saturating_sub(1), || None);
-                        let tree = match *keeping {
-                            true => scanner.planned_tree(*plan, events.drain(..)),
-                            false => None,
-                        };
-                        trees.push(tree);
-                        events.clear();
-                        *keeping = true;
-                    } else if *keeping
-                        && let Some(doc) = &scanner.current
-                        && !doc.header.kind.is_empty()
-                        && !plan.kind(&doc.header.kind)
-                    {
-                        events.clear();
-                        *keeping = false;
-                    }
-                }
-            },
+                scanner.event(event, span)?
+            }
             Err(e) => {
                 let line = e.marker().line();
                 let at = scanner.location(line, e.marker().col() + 1);
@@ -229,42 +136,6 @@ fn scan_events<'t>(
         }
     }
     Ok(scanner.docs)
-}
-
-impl Scanner<'_> {
-    /// The tree of the document just read, from its events, when the plan wants it.
-    fn planned_tree<'t>(
-        &self,
-        plan: &dyn TreePlan,
-        mut events: impl ExactSizeIterator<Item = (Event<'t>, Span)>,
-    ) -> Option<Tree> {
-        let doc = self.docs.last()?;
-        let ScannedBody::Object {
-            header,
-            head_end,
-            tail_start,
-        } = &doc.body
-        else {
-            return None;
-        };
-        if events.len() == 0 || !plan.kind(&header.kind) {
-            return None;
-        }
-        let field = |pointer: &str| -> Option<Value> {
-            let recorded = doc.recorded.as_ref()?;
-            let (leaf, rest) = self.fields.lookup(pointer)?;
-            super::fields::answer(recorded, leaf, rest).flatten()
-        };
-        if !plan.document(header, &field) {
-            return None;
-        }
-        // Comments outside the content are in the head and tail, written verbatim.
-        let mut builder = TreeBuilder::new(self.source, *head_end..*tail_start);
-        for (event, span) in events.by_ref() {
-            builder.event(event, &span);
-        }
-        builder.finish()
-    }
 }
 
 struct Scanner<'a> {

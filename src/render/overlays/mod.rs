@@ -28,10 +28,8 @@ mod exposure;
 
 use exposure::{ChartChoices, ExposureGuard};
 
-use super::{Context, Filter, RenderError, RenderOptions, Trees, op_name};
-use crate::stream::{
-    Field, Header, Limits, ObjectRef, Stream, StreamError, read_yaml_document,
-};
+use super::{Context, Filter, RenderError, RenderOptions, op_name};
+use crate::stream::{Field, Limits, ObjectRef, Stream, StreamError, read_yaml_document};
 use crate::values::Provider;
 
 const AWS_DEFAULTS: &[(&str, &str)] = &[
@@ -154,29 +152,6 @@ impl Filter for Overlays {
             .iter()
             .flat_map(|loaded| loaded.overlay.target.fields())
             .collect()
-    }
-
-    /// The kinds the targets name (every kind when a target names none).
-    fn trees(&self) -> Trees {
-        let mut kinds = Vec::new();
-        for loaded in &self.overlays {
-            match &loaded.overlay.target.kind {
-                Some(kind) => kinds.push(kind.clone()),
-                None => return Trees::All,
-            }
-        }
-        Trees::Kinds(kinds)
-    }
-
-    /// The objects some overlay targets, from their recorded fields.
-    fn wants_tree(&self, _header: &Header, field: &dyn Fn(&str) -> Option<Value>) -> bool {
-        self.overlays.iter().any(|loaded| {
-            loaded
-                .overlay
-                .target
-                .matches_with(&mut |pointer| Ok(field(pointer)))
-                .unwrap_or(true)
-        })
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
