@@ -41,6 +41,7 @@ mod secrets_status;
 mod stream_fidelity;
 mod stream_fields;
 mod stream_roundtrip;
+mod validate_covers_commands;
 mod values_contract;
 mod values_helm;
 mod values_invalid;

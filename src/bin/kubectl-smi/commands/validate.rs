@@ -28,6 +28,11 @@ pub struct ValidateArgs {
 pub fn exec(args: ValidateArgs) -> Result<ExitStatus, Error> {
     let paths = args.values.paths();
     let problems = match values::load_valid(&paths) {
+        Ok((loaded, values)) if !loaded.needs(&values).is_empty() => loaded
+            .needs(&values)
+            .into_iter()
+            .map(|(problem, _)| problem)
+            .collect(),
         Ok((_, values)) => {
             let summary = format!(
                 "provider {}, namespace {}",

@@ -130,7 +130,12 @@ pub fn exec(args: PoliciesArgs) -> Result<ExitStatus, Error> {
             "--migrate-trust goes with --apply (or --dry-run, or `policies check`)".into(),
         ));
     }
-    let values = values::load(&paths)?.typed()?;
+    let loaded = values::load(&paths)?;
+    // --oidc-issuer gives what the values would (the only need of policies).
+    let values = match args.oidc_issuer {
+        Some(_) => loaded.typed()?,
+        None => loaded.typed_for(values::needs::Command::Policies)?,
+    };
     let smi = &values.smi;
     match smi.cloud.provider {
         Provider::Oci if mode != Mode::Generate => Err(Error::Usage(
