@@ -77,7 +77,10 @@ pub fn check(values: &Values) -> Vec<Need> {
                 "/smi/cloud/aws/oidcIssuer",
                 Place::Key,
                 Rule::Missing,
-                Found::Words("no `oidcIssuer` key (identity is irsa)".to_owned()),
+                Found::Words(
+                    "no `oidcIssuer` key: identity is irsa but the cluster's OIDC issuer is unknown"
+                        .to_owned(),
+                ),
                 "smi.cloud.aws.oidcIssuer, the cluster's OIDC issuer URL that IRSA roles trust (`aws eks describe-cluster --query cluster.identity.oidc.issuer`), unless --oidc-issuer is given".to_owned(),
                 &[Command::Policies],
             ));
