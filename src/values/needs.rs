@@ -32,6 +32,22 @@ impl Command {
     }
 }
 
+/// What commands need, in words, for the reference documentation.
+pub const DESCRIPTIONS: &[(&str, &str)] = &[
+    (
+        "account id for rendering",
+        "with `smi.cloud.provider: aws`, `smi.cloud.aws.accountId` is set: `render` and `gitops flux` write role ARNs on the service accounts and make no network calls (`policies` alone can ask STS).",
+    ),
+    (
+        "OIDC issuer for IRSA policies",
+        "with `smi.cloud.aws.identity: irsa`, `smi.cloud.aws.oidcIssuer` is set, or `policies` is given `--oidc-issuer`: the roles trust the cluster's OIDC provider.",
+    ),
+    (
+        "what a Kubernetes NetworkPolicy can say",
+        "with `smi.networkPolicy.engine: kubernetes`, each `extraEgress` rule is an `Allow` (a NetworkPolicy cannot deny) and each of its IPv4 `nets` lies outside the denied ranges 10.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12 and 192.168.0.0/16 (`render` and `gitops flux`).",
+    ),
+];
+
 /// The commands that run the post-render filters.
 const RENDERING: &[Command] = &[Command::Render, Command::GitopsFlux];
 
