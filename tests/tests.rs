@@ -7,6 +7,7 @@ mod support;
 
 mod bad_input;
 mod cli;
+mod cli_consistency;
 mod cluster_config;
 mod cluster_flags;
 mod fuzz_properties;
