@@ -148,3 +148,26 @@ fn an_account_id_flag_over_the_values_account_says_so() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(!stderr(&out).contains("overrides"), "{}", text(&out));
 }
+
+#[test]
+fn network_rules_dry_run_takes_the_same_forms() {
+    let run = |args: &[&str]| {
+        kubectl_smi()
+            .args(["network", "rules", "-f"])
+            .arg(example("values-aws.yaml"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let none = run(&["--dry-run=none", "-o", "json"]);
+    assert!(none.status.success(), "{}", text(&none));
+    assert_eq!(none.stdout, run(&["-o", "json"]).stdout);
+    let server = run(&["--dry-run=server"]);
+    assert_eq!(server.status.code(), Some(2), "{}", text(&server));
+    assert!(
+        stderr(&server).contains("--dry-run=server is not offered"),
+        "{}",
+        text(&server)
+    );
+    assert!(server.stdout.is_empty());
+}
