@@ -113,6 +113,12 @@ const CASES: &[Case] = &[
         refused_by: &["policies", "policies check"],
     },
     Case {
+        name: "an inline overlay the render cannot read",
+        example: "values-aws.yaml",
+        overlay: "smi:\n  overlays:\n    patches:\n      - {target: {kind: Service}, patches: []}\n",
+        refused_by: &["render", "gitops flux"],
+    },
+    Case {
         name: "a partition not of the region",
         example: "values-aws.yaml",
         overlay: "smi:\n  cloud:\n    aws:\n      partition: aws-cn\n",

@@ -134,6 +134,12 @@ impl LoadedValues {
         validate::needs(self, values, None)
     }
 
+    /// A problem with the value at the JSON `pointer` (`/smi/overlays/patches/0`), placed in
+    /// the file that sets it, for checks made outside this module (the render's overlays).
+    pub fn problem_at(&self, pointer: &str, rule: Rule, found: &str, expected: &str) -> Problem {
+        validate::problem_at(self, pointer, rule, found, expected)
+    }
+
     /// The directory of the last values file, against which relative paths in values resolve.
     pub fn base_dir(&self) -> PathBuf {
         self.files

@@ -65,6 +65,28 @@ pub fn needs(
         .collect()
 }
 
+/// One problem, worded by the caller, at the value of `pointer`.
+pub fn problem_at(
+    loaded: &LoadedValues,
+    pointer: &str,
+    rule: Rule,
+    found: &str,
+    expected: &str,
+) -> Problem {
+    let finding = Finding {
+        place: Place::Value(pointer.to_owned()),
+        pointer: pointer.to_owned(),
+        rule,
+        found: Found::Words(found.to_owned()),
+        expected: expected.to_owned(),
+        suggestion: None,
+        quote: false,
+    };
+    place(loaded, vec![finding])
+        .pop()
+        .expect("one finding is one problem")
+}
+
 fn type_finding(error: &serde_path_to_error::Error<serde_json::Error>) -> Finding {
     let pointer: String = error
         .path()

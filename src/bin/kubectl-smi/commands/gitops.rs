@@ -192,6 +192,7 @@ fn flux(args: FluxArgs) -> Result<ExitStatus, Error> {
     };
     let loaded = values::load(&args.values.paths())?;
     let typed = loaded.typed_for(values::needs::Command::GitopsFlux)?;
+    super::check_inline_overlays(&loaded, &typed)?;
     let mut overlay_dirs = args.overlays.clone();
     overlay_dirs.extend(
         typed
