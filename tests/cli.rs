@@ -147,3 +147,61 @@ fn an_explain_file_that_cannot_be_written_is_an_error_not_a_usage_error() {
         "{stderr}"
     );
 }
+
+/// `kubectl smi <TAB>`: kubectl runs `kubectl_complete-smi` from PATH; the script
+/// `completion --kubectl-plugin` prints answers with the subcommands, flags and values.
+#[test]
+fn kubectl_smi_completes_through_the_kubectl_complete_smi_script() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("kubectl_complete-smi");
+    std::fs::write(
+        &script,
+        ok(kubectl_smi().args(["completion", "--kubectl-plugin"])),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = binary();
+    let path = format!(
+        "{}:{}:{}",
+        dir.path().display(),
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let complete = |args: &[&str]| {
+        let out = std::process::Command::new(&script)
+            .args(args)
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let top = complete(&["po"]);
+    assert!(top.starts_with("policies\t"), "{top}");
+    assert!(top.ends_with(":4\n"), "{top}");
+    assert!(!top.contains("render"), "{top}");
+    let flags = complete(&["policies", "--dr"]);
+    assert!(flags.starts_with("--dry-run\t"), "{flags}");
+    let values = complete(&["network", "rules", "-o", "oci"]);
+    let names: Vec<&str> = values
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(names, ["oci", "oci-nsg", ":4"]);
+    // A values file: the shell completes file names.
+    assert_eq!(complete(&["render", "-f", ""]), ":0\n");
+    // Through kubectl itself, when it is installed.
+    if crate::support::kubectl_available() {
+        let out = std::process::Command::new("kubectl")
+            .args(["__complete", "smi", "pol"])
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("policies"),
+            "kubectl __complete smi pol: {out:?}"
+        );
+    }
+}

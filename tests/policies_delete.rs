@@ -180,7 +180,7 @@ fn delete_plans_then_removes_everything_and_a_second_run_finds_nothing() {
     )
     .code(2);
     assert!(
-        stderr(&usage).contains("print text or json"),
+        stderr(&usage).contains("[possible values: text, json]"),
         "{}",
         stderr(&usage)
     );

@@ -296,7 +296,10 @@ fn with_plain_kubernetes_the_policy_allows_dns_and_the_script_manager_only() {
     let deny = "smi: {networkPolicy: {extraEgress: [{action: Deny, nets: [8.8.8.8/32]}]}}";
     let refused = render_with("aws-irsa", deny, &input, &[]);
     assert_eq!(refused.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("Deny rule"));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("a Kubernetes NetworkPolicy can only allow")
+    );
     let none = objects(&render_with(
         "aws-irsa",
         "smi: {networkPolicy: {engine: none}}",

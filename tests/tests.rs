@@ -7,6 +7,7 @@ mod support;
 
 mod bad_input;
 mod cli;
+mod cli_consistency;
 mod cluster_config;
 mod cluster_flags;
 mod fuzz_properties;
@@ -42,6 +43,7 @@ mod secrets_status;
 mod stream_fidelity;
 mod stream_fields;
 mod stream_roundtrip;
+mod validate_covers_commands;
 mod values_contract;
 mod values_helm;
 mod values_invalid;

@@ -80,6 +80,8 @@ fn code_rule(problem: &Value) -> Option<&'static str> {
         && expected.contains("derives from a generated private key")
     {
         Some("derived keys name a private key")
+    } else if expected.contains("(needed by `kubectl smi ") {
+        Some("what a command needs")
     } else {
         None
     }

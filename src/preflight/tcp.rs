@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 
 use super::check::{Check, Group, Progress};
 use super::resolver::{Resolver, seconds};
+use crate::catalog::Service;
 use crate::network::{ConnectivityRule, Endpoint};
 
 /// Connections tried at once: enough for every endpoint of a real values file.
@@ -25,6 +26,9 @@ pub struct Target {
     pub title: String,
     /// The host and port to connect to, from the network table.
     pub endpoint: Endpoint,
+    /// A public name (the region's object storage), which resolves anywhere with internet
+    /// access; the others may be private names of the VPC or VCN.
+    pub public: bool,
 }
 
 /// The endpoints of the network table, each once.
@@ -65,6 +69,7 @@ pub fn targets(rules: &[ConnectivityRule]) -> Vec<Target> {
                 id,
                 title,
                 endpoint: endpoint.clone(),
+                public: rule.service == Service::Internet,
             });
         }
     }
@@ -109,10 +114,7 @@ async fn check_one(target: &Target, resolver: &Resolver, timeout: Duration) -> C
                 .err()
                 .unwrap_or_else(|| "no address records".to_owned());
             let detail = format!("cannot resolve {}: {why}", endpoint.host);
-            let hint = format!(
-                "check {} in the values; a private name may only resolve inside the VPC: run with --in-cluster",
-                endpoint.values_path
-            );
+            let hint = resolve_hint(target);
             return Check::fail(id, Group::Network, title, detail, hint);
         }
     };
@@ -160,6 +162,33 @@ async fn check_one(target: &Target, resolver: &Resolver, timeout: Duration) -> C
             format!("{address}: {e}"),
             "check the route from this machine to the endpoint (VPN, peering), or run with --in-cluster",
         ),
+    }
+}
+
+/// What to do when the target's host does not resolve: check the value that names the host
+/// (not a port's), and for a private name, try from inside the cluster.
+fn resolve_hint(target: &Target) -> String {
+    let path = host_path(&target.endpoint.values_path);
+    if target.public {
+        format!(
+            "{} is a public name, derived from {path}: check {path} and this machine's DNS and internet access (or --dns-server)",
+            target.endpoint.host
+        )
+    } else {
+        format!(
+            "check {path} in the values; a private name may only resolve inside the VPC: run with --in-cluster"
+        )
+    }
+}
+
+/// The values path of the host an endpoint's path belongs to: `smi.endpoints.activemq.host`
+/// for `smi.endpoints.activemq.mqttPort`; other paths name the host already.
+fn host_path(values_path: &str) -> String {
+    match values_path.rsplit_once('.') {
+        Some((parent, last)) if last == "port" || last.ends_with("Port") => {
+            format!("{parent}.host")
+        }
+        _ => values_path.to_owned(),
     }
 }
 
@@ -228,6 +257,38 @@ mod tests {
             .expect("valid values")
             .1
             .smi
+    }
+
+    #[test]
+    fn a_host_that_does_not_resolve_is_hinted_at_its_host_and_a_public_name_is_not_private() {
+        let smi = smi_with_kafka("      bootstrap: [b-1.kafka.example.com:9096]\n");
+        let targets = targets(&connectivity_rules(&smi).expect("the table fills"));
+        let mqtt = targets
+            .iter()
+            .find(|t| t.endpoint.values_path == "smi.endpoints.activemq.mqttPort")
+            .expect("the MQTT endpoint");
+        let hint = resolve_hint(mqtt);
+        assert!(
+            hint.contains("check smi.endpoints.activemq.host in the values"),
+            "{hint}"
+        );
+        assert!(!hint.contains("mqttPort"), "{hint}");
+        let s3 = targets
+            .iter()
+            .find(|t| t.endpoint.host == "s3.us-east-1.amazonaws.com")
+            .expect("the region's object storage");
+        assert!(s3.public);
+        let hint = resolve_hint(s3);
+        assert!(hint.contains("is a public name"), "{hint}");
+        assert!(!hint.contains("private"), "{hint}");
+        let postgresql = targets
+            .iter()
+            .find(|t| t.endpoint.values_path == "smi.endpoints.postgresql")
+            .expect("the PostgreSQL endpoint");
+        assert!(!postgresql.public);
+        assert!(
+            resolve_hint(postgresql).contains("a private name may only resolve inside the VPC")
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub use hooks::{HOOK, HOOK_DELETE_POLICY, HOOK_WEIGHT, PostRenderStrategy};
 pub use identity::Identity;
 pub use namespace::NamespaceMismatch;
 pub use network_policy::NetworkPolicy;
-pub use overlays::{Overlay, Overlays, Target};
+pub use overlays::{Overlay, Overlays, Target, inline_overlay};
 pub use rewrite::RewriteAll;
 pub use secret_refs::SecretRefs;
 pub use service_monitor::ServiceMonitor;

@@ -3,14 +3,15 @@
 //! cluster DNS by selector and address, and the Script Manager only, plus the extra rules of
 //! the values with the private ranges carved out).
 
-use std::net::Ipv4Addr;
-
 use serde_json::{Value, json};
 
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SCRIPTMANAGER_SELECTOR, SCRIPTWORKER_SELECTOR};
 use crate::stream::{ObjectRef, Stream};
+use crate::values::needs::{kubernetes_egress_refusals, private_ranges_inside};
 use crate::values::{EgressRule, PolicyDns, PolicyEngine, Protocol, RuleAction, Smi};
+
+pub use crate::values::needs::DENIED_NETS;
 
 use super::hooks::ordinary_objects;
 use super::namespace::PlatformNamespace;
@@ -19,13 +20,6 @@ use super::workload::{pod_labels_fields, pod_labels_pointer};
 pub const POLICY_NAME: &str = "scriptworker-policy";
 /// The label the API server puts on every namespace, naming it (Kubernetes 1.22 and later).
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
-/// The ranges the guide denies: private networks and link-local (cloud metadata endpoints).
-pub const DENIED_NETS: [&str; 4] = [
-    "10.0.0.0/8",
-    "169.254.0.0/16",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-];
 
 /// Adds the Script Worker isolation policy to the release that runs the Script Worker.
 #[derive(Debug)]
@@ -216,10 +210,11 @@ fn cluster_dns_rule(dns: &PolicyDns) -> Value {
 
 fn kubernetes_rule(index: usize, rule: &EgressRule) -> Result<Value, RenderError> {
     check_ports(index, rule)?;
-    if rule.action == RuleAction::Deny {
+    // The same refusal `validate` reports (values::needs).
+    if let Some((field, (_, expected))) = kubernetes_egress_refusals(rule).into_iter().next() {
+        let field = field.replace('/', "[") + if field.contains('/') { "]" } else { "" };
         return Err(RenderError::NetworkPolicy(format!(
-            "extraEgress[{index}] is a Deny rule: a Kubernetes NetworkPolicy can only allow (everything not allowed is denied); \
-             remove it, or use engine: calico"
+            "extraEgress[{index}].{field}: expected {expected}"
         )));
     }
     let mut out = serde_json::Map::new();
@@ -227,7 +222,9 @@ fn kubernetes_rule(index: usize, rule: &EgressRule) -> Result<Value, RenderError
         let mut to = Vec::new();
         for net in &rule.nets {
             let except = private_ranges_inside(net).map_err(|problem| {
-                RenderError::NetworkPolicy(format!("extraEgress[{index}]: {problem}"))
+                RenderError::NetworkPolicy(format!(
+                    "extraEgress[{index}]: {net}: expected {problem}"
+                ))
             })?;
             let mut block = json!({"cidr": net});
             if !except.is_empty() {
@@ -247,59 +244,4 @@ fn kubernetes_rule(index: usize, rule: &EgressRule) -> Result<Value, RenderError
         out.insert("ports".into(), Value::Array(ports));
     }
     Ok(Value::Object(out))
-}
-
-/// The denied ranges that lie inside `cidr` (IPv4; IPv6 CIDRs contain none of them).
-/// A CIDR inside a denied range is refused: the guide's deny would make it allow nothing.
-fn private_ranges_inside(cidr: &str) -> Result<Vec<&'static str>, String> {
-    if cidr.contains(':') {
-        return Ok(Vec::new());
-    }
-    let net =
-        parse_cidr(cidr).ok_or_else(|| format!("{cidr} is not an IPv4 CIDR such as 0.0.0.0/0"))?;
-    let mut inside = Vec::new();
-    for denied in DENIED_NETS {
-        let d = parse_cidr(denied).expect("the denied ranges are CIDRs");
-        if contains(d, net) {
-            return Err(format!(
-                "{cidr} lies inside {denied}, which the Script Worker may never reach"
-            ));
-        }
-        if contains(net, d) {
-            inside.push(denied);
-        }
-    }
-    Ok(inside)
-}
-
-fn parse_cidr(cidr: &str) -> Option<(u32, u32)> {
-    let (addr, len) = cidr.split_once('/')?;
-    let addr: Ipv4Addr = addr.parse().ok()?;
-    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
-    Some((u32::from(addr), len))
-}
-
-/// Whether network `outer` contains network `inner`.
-fn contains(outer: (u32, u32), inner: (u32, u32)) -> bool {
-    let mask = |len: u32| if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    outer.1 <= inner.1 && (outer.0 & mask(outer.1)) == (inner.0 & mask(outer.1))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn public_https_carves_out_the_private_ranges() {
-        assert_eq!(
-            private_ranges_inside("0.0.0.0/0").unwrap(),
-            DENIED_NETS.to_vec()
-        );
-        assert_eq!(
-            private_ranges_inside("8.8.8.0/24").unwrap(),
-            Vec::<&str>::new()
-        );
-        assert!(private_ranges_inside("10.1.0.0/16").is_err());
-        assert!(private_ranges_inside("not-a-cidr").is_err());
-    }
 }

@@ -5,6 +5,7 @@ mod describe;
 pub mod format;
 mod keywords;
 mod model;
+pub mod needs;
 mod positions;
 mod problem;
 pub mod reference;
@@ -110,6 +111,33 @@ impl LoadedValues {
     /// cannot state; otherwise every problem, placed in the file that set the value.
     pub fn typed(&self) -> Result<Values, ValuesError> {
         validate::check(self).map_err(|problems| ValuesError::Invalid { problems })
+    }
+
+    /// The typed values for `command`: as [`LoadedValues::typed`], and also refused when
+    /// they lack what `command` needs (see [`needs`]), with the problems `validate` reports.
+    pub fn typed_for(&self, command: needs::Command) -> Result<Values, ValuesError> {
+        let values = self.typed()?;
+        let problems: Vec<Problem> = validate::needs(self, &values, Some(command))
+            .into_iter()
+            .map(|(problem, _)| problem)
+            .collect();
+        if problems.is_empty() {
+            Ok(values)
+        } else {
+            Err(ValuesError::Invalid { problems })
+        }
+    }
+
+    /// Every unmet need of every command in the typed `values` (read from these files), each
+    /// placed like a problem of the contract, with the commands that have it.
+    pub fn needs(&self, values: &Values) -> Vec<(Problem, &'static [needs::Command])> {
+        validate::needs(self, values, None)
+    }
+
+    /// A problem with the value at the JSON `pointer` (`/smi/overlays/patches/0`), placed in
+    /// the file that sets it, for checks made outside this module (the render's overlays).
+    pub fn problem_at(&self, pointer: &str, rule: Rule, found: &str, expected: &str) -> Problem {
+        validate::problem_at(self, pointer, rule, found, expected)
     }
 
     /// The directory of the last values file, against which relative paths in values resolve.

@@ -120,7 +120,7 @@ pub struct Aws {
     /// The region of the cluster and the buckets.
     #[schemars(transform = keywords::aws_region)]
     pub region: String,
-    /// 12-digit account id, as a quoted string; resolved with STS GetCallerIdentity when absent.
+    /// 12-digit account id, as a quoted string. Needed by `render` and `gitops flux` (the role ARNs on the service accounts); `policies` resolves it with STS GetCallerIdentity when absent.
     #[serde(default)]
     #[schemars(transform = keywords::aws_account_id)]
     pub account_id: Option<String>,

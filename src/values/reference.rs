@@ -29,6 +29,11 @@ pub fn markdown(schema: &Value) -> String {
     for (rule, text) in rules::DESCRIPTIONS {
         out.push_str(&format!("- **{rule}**: {text}\n"));
     }
+    out.push_str("\n## What commands need\n\n");
+    out.push_str("Values the contract allows but some commands cannot work with; `validate` reports each, naming the commands that need it.\n\n");
+    for (need, text) in super::needs::DESCRIPTIONS {
+        out.push_str(&format!("- **{need}**: {text}\n"));
+    }
     out.push_str("\n## Formats\n\n");
     out.push_str("Checked by pattern (RE2 syntax, which Helm's validator also compiles):\n\n");
     for f in format::ALL {

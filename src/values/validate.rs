@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use super::describe::{self, Finding, Found, Place};
+use super::needs::{self, Command};
 use super::positions::{Position, PositionIndex, Written};
 use super::problem::{Problem, Rule, yaml_path};
 use super::{LoadedValues, Values, rules, schema};
@@ -43,6 +44,47 @@ pub fn check(loaded: &LoadedValues) -> Result<Values, Vec<Problem>> {
         }
     }
     Err(place(loaded, findings))
+}
+
+/// The unmet needs of `values` that `command` has (every command's when `None`), each placed
+/// in the file that sets (or should set) the value, with the commands that have it.
+pub fn needs(
+    loaded: &LoadedValues,
+    values: &Values,
+    command: Option<Command>,
+) -> Vec<(Problem, &'static [Command])> {
+    needs::check(values)
+        .into_iter()
+        .filter(|need| command.is_none_or(|c| need.commands.contains(&c)))
+        .map(|need| {
+            let problem = place(loaded, vec![need.finding])
+                .pop()
+                .expect("one finding is one problem");
+            (problem, need.commands)
+        })
+        .collect()
+}
+
+/// One problem, worded by the caller, at the value of `pointer`.
+pub fn problem_at(
+    loaded: &LoadedValues,
+    pointer: &str,
+    rule: Rule,
+    found: &str,
+    expected: &str,
+) -> Problem {
+    let finding = Finding {
+        place: Place::Value(pointer.to_owned()),
+        pointer: pointer.to_owned(),
+        rule,
+        found: Found::Words(found.to_owned()),
+        expected: expected.to_owned(),
+        suggestion: None,
+        quote: false,
+    };
+    place(loaded, vec![finding])
+        .pop()
+        .expect("one finding is one problem")
 }
 
 fn type_finding(error: &serde_path_to_error::Error<serde_json::Error>) -> Finding {

@@ -23,6 +23,7 @@ fn target(id: &str, host: &str, port: u16) -> Target {
             port,
             values_path: format!("smi.endpoints.{id}"),
         },
+        public: false,
     }
 }
 

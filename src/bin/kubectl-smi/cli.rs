@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser};
+use clap::{Args, Parser, ValueEnum};
 
 use crate::commands::Command;
 use crate::commands::render::RenderArgs;
@@ -138,4 +138,16 @@ impl KubeArgs {
             request_timeout: self.request_timeout.clone(),
         }
     }
+}
+
+/// `--dry-run` as kubectl has it (`secrets create`, `policies`): `none`, `client`, or
+/// `server`; `--dry-run` alone is `client`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRunMode {
+    /// Change things (as without --dry-run).
+    None,
+    /// Show what would change, sending no change.
+    Client,
+    /// Send the changes for the server to validate without persisting them.
+    Server,
 }

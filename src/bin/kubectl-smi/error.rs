@@ -70,6 +70,15 @@ pub enum Error {
     /// Writing standard output failed (a closed pipe exits 0, as in ripgrep).
     #[error("cannot write the output: {0}")]
     Output(std::io::Error),
+    /// An error whose own hint does not fit the command line given: the same error, with
+    /// the hint that does.
+    #[error("{error}")]
+    Hinted {
+        /// The error.
+        error: Box<Error>,
+        /// What to do, given what the command line already says.
+        hint: &'static str,
+    },
     /// A file the command was asked to write could not be written.
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {
@@ -85,6 +94,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => EXIT_USAGE,
+            Error::Hinted { error, .. } => error.exit_code(),
             Error::Secrets(e) if e.is_unsupported() => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
@@ -112,6 +122,7 @@ impl Hint for Error {
             Error::Gitops(e) => e.hint(),
             Error::ReadFile { .. } => Some("check the path and that the file is readable"),
             Error::Usage(_) => Some("run with --help for the usage"),
+            Error::Hinted { hint, .. } => Some(hint),
             Error::Runtime(_) => Some("check the process limits (ulimit -u) and try again"),
             Error::Output(_) => None,
             Error::WriteFile { .. } => Some("check that the directory exists and is writable"),

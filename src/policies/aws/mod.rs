@@ -97,6 +97,18 @@ pub fn resolve_target(
     let partition = match (&overrides.partition, &aws.partition) {
         (Some(flag), _) => {
             account::check_partition("--partition", flag)?;
+            // The rule the values follow (values::rules, "partition and region agree").
+            let of_region = crate::values::partition_of_region(&aws.region);
+            if flag != of_region {
+                return Err(PoliciesError::InvalidValue {
+                    path: "--partition".to_owned(),
+                    value: flag.clone(),
+                    reason: format!(
+                        "not the partition of the values' region {} (`{of_region}`), as smi.cloud.aws.partition would have to be; leave --partition out, it is derived from the region",
+                        aws.region
+                    ),
+                });
+            }
             flag.clone()
         }
         (None, Some(value)) => {

@@ -326,9 +326,9 @@ fn load_all(options: &RenderOptions) -> Result<Vec<Loaded>, RenderError> {
     }
     for (i, inline) in smi.overlays.patches.iter().enumerate() {
         let file = format!("smi.overlays.patches[{i}]");
-        let overlay = serde_json::from_value(inline.clone()).map_err(|e| RenderError::Overlay {
+        let overlay = inline_overlay(inline).map_err(|problem| RenderError::Overlay {
             file: file.clone(),
-            problem: e.to_string(),
+            problem,
         })?;
         overlays.push(Loaded {
             file,
@@ -337,6 +337,12 @@ fn load_all(options: &RenderOptions) -> Result<Vec<Loaded>, RenderError> {
         });
     }
     Ok(overlays)
+}
+
+/// An overlay written inline in `smi.overlays.patches`, or why it is not one: what the
+/// render refuses, and what `validate` reports at the entry's place.
+pub fn inline_overlay(inline: &Value) -> Result<Overlay, String> {
+    serde_json::from_value(inline.clone()).map_err(|e| e.to_string())
 }
 
 fn overlay_files(dir: &Path) -> Result<Vec<PathBuf>, RenderError> {

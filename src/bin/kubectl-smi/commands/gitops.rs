@@ -191,7 +191,8 @@ fn flux(args: FluxArgs) -> Result<ExitStatus, Error> {
         FluxStrategy::Separate => PostRenderStrategy::Separate,
     };
     let loaded = values::load(&args.values.paths())?;
-    let typed = loaded.typed()?;
+    let typed = loaded.typed_for(values::needs::Command::GitopsFlux)?;
+    super::check_inline_overlays(&loaded, &typed)?;
     let mut overlay_dirs = args.overlays.clone();
     overlay_dirs.extend(
         typed

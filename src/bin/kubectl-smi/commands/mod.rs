@@ -20,6 +20,8 @@ mod version;
 
 use clap::Subcommand;
 
+use kubectl_smi::values::{LoadedValues, Problem, Rule, Values, ValuesError};
+
 use crate::error::Error;
 
 /// How a command that ran ended (an error is the `Err` beside it).
@@ -100,4 +102,39 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .enable_all()
         .build()
         .map_err(Error::Runtime)
+}
+
+/// The entries of `smi.overlays.patches` the render cannot read, each placed like a problem
+/// of the values: what `render` and `gitops flux` refuse, and `validate` reports (one check,
+/// the render's own, [`kubectl_smi::render::inline_overlay`]).
+pub fn inline_overlay_problems(loaded: &LoadedValues, values: &Values) -> Vec<Problem> {
+    values
+        .smi
+        .overlays
+        .patches
+        .iter()
+        .enumerate()
+        .filter_map(|(index, patch)| {
+            let why = kubectl_smi::render::inline_overlay(patch).err()?;
+            Some(loaded.problem_at(
+                &format!("/smi/overlays/patches/{index}"),
+                Rule::Type,
+                "an overlay the render cannot read",
+                &format!(
+                    "an overlay with a target, a patch and optionally when and optional ({why}) (needed by `kubectl smi render` and `kubectl smi gitops flux`)"
+                ),
+            ))
+        })
+        .collect()
+}
+
+/// Refuses values whose inline overlays the render cannot read (see
+/// [`inline_overlay_problems`]).
+pub fn check_inline_overlays(loaded: &LoadedValues, values: &Values) -> Result<(), Error> {
+    let problems = inline_overlay_problems(loaded, values);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ValuesError::Invalid { problems }.into())
+    }
 }

@@ -7,7 +7,7 @@ use kubectl_smi::network::{NetworkError, RulesFormat, Target, connectivity_rules
 use kubectl_smi::values::{self, Provider};
 
 use super::ExitStatus;
-use crate::cli::ValuesArgs;
+use crate::cli::{DryRunMode, ValuesArgs};
 use crate::error::Error;
 use crate::output;
 use crate::report;
@@ -42,9 +42,11 @@ pub struct NetworkRulesArgs {
     /// `smi <environment>: `) from the named groups.
     #[arg(long)]
     pub delete: bool,
-    /// With --apply or --delete (or alone, for --apply): print the plan, change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+    /// With --apply or --delete (or alone, for --apply): print the plan made from what the
+    /// groups have, change nothing: `client` (what --dry-run alone means) or `none`; `server`
+    /// is not offered (the plan already reads the groups).
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", default_value = "none")]
+    pub dry_run: DryRunMode,
     /// The worker nodes' security group (wins over smi.cloud.aws.securityGroups.nodes).
     #[arg(long, value_name = "SG_ID")]
     pub nodes_security_group: Option<String>,
@@ -83,7 +85,12 @@ pub enum RulesTarget {
 /// Runs `network rules`.
 pub fn exec(command: NetworkCommand) -> Result<ExitStatus, Error> {
     let NetworkCommand::Rules(args) = command;
-    if args.apply || args.delete || args.dry_run {
+    if args.dry_run == DryRunMode::Server {
+        return Err(Error::Usage(
+            "--dry-run=server is not offered: --dry-run (or --dry-run=client) prints the plan made from what the security groups have, changing nothing".into(),
+        ));
+    }
+    if args.apply || args.delete || args.dry_run == DryRunMode::Client {
         return change(&args);
     }
     let format = match args.output {
@@ -167,7 +174,7 @@ fn change(args: &NetworkRulesArgs) -> Result<ExitStatus, Error> {
             security_groups::plan_apply(wanted, skipped, &existing)
         };
         skipped_note(&plan);
-        if args.dry_run {
+        if args.dry_run == DryRunMode::Client {
             print_plan(&plan, json, true)?;
             return Ok(ExitStatus::Success);
         }

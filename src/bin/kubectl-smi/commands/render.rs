@@ -108,7 +108,8 @@ pub fn exec(args: RenderArgs) -> Result<ExitStatus, Error> {
 pub fn post_render(args: RenderArgs) -> Result<ExitStatus, Error> {
     report::post_render_strategy(args.post_render_strategy.name());
     let loaded = values::load(&args.values.paths())?;
-    let typed = loaded.typed()?;
+    let typed = loaded.typed_for(values::needs::Command::Render)?;
+    super::check_inline_overlays(&loaded, &typed)?;
     let mut overlay_dirs = args.overlays.clone();
     overlay_dirs.extend(
         typed

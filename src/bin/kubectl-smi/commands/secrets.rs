@@ -6,7 +6,7 @@ mod backup_verify;
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use kubectl_smi::catalog::{SecretSpec, secret_catalog};
 use kubectl_smi::cluster::{self, ClusterError, Connection};
 use kubectl_smi::secrets::backup::{self, Backups};
@@ -80,13 +80,7 @@ pub struct SecretsCreateArgs {
     pub skip_precheck: bool,
 }
 
-/// `--dry-run` as kubectl has it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DryRunMode {
-    None,
-    Client,
-    Server,
-}
+pub use crate::cli::DryRunMode;
 
 /// `kubectl-smi secrets external`.
 #[derive(Debug, Args)]

@@ -28,6 +28,18 @@ pub struct ValidateArgs {
 pub fn exec(args: ValidateArgs) -> Result<ExitStatus, Error> {
     let paths = args.values.paths();
     let problems = match values::load_valid(&paths) {
+        Ok((loaded, values))
+            if !loaded.needs(&values).is_empty()
+                || !super::inline_overlay_problems(&loaded, &values).is_empty() =>
+        {
+            let mut problems: Vec<Problem> = loaded
+                .needs(&values)
+                .into_iter()
+                .map(|(problem, _)| problem)
+                .collect();
+            problems.extend(super::inline_overlay_problems(&loaded, &values));
+            problems
+        }
         Ok((_, values)) => {
             let summary = format!(
                 "provider {}, namespace {}",

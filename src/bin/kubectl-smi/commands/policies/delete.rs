@@ -21,6 +21,9 @@ pub struct DeleteArgs {
     /// keep a tagged role (or detach a tagged policy from foreign principals), saying so.
     #[arg(long)]
     pub force: bool,
+    /// Output format.
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub output: Option<crate::output::ReportFormat>,
 }
 
 /// Plans and, with `apply`, makes the removals; exit 1 when something of ours stays only

@@ -15,9 +15,9 @@ use kubectl_smi::policies::{
 use kubectl_smi::values::{self, Provider, Smi};
 
 use super::ExitStatus;
-use crate::cli::{KubeArgs, values_paths};
+use crate::cli::{DryRunMode, KubeArgs, values_paths};
 use crate::error::Error;
-use crate::output::{self, write as write_stdout};
+use crate::output::{self, ReportFormat, write as write_stdout};
 use crate::progress::ProgressLine;
 use crate::report;
 
@@ -31,22 +31,17 @@ pub struct PoliciesArgs {
     // Global so that `policies check -f values.yaml` reads as users type it.
     #[arg(short = 'f', long = "values", value_name = "FILE", global = true)]
     pub values: Vec<PathBuf>,
-    /// Output: text, json, terraform, script, or dir=PATH (one file per document).
-    #[arg(
-        short,
-        long,
-        value_name = "FORMAT",
-        default_value = "text",
-        global = true,
-        value_parser = parse_format
-    )]
-    pub output: Format,
+    /// Output: text (the default), json, terraform, script, or dir=PATH (one file per
+    /// document); --apply and --dry-run print text or json.
+    #[arg(short, long, value_name = "FORMAT", value_parser = parse_format)]
+    pub output: Option<Format>,
     /// Create or update the roles, policies and pod identity associations (AWS).
     #[arg(long)]
     pub apply: bool,
-    /// With --apply: show the plan and change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+    /// Show the plan of --apply (made from what the account has) and change nothing:
+    /// `client` (what --dry-run alone means) or `none`; IAM has no server-side dry run.
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", default_value = "none")]
+    pub dry_run: DryRunMode,
     /// With --apply: replace a role's trust policy that differs from the expected one.
     #[arg(long)]
     pub force: bool,
@@ -84,10 +79,26 @@ pub struct PoliciesArgs {
 #[derive(Debug, Subcommand)]
 pub enum PoliciesCommand {
     /// Compare what exists in the account with what the values require.
-    Check,
+    Check(CheckArgs),
     /// Plan (or with --apply make) the removal of this cluster's roles, policies and pod
     /// identity associations; only what carries kubectl-smi's tags is touched.
     Delete(delete::DeleteArgs),
+}
+
+/// `kubectl-smi policies check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub output: Option<ReportFormat>,
+}
+
+/// A report format as the policies formats name it.
+fn report_format(format: ReportFormat) -> Format {
+    match format {
+        ReportFormat::Text => Format::Text,
+        ReportFormat::Json => Format::Json,
+    }
 }
 
 /// `-o`: one of the formats, or a usage error listing them.
@@ -107,15 +118,35 @@ enum Mode {
 /// Generates, applies (`--apply`, `--dry-run`) or checks (`policies check`) the policies.
 pub fn exec(args: PoliciesArgs) -> Result<ExitStatus, Error> {
     let paths = values_paths(&args.values);
-    let format = args.output.clone();
-    let mode = match (&args.command, args.apply || args.dry_run) {
-        (Some(PoliciesCommand::Check), _) => Mode::Check,
+    if args.dry_run == DryRunMode::Server {
+        return Err(Error::Usage(
+            "--dry-run=server: IAM and EKS have no server-side dry run; --dry-run (or --dry-run=client) prints the plan made from what the account has, changing nothing".into(),
+        ));
+    }
+    let dry_run = args.dry_run == DryRunMode::Client;
+    if args.force && !args.apply {
+        return Err(Error::Usage(
+            "--force goes with --apply (it lets --apply replace a trust policy that differs); without --apply nothing is changed, so there is nothing to force. For `policies delete`, give --force after `delete`".into(),
+        ));
+    }
+    let sub_format = match &args.command {
+        Some(PoliciesCommand::Check(check)) => check.output,
+        Some(PoliciesCommand::Delete(delete)) => delete.output,
+        None => None,
+    };
+    let format = match (sub_format, &args.output) {
+        (Some(format), _) => report_format(format),
+        (None, Some(format)) => format.clone(),
+        (None, None) => Format::Text,
+    };
+    let mode = match (&args.command, args.apply || dry_run) {
+        (Some(PoliciesCommand::Check(_)), _) => Mode::Check,
         (Some(PoliciesCommand::Delete(delete)), _) => Mode::Delete {
             apply: delete.apply,
             force: delete.force,
         },
         (None, true) => Mode::Apply {
-            dry_run: args.dry_run,
+            dry_run,
             force: args.force,
         },
         (None, false) => Mode::Generate,
@@ -130,7 +161,12 @@ pub fn exec(args: PoliciesArgs) -> Result<ExitStatus, Error> {
             "--migrate-trust goes with --apply (or --dry-run, or `policies check`)".into(),
         ));
     }
-    let values = values::load(&paths)?.typed()?;
+    let loaded = values::load(&paths)?;
+    // --oidc-issuer gives what the values would (the only need of policies).
+    let values = match args.oidc_issuer {
+        Some(_) => loaded.typed()?,
+        None => loaded.typed_for(values::needs::Command::Policies)?,
+    };
     let smi = &values.smi;
     match smi.cloud.provider {
         Provider::Oci if mode != Mode::Generate => Err(Error::Usage(
@@ -160,6 +196,13 @@ fn run_aws(
             policies
         }
     };
+    if let (Some(flag), Some(value)) = (&args.account_id, &section.account_id)
+        && flag != value
+    {
+        report::warnings(&[format!(
+            "--account-id {flag} overrides the values' smi.cloud.aws.accountId ({value}): the policies are for account {flag}"
+        )]);
+    }
     let overrides = Overrides {
         account_id: args.account_id.clone(),
         partition: args.partition.clone(),
@@ -190,7 +233,8 @@ fn run_aws(
         output(&generate_aws(smi, &target)?, format)?;
         return Ok(ExitStatus::Success);
     }
-    super::runtime()?.block_on(async {
+    let account_known = args.account_id.is_some() || section.account_id.is_some();
+    let result = super::runtime()?.block_on(async {
         let session = session::Session::connect(&section.region).await?;
         let caller = session::caller_identity(&session.sts, &session.endpoints.sts).await?;
         let target = aws::resolve_target(section, &overrides, Some(&caller))?;
@@ -222,7 +266,23 @@ fn run_aws(
                     .map(|()| ExitStatus::Success)
             }
         }
-    })
+    });
+    // The library's hints offer --account-id to avoid STS, which is no help when the account
+    // is already known: then STS was called to confirm who is calling.
+    match result {
+        Err(Error::Policies(
+            error @ (PoliciesError::NoCredentials { .. }
+            | PoliciesError::Unreachable { service: "STS", .. }),
+        )) if account_known => Err(Error::Hinted {
+            hint: if matches!(error, PoliciesError::NoCredentials { .. }) {
+                "configure AWS credentials (AWS_PROFILE, `aws sso login`, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY): --apply, --dry-run, `check` and `delete` ask STS who is calling even when the account id is known"
+            } else {
+                "check the network and AWS_ENDPOINT_URL: --apply, --dry-run, `check` and `delete` ask STS who is calling even when the account id is known"
+            },
+            error: Box::new(Error::Policies(error)),
+        }),
+        other => other,
+    }
 }
 
 fn output(generated: &Generated, format: &Format) -> Result<(), Error> {
