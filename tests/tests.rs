@@ -29,6 +29,7 @@ mod release;
 mod render_examples;
 mod render_filters;
 mod secrets_backup_targets;
+mod secrets_catalog;
 mod secrets_create;
 mod secrets_dry_run;
 mod secrets_external;

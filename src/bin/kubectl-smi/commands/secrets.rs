@@ -1,4 +1,4 @@
-//! `kubectl smi secrets create | external | status`: step 6. Flags to the library's
+//! `kubectl smi secrets create | external | status | catalog`: step 6. Flags to the library's
 //! options, and the report to the terminal (never a value unless --show-secrets).
 
 use std::io::Write;
@@ -26,6 +26,9 @@ pub enum SecretsCommand {
     External(SecretsExternalArgs),
     /// Show which secrets and keys exist (never a value).
     Status(SecretsStatusArgs),
+    /// List every secret and key the values ask for, offline: source, generator, consumers,
+    /// mount path, backup (never a value); `-o env-template` prints the credentials file.
+    Catalog(SecretsCatalogArgs),
 }
 
 /// `kubectl-smi secrets create`.
@@ -108,12 +111,33 @@ pub struct SecretsStatusArgs {
     pub output: ReportFormat,
 }
 
-/// Runs `secrets create`, `secrets external` or `secrets status`.
+/// `kubectl-smi secrets catalog`.
+#[derive(Debug, Args)]
+pub struct SecretsCatalogArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Output format: text, json or yaml (the catalog), or env-template (the credentials
+    /// file `secrets create --from-env-file` reads, every supplied key to fill in).
+    #[arg(short, long, value_enum, default_value_t = CatalogFormat::Text)]
+    pub output: CatalogFormat,
+}
+
+/// `-o` of `secrets catalog`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CatalogFormat {
+    Text,
+    Json,
+    Yaml,
+    EnvTemplate,
+}
+
+/// Runs `secrets create`, `secrets external`, `secrets status` or `secrets catalog`.
 pub fn exec(command: SecretsCommand) -> Result<ExitStatus, Error> {
     match command {
         SecretsCommand::Create(args) => create(args),
         SecretsCommand::External(args) => external(args),
         SecretsCommand::Status(args) => status(args),
+        SecretsCommand::Catalog(args) => catalog(args),
     }?;
     Ok(ExitStatus::Success)
 }
@@ -301,6 +325,21 @@ fn status(args: SecretsStatusArgs) -> Result<(), Error> {
     let text = match args.output {
         ReportFormat::Text => secrets::status_text(&report),
         ReportFormat::Json => output::json(&report),
+    };
+    output::write(text.as_bytes())
+}
+
+fn catalog(args: SecretsCatalogArgs) -> Result<(), Error> {
+    let loaded = load(&args.values)?;
+    let view = secrets::CatalogView::new(&loaded.values.smi, &loaded.catalog);
+    let text = match args.output {
+        CatalogFormat::Text => secrets::catalog_text(&view),
+        CatalogFormat::Json => output::json(&view),
+        // Plain data (strings and lists), as output::json assumes too.
+        CatalogFormat::Yaml => {
+            output::yaml(&serde_json::to_value(&view).expect("the catalog serializes"))
+        }
+        CatalogFormat::EnvTemplate => secrets::env_template(&loaded.catalog),
     };
     output::write(text.as_bytes())
 }
