@@ -14,6 +14,7 @@ mod gitops;
 mod helm4_charts;
 mod helm4_engine;
 mod helm_contract;
+mod init;
 mod krew_manifest;
 mod kubectl_plugin;
 mod network_apply;
