@@ -104,13 +104,12 @@ fn the_catalog_lists_every_secret_key_source_and_consumer_of_the_values() {
 #[test]
 fn the_catalog_follows_the_values_changes_and_warns_without_a_backup() {
     let dir = tempfile::tempdir().unwrap();
-    let example_text = std::fs::read_to_string(example("values-aws.yaml")).unwrap();
-    let (without_backup, _) = example_text.split_once("\n  secrets:\n").unwrap();
+    let without_backup = crate::support::example_text_without_secrets("values-aws.yaml");
     let values = write_file(
         dir.path(),
         "values.yaml",
         &format!(
-            "{without_backup}\n  secrets:\n    catalog:\n      - name: smi-other-db\n        keys:\n          - {{name: POSTGRES_PASSWORD, source: supplied}}\n        consumers: [aisvc]\n"
+            "{without_backup}  secrets:\n    catalog:\n      - name: smi-other-db\n        keys:\n          - {{name: POSTGRES_PASSWORD, source: supplied}}\n        consumers: [aisvc]\n"
         ),
     );
     let report = ok(&mut catalog(&[&values], &[]));

@@ -266,16 +266,7 @@ fn bad_inputs_are_reported_offline() {
         "passphrase.yaml",
         "smi:\n  secrets:\n    backup:\n      file: {directory: backups}\n",
     );
-    // The example with its smi.secrets.backup section taken out.
-    let example_text = std::fs::read_to_string(example("values-aws.yaml")).unwrap();
-    let (without_backup, _) = example_text
-        .split_once("\n  secrets:\n")
-        .expect("the example has a secrets section, last");
-    let no_backup = [write_file(
-        dir,
-        "no-backup.yaml",
-        &format!("{without_backup}\n"),
-    )];
+    let no_backup = [crate::support::example_without_secrets("values-aws.yaml")];
     let with = |extra: &Path| vec![example("values-aws.yaml"), extra.to_path_buf()];
     // (values files, arguments, environment, what the message says)
     type Case<'a> = (Vec<PathBuf>, Vec<&'a str>, Option<&'a str>, &'a [&'a str]);
