@@ -22,10 +22,11 @@ fn catalog(values: &[&Path], args: &[&str]) -> assert_cmd::Command {
 }
 
 /// Each values file of the examples and the credentials template shipped beside it.
-const SHIPPED: [(&str, &str); 3] = [
+const SHIPPED: [(&str, &str); 4] = [
     ("values-aws.yaml", "credentials.env"),
     ("values-aws-irsa.yaml", "credentials.env"),
     ("values-oci.yaml", "credentials.env"),
+    ("staging/values.yaml", "staging/credentials.env"),
 ];
 
 #[test]

@@ -40,6 +40,7 @@ mod secrets_oci_vault;
 mod secrets_offline;
 mod secrets_rotation;
 mod secrets_status;
+mod staging_example;
 mod stream_fidelity;
 mod stream_fields;
 mod stream_roundtrip;
