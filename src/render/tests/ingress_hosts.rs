@@ -38,11 +38,13 @@ fn hosts_that_are_the_dns_names_give_no_warning_and_no_change() {
     assert!(rendered.warnings.is_empty(), "{:?}", rendered.warnings);
 }
 
+/// (rules, tls, annotation, what the warnings say)
+type Case<'a> = (&'a [&'a str], &'a [&'a str], Option<&'a str>, &'a [&'a str]);
+
 #[test]
 fn each_kind_of_disagreement_is_one_warning() {
     let smi = options("values-aws.yaml", "{}").values.smi;
-    // (rules, tls, annotation, what the warnings say)
-    let cases: [(&[&str], &[&str], Option<&str>, &[&str]); 4] = [
+    let cases: [Case; 4] = [
         (
             &["app.old.com", NAMES[1], NAMES[2]],
             &[],
