@@ -42,7 +42,7 @@ fn offline_commands() -> Vec<(Vec<String>, Option<String>)> {
 #[test]
 fn every_offline_command_of_the_staging_readme_runs_as_written() {
     let commands = offline_commands();
-    assert!(commands.len() >= 7, "{commands:?}");
+    assert!(commands.len() >= 9, "{commands:?}");
     for (args, stdin) in commands {
         let mut cmd = kubectl_smi();
         cmd.args(&args)
