@@ -10,9 +10,11 @@ with the real Helm 4 engine into the two forms Helm hands a post-renderer:
   hooks excluded, as Helm 3 hands them (helm/helm#7891): the release manifest the same engine
   stores without a post-renderer, which Helm builds by the same code as Helm 3.
 
-Values: values-aws.yaml (the chart ignores its `smi:` section). Needs helm-python-sdk
-(pip install -r tests/requirements.txt). Run from anywhere: python3 examples/generate.py
-[--out DIR] (default: this directory). The output is committed; tests check it is current.
+Values: values-aws.yaml (the chart ignores its `smi:` section), release namespace prod; and
+the same two files for the second environment in staging/ (staging/values.yaml, namespace
+staging). Needs helm-python-sdk (pip install -r tests/requirements.txt). Run from anywhere:
+python3 examples/generate.py [--out DIR] (default: this directory). The output is
+committed; tests check it is current.
 """
 import json
 import os
@@ -23,8 +25,12 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 HELPER = os.path.join(HERE, "..", "tests", "helm4", "helm4.py")
 CHART = os.path.join(HERE, "chart")
-VALUES = os.path.join(HERE, "values-aws.yaml")
-RELEASE, NAMESPACE = "dtp", "prod"
+RELEASE = "dtp"
+# (values file, release namespace, output directory under --out)
+ENVIRONMENTS = [
+    (os.path.join(HERE, "values-aws.yaml"), "prod", ""),
+    (os.path.join(HERE, "staging", "values.yaml"), "staging", "staging"),
+]
 
 # A postrenderer/v1 plugin that keeps a copy of its input and returns it unchanged.
 PLUGIN = """apiVersion: v1
@@ -67,6 +73,13 @@ def main():
         out_dir = sys.argv[2]
     elif sys.argv[1:]:
         sys.exit("usage: generate.py [--out DIR]")
+    for values, namespace, sub in ENVIRONMENTS:
+        target = os.path.join(out_dir, sub)
+        os.makedirs(target, exist_ok=True)
+        generate(values, namespace, target)
+
+
+def generate(values, namespace, out_dir):
     with tempfile.TemporaryDirectory(prefix="generate-") as tmp:
         plugin = os.path.join(tmp, "plugins", "capture")
         os.makedirs(os.path.join(plugin, "calls"))
@@ -76,7 +89,7 @@ def main():
         with open(script, "w") as f:
             f.write(CAPTURE)
         os.chmod(script, 0o755)
-        common = {"chart": CHART, "values_files": [VALUES], "release": RELEASE, "namespace": NAMESPACE}
+        common = {"chart": CHART, "values_files": [values], "release": RELEASE, "namespace": namespace}
         template, _ = engine([
             dict(common, op="template"),
             dict(common, op="install", post_renderer="capture", post_render_strategy="combined",

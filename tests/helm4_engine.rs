@@ -43,7 +43,12 @@ fn the_examples_are_what_helm4_makes_of_the_example_chart() {
         "examples/generate.py failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for name in ["rendered-helm3.yaml", "rendered-helm4.yaml"] {
+    for name in [
+        "rendered-helm3.yaml",
+        "rendered-helm4.yaml",
+        "staging/rendered-helm3.yaml",
+        "staging/rendered-helm4.yaml",
+    ] {
         let fresh = std::fs::read_to_string(dir.path().join(name)).unwrap();
         let committed = std::fs::read_to_string(example(name)).unwrap();
         if fresh != committed {

@@ -266,7 +266,7 @@ fn bad_inputs_are_reported_offline() {
         "passphrase.yaml",
         "smi:\n  secrets:\n    backup:\n      file: {directory: backups}\n",
     );
-    let no_backup = [example("values-aws.yaml")];
+    let no_backup = [crate::support::example_without_secrets("values-aws.yaml")];
     let with = |extra: &Path| vec![example("values-aws.yaml"), extra.to_path_buf()];
     // (values files, arguments, environment, what the message says)
     type Case<'a> = (Vec<PathBuf>, Vec<&'a str>, Option<&'a str>, &'a [&'a str]);

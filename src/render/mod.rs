@@ -8,6 +8,7 @@
 mod autoscaler;
 mod hooks;
 mod identity;
+mod ingress_hosts;
 mod namespace;
 mod network_policy;
 mod overlays;
@@ -21,6 +22,7 @@ mod workload;
 pub use autoscaler::Autoscaler;
 pub use hooks::{HOOK, HOOK_DELETE_POLICY, HOOK_WEIGHT, PostRenderStrategy};
 pub use identity::Identity;
+pub use ingress_hosts::IngressHosts;
 pub use namespace::NamespaceMismatch;
 pub use network_policy::NetworkPolicy;
 pub use overlays::{Overlay, Overlays, Target, inline_overlay};
@@ -83,6 +85,8 @@ pub fn filters(options: &RenderOptions) -> Result<Vec<Box<dyn Filter>>, RenderEr
         Box::new(Autoscaler::new(smi)),
         Box::new(SecretRefs::new(smi)?),
         Box::new(Overlays::load(options)?),
+        // After the overlays, which may add the external-dns annotation it compares.
+        Box::new(IngressHosts::new(smi)),
     ];
     if options.rewrite_all {
         filters.push(Box::new(RewriteAll));

@@ -58,17 +58,26 @@ impl Filter for ServiceMonitor {
         let json = stream.json(service)?;
         let object = stream.header(service).display_name();
         let instance = &self.instance;
-        if json
+        let found = json
             .pointer("/metadata/labels/app.kubernetes.io~1instance")
-            .and_then(Value::as_str)
-            != Some(instance)
-        {
+            .and_then(Value::as_str);
+        if found != Some(instance) {
+            // The charts label it `scriptmanager-<env_name>`: say which environment that is.
+            let labelled = match found {
+                Some(found) => match found.strip_prefix("scriptmanager-") {
+                    Some(environment) => format!(
+                        "the Service is labelled app.kubernetes.io/instance={found}: the charts were rendered for environment {environment}"
+                    ),
+                    None => format!("the Service is labelled app.kubernetes.io/instance={found}"),
+                },
+                None => "the Service has no app.kubernetes.io/instance label".to_owned(),
+            };
             return Err(RenderError::Prometheus {
                 object,
                 problem: format!(
-                    "the ServiceMonitor selects app.kubernetes.io/instance={instance} (from smi.environment) but the Service is not labelled so"
+                    "the ServiceMonitor selects app.kubernetes.io/instance={instance} (from smi.environment) but {labelled}"
                 ),
-                hint: "set smi.environment to the env_name the charts were rendered with",
+                hint: "render the charts with the same environment as smi.environment (the charts' own environment value; examples/staging shows both set), or set smi.environment to the env_name the charts were rendered with",
             });
         }
         let ports = json

@@ -294,13 +294,13 @@ impl Hint for SecretsError {
                 "check that the right file was given; large material belongs in a volume, not a Secret"
             }
             SecretsError::UnknownKey { .. } => {
-                "`kubectl smi secrets status` lists the catalog's keys; add new ones with smi.secrets.catalog"
+                "`kubectl smi secrets catalog -f VALUES` lists the catalog's keys offline (`secrets status` shows which the cluster has); add new ones with smi.secrets.catalog"
             }
             SecretsError::AmbiguousKey { .. } => {
                 "qualify the key with its secret, e.g. smi-postgresql/POSTGRES_PASSWORD"
             }
             SecretsError::UnknownRotation(_) => {
-                "`kubectl smi secrets status` lists the keys; write SECRET/KEY or a key name"
+                "`kubectl smi secrets catalog -f VALUES` lists the keys offline (`secrets status` shows which the cluster has); write SECRET/KEY or a key name"
             }
             SecretsError::Plan(problems) => problems_hint(problems),
             SecretsError::NoBackupTarget { .. } => {
@@ -420,6 +420,6 @@ fn problems_hint(problems: &[Problem]) -> &'static str {
     if problems.iter().any(|p| matches!(p, Problem::Lost { .. })) {
         "restore lost keys with --restore-from BACKUP_FILE (or configure the backup they were written to); --rotate SECRET/KEY generates a new key instead, and data encrypted with the old one stays unreadable"
     } else {
-        "give the missing values in an env file (--from-env-file FILE, KEY=value lines) or one by one (--from-file KEY=PATH)"
+        "give the missing values in an env file (--from-env-file FILE, KEY=value lines; `kubectl smi secrets catalog -f VALUES -o env-template` prints one to fill) or one by one (--from-file KEY=PATH)"
     }
 }

@@ -3,11 +3,12 @@
 //! `create` plans every secret from the catalog, the cluster and the supplied values,
 //! backs up new key material (read back before anything is applied), then applies with
 //! server-side apply. `external` emits External Secrets Operator resources instead;
-//! `status` reports what exists; `verify` compares the backups with the cluster. Values never appear in messages: they live in
+//! `status` reports what exists; `catalog` (offline) what the values ask for; `verify` compares the backups with the cluster. Values never appear in messages: they live in
 //! [`SecretValue`], whose `Debug` shows only a length.
 
 mod apply;
 pub mod backup;
+mod catalog_view;
 mod create;
 mod error;
 mod external;
@@ -21,6 +22,7 @@ mod status;
 mod value;
 mod verify;
 
+pub use catalog_view::{CatalogView, catalog_text, env_template};
 pub use create::{CreateOptions, CreateReport, DryRun, SecretOutcome, create, now};
 pub use error::{Origin, Problem, SecretsError};
 pub use external::{ESO_API_VERSION, external_resources};

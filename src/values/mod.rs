@@ -11,6 +11,7 @@ mod problem;
 pub mod reference;
 mod rules;
 pub mod schema;
+mod skeleton;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ pub use model::{
     RuleAction, SecretBackup, Secrets, Smi, StoreKind, Values, partition_of_region,
 };
 pub use problem::{Problem, Rule};
+pub use skeleton::{placeholders, skeleton};
 
 use crate::error::Hint;
 use crate::stream::{Limits, Node, StreamError, read_yaml_document};

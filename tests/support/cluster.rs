@@ -80,7 +80,10 @@ impl Cluster {
         Cluster {
             api,
             kubeconfig,
-            values: vec![support::example("values-aws.yaml"), backup_values],
+            values: vec![
+                support::example_without_secrets("values-aws.yaml"),
+                backup_values,
+            ],
             env_file,
             backups,
             identity: identity_path,

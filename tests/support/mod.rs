@@ -49,6 +49,32 @@ pub fn example(name: &str) -> PathBuf {
     repo().join("examples").join(name)
 }
 
+/// The text of the example values file `examples/<name>` without its `smi.secrets` section
+/// (the last one), for tests that write a section of their own or need no backup target.
+pub fn example_text_without_secrets(name: &str) -> String {
+    let text = std::fs::read_to_string(example(name)).expect("the examples exist");
+    let (before, after) = text
+        .split_once("\n  secrets:\n")
+        .unwrap_or_else(|| panic!("examples/{name} has a secrets section"));
+    assert!(
+        after.lines().all(|l| l.is_empty() || l.starts_with("    ")),
+        "the secrets section of examples/{name} is the last of smi:"
+    );
+    format!("{before}\n")
+}
+
+/// [`example_text_without_secrets`] as a file (in the tests' scratch directory of target/).
+pub fn example_without_secrets(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("examples-without-secrets");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    // Test processes run in parallel: each writes its own file and renames it into place.
+    let own = dir.join(format!("{name}.{}", std::process::id()));
+    std::fs::write(&own, example_text_without_secrets(name)).unwrap();
+    std::fs::rename(&own, &path).unwrap();
+    path
+}
+
 /// The path of the built kubectl-smi binary.
 pub fn binary() -> PathBuf {
     assert_cmd::cargo::cargo_bin("kubectl-smi")

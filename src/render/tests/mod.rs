@@ -5,6 +5,7 @@
 mod autoscaler;
 mod calls;
 mod identity;
+mod ingress_hosts;
 mod network_policy;
 mod overlays;
 mod secret_refs;

@@ -8,6 +8,7 @@
 
 mod completion;
 mod gitops;
+mod init;
 mod network;
 mod policies;
 mod preflight;
@@ -69,6 +70,8 @@ commands! {
     /// Post-render: read Helm's rendered manifests on stdin, inject the platform's wiring, write them to stdout.
     #[command(alias = "post-render")]
     Render(render::RenderArgs),
+    /// Print a commented values file for aws or oci to start from (placeholders to fill in).
+    Init(init::InitArgs),
     /// Check values files against the platform's values contract and print every problem.
     Validate(validate::ValidateArgs),
     /// Print the JSON schema of the values (values.schema.json for a chart).

@@ -1,4 +1,4 @@
-//! `kubectl smi secrets create | external | status | backup verify`: step 6. Flags to the library's
+//! `kubectl smi secrets create | external | status | catalog | backup verify`: step 6. Flags to the library's
 //! options, and the report to the terminal (never a value unless --show-secrets).
 
 mod backup_verify;
@@ -6,7 +6,7 @@ mod backup_verify;
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use kubectl_smi::catalog::{SecretSpec, secret_catalog};
 use kubectl_smi::cluster::{self, ClusterError, Connection};
 use kubectl_smi::secrets::backup::{self, Backups};
@@ -31,6 +31,9 @@ pub enum SecretsCommand {
     /// Check the backups of the secrets' key material (`backup verify`).
     #[command(subcommand)]
     Backup(backup_verify::BackupCommand),
+    /// List every secret and key the values ask for, offline: source, generator, consumers,
+    /// mount path, backup (never a value); `-o env-template` prints the credentials file.
+    Catalog(SecretsCatalogArgs),
 }
 
 /// `kubectl-smi secrets create`.
@@ -107,13 +110,34 @@ pub struct SecretsStatusArgs {
     pub output: ReportFormat,
 }
 
-/// Runs `secrets create`, `secrets external` or `secrets status`.
+/// `kubectl-smi secrets catalog`.
+#[derive(Debug, Args)]
+pub struct SecretsCatalogArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Output format: text, json or yaml (the catalog), or env-template (the credentials
+    /// file `secrets create --from-env-file` reads, every supplied key to fill in).
+    #[arg(short, long, value_enum, default_value_t = CatalogFormat::Text)]
+    pub output: CatalogFormat,
+}
+
+/// `-o` of `secrets catalog`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CatalogFormat {
+    Text,
+    Json,
+    Yaml,
+    EnvTemplate,
+}
+
+/// Runs `secrets create`, `secrets external`, `secrets status` or `secrets catalog`.
 pub fn exec(command: SecretsCommand) -> Result<ExitStatus, Error> {
     match command {
         SecretsCommand::Create(args) => create(args),
         SecretsCommand::External(args) => external(args),
         SecretsCommand::Status(args) => status(args),
         SecretsCommand::Backup(command) => return backup_verify::exec(command),
+        SecretsCommand::Catalog(args) => catalog(args),
     }?;
     Ok(ExitStatus::Success)
 }
@@ -301,6 +325,21 @@ fn status(args: SecretsStatusArgs) -> Result<(), Error> {
     let text = match args.output {
         ReportFormat::Text => secrets::status_text(&report),
         ReportFormat::Json => output::json(&report),
+    };
+    output::write(text.as_bytes())
+}
+
+fn catalog(args: SecretsCatalogArgs) -> Result<(), Error> {
+    let loaded = load(&args.values)?;
+    let view = secrets::CatalogView::new(&loaded.values.smi, &loaded.catalog);
+    let text = match args.output {
+        CatalogFormat::Text => secrets::catalog_text(&view),
+        CatalogFormat::Json => output::json(&view),
+        // Plain data (strings and lists), as output::json assumes too.
+        CatalogFormat::Yaml => {
+            output::yaml(&serde_json::to_value(&view).expect("the catalog serializes"))
+        }
+        CatalogFormat::EnvTemplate => secrets::env_template(&loaded.catalog),
     };
     output::write(text.as_bytes())
 }
