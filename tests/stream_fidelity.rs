@@ -258,3 +258,40 @@ fn block_scalars_keep_their_value_wherever_they_sit() {
         }
     }
 }
+
+#[test]
+fn a_block_scalar_ending_the_input_keeps_its_value_when_objects_are_added_after_it() {
+    // The last document is no filter's: written as it was, except that the line break
+    // before the objects render adds would give its last scalar a line break it did not
+    // have; every block scalar style and chomping indicator keeps its value.
+    for indicator in ["|", "|-", "|+", ">", ">-", "|2"] {
+        let mut input = std::fs::read_to_string(example("rendered-helm3.yaml")).unwrap();
+        input.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: last\ndata:\n  cfg: {indicator}\n    line1\n    line2"
+        ));
+        let expected = kubectl_smi::stream::Stream::parse(input.clone(), Default::default())
+            .map(|mut s| {
+                let last = *s.objects().last().unwrap();
+                s.json(last).unwrap()["data"]["cfg"].clone()
+            })
+            .unwrap();
+        let out = kubectl_smi()
+            .args(["render", "-f"])
+            .arg(example("values-aws.yaml"))
+            .write_stdin(input)
+            .assert()
+            .success();
+        let output = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        let mut stream = kubectl_smi::stream::Stream::parse(output, Default::default()).unwrap();
+        let last = stream
+            .objects()
+            .into_iter()
+            .find(|o| stream.header(*o).name.as_deref() == Some("last"))
+            .expect("the ConfigMap is in the output");
+        assert_eq!(
+            stream.json(last).unwrap()["data"]["cfg"],
+            expected,
+            "indicator {indicator}"
+        );
+    }
+}

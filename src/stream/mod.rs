@@ -385,12 +385,18 @@ impl Stream {
     /// Writes the stream: unchanged documents verbatim, changed ones re-written, added ones last.
     pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
         let mut ends_with_newline = true;
-        for doc in &self.documents {
+        let reemitted = self.last_block_scalar_reemitted();
+        let last = self.documents.len().saturating_sub(1);
+        for (index, doc) in self.documents.iter().enumerate() {
             let range = doc.scanned.range.clone();
-            match (&doc.tree, doc.changed, &doc.scanned.body) {
+            let tree = match (&doc.tree, doc.changed) {
+                (Some(tree), true) => Some(tree),
+                _ if index == last => reemitted.as_ref(),
+                _ => None,
+            };
+            match (tree, &doc.scanned.body) {
                 (
                     Some(tree),
-                    true,
                     ScannedBody::Object {
                         head_end,
                         tail_start,
@@ -433,6 +439,40 @@ impl Stream {
             out.write_all(emit(node, Layout::default()).as_bytes())?;
         }
         Ok(())
+    }
+
+    /// The last document's tree, when objects are added after it, the input ends without a
+    /// line break and the document's content ends with a block scalar (`|`, `>`) on that
+    /// last line: the line break written before the added objects would add a line break
+    /// to that scalar's value, so the document is written through the emitter instead
+    /// (which gives the scalar the chomping indicator that keeps its value).
+    fn last_block_scalar_reemitted(&self) -> Option<Tree> {
+        if self.added.is_empty() || self.source.ends_with(['\n', '\r']) {
+            return None;
+        }
+        let index = self.documents.len().checked_sub(1)?;
+        let doc = &self.documents[index];
+        let ScannedBody::Object { tail_start, .. } = &doc.scanned.body else {
+            return None;
+        };
+        if doc.changed
+            || self.source[*tail_start..doc.scanned.range.end]
+                .contains(|c: char| !c.is_whitespace())
+        {
+            return None;
+        }
+        let tree = self.build_tree(index).ok()?;
+        let mut node = &tree.root;
+        loop {
+            node = match &node.content {
+                Content::Mapping(entries) => &entries.last()?.value,
+                Content::Sequence(items) => &items.last()?.value,
+                Content::Scalar(s) => {
+                    let block = matches!(s.style, ScalarStyle::Literal | ScalarStyle::Folded);
+                    return block.then_some(tree);
+                }
+            };
+        }
     }
 
     /// About how many bytes `write` writes: the input, and some room for changes.

@@ -46,17 +46,7 @@ pub async fn apply(
             step: Step::Starting,
         });
         if let Err(error) = execute(session, policies, action).await {
-            return Err(PoliciesError::ApplyIncomplete {
-                done: plan.actions[..index]
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect(),
-                not_done: plan.actions[index..]
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect(),
-                error: Box::new(error),
-            });
+            return Err(incomplete(&plan.actions, index, error));
         }
         report(Progress {
             index,
@@ -222,4 +212,19 @@ async fn execute(
         }
     }
     Ok(())
+}
+
+/// The error of a run that stopped at step `index` of `steps`: what was done, what was not
+/// (a second run finishes it), and why.
+pub(super) fn incomplete<T: std::fmt::Display>(
+    steps: &[T],
+    index: usize,
+    error: PoliciesError,
+) -> PoliciesError {
+    let names = |steps: &[T]| steps.iter().map(ToString::to_string).collect();
+    PoliciesError::ApplyIncomplete {
+        done: names(&steps[..index]),
+        not_done: names(&steps[index..]),
+        error: Box::new(error),
+    }
 }

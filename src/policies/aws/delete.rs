@@ -520,17 +520,7 @@ pub async fn delete(
             step: super::apply::Step::Starting,
         });
         if let Err(error) = execute(session, policies, removal).await {
-            return Err(PoliciesError::ApplyIncomplete {
-                done: plan.removals[..index]
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect(),
-                not_done: plan.removals[index..]
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect(),
-                error: Box::new(error),
-            });
+            return Err(super::apply::incomplete(&plan.removals, index, error));
         }
         report(Progress {
             index,
