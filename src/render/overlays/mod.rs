@@ -257,14 +257,7 @@ impl Target {
 
     /// Whether the object is a target: reads only the fields selected on.
     fn matches(&self, stream: &mut Stream, object: ObjectRef) -> Result<bool, StreamError> {
-        self.matches_with(&mut |pointer| stream.pointer(object, pointer))
-    }
-
-    /// [`Target::matches`], reading the object's fields with `field(pointer)`.
-    fn matches_with(
-        &self,
-        field: &mut dyn FnMut(&str) -> Result<Option<Value>, StreamError>,
-    ) -> Result<bool, StreamError> {
+        let mut field = |pointer: &str| stream.pointer(object, pointer);
         for (want, pointer) in self.selectors() {
             if let Some(want) = want
                 && field(pointer)?.as_ref().and_then(Value::as_str) != Some(want.as_str())
