@@ -10,6 +10,7 @@ mod cli;
 mod cli_consistency;
 mod cluster_config;
 mod cluster_flags;
+mod docs;
 mod fuzz_properties;
 mod gitops;
 mod helm4_charts;

@@ -331,7 +331,7 @@ impl Hint for SecretsError {
             SecretsError::TooManyConflicts(..) => {
                 "another client is writing the same secret; stop it or run again"
             }
-            SecretsError::External(_) => "see smi.secrets.external in the README",
+            SecretsError::External(_) => "see smi.secrets.external in docs/secrets.md",
             SecretsError::NoBackupConfigured => {
                 "configure smi.secrets.backup (an age-encrypted file directory, AWS Secrets Manager or OCI Vault); `kubectl smi secrets create` then writes a backup of the keys in the cluster"
             }
