@@ -34,6 +34,16 @@ fn rotating_a_data_key_backs_up_old_and_new_before_applying_and_touches_nothing_
     );
     let output = cluster.create(&["--rotate", "DATA_ENCRYPTION_KEY"]);
     let stdout = ok_output(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: secret/smi-data-encryption changed (DATA_ENCRYPTION_KEY) while pods may be running: they keep the old values until restarted; restart the workloads running as service accounts datasourcesvc, filesvc,"),
+        "the operator is told the pods need a restart: {stderr}"
+    );
+    assert_eq!(
+        stderr.matches("rollout restart").count(),
+        1,
+        "only the changed secret needs a restart: {stderr}"
+    );
     let after = cluster.keys();
     assert_ne!(after[&key], before[&key], "a new key");
     for (id, value) in &before {

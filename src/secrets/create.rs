@@ -240,7 +240,42 @@ pub(super) async fn run(
             )
             .await?;
     }
+    let notes = restart_notes(&writer.report, &options.catalog, options.dry_run);
+    writer.report.warnings.extend(notes);
     Ok(writer.report)
+}
+
+/// Pods read the platform's secrets when they start (environment variables, and files the
+/// kubelet refreshes only eventually), so a secret changed under running workloads needs them
+/// restarted: one sentence per such secret, naming its keys and the service accounts of the
+/// workloads that receive it (the catalog's `consumers`). A secret created by this run has no
+/// pods reading it yet, so it needs none.
+fn restart_notes(report: &CreateReport, catalog: &[SecretSpec], dry_run: DryRun) -> Vec<String> {
+    let namespace = &report.namespace;
+    report
+        .secrets
+        .iter()
+        .filter(|s| s.action == "configured" && !s.keys.is_empty())
+        .map(|s| {
+            let keys: Vec<&str> = s.keys.iter().map(|(k, _)| k.as_str()).collect();
+            let consumers = catalog
+                .iter()
+                .find(|spec| spec.name == s.name)
+                .map(|spec| spec.consumers.join(", "))
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "(none in the catalog)".to_owned());
+            let verb = if dry_run == DryRun::None {
+                "changed"
+            } else {
+                "would change"
+            };
+            format!(
+                "secret/{} {verb} ({}) while pods may be running: they keep the old values until restarted; restart the workloads running as service accounts {consumers} (`kubectl -n {namespace} rollout restart deployment/NAME` or `statefulset/NAME`)",
+                s.name,
+                keys.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// Resolves `--rotate` arguments against the catalog.
