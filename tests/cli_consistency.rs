@@ -4,7 +4,7 @@
 
 use std::process::Output;
 
-use crate::support::{closed_port, example, kubectl_smi, text};
+use crate::support::{closed_port, example, kubectl_smi, ok, text};
 
 fn policies(args: &[&str]) -> Output {
     kubectl_smi()
@@ -66,9 +66,29 @@ fn policies_dry_run_takes_the_forms_secrets_takes() {
     let bad = policies(&["--dry-run=maybe"]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
     assert!(
-        stderr(&bad).contains("none, client, server"),
-        "{}",
+        stderr(&bad).contains("[possible values: none, client]"),
+        "only the modes policies offers are listed: {}",
         text(&bad)
+    );
+    // The help lists what the command accepts, as for -o: no `server` (IAM has none).
+    for command in [&["policies"][..], &["network", "rules"]] {
+        let help = ok(kubectl_smi().args(command).arg("--help"));
+        let dry_run = help
+            .split("      --dry-run [<MODE>]")
+            .nth(1)
+            .unwrap()
+            .split("\n      --")
+            .next()
+            .unwrap();
+        assert!(
+            dry_run.contains("- client") && !dry_run.contains("- server"),
+            "{command:?} --help: {dry_run}"
+        );
+    }
+    let secrets_help = ok(kubectl_smi().args(["secrets", "create", "--help"]));
+    assert!(
+        secrets_help.contains("- server"),
+        "secrets create offers server"
     );
 }
 

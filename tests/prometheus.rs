@@ -366,6 +366,28 @@ fn a_file_that_cannot_be_parsed_is_left_untouched() {
     assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
 }
 
+#[test]
+fn a_missing_file_is_not_created_and_the_hint_says_how_to_start_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("adapter-values.yaml");
+    let out = kubectl_smi()
+        .args(["prometheus", "adapter-rules", "--merge-into"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("adapter-values.yaml")
+            && stderr
+                .contains("hint: --merge-into edits an existing prometheus-adapter values file")
+            && stderr.contains("kubectl smi prometheus adapter-rules > FILE"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    assert!(!path.exists(), "a mistyped path is not created");
+}
+
 #[cfg(unix)]
 #[test]
 fn the_merge_keeps_the_files_permissions_and_writes_through_a_symlink() {

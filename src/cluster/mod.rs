@@ -103,6 +103,9 @@ impl Hint for ClusterError {
                 "check the certificate files (--certificate-authority, --client-certificate, --client-key)"
             }
             ClusterError::Request { source, .. } => match source {
+                kube::Error::Api(status) if status.reason == NOT_A_STATUS => {
+                    "check that --server (or the kubeconfig's cluster) is the cluster's API server (`kubectl cluster-info` shows the one kubectl uses), and that the API asked for is installed"
+                }
                 kube::Error::Api(status) => match status.code {
                     401 => {
                         "your credentials were refused: log in again, or check --token, --user and --context"
@@ -163,9 +166,26 @@ impl ClusterError {
     }
 }
 
+/// kube's `reason` for an error reply whose body is not a Kubernetes `Status` (kube-client's
+/// `handle_api_errors`): a proxy, a web server that is not an API server, or an API path the
+/// server does not serve (`404 page not found`).
+const NOT_A_STATUS: &str = "Failed to parse error data";
+
 /// The API server's own words for a refusal; the address for a connection failure.
 fn describe(error: &kube::Error, server: &str) -> String {
     match error {
+        kube::Error::Api(status) if status.reason == NOT_A_STATUS => {
+            let body: String = status.message.chars().take(120).collect();
+            let body = if body.is_empty() {
+                "an empty body".to_owned()
+            } else {
+                format!("{body:?}")
+            };
+            format!(
+                "{server} answered {} with {body}, not a Kubernetes Status: it is not a Kubernetes API server, or it does not serve this API",
+                status.code
+            )
+        }
         kube::Error::Api(status) => {
             let message = if status.message.is_empty() {
                 status.reason.clone()
@@ -190,6 +210,33 @@ fn describe(error: &kube::Error, server: &str) -> String {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn a_reply_that_is_not_a_kubernetes_status_says_so_and_points_at_the_server() {
+        let status = kube::core::Status::failure("", NOT_A_STATUS).with_code(404);
+        let error = ClusterError::request(
+            "read namespace staging",
+            "https://example.test",
+            kube::Error::Api(status.boxed()),
+        );
+        assert_eq!(
+            error.to_string(),
+            "read namespace staging: https://example.test answered 404 with an empty body, not a Kubernetes Status: it is not a Kubernetes API server, or it does not serve this API"
+        );
+        assert!(error.hint().unwrap().contains("kubectl cluster-info"));
+        let page = kube::core::Status::failure("404 page not found", NOT_A_STATUS).with_code(404);
+        let error = ClusterError::request(
+            "list calico policies",
+            "https://k",
+            kube::Error::Api(page.boxed()),
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("answered 404 with \"404 page not found\""),
+            "{error}"
+        );
+    }
 
     #[test]
     fn request_timeouts_read_as_kubectl_writes_them() {

@@ -91,6 +91,11 @@ pub enum AdapterValuesError {
 impl Hint for AdapterValuesError {
     fn hint(&self) -> Option<&str> {
         Some(match self {
+            AdapterValuesError::Read { source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                "--merge-into edits an existing prometheus-adapter values file: check the path, or start a new file with `kubectl smi prometheus adapter-rules > FILE`"
+            }
             AdapterValuesError::Read { .. } | AdapterValuesError::Write { .. } => {
                 "check the path and its permissions"
             }

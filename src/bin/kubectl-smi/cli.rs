@@ -141,7 +141,8 @@ impl KubeArgs {
 }
 
 /// `--dry-run` as kubectl has it (`secrets create`, `policies`): `none`, `client`, or
-/// `server`; `--dry-run` alone is `client`.
+/// `server`; `--dry-run` alone is `client`. Commands without a server-side dry run parse it
+/// with [`client_only_dry_run`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DryRunMode {
     /// Change things (as without --dry-run).
@@ -150,4 +151,21 @@ pub enum DryRunMode {
     Client,
     /// Send the changes for the server to validate without persisting them.
     Server,
+}
+
+/// The `--dry-run` parser of commands whose APIs have no server-side dry run (`policies`,
+/// `network rules`): help lists `none` and `client` only; `server` still parses (hidden), so
+/// that the command refuses it with its reason rather than clap's bare "invalid value".
+pub fn client_only_dry_run() -> impl clap::builder::TypedValueParser<Value = DryRunMode> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new([
+        PossibleValue::new("none").help("Change things (as without --dry-run)"),
+        PossibleValue::new("client").help("Show the plan, sending no change"),
+        PossibleValue::new("server").hide(true),
+    ])
+    .map(|mode| match mode.as_str() {
+        "client" => DryRunMode::Client,
+        "server" => DryRunMode::Server,
+        _ => DryRunMode::None,
+    })
 }

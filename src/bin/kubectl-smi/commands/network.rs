@@ -7,7 +7,7 @@ use kubectl_smi::network::{NetworkError, RulesFormat, Target, connectivity_rules
 use kubectl_smi::values::{self, Provider};
 
 use super::ExitStatus;
-use crate::cli::{DryRunMode, ValuesArgs};
+use crate::cli::{DryRunMode, ValuesArgs, client_only_dry_run};
 use crate::error::Error;
 use crate::output;
 use crate::report;
@@ -45,7 +45,7 @@ pub struct NetworkRulesArgs {
     /// With --apply or --delete (or alone, for --apply): print the plan made from what the
     /// groups have, change nothing: `client` (what --dry-run alone means) or `none`; `server`
     /// is not offered (the plan already reads the groups).
-    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", default_value = "none")]
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", default_value = "none", value_parser = client_only_dry_run())]
     pub dry_run: DryRunMode,
     /// The worker nodes' security group (wins over smi.cloud.aws.securityGroups.nodes).
     #[arg(long, value_name = "SG_ID")]

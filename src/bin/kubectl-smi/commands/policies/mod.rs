@@ -15,7 +15,7 @@ use kubectl_smi::policies::{
 use kubectl_smi::values::{self, Provider, Smi};
 
 use super::ExitStatus;
-use crate::cli::{DryRunMode, KubeArgs, values_paths};
+use crate::cli::{DryRunMode, KubeArgs, client_only_dry_run, values_paths};
 use crate::error::Error;
 use crate::output::{self, ReportFormat, write as write_stdout};
 use crate::progress::ProgressLine;
@@ -40,7 +40,7 @@ pub struct PoliciesArgs {
     pub apply: bool,
     /// Show the plan of --apply (made from what the account has) and change nothing:
     /// `client` (what --dry-run alone means) or `none`; IAM has no server-side dry run.
-    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", default_value = "none")]
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", default_value = "none", value_parser = client_only_dry_run())]
     pub dry_run: DryRunMode,
     /// With --apply: replace a role's trust policy that differs from the expected one.
     #[arg(long)]
