@@ -432,6 +432,12 @@ impl Identity {
                 "pods that run as them, if the charts or another tool create any, were not post-rendered"
             };
             let secrets = self.secrets_of(&unseen);
+            let who = if with_pods.is_empty() {
+                who.to_owned()
+            } else {
+                let names: Vec<&str> = unseen.iter().map(|sa| sa.name).collect();
+                format!("{}: {who}", names.join(", "))
+            };
             if secrets.is_empty() {
                 lost.push(format!("{who};"));
             } else {
@@ -454,8 +460,9 @@ impl Identity {
         if !with_pods.is_empty() {
             let names: Vec<&str> = with_pods.iter().map(|sa| sa.name).collect();
             lost.push(format!(
-                "the pods that run as {} were post-rendered, but not the ServiceAccount object: {}",
+                "{}: the pods that run as {} were post-rendered, but not the ServiceAccount object; {}",
                 names.join(", "),
+                if names.len() == 1 { "it" } else { "them" },
                 self.identity_lost(false)
             ));
             if !matches!(self.wiring, Wiring::Oci { .. }) {
