@@ -193,8 +193,9 @@ impl Filter for Overlays {
                     let overridden = self.exposure.overridden(chart, &json, &after);
                     for change in &overridden {
                         cx.warn(format!(
-                            "{}: overlay {file} changes the load balancer the chart chose: {change}",
-                            stream.header(object).display_name()
+                            "{}: overlay {file} changes the load balancer the chart chose: {change}. {}",
+                            stream.header(object).display_name(),
+                            overridden_advice(file)
                         ));
                     }
                     if !overridden.is_empty() {
@@ -491,4 +492,13 @@ fn create_parents(object: &mut Value, path: &str) {
             .entry(token.clone())
             .or_insert_with(|| Value::Object(Default::default()));
     }
+}
+
+/// What to do about an overlay that changes the chart's load balancer choice: the overlay
+/// wins, so the Service gets a load balancer of another kind, scheme or reach than the chart
+/// asked for.
+fn overridden_advice(file: &str) -> String {
+    format!(
+        "The overlay wins: the cloud's controller builds the load balancer the overlay describes, not the chart's (an internal one may become reachable from the internet). If that is intended, nothing to do; otherwise remove that operation from {file} and make the choice in the chart's values"
+    )
 }
