@@ -25,7 +25,7 @@ pub use identity::Identity;
 pub use ingress_hosts::IngressHosts;
 pub use namespace::NamespaceMismatch;
 pub use network_policy::NetworkPolicy;
-pub use overlays::{Overlay, Overlays, Target, inline_overlay};
+pub use overlays::{Overlay, Overlays, Target, check_overlay_dir, inline_overlay};
 pub use rewrite::RewriteAll;
 pub use secret_refs::SecretRefs;
 pub use service_monitor::ServiceMonitor;

@@ -339,6 +339,23 @@ pub fn inline_overlay(inline: &Value) -> Result<Overlay, String> {
     serde_json::from_value(inline.clone()).map_err(|e| e.to_string())
 }
 
+/// Whether every overlay file of `dir` can be read and parsed, as the render reads them, or
+/// the first problem (`FILE: what`): what the render refuses, and what `validate` reports at
+/// the directory's place in `smi.overlays.directories`.
+pub fn check_overlay_dir(dir: &Path) -> Result<(), String> {
+    let failed = |e: RenderError| match e {
+        RenderError::Overlay { file, problem } => format!("{file}: {problem}"),
+        other => other.to_string(),
+    };
+    for file in overlay_files(dir).map_err(failed)? {
+        let shown = file.display().to_string();
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{shown}: cannot read it: {e}"))?;
+        parse(&shown, &text).map_err(failed)?;
+    }
+    Ok(())
+}
+
 fn overlay_files(dir: &Path) -> Result<Vec<PathBuf>, RenderError> {
     let entries = std::fs::read_dir(dir).map_err(|e| RenderError::Overlay {
         file: dir.display().to_string(),
