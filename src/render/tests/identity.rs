@@ -635,3 +635,40 @@ fn an_account_whose_pods_were_post_rendered_loses_only_what_its_service_account_
         }
     }
 }
+
+#[test]
+fn explain_says_who_makes_the_pod_identity_association_never_that_render_made_it() {
+    for (overrides, maker) in [
+        (
+            "{}",
+            "made by `kubectl smi policies --apply` (or Terraform)",
+        ),
+        (
+            "smi: {cloud: {aws: {ackPodIdentityAssociations: true}}}",
+            "made by `kubectl smi policies --apply` or the ACK PodIdentityAssociation render adds",
+        ),
+    ] {
+        let rendered = run_one(
+            identity(
+                "values-aws.yaml",
+                overrides,
+                false,
+                PostRenderStrategy::Combined,
+            ),
+            FILESVC,
+        )
+        .expect("renders");
+        let reason = &rendered
+            .changes
+            .iter()
+            .find(|c| c.reason.starts_with("EKS Pod Identity"))
+            .expect("the service account's change")
+            .reason;
+        assert!(
+            reason.starts_with("EKS Pod Identity: role arn:aws:iam::123456789012:role/dtp-prod-filesvc recorded in smi.dtplatform.io/role-arn; the association itself is ")
+                && reason.contains(maker)
+                && !reason.contains("associated with"),
+            "{reason}"
+        );
+    }
+}
