@@ -414,7 +414,7 @@ impl Identity {
         ) && unseen.iter().any(|sa| sa.hook);
         let why = match (judged.strategy, judged.form) {
             (PostRenderStrategy::NoHooks, _) => {
-                "under --post-render-strategy=nohooks Helm never post-renders hooks: the accounts the charts render as hooks and the Jobs that run as them (the database migrations) never reach kubectl-smi.".to_owned()
+                "Under --post-render-strategy=nohooks Helm never post-renders hooks: the accounts the charts render as hooks and the Jobs that run as them (the database migrations) never reach kubectl-smi.".to_owned()
             }
             (_, HelmForm::FilenameAnnotations) => {
                 "Helm 4 post-renders hooks with the rest under the combined strategy (the helm command line), so the charts did not render these accounts in this call; a program that embeds Helm may hand hooks over in a call of their own (declare it with --post-render-strategy=separate) or not at all (--post-render-strategy=nohooks).".to_owned()
