@@ -195,6 +195,8 @@ fn run_as_helm4(
         .env("HELM_PLUGIN_DIR", plugin_dir)
         .env("SMI_NO_TTY", "1")
         .env_remove("SMI_LOG_FILE")
+        // The log of calls that name no place of their own stays out of the user's home.
+        .env("XDG_STATE_HOME", plugin_dir.join("state"))
         .env_remove("SMI_VALUES")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
