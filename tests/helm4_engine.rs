@@ -296,6 +296,8 @@ impl Homes {
             ("XDG_CONFIG_HOME", self.path("config")),
             ("XDG_CACHE_HOME", self.path("cache")),
             ("XDG_DATA_HOME", self.path("data")),
+            // The post-renderer's warnings stay off the terminal the tests run in.
+            ("SMI_NO_TTY", PathBuf::from("1")),
         ]
     }
 

@@ -193,6 +193,10 @@ fn run_as_helm4(
     cmd.args(&argv[1..])
         .env("HELM_PLUGIN_NAME", "kubectl-smi")
         .env("HELM_PLUGIN_DIR", plugin_dir)
+        .env("SMI_NO_TTY", "1")
+        .env_remove("SMI_LOG_FILE")
+        // The log of calls that name no place of their own stays out of the user's home.
+        .env("XDG_STATE_HOME", plugin_dir.join("state"))
         .env_remove("SMI_VALUES")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -314,7 +318,9 @@ fn under_helm4_the_log_keeps_every_call_of_a_run_with_its_header_warnings_and_ch
     let second = &log[log.rfind("\n# 20").unwrap()..];
     assert!(
         second.contains("warning: service accounts of the guide's table missing")
-            && second.contains("--post-render-strategy=separate"),
+            && second.contains("--post-render-strategy=separate")
+            && second.contains("\n  Lost: ")
+            && second.contains("\n  To do: "),
         "{second}"
     );
     assert!(

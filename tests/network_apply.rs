@@ -394,3 +394,85 @@ fn throttling_is_retried_and_a_failure_part_way_is_finished_by_a_second_run() {
         printed("workers").len()
     );
 }
+
+#[test]
+fn apply_and_dry_run_name_the_nodes_allow_all_egress_rule_and_never_revoke_it() {
+    let Some(moto) = Moto::start(&[]) else { return };
+    let ec2 = ec2_client(&moto.url);
+    let (nodes, _) = groups(&ec2);
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = nodes_values(tmp.path(), &nodes);
+    // Every new security group has the allow-all egress rule.
+    let allow_all: Vec<String> = runtime().block_on(async {
+        let out = ec2
+            .describe_security_group_rules()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("group-id")
+                    .values(&nodes)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        out.security_group_rules()
+            .iter()
+            .filter(|r| {
+                r.is_egress() == Some(true)
+                    && r.ip_protocol() == Some("-1")
+                    && r.cidr_ipv4() == Some("0.0.0.0/0")
+            })
+            .map(|r| r.security_group_rule_id().unwrap().to_owned())
+            .collect()
+    });
+    assert_eq!(
+        allow_all.len(),
+        1,
+        "moto gives a new group its allow-all egress rule"
+    );
+    let id = &allow_all[0];
+    let command = format!(
+        "aws ec2 revoke-security-group-egress --group-id {nodes} --security-group-rule-ids {id}"
+    );
+    for args in [&["--dry-run"][..], &["--apply"][..]] {
+        let out = run(&moto, &extra, args).success();
+        let (text, warnings) = (stdout(&out), stderr(&out));
+        assert!(
+            warnings.contains(&format!(
+                "warning: the nodes' security group {nodes} has the allow-all egress rule {id} (all protocols to 0.0.0.0/0): while it is there the egress rules restrict nothing"
+            )) && warnings.contains(&command),
+            "{args:?}: {warnings}"
+        );
+        assert!(
+            text.contains("allow-all egress, left in place") && text.contains(&command),
+            "{args:?}: {text}"
+        );
+    }
+    assert!(
+        rules_of(&ec2, &nodes).contains(&(
+            "egress".to_owned(),
+            -1,
+            "0.0.0.0/0".to_owned(),
+            String::new()
+        )),
+        "kubectl-smi never revokes it"
+    );
+    let json: Value = serde_json::from_str(&stdout(
+        &run(&moto, &extra, &["--dry-run", "-o", "json"]).success(),
+    ))
+    .unwrap();
+    assert_eq!(json["plan"]["allowAllEgress"][0]["ruleId"], id.as_str());
+    assert_eq!(json["plan"]["allowAllEgress"][0]["revokeCommand"], command);
+    // Revoked by the operator, it is no longer reported.
+    runtime().block_on(async {
+        ec2.revoke_security_group_egress()
+            .group_id(&nodes)
+            .security_group_rule_ids(id)
+            .send()
+            .await
+            .unwrap();
+    });
+    let out = run(&moto, &extra, &["--dry-run"]).success();
+    assert!(!stderr(&out).contains("allow-all"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("allow-all"), "{}", stdout(&out));
+}

@@ -372,6 +372,47 @@ fn cidrs_in_the_values_narrow_the_egress_rules() {
     assert_eq!(postgres, ["10.0.16.0/20", "fd00::/64"]);
 }
 
+#[test]
+fn the_text_table_shows_the_cidrs_of_each_rule_and_what_the_default_egress_rule_means() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = std::fs::read_to_string(example("values-oci.yaml")).unwrap().replace(
+        "postgresql: {host: dtp-prod.postgresql.eu-frankfurt-1.oci.oraclecloud.com, port: 5432}",
+        "postgresql: {host: dtp-prod.postgresql.eu-frankfurt-1.oci.oraclecloud.com, port: 5432, cidrs: [10.0.16.0/20, 'fd00::/64']}",
+    );
+    let path = write_file(dir.path(), "values.yaml", &values);
+    let text = ok(kubectl_smi().args(["network", "rules", "-f"]).arg(&path));
+    let header = text.lines().find(|l| l.starts_with("SOURCE")).unwrap();
+    let column = header.find("CIDRS").expect("a CIDRS column");
+    let cidrs_at = |row: &str| {
+        row.get(column..)
+            .unwrap_or("")
+            .split(' ')
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let postgres = lines
+        .iter()
+        .position(|l| l.contains(":5432"))
+        .expect("the PostgreSQL row");
+    assert_eq!(cidrs_at(lines[postgres]), "10.0.16.0/20", "{text}");
+    assert_eq!(cidrs_at(lines[postgres + 1]), "fd00::/64", "{text}");
+    let internet = lines.iter().find(|l| l.starts_with("Internet")).unwrap();
+    assert_eq!(cidrs_at(internet), "0.0.0.0/0", "{text}");
+    assert!(
+        text.contains("a VCN's default security list allows all egress")
+            && text.contains("restrict\nnothing"),
+        "{text}"
+    );
+    let aws = rules("values-aws.yaml", "text");
+    assert!(
+        aws.contains("a security group starts with an allow-all egress rule")
+            && aws.contains("aws ec2 revoke-security-group-egress --group-id <nodes group>"),
+        "{aws}"
+    );
+}
+
 /// The AWS example with its two bootstrap brokers written as one string, as `aws kafka
 /// get-bootstrap-brokers` prints them (`written` is the YAML after `bootstrap: `).
 fn msk_values(written: &str) -> String {

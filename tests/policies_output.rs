@@ -348,3 +348,124 @@ fn the_oci_script_deletes_at_teardown_only_the_policies_kubectl_smi_generated() 
         "{stderr}"
     );
 }
+
+/// The `resource` blocks of a Terraform text of the given type, each as its text.
+fn resources<'a>(text: &'a str, kind: &str) -> Vec<&'a str> {
+    let opening = format!("resource \"{kind}\" ");
+    text.match_indices(&opening)
+        .map(|(start, _)| {
+            let end = text[start..].find("\n}\n").expect("a block ends") + start;
+            &text[start..end]
+        })
+        .collect()
+}
+
+#[test]
+fn terraform_output_pins_the_values_region_on_regional_resources_and_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    let moved = dir.path().join("region.yaml");
+    std::fs::write(
+        &moved,
+        "smi:\n  cloud:\n    aws:\n      region: ap-southeast-2\n",
+    )
+    .unwrap();
+    let text = ok(kubectl_smi()
+        .args(["policies", "-o", "terraform", "-f"])
+        .arg(example("values-aws.yaml"))
+        .arg("-f")
+        .arg(&moved));
+    let associations = resources(&text, "aws_eks_pod_identity_association");
+    assert!(!associations.is_empty(), "{text}");
+    for block in &associations {
+        assert!(
+            block.contains("\n  region          = \"ap-southeast-2\"\n"),
+            "every association names the values' region: {block}"
+        );
+    }
+    for kind in ["aws_iam_role", "aws_iam_policy"] {
+        for block in resources(&text, kind) {
+            assert!(!block.contains("region"), "IAM is global: {block}");
+        }
+    }
+    // The provider the region argument needs is said, commented out (a live terraform
+    // block would clash with the configuration's own).
+    assert!(
+        text.contains("# Needs hashicorp/aws >= 6.0")
+            && text.contains("#     aws = { source = \"hashicorp/aws\", version = \">= 6.0\" }\n")
+            && text.contains("#   region = \"ap-southeast-2\"\n"),
+        "{text}"
+    );
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("terraform {") || l.starts_with("provider ")),
+        "no live terraform or provider block: {text}"
+    );
+    // IRSA has no regional resource: no region argument, no version floor.
+    let irsa = generate("values-aws-irsa.yaml", "terraform");
+    assert!(resources(&irsa, "aws_eks_pod_identity_association").is_empty());
+    assert!(
+        !irsa.contains(">= 6.0") && irsa.contains("depend on no region"),
+        "{irsa}"
+    );
+    // OCI: IAM policies are written in the home region, which the values do not give.
+    let oci = generate("values-oci.yaml", "terraform");
+    assert!(
+        oci.contains("home region")
+            && oci.contains("(eu-frankfurt-1)")
+            && oci.contains("#     oci = { source = \"oracle/oci\" }"),
+        "{oci}"
+    );
+    if !crate::support::available(
+        "terraform",
+        &["version"],
+        "terraform is not installed: the -o terraform outputs are not parsed",
+    ) {
+        return;
+    }
+    for (name, hcl) in [("aws", &text), ("irsa", &irsa), ("oci", &oci)] {
+        // `terraform fmt` parses the configuration (exit 2 on a syntax error) with no
+        // provider to download; uncommented, the provider notes parse too.
+        for candidate in [
+            hcl.clone(),
+            hcl.lines()
+                .map(|l| {
+                    l.strip_prefix("# ")
+                        .filter(|rest| {
+                            [
+                                "terraform {",
+                                "  required_providers",
+                                "    ",
+                                "  }",
+                                "}",
+                                "provider ",
+                                "  region",
+                            ]
+                            .iter()
+                            .any(|p| rest.starts_with(p))
+                        })
+                        .unwrap_or(l)
+                        .to_owned()
+                        + "\n"
+                })
+                .collect::<String>(),
+        ] {
+            let mut child = std::process::Command::new("terraform")
+                .args(["fmt", "-"])
+                .env("TF_CLI_CONFIG_FILE", "/dev/null")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(child.stdin.as_mut().unwrap(), candidate.as_bytes()).unwrap();
+            drop(child.stdin.take());
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{name}: terraform cannot parse it: {}\n{candidate}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

@@ -126,6 +126,59 @@ fn bad_env_files_are_refused_with_file_and_line() {
 }
 
 #[test]
+fn an_empty_supplied_value_is_refused_naming_the_key_and_where_before_anything_is_written() {
+    let cluster = Cluster::new();
+    let env = env_with(&cluster, "empty.env", |t| {
+        t.replace("NEO4J_PASSWORD=neo4j-pass-Xx7Lk4Fs\n", "NEO4J_PASSWORD=\n")
+    });
+    assert_refused(
+        &cluster,
+        &["create", "--from-env-file", &env],
+        1,
+        &[
+            "empty.env:11: the value of NEO4J_PASSWORD is empty",
+            "hint: write the value after '='",
+        ],
+    );
+    // An empty --from-file file is no value either.
+    let partial = env_with(&cluster, "partial.env", |t| {
+        t.replace("NEO4J_PASSWORD=neo4j-pass-Xx7Lk4Fs\n", "")
+    });
+    let empty = cluster.dir.path().join("neo4j.txt");
+    std::fs::write(&empty, "").unwrap();
+    let from_file = format!("NEO4J_PASSWORD={}", empty.display());
+    assert_refused(
+        &cluster,
+        &[
+            "create",
+            "--from-env-file",
+            &partial,
+            "--from-file",
+            &from_file,
+        ],
+        1,
+        &["neo4j.txt: the value of NEO4J_PASSWORD is empty"],
+    );
+    // A bare KEY line takes the environment variable: set but empty, it is refused too.
+    let bare = env_with(&cluster, "bare.env", |t| {
+        t.replace("NEO4J_PASSWORD=neo4j-pass-Xx7Lk4Fs\n", "NEO4J_PASSWORD\n")
+    });
+    let output = cluster
+        .smi(&["create", "--from-env-file", &bare])
+        .env("NEO4J_PASSWORD", "")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("bare.env:11: the value of NEO4J_PASSWORD is empty"),
+        "{}",
+        text(&output)
+    );
+    assert!(cluster.writes().is_empty(), "{:?}", cluster.writes());
+}
+
+#[test]
 fn the_same_key_in_two_sources_is_refused() {
     let cluster = Cluster::new();
     let env = cluster.env_file.display().to_string();

@@ -31,6 +31,7 @@ mod prometheus;
 mod release;
 mod render_examples;
 mod render_filters;
+mod render_warnings;
 mod secrets_backup_targets;
 mod secrets_backup_verify;
 mod secrets_catalog;

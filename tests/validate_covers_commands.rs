@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::cluster::SUPPLIED;
 use crate::support::{closed_port, example, kubectl_smi, text, write_file};
 
 /// A command that reads values, as run here: its arguments after `kubectl-smi` (the values
@@ -72,8 +73,15 @@ const COMMANDS: &[Command] = &[
         stdin: false,
     },
     Command {
+        name: "policies delete",
+        args: &["policies", "delete"],
+        stdin: false,
+    },
+    Command {
+        // With every supplied credential (see `run`), so that it gets as far as the keys
+        // it generates, and their backup.
         name: "secrets create",
-        args: &["secrets", "create", "--dry-run=client", "--no-backup"],
+        args: &["secrets", "create", "--dry-run=client"],
         stdin: false,
     },
 ];
@@ -85,7 +93,22 @@ struct Case {
     example: &'static str,
     overlay: &'static str,
     refused_by: &'static [&'static str],
+    /// Files written next to the second values file: (name, text).
+    files: &'static [(&'static str, &'static str)],
 }
+
+/// An `oidcIssuer` long enough for every IRSA trust policy to pass IAM's default 2048
+/// characters (the issuer is written three times in each).
+const LONG_ISSUER: &str = concat!(
+    "smi:\n  cloud:\n    aws:\n      oidcIssuer: https://oidc.eks.eu-west-1.amazonaws.com/id/",
+    "EXAMPLED539D4633E53DE1B71EXAMPLEEXAMPLED539D4633E53DE1B71EXAMPLEEXAMPLED539D4633E53DE1B71",
+    "EXAMPLEEXAMPLED539D4633E53DE1B71EXAMPLEEXAMPLED539D4633E53DE1B71EXAMPLEEXAMPLED539D4633E5",
+    "3DE1B71EXAMPLEEXAMPLED539D4633E53DE1B71EXAMPLEEXAMPLED539D4633E53DE1B71EXAMPLEEXAMPLED539",
+    "D4633E53DE1B71EXAMPLEEXAMPLED539D4633E53DE1B71EXAMPLEEXAMPLED539D4633E53DE1B71EXAMPLEEXAM",
+    "PLED539D4633E53DE1B71EXAMPLEEXAMPLED539D4633E53DE1B71EXAMPLEEXAMPLED539D4633E53DE1B71EXAM",
+    "PLEEXAMPLED539D4633E53DE1B71EXAMPLEEXAMPLED539D4633E53DE1B71EXAMPLEEXAMPLED539D4633E53DE1",
+    "B71EXAMPLEEXAMPLED539D4633E53DE1B71EXAMPLE\n",
+);
 
 const CASES: &[Case] = &[
     Case {
@@ -93,44 +116,100 @@ const CASES: &[Case] = &[
         example: "values-aws.yaml",
         overlay: "smi:\n  cloud:\n    aws:\n      accountId: null\n",
         refused_by: &["render", "gitops flux"],
+        files: &[],
     },
     Case {
         name: "a Deny rule with the kubernetes engine",
         example: "values-aws.yaml",
         overlay: "smi:\n  networkPolicy:\n    engine: kubernetes\n    extraEgress:\n      - {action: Deny, protocol: TCP, nets: [8.8.8.8/32], ports: [53]}\n",
         refused_by: &["render", "gitops flux"],
+        files: &[],
     },
     Case {
         name: "a private network allowed with the kubernetes engine",
         example: "values-oci.yaml",
         overlay: "smi:\n  networkPolicy:\n    engine: kubernetes\n    extraEgress:\n      - {protocol: TCP, nets: [10.1.0.0/16], ports: [443]}\n",
         refused_by: &["render", "gitops flux"],
+        files: &[],
     },
     Case {
         name: "irsa without an OIDC issuer",
         example: "values-aws-irsa.yaml",
         overlay: "smi:\n  cloud:\n    aws:\n      oidcIssuer: null\n",
-        refused_by: &["policies", "policies check"],
+        refused_by: &["policies", "policies check", "policies delete"],
+        files: &[],
     },
     Case {
         name: "an inline overlay the render cannot read",
         example: "values-aws.yaml",
         overlay: "smi:\n  overlays:\n    patches:\n      - {target: {kind: Service}, patches: []}\n",
         refused_by: &["render", "gitops flux"],
+        files: &[],
     },
     Case {
         name: "a partition not of the region",
         example: "values-aws.yaml",
         overlay: "smi:\n  cloud:\n    aws:\n      partition: aws-cn\n",
         refused_by: &["*"],
+        files: &[],
     },
     Case {
         name: "ports without a protocol",
         example: "values-aws.yaml",
         overlay: "smi:\n  networkPolicy:\n    extraEgress:\n      - {nets: [0.0.0.0/0], ports: [443]}\n",
         refused_by: &["*"],
+        files: &[],
+    },
+    Case {
+        name: "no backup target for the keys secrets create generates",
+        example: "values-aws.yaml",
+        overlay: "smi:\n  secrets:\n    backup: null\n",
+        refused_by: &["secrets create"],
+        files: &[],
+    },
+    Case {
+        name: "an OIDC issuer that makes the trust policies longer than IAM's quota",
+        example: "values-aws-irsa.yaml",
+        overlay: LONG_ISSUER,
+        refused_by: &["policies"],
+        files: &[],
+    },
+    Case {
+        name: "so many KMS keys that the bucket policies pass IAM's limit",
+        example: "values-aws.yaml",
+        overlay: "smi:\n  cloud:\n    aws:\n      kmsKeyArns: KMS_KEY_ARNS_80\n",
+        refused_by: &["policies"],
+        files: &[],
+    },
+    Case {
+        name: "an overlay directory with a file the render cannot read",
+        example: "values-aws.yaml",
+        overlay: "smi:\n  overlays:\n    directories: [overlays]\n",
+        refused_by: &["render", "gitops flux"],
+        files: &[(
+            "overlays/broken.yaml",
+            "target: {kind: Service}\npatch: [\n",
+        )],
+    },
+    Case {
+        name: "an overlay directory that does not exist",
+        example: "values-aws.yaml",
+        overlay: "smi:\n  overlays:\n    directories: [no-such-directory]\n",
+        refused_by: &["render", "gitops flux"],
+        files: &[],
     },
 ];
+
+/// Stands in a case's overlay for eighty KMS key ARNs: each bucket policy lists them all,
+/// which passes IAM's 6144 characters.
+const KMS_80: &str = "KMS_KEY_ARNS_80";
+
+fn kms_keys() -> String {
+    let keys: Vec<String> = (0..80)
+        .map(|n| format!("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-{n:012}"))
+        .collect();
+    format!("[{}]", keys.join(", "))
+}
 
 /// The problem lines (`file:line:column: ...`) of a command's output.
 fn problem_lines(text: &str, files: &[PathBuf]) -> BTreeSet<String> {
@@ -155,6 +234,13 @@ fn problem_lines(text: &str, files: &[PathBuf]) -> BTreeSet<String> {
 fn run(command: &Command, files: &[PathBuf], home: &Path, nowhere: &str) -> Output {
     let mut cmd = kubectl_smi();
     cmd.args(command.args);
+    if command.name == "secrets create" {
+        let credentials: String = SUPPLIED.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        let path = write_file(home, "credentials.env", &credentials);
+        cmd.arg("--from-env-file")
+            .arg(path)
+            .env("SMI_BACKUP_PASSPHRASE", "a passphrase for the tests");
+    }
     for file in files {
         cmd.arg("-f").arg(file);
     }
@@ -203,7 +289,16 @@ fn validate_reports_every_values_problem_any_command_reports() {
             .iter()
             .map(|c| run(c, &files, &home, &nowhere))
             .collect();
-        write_file(dir.path(), "bad.yaml", case.overlay);
+        write_file(
+            dir.path(),
+            "bad.yaml",
+            &case.overlay.replace(KMS_80, &kms_keys()),
+        );
+        for (name, text) in case.files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
         let checked = run(&validate, &files, &home, &nowhere);
         assert_eq!(
             checked.status.code(),

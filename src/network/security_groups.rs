@@ -101,6 +101,47 @@ pub struct RulesPlan {
     pub skipped: Vec<SgRule>,
     /// Rules to revoke (`--delete`), by rule id.
     pub revoke: Vec<(String, SgRule)>,
+    /// `--apply`: the nodes' group's allow-all egress rules (all protocols to 0.0.0.0/0 or
+    /// ::/0), which make the egress rules restrict nothing; reported, never revoked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allow_all_egress: Vec<AllowAllEgress>,
+}
+
+/// An egress rule that lets everything out: all protocols (`-1`) to 0.0.0.0/0 or ::/0, as
+/// every new security group has until it is revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AllowAllEgress {
+    /// The security group's id.
+    pub group_id: String,
+    /// The security group rule id (`sgr-...`).
+    pub rule_id: String,
+    /// 0.0.0.0/0 or ::/0.
+    pub cidr: String,
+    /// The command that revokes it, for the operator to run.
+    pub revoke_command: String,
+}
+
+/// The allow-all egress rules of `group` among `existing`.
+pub fn allow_all_egress(group: &str, existing: &[ExistingRule]) -> Vec<AllowAllEgress> {
+    existing
+        .iter()
+        .filter(|e| {
+            e.rule.group_id == group
+                && e.rule.direction == Direction::Egress
+                && e.protocol == "-1"
+                && matches!(e.rule.cidr.as_str(), "0.0.0.0/0" | "::/0")
+        })
+        .map(|e| AllowAllEgress {
+            group_id: group.to_owned(),
+            rule_id: e.id.clone(),
+            cidr: e.rule.cidr.clone(),
+            revoke_command: format!(
+                "aws ec2 revoke-security-group-egress --group-id {group} --security-group-rule-ids {}",
+                e.id
+            ),
+        })
+        .collect()
 }
 
 /// The rules step 2 needs on `groups`; ingress rules go to `skipped` without a load
@@ -173,7 +214,7 @@ pub fn plan_apply(
         authorize,
         present,
         skipped,
-        revoke: Vec::new(),
+        ..RulesPlan::default()
     }
 }
 
@@ -521,6 +562,35 @@ mod tests {
         assert_eq!(plan.present[0].port, 6379);
         assert_eq!(plan.authorize.len(), 1);
         assert_eq!(plan.authorize[0].port, 5432);
+    }
+
+    #[test]
+    fn only_an_all_protocols_rule_to_any_address_of_the_group_is_allow_all_egress() {
+        let nodes = "sg-0123456789abcdef0";
+        let mut other_group = existing(rule(Direction::Egress, 0, "0.0.0.0/0"), "-1");
+        other_group.rule.group_id = "sg-00000000".into();
+        let there = vec![
+            ExistingRule {
+                id: "sgr-v4".into(),
+                ..existing(rule(Direction::Egress, 0, "0.0.0.0/0"), "-1")
+            },
+            ExistingRule {
+                id: "sgr-v6".into(),
+                ..existing(rule(Direction::Egress, 0, "::/0"), "-1")
+            },
+            // All protocols to one network, TCP to any address, ingress: not allow-all egress.
+            existing(rule(Direction::Egress, 0, "10.0.0.0/16"), "-1"),
+            existing(rule(Direction::Egress, 443, "0.0.0.0/0"), "tcp"),
+            existing(rule(Direction::Ingress, 0, "0.0.0.0/0"), "-1"),
+            other_group,
+        ];
+        let found = allow_all_egress(nodes, &there);
+        let ids: Vec<&str> = found.iter().map(|a| a.rule_id.as_str()).collect();
+        assert_eq!(ids, ["sgr-v4", "sgr-v6"]);
+        assert_eq!(
+            found[0].revoke_command,
+            "aws ec2 revoke-security-group-egress --group-id sg-0123456789abcdef0 --security-group-rule-ids sgr-v4"
+        );
     }
 
     #[test]

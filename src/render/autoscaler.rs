@@ -83,10 +83,14 @@ impl Filter for Autoscaler {
                 .api_version
                 .starts_with("autoscaling/v2")
             {
-                cx.warn(format!("{display} is not autoscaling/v2: it cannot follow the external metric {QUEUE_METRIC}"));
+                cx.warn(format!(
+                    "{display} is not autoscaling/v2: it cannot follow the external metric {QUEUE_METRIC}, so the Script Worker will not scale with its job queue (step 5). {}",
+                    autoscaler_advice()
+                ));
             } else if !follows_queue_metric(&hpa) {
                 cx.warn(format!(
-                    "{display} does not follow the external metric {QUEUE_METRIC}: the Script Worker will not scale with its job queue (step 5)"
+                    "{display} does not follow the external metric {QUEUE_METRIC}: the Script Worker will not scale with its job queue (step 5). {}",
+                    autoscaler_advice()
                 ));
             }
         }
@@ -147,4 +151,12 @@ fn scriptworker_workload(stream: &mut Stream) -> Result<Option<ObjectRef>, Rende
         }
     }
     Ok(None)
+}
+
+/// What to do about a chart's HorizontalPodAutoscaler that does not follow the queue metric
+/// (render leaves the chart's own and adds none next to it).
+fn autoscaler_advice() -> String {
+    format!(
+        "Make the chart's HorizontalPodAutoscaler an autoscaling/v2 one with an External metric {QUEUE_METRIC}, or disable it in the chart's values and set smi.prometheus.scriptworkerAutoscaler so that render adds one that does"
+    )
 }

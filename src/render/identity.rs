@@ -25,7 +25,9 @@ use super::workload::{
     service_account_in, set_env,
 };
 use super::{Context, Filter, RenderError};
-use crate::catalog::{SERVICE_ACCOUNTS, ServiceAccount, service_account as table_entry};
+use crate::catalog::{
+    SERVICE_ACCOUNTS, SecretSpec, ServiceAccount, secret_catalog, service_account as table_entry,
+};
 use crate::stream::{Content, HelmForm, ObjectRef, Stream};
 use crate::values::{AwsIdentity, Provider, Smi};
 
@@ -47,6 +49,8 @@ pub struct Identity {
     strict: bool,
     /// How Helm hands hooks over: decides which missing accounts are expected.
     strategy: PostRenderStrategy,
+    /// The secrets catalog, to say what pods that were not post-rendered lack.
+    catalog: Vec<SecretSpec>,
 }
 
 impl Identity {
@@ -62,6 +66,9 @@ impl Identity {
             namespace: PlatformNamespace::new(smi),
             strict,
             strategy,
+            // An unusable catalog is refused by the secret-refs filter; here it only
+            // leaves the secrets out of the missing-accounts warning.
+            catalog: secret_catalog(&smi.secrets.catalog).unwrap_or_default(),
         })
     }
 }
@@ -181,7 +188,7 @@ impl Filter for Identity {
             form: stream.form(),
             strategy: self.strategy,
         };
-        report_missing(cx, &present, &referenced, self.strict, judged)
+        self.report_missing(cx, &present, &referenced, judged)
     }
 }
 
@@ -244,7 +251,14 @@ impl Identity {
                 let arn = role_of(role_arns, sa.name);
                 annotations.push((ROLE_ARN_ANNOTATION, arn.clone()));
                 annotations.push((IDENTITY_ANNOTATION, "aws-pod-identity".to_owned()));
-                format!("EKS Pod Identity: associated with {arn}")
+                format!(
+                    "EKS Pod Identity: role {arn} recorded in {ROLE_ARN_ANNOTATION}; the association itself is made by `kubectl smi policies --apply`{}",
+                    match wiring {
+                        Wiring::PodIdentity { ack: true, .. } =>
+                            " or the ACK PodIdentityAssociation render adds",
+                        _ => " (or Terraform)",
+                    }
+                )
             }
             Wiring::Oci { .. } => {
                 annotations.push((IDENTITY_ANNOTATION, "oci-workload-identity".to_owned()));
@@ -334,73 +348,236 @@ struct Judged {
     strategy: PostRenderStrategy,
 }
 
-/// Service accounts of the table that the release should have but does not: referenced by
-/// a pod without a ServiceAccount object, or siblings (same service) of one that is present.
-/// A call of hooks only is judged on the accounts the charts render as hooks; under a
-/// declared `separate` no call sees the whole release, so nothing is judged.
-fn report_missing(
-    cx: &mut Context,
-    present: &BTreeSet<&str>,
-    referenced: &BTreeSet<&str>,
-    strict: bool,
-    judged: Judged,
-) -> Result<(), RenderError> {
-    if judged.strategy == PostRenderStrategy::Separate {
-        return Ok(());
+impl Identity {
+    /// Service accounts of the table that the release should have but does not: referenced
+    /// by a pod without a ServiceAccount object, or siblings (same service) of one that is
+    /// present. A call of hooks only is judged on the accounts the charts render as hooks;
+    /// under a declared `separate` no call sees the whole release, so nothing is judged.
+    fn report_missing(
+        &self,
+        cx: &mut Context,
+        present: &BTreeSet<&str>,
+        referenced: &BTreeSet<&str>,
+        judged: Judged,
+    ) -> Result<(), RenderError> {
+        if judged.strategy == PostRenderStrategy::Separate {
+            return Ok(());
+        }
+        let services: BTreeSet<&str> = present
+            .iter()
+            .chain(referenced)
+            .filter_map(|n| table_entry(n))
+            .map(|sa| sa.service)
+            .collect();
+        let missing: Vec<&ServiceAccount> = SERVICE_ACCOUNTS
+            .iter()
+            .filter(|sa| !present.contains(sa.name))
+            .filter(|sa| referenced.contains(sa.name) || services.contains(sa.service))
+            .filter(|sa| sa.hook || judged.holding != Holding::HooksOnly)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = missing.iter().map(|sa| sa.name).collect();
+        let advice = self.advice(&missing, referenced, judged);
+        if self.strict {
+            return Err(RenderError::MissingServiceAccounts {
+                names: names.join(", "),
+                hint: advice.hint,
+            });
+        }
+        cx.warn(format!(
+            "service accounts of the guide's table missing from the manifests: {}.\n  Why: {}\n  Lost: {}\n  To do: {}\n  `kubectl smi policies` still creates their roles; --strict makes this an error.",
+            names.join(", "),
+            advice.why,
+            advice.lost,
+            advice.to_do,
+        ));
+        Ok(())
     }
-    let services: BTreeSet<&str> = present
-        .iter()
-        .chain(referenced)
-        .filter_map(|n| table_entry(n))
-        .map(|sa| sa.service)
-        .collect();
-    let missing: Vec<&str> = SERVICE_ACCOUNTS
-        .iter()
-        .filter(|sa| !present.contains(sa.name))
-        .filter(|sa| referenced.contains(sa.name) || services.contains(sa.service))
-        .filter(|sa| sa.hook || judged.holding != Holding::HooksOnly)
-        .map(|sa| sa.name)
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let (why, hint) = explanation(judged);
-    if strict {
-        return Err(RenderError::MissingServiceAccounts {
-            names: missing.join(", "),
+
+    /// What the missing accounts cost and what to do, for the provider and identity in use,
+    /// the Helm that sent the stream and the declared strategy.
+    fn advice(
+        &self,
+        missing: &[&ServiceAccount],
+        referenced: &BTreeSet<&str>,
+        judged: Judged,
+    ) -> Advice {
+        // Accounts whose pods are in the manifests (only the ServiceAccount object is not),
+        // and accounts of which nothing reached kubectl-smi.
+        let (with_pods, unseen): (Vec<&ServiceAccount>, Vec<&ServiceAccount>) =
+            missing.iter().partition(|sa| referenced.contains(sa.name));
+        let hooks_lost = matches!(
+            (judged.strategy, judged.form),
+            (PostRenderStrategy::NoHooks, _) | (_, HelmForm::SourceComments)
+        ) && unseen.iter().any(|sa| sa.hook);
+        let why = match (judged.strategy, judged.form) {
+            (PostRenderStrategy::NoHooks, _) => {
+                "Under --post-render-strategy=nohooks Helm never post-renders hooks: the accounts the charts render as hooks and the Jobs that run as them (the database migrations) never reach kubectl-smi.".to_owned()
+            }
+            (_, HelmForm::FilenameAnnotations) => {
+                "Helm 4 post-renders hooks with the rest under the combined strategy (the helm command line), so the charts did not render these accounts in this call; a program that embeds Helm may hand hooks over in a call of their own (declare it with --post-render-strategy=separate) or not at all (--post-render-strategy=nohooks).".to_owned()
+            }
+            (_, HelmForm::SourceComments) => {
+                "Helm 3 does not post-render hooks (helm/helm#7891): the accounts the charts render as hooks and the Jobs that run as them (the database migrations) never reach kubectl-smi.".to_owned()
+            }
+        };
+        let mut lost = Vec::new();
+        let mut to_do = Vec::new();
+        if !unseen.is_empty() {
+            let who = if hooks_lost {
+                "their pods (the migration Jobs) are not post-rendered either"
+            } else {
+                "pods that run as them, if the charts or another tool create any, were not post-rendered"
+            };
+            let secrets = self.secrets_of(&unseen);
+            let who = if with_pods.is_empty() {
+                who.to_owned()
+            } else {
+                let names: Vec<&str> = unseen.iter().map(|sa| sa.name).collect();
+                format!("{}: {who}", names.join(", "))
+            };
+            if secrets.is_empty() {
+                lost.push(format!("{who};"));
+            } else {
+                lost.push(format!(
+                    "{who}, so they get no secret references ({secrets}) and start without those credentials;"
+                ));
+            }
+            lost.push(self.identity_lost(true));
+            match (judged.strategy, judged.form) {
+                (PostRenderStrategy::NoHooks, _) => {
+                    to_do.push("use the combined or separate post-render strategy, or".to_owned())
+                }
+                (_, HelmForm::SourceComments) if hooks_lost => {
+                    to_do.push("install with Helm 4 (it post-renders hooks), or".to_owned())
+                }
+                _ => {}
+            }
+            to_do.push(self.identity_to_do(&unseen, !secrets.is_empty()));
+        }
+        if !with_pods.is_empty() {
+            let names: Vec<&str> = with_pods.iter().map(|sa| sa.name).collect();
+            lost.push(format!(
+                "{}: the pods that run as {} were post-rendered, but not the ServiceAccount object; {}",
+                names.join(", "),
+                if names.len() == 1 { "it" } else { "them" },
+                self.identity_lost(false)
+            ));
+            if !matches!(self.wiring, Wiring::Oci { .. }) {
+                to_do.push(format!(
+                    "for {}, whoever creates the ServiceAccount: {}",
+                    names.join(", "),
+                    self.identity_to_do(&with_pods, false)
+                ));
+            }
+        }
+        let hint = match (judged.strategy, judged.form) {
+            (PostRenderStrategy::NoHooks, _) => format!(
+                "hooks are not post-rendered under the nohooks strategy: use combined or separate, or {}; or drop --strict to get warnings instead",
+                self.identity_to_do(missing, true)
+            ),
+            (_, HelmForm::FilenameAnnotations) => {
+                "if the program running Helm uses the separate post-render strategy, pass --post-render-strategy=separate; otherwise drop --strict to get warnings instead".to_owned()
+            }
+            (_, HelmForm::SourceComments) => format!(
+                "Helm 3 does not post-render hooks: install with Helm 4, or {}; or drop --strict to get warnings instead",
+                self.identity_to_do(missing, true)
+            ),
+        };
+        if to_do.is_empty() {
+            to_do.push("nothing for the cloud identity.".to_owned());
+        }
+        Advice {
+            why,
+            lost: lost.join(" "),
+            to_do: to_do.join(" "),
             hint,
-        });
+        }
     }
-    cx.warn(format!(
-        "service accounts of the guide's table missing from the manifests, so they get no cloud identity \
-         wiring from this render: {}.\n  {why} `kubectl smi policies` still creates their roles. \
-         --strict makes this an error.",
-        missing.join(", ")
-    ));
-    Ok(())
+
+    /// The catalog's secrets the accounts' pods receive, as `account: secret, ...; account:
+    /// ...`.
+    fn secrets_of(&self, accounts: &[&ServiceAccount]) -> String {
+        let mut parts = Vec::new();
+        for sa in accounts {
+            let secrets: Vec<String> = self
+                .catalog
+                .iter()
+                .filter(|s| s.consumers.iter().any(|c| c == sa.name))
+                .map(|s| s.name.clone())
+                .collect();
+            if !secrets.is_empty() {
+                parts.push(format!("{}: {}", sa.name, secrets.join(", ")));
+            }
+        }
+        parts.join("; ")
+    }
+
+    /// What the accounts lose of their cloud identity; `pods_lost`: their pods were not
+    /// post-rendered either.
+    fn identity_lost(&self, pods_lost: bool) -> String {
+        match &self.wiring {
+            Wiring::Irsa { .. } => format!(
+                "AWS identity: lost, their pods get no AWS credentials (IRSA needs {IRSA_ROLE_ANNOTATION} on the ServiceAccount, which render did not set)."
+            ),
+            Wiring::PodIdentity { ack, .. } => {
+                let mut text = "AWS identity: nothing lost as long as the EKS Pod Identity associations exist (EKS binds a role to the namespace and service account name, not to anything in the manifests)".to_owned();
+                if *ack {
+                    text.push_str(
+                        ", but no ACK PodIdentityAssociation was added for them (render adds one only for the accounts it sees)",
+                    );
+                }
+                text.push('.');
+                text
+            }
+            Wiring::Oci { region } if pods_lost => format!(
+                "OCI identity: lost, OKE workload identity needs no ServiceAccount annotation but the OCI SDK needs OCI_RESOURCE_PRINCIPAL_VERSION=2.2 and OCI_RESOURCE_PRINCIPAL_REGION={region} in each container, which render adds only to the pods it sees."
+            ),
+            Wiring::Oci { .. } => {
+                "OCI identity: nothing lost (OKE workload identity needs no ServiceAccount annotation; the pods got the OCI_RESOURCE_PRINCIPAL_* environment and the OCI policies name the account).".to_owned()
+            }
+        }
+    }
+
+    /// What to set, for the identity in use (and the secret references when `secrets`),
+    /// in the chart's values for these accounts and their pods.
+    fn identity_to_do(&self, accounts: &[&ServiceAccount], secrets: bool) -> String {
+        let names: Vec<&str> = accounts.iter().map(|sa| sa.name).collect();
+        let mut parts = Vec::new();
+        if secrets {
+            parts.push(
+                "give their pods the secrets listed above (envFrom secretRef, or the volume `kubectl smi secrets catalog` names)"
+                    .to_owned(),
+            );
+        }
+        match &self.wiring {
+            Wiring::Irsa { role_arns } => {
+                let arns: Vec<String> = names
+                    .iter()
+                    .map(|n| format!("{n}: {}", role_of(role_arns, n)))
+                    .collect();
+                parts.push(format!(
+                    "annotate each ServiceAccount with {IRSA_ROLE_ANNOTATION} (and {IRSA_REGIONAL_STS}: \"true\"): {}",
+                    arns.join(", ")
+                ));
+            }
+            Wiring::PodIdentity { .. } => parts.push(
+                "make sure their EKS Pod Identity associations exist: `kubectl smi policies --apply` creates them (or `kubectl smi policies -o terraform`)".to_owned(),
+            ),
+            Wiring::Oci { region } => parts.push(format!(
+                "give every container of their pods the environment OCI_RESOURCE_PRINCIPAL_VERSION=2.2 and OCI_RESOURCE_PRINCIPAL_REGION={region} (OKE needs no ServiceAccount annotation)"
+            )),
+        }
+        format!("in the chart's values, {}.", parts.join("; "))
+    }
 }
 
-/// Why accounts may be missing, and the --strict error's hint, for the Helm that sent the
-/// stream and the declared strategy.
-fn explanation(judged: Judged) -> (&'static str, &'static str) {
-    match (judged.strategy, judged.form) {
-        (PostRenderStrategy::NoHooks, _) => (
-            "Under --post-render-strategy=nohooks Helm never post-renders hooks, so accounts the \
-             charts render as hooks (migrations) get no wiring: use the combined or separate \
-             strategy, or set their annotations in the chart's values.",
-            "hooks are not post-rendered under the nohooks strategy: use combined or separate, set the accounts' annotations in the chart's values, or drop --strict to get warnings instead",
-        ),
-        (_, HelmForm::FilenameAnnotations) => (
-            "Helm 4 post-renders hooks with the rest under the combined strategy (the helm \
-             command line); a program that embeds Helm with another strategy hands them over \
-             in a call of their own (declare it with --post-render-strategy=separate) or not \
-             at all (nohooks: set their annotations in the chart's values).",
-            "if the program running Helm uses the separate post-render strategy, pass --post-render-strategy=separate; otherwise drop --strict to get warnings instead",
-        ),
-        (_, HelmForm::SourceComments) => (
-            "Helm 3 does not post-render hooks (helm/helm#7891): if the chart renders them as \
-             hooks (migrations), install with Helm 4 or set the annotations in the chart's values;",
-            "Helm 3 does not post-render hooks; install with Helm 4, or drop --strict to get warnings instead",
-        ),
-    }
+/// The missing-accounts warning's parts, and the --strict error's hint.
+struct Advice {
+    why: String,
+    lost: String,
+    to_do: String,
+    hint: String,
 }

@@ -106,7 +106,7 @@ impl Filter for IngressHosts {
                     .collect();
                 if !not_routed.is_empty() && !rule_hosts.is_empty() {
                     cx.warn(format!(
-                        "{display}: external-dns creates {} for it ({EXTERNAL_DNS_HOSTNAME}), but its rules route only {}: those names would reach the load balancer and match no rule",
+                        "{display}: external-dns creates {} for it ({EXTERNAL_DNS_HOSTNAME}), but its rules route only {}: those names would reach the load balancer and match no rule (the ingress controller answers 404). Add rules for them to the chart's Ingress, or take them out of its {EXTERNAL_DNS_HOSTNAME} annotation",
                         not_routed.join(", "),
                         rule_hosts.join(", ")
                     ));
@@ -123,7 +123,7 @@ impl Filter for IngressHosts {
                 .collect();
             if !missing.is_empty() {
                 cx.warn(format!(
-                    "no Ingress of the release routes {}: requests to {} reach the load balancer and match no rule",
+                    "no Ingress of the release routes {}: requests to {} reach the load balancer and match no rule (the ingress controller answers 404). Set the chart's Ingress hosts to these names, or correct smi.dns",
                     missing.join(", "),
                     if missing.len() == 1 { "it" } else { "them" }
                 ));

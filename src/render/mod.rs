@@ -25,7 +25,7 @@ pub use identity::Identity;
 pub use ingress_hosts::IngressHosts;
 pub use namespace::NamespaceMismatch;
 pub use network_policy::NetworkPolicy;
-pub use overlays::{Overlay, Overlays, Target, inline_overlay};
+pub use overlays::{Overlay, Overlays, Target, check_overlay_dir, inline_overlay};
 pub use rewrite::RewriteAll;
 pub use secret_refs::SecretRefs;
 pub use service_monitor::ServiceMonitor;
@@ -311,8 +311,9 @@ pub enum RenderError {
     MissingServiceAccounts {
         /// The missing service accounts, comma-separated.
         names: String,
-        /// What to do, for the Helm version and post-render strategy of the stream.
-        hint: &'static str,
+        /// What to do, for the Helm version and post-render strategy of the stream and the
+        /// cloud identity in use.
+        hint: String,
     },
     /// The scriptmanager Service cannot be scraped as step 5 requires.
     #[error("{object}: {problem}")]
@@ -355,7 +356,7 @@ impl Hint for RenderError {
             RenderError::MissingAccountId => Some(
                 "add smi.cloud.aws.accountId (a quoted 12-digit string); `aws sts get-caller-identity` shows it",
             ),
-            RenderError::MissingServiceAccounts { hint, .. } => Some(hint),
+            RenderError::MissingServiceAccounts { hint, .. } => Some(hint.as_str()),
             RenderError::Prometheus { hint, .. } => Some(hint),
             RenderError::Overlay { .. } => Some(
                 "check the overlay's target selector and the paths of its operations against `helm template` output",

@@ -125,6 +125,15 @@ pub enum SecretsError {
         /// The value's size, in bytes.
         bytes: usize,
     },
+    /// A supplied value that is empty (`KEY=` in an env file, an empty environment variable
+    /// or file): no credential, and no reason to think one was meant.
+    #[error("{origin}: the value of {key} is empty")]
+    EmptyValue {
+        /// The key as written.
+        key: String,
+        /// Where the empty value was given.
+        origin: Origin,
+    },
     /// A supplied key that no secret of the catalog has.
     #[error("{origin}: key {key} is not in the secret catalog{}", suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
     UnknownKey {
@@ -292,6 +301,9 @@ impl Hint for SecretsError {
             }
             SecretsError::ValueTooLarge { .. } => {
                 "check that the right file was given; large material belongs in a volume, not a Secret"
+            }
+            SecretsError::EmptyValue { .. } => {
+                "write the value after '=' (nothing was written to the cluster); to leave the key out, delete or comment out its line: a supplied key then stays as the cluster has it, and `secrets create` says which are still missing"
             }
             SecretsError::UnknownKey { .. } => {
                 "`kubectl smi secrets catalog -f VALUES` lists the catalog's keys offline (`secrets status` shows which the cluster has); add new ones with smi.secrets.catalog"

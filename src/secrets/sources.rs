@@ -139,6 +139,12 @@ fn entry(key: &str, value: SecretValue, origin: Origin) -> Result<SuppliedEntry,
         origin: origin.clone(),
         reason,
     })?;
+    if value.is_empty() {
+        return Err(SecretsError::EmptyValue {
+            key: key.to_owned(),
+            origin,
+        });
+    }
     if value.len() > MAX_SECRET_BYTES {
         return Err(SecretsError::ValueTooLarge {
             key: key.to_owned(),
@@ -280,6 +286,14 @@ mod tests {
             (
                 "A=1\nBAD KEY=2\n",
                 "creds.env:2: key \"BAD KEY\" is not a valid Secret key",
+            ),
+            (
+                "A=1\nNEO4J_PASSWORD=\n",
+                "creds.env:2: the value of NEO4J_PASSWORD is empty",
+            ),
+            (
+                "A=1\n  smi-redis/REDIS_PASSWORD=\r\n",
+                "creds.env:2: the value of smi-redis/REDIS_PASSWORD is empty",
             ),
             (
                 "KUBECTL_SMI_UNSET_VARIABLE_FOR_TEST\n",

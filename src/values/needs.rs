@@ -46,6 +46,18 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "what a Kubernetes NetworkPolicy can say",
         "with `smi.networkPolicy.engine: kubernetes`, each `extraEgress` rule is an `Allow` (a NetworkPolicy cannot deny) and each of its IPv4 `nets` lies outside the denied ranges 10.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12 and 192.168.0.0/16 (`render` and `gitops flux`).",
     ),
+    (
+        "overlays the render can read",
+        "each directory of `smi.overlays.directories` (relative to the last values file) can be read and each of its `.yaml`, `.yml` and `.json` files is an overlay, and each entry of `smi.overlays.patches` is one (`render` and `gitops flux`).",
+    ),
+    (
+        "a backup target for generated keys",
+        "`smi.secrets.backup` is set when the secret catalog generates keys (the built-in one does): `secrets create` refuses to generate keys without a backup target, as on a first install, unless given `--no-backup`.",
+    ),
+    (
+        "policies within IAM's limits",
+        "on AWS, the documents the values make stay within IAM's limits: a bucket policy within 6,144 characters (`kmsKeyArns`, bucket names), a role trust policy within the default 2,048 (`oidcIssuer` with IRSA); `policies` refuses them before any call (with `--trust-policy-quota` where the account's quota was raised).",
+    ),
 ];
 
 /// The commands that run the post-render filters.

@@ -90,6 +90,9 @@ pub fn isolated_env(dir: &Path) -> Vec<(&'static str, PathBuf)> {
     for (_, path) in &env {
         std::fs::create_dir_all(path).unwrap();
     }
+    // The post-renderer's warnings stay off the terminal the tests run in.
+    let mut env = env;
+    env.push(("SMI_NO_TTY", PathBuf::from("1")));
     env
 }
 

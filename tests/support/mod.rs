@@ -80,10 +80,17 @@ pub fn binary() -> PathBuf {
     assert_cmd::cargo::cargo_bin("kubectl-smi")
 }
 
-/// A command running the real kubectl-smi binary.
+/// A command running the real kubectl-smi binary. Its post-render warnings go to a log
+/// file of the tests (not the user's) and never to the terminal the tests run in; a test of
+/// either sets its own SMI_LOG_FILE or removes SMI_NO_TTY.
 pub fn kubectl_smi() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("kubectl-smi").expect("the binary is built");
-    cmd.env_remove("SMI_VALUES")
+    cmd.env("SMI_NO_TTY", "1")
+        .env(
+            "SMI_LOG_FILE",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("kubectl-smi-tests.log"),
+        )
+        .env_remove("SMI_VALUES")
         .env_remove("HELM_PLUGIN_NAME")
         .env_remove("HELM_PLUGIN_DIR")
         .env_remove("KUBECONFIG")

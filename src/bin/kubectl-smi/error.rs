@@ -79,6 +79,15 @@ pub enum Error {
         /// What to do, given what the command line already says.
         hint: &'static str,
     },
+    /// An error caused by the values, with the problem `validate` reports for it (placed at
+    /// its file, line and column).
+    #[error("{error}\n  {}", problem.to_string().replace('\n', "\n  "))]
+    InValues {
+        /// The error.
+        error: Box<Error>,
+        /// The values problem behind it.
+        problem: Box<kubectl_smi::values::Problem>,
+    },
     /// A file the command was asked to write could not be written.
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {
@@ -94,7 +103,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => EXIT_USAGE,
-            Error::Hinted { error, .. } => error.exit_code(),
+            Error::Hinted { error, .. } | Error::InValues { error, .. } => error.exit_code(),
             Error::Secrets(e) if e.is_unsupported() => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
@@ -123,6 +132,7 @@ impl Hint for Error {
             Error::ReadFile { .. } => Some("check the path and that the file is readable"),
             Error::Usage(_) => Some("run with --help for the usage"),
             Error::Hinted { hint, .. } => Some(hint),
+            Error::InValues { error, .. } => error.hint(),
             Error::Runtime(_) => Some("check the process limits (ulimit -u) and try again"),
             Error::Output(_) => None,
             Error::WriteFile { .. } => Some("check that the directory exists and is writable"),

@@ -193,8 +193,9 @@ impl Filter for Overlays {
                     let overridden = self.exposure.overridden(chart, &json, &after);
                     for change in &overridden {
                         cx.warn(format!(
-                            "{}: overlay {file} changes the load balancer the chart chose: {change}",
-                            stream.header(object).display_name()
+                            "{}: overlay {file} changes the load balancer the chart chose: {change}. {}",
+                            stream.header(object).display_name(),
+                            overridden_advice(file)
                         ));
                     }
                     if !overridden.is_empty() {
@@ -336,6 +337,23 @@ fn load_all(options: &RenderOptions) -> Result<Vec<Loaded>, RenderError> {
 /// render refuses, and what `validate` reports at the entry's place.
 pub fn inline_overlay(inline: &Value) -> Result<Overlay, String> {
     serde_json::from_value(inline.clone()).map_err(|e| e.to_string())
+}
+
+/// Whether every overlay file of `dir` can be read and parsed, as the render reads them, or
+/// the first problem (`FILE: what`): what the render refuses, and what `validate` reports at
+/// the directory's place in `smi.overlays.directories`.
+pub fn check_overlay_dir(dir: &Path) -> Result<(), String> {
+    let failed = |e: RenderError| match e {
+        RenderError::Overlay { file, problem } => format!("{file}: {problem}"),
+        other => other.to_string(),
+    };
+    for file in overlay_files(dir).map_err(failed)? {
+        let shown = file.display().to_string();
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{shown}: cannot read it: {e}"))?;
+        parse(&shown, &text).map_err(failed)?;
+    }
+    Ok(())
 }
 
 fn overlay_files(dir: &Path) -> Result<Vec<PathBuf>, RenderError> {
@@ -491,4 +509,13 @@ fn create_parents(object: &mut Value, path: &str) {
             .entry(token.clone())
             .or_insert_with(|| Value::Object(Default::default()));
     }
+}
+
+/// What to do about an overlay that changes the chart's load balancer choice: the overlay
+/// wins, so the Service gets a load balancer of another kind, scheme or reach than the chart
+/// asked for.
+fn overridden_advice(file: &str) -> String {
+    format!(
+        "The overlay wins: the cloud's controller builds the load balancer the overlay describes, not the chart's (an internal one may become reachable from the internet). If that is intended, nothing to do; otherwise remove that operation from {file} and make the choice in the chart's values"
+    )
 }

@@ -516,3 +516,159 @@ spec:
     .expect("an account outside the table is not keyed on");
     assert_eq!(output(&rendered), other);
 }
+
+/// filesvc's Deployment running as an account whose ServiceAccount object the chart does not
+/// render (its pods are post-rendered, the account is not).
+const FILESVC_POD_ONLY: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: filesvc
+spec:
+  template:
+    spec:
+      serviceAccountName: filesvc
+";
+
+#[test]
+fn the_missing_account_warning_says_what_is_lost_and_what_to_do_for_each_identity_and_helm_form() {
+    // (values, what the identity loses when the hooks are not post-rendered, what to do,
+    // what it must never say)
+    let cases = [
+        (
+            "values-aws-irsa.yaml",
+            "AWS identity: lost, their pods get no AWS credentials",
+            "eks.amazonaws.com/role-arn (and eks.amazonaws.com/sts-regional-endpoints: \"true\"): filesvc-migrations: arn:aws:iam::210987654321:role/dtp-staging-filesvc-migrations",
+            "OCI_RESOURCE_PRINCIPAL",
+        ),
+        (
+            "values-aws.yaml",
+            "AWS identity: nothing lost as long as the EKS Pod Identity associations exist",
+            "`kubectl smi policies --apply` creates them",
+            "eks.amazonaws.com/role-arn",
+        ),
+        (
+            "values-oci.yaml",
+            "OKE workload identity needs no ServiceAccount annotation but the OCI SDK needs OCI_RESOURCE_PRINCIPAL_VERSION=2.2 and OCI_RESOURCE_PRINCIPAL_REGION=eu-frankfurt-1",
+            "give every container of their pods the environment OCI_RESOURCE_PRINCIPAL_VERSION=2.2 and OCI_RESOURCE_PRINCIPAL_REGION=eu-frankfurt-1",
+            "annotate",
+        ),
+    ];
+    for (values, lost, to_do, never) in cases {
+        // Helm 3, and Helm 4 under nohooks: the migrations' Jobs lose their secrets too.
+        for (input, strategy, form) in [
+            (
+                FILESVC.to_owned(),
+                PostRenderStrategy::Combined,
+                "install with Helm 4",
+            ),
+            (
+                helm4(FILESVC),
+                PostRenderStrategy::NoHooks,
+                "use the combined or separate post-render strategy",
+            ),
+        ] {
+            let rendered = run_one(identity(values, "{}", false, strategy), &input).expect("warns");
+            assert_eq!(rendered.warnings.len(), 1, "{values}");
+            let warning = &rendered.warnings[0];
+            for says in [
+                lost,
+                to_do,
+                form,
+                "the Jobs that run as them (the database migrations) never reach kubectl-smi",
+                "so they get no secret references (filesvc-migrations: smi-mongodb, smi-kafka, smi-data-encryption)",
+                "give their pods the secrets listed above",
+            ] {
+                assert!(
+                    warning.contains(says),
+                    "{values}: {says:?} not in {warning}"
+                );
+            }
+            assert!(!warning.contains(never), "{values}: {never:?} in {warning}");
+            assert!(
+                !warning.contains("set the annotations"),
+                "{values}: {warning}"
+            );
+            // --strict's hint gives the same advice.
+            let error =
+                run_one(identity(values, "{}", true, strategy), &input).expect_err("strict fails");
+            let hint = error.hint().expect("a hint");
+            assert!(hint.contains(to_do), "{values}: {hint}");
+        }
+    }
+}
+
+#[test]
+fn an_account_whose_pods_were_post_rendered_loses_only_what_its_service_account_carries() {
+    for (values, lost, to_do) in [
+        (
+            "values-aws-irsa.yaml",
+            "AWS identity: lost",
+            Some(
+                "for filesvc, whoever creates the ServiceAccount: in the chart's values, annotate each ServiceAccount with eks.amazonaws.com/role-arn (and eks.amazonaws.com/sts-regional-endpoints: \"true\"): filesvc: arn:aws:iam::210987654321:role/dtp-staging-filesvc.",
+            ),
+        ),
+        (
+            "values-aws.yaml",
+            "AWS identity: nothing lost as long as the EKS Pod Identity associations exist",
+            Some(
+                "for filesvc, whoever creates the ServiceAccount: in the chart's values, make sure their EKS Pod Identity associations exist: `kubectl smi policies --apply` creates them",
+            ),
+        ),
+        ("values-oci.yaml", "OCI identity: nothing lost", None),
+    ] {
+        let rendered = run_one(
+            identity(values, "{}", false, PostRenderStrategy::Combined),
+            FILESVC_POD_ONLY,
+        )
+        .expect("warns");
+        let warning = rendered
+            .warnings
+            .iter()
+            .find(|w| w.contains("filesvc: the pods that run as it were post-rendered, but not the ServiceAccount object; "))
+            .unwrap_or_else(|| panic!("{values}: {:?}", rendered.warnings));
+        let about_filesvc = &warning[warning.find("filesvc: the pods").unwrap()..];
+        assert!(about_filesvc.contains(lost), "{values}: {warning}");
+        match to_do {
+            Some(to_do) => assert!(warning.contains(to_do), "{values}: {warning}"),
+            None => assert!(!warning.contains("for filesvc,"), "{values}: {warning}"),
+        }
+    }
+}
+
+#[test]
+fn explain_says_who_makes_the_pod_identity_association_never_that_render_made_it() {
+    for (overrides, maker) in [
+        (
+            "{}",
+            "made by `kubectl smi policies --apply` (or Terraform)",
+        ),
+        (
+            "smi: {cloud: {aws: {ackPodIdentityAssociations: true}}}",
+            "made by `kubectl smi policies --apply` or the ACK PodIdentityAssociation render adds",
+        ),
+    ] {
+        let rendered = run_one(
+            identity(
+                "values-aws.yaml",
+                overrides,
+                false,
+                PostRenderStrategy::Combined,
+            ),
+            FILESVC,
+        )
+        .expect("renders");
+        let reason = &rendered
+            .changes
+            .iter()
+            .find(|c| c.reason.starts_with("EKS Pod Identity"))
+            .expect("the service account's change")
+            .reason;
+        assert!(
+            reason.starts_with("EKS Pod Identity: role arn:aws:iam::123456789012:role/dtp-prod-filesvc recorded in smi.dtplatform.io/role-arn; the association itself is ")
+                && reason.contains(maker)
+                && !reason.contains("associated with"),
+            "{reason}"
+        );
+    }
+}

@@ -276,7 +276,7 @@ fn a_user_overlay_may_change_the_charts_load_balancer_choice_with_a_warning() {
     assert_eq!(
         replaced.warnings,
         [
-            "Service/mqtt: overlay smi.overlays.patches[0] changes the load balancer the chart chose: service.beta.kubernetes.io/aws-load-balancer-scheme was \"internal\" in the chart, now \"internet-facing\" (the chart chose service.beta.kubernetes.io/aws-load-balancer-type: \"external\", service.beta.kubernetes.io/aws-load-balancer-scheme: \"internal\")"
+            "Service/mqtt: overlay smi.overlays.patches[0] changes the load balancer the chart chose: service.beta.kubernetes.io/aws-load-balancer-scheme was \"internal\" in the chart, now \"internet-facing\" (the chart chose service.beta.kubernetes.io/aws-load-balancer-type: \"external\", service.beta.kubernetes.io/aws-load-balancer-scheme: \"internal\"). The overlay wins: the cloud's controller builds the load balancer the overlay describes, not the chart's (an internal one may become reachable from the internet). If that is intended, nothing to do; otherwise remove that operation from smi.overlays.patches[0] and make the choice in the chart's values"
         ]
     );
     assert!(
@@ -297,7 +297,7 @@ fn a_user_overlay_may_change_the_charts_load_balancer_choice_with_a_warning() {
     assert_eq!(
         legacy.warnings,
         [
-            "Service/mqtt: overlay smi.overlays.patches[0] changes the load balancer the chart chose: service.beta.kubernetes.io/aws-load-balancer-scheme was unset in the chart, now \"internet-facing\" (the chart chose service.beta.kubernetes.io/aws-load-balancer-internal: \"true\")"
+            "Service/mqtt: overlay smi.overlays.patches[0] changes the load balancer the chart chose: service.beta.kubernetes.io/aws-load-balancer-scheme was unset in the chart, now \"internet-facing\" (the chart chose service.beta.kubernetes.io/aws-load-balancer-internal: \"true\"). The overlay wins: the cloud's controller builds the load balancer the overlay describes, not the chart's (an internal one may become reachable from the internet). If that is intended, nothing to do; otherwise remove that operation from smi.overlays.patches[0] and make the choice in the chart's values"
         ],
         "a scheme added next to the legacy form opens the load balancer"
     );

@@ -107,13 +107,28 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(Error::Runtime)
 }
 
-/// The entries of `smi.overlays.patches` the render cannot read, each placed like a problem
-/// of the values: what `render` and `gitops flux` refuse, and `validate` reports (one check,
-/// the render's own, [`kubectl_smi::render::inline_overlay`]).
+/// The entries of `smi.overlays.directories` and `smi.overlays.patches` the render cannot
+/// read, each placed like a problem of the values: what `render` and `gitops flux` refuse,
+/// and `validate` reports (one check, the render's own:
+/// [`kubectl_smi::render::check_overlay_dir`], [`kubectl_smi::render::inline_overlay`]).
 pub fn inline_overlay_problems(loaded: &LoadedValues, values: &Values) -> Vec<Problem> {
-    values
-        .smi
-        .overlays
+    let overlays = &values.smi.overlays;
+    let directories = overlays
+        .directories
+        .iter()
+        .enumerate()
+        .filter_map(|(index, dir)| {
+            let why = kubectl_smi::render::check_overlay_dir(&loaded.base_dir().join(dir)).err()?;
+            Some(loaded.problem_at(
+                &format!("/smi/overlays/directories/{index}"),
+                Rule::Type,
+                "a directory of overlay files the render cannot read",
+                &format!(
+                    "a directory (relative to the last values file) whose .yaml, .yml and .json files are overlays with a target and a patch ({why}) (needed by `kubectl smi render` and `kubectl smi gitops flux`)"
+                ),
+            ))
+        });
+    let patches = overlays
         .patches
         .iter()
         .enumerate()
@@ -127,11 +142,11 @@ pub fn inline_overlay_problems(loaded: &LoadedValues, values: &Values) -> Vec<Pr
                     "an overlay with a target, a patch and optionally when and optional ({why}) (needed by `kubectl smi render` and `kubectl smi gitops flux`)"
                 ),
             ))
-        })
-        .collect()
+        });
+    directories.chain(patches).collect()
 }
 
-/// Refuses values whose inline overlays the render cannot read (see
+/// Refuses values whose overlays the render cannot read (see
 /// [`inline_overlay_problems`]).
 pub fn check_inline_overlays(loaded: &LoadedValues, values: &Values) -> Result<(), Error> {
     let problems = inline_overlay_problems(loaded, values);
@@ -140,4 +155,41 @@ pub fn check_inline_overlays(loaded: &LoadedValues, values: &Values) -> Result<(
     } else {
         Err(ValuesError::Invalid { problems }.into())
     }
+}
+
+/// The values problem behind `secrets create`'s refusal to generate key material without a
+/// backup target: the catalog has generated keys (a first install generates them all) and
+/// the values have no `smi.secrets.backup`. `validate` reports it; `secrets create` adds it
+/// to its refusal (it refuses only when keys are to be generated, and not with --no-backup).
+pub fn backup_problem(loaded: &LoadedValues, values: &Values) -> Option<Problem> {
+    if values.smi.secrets.backup.is_some() {
+        return None;
+    }
+    let catalog = kubectl_smi::catalog::secret_catalog(&values.smi.secrets.catalog).ok()?;
+    let generated: Vec<String> = catalog
+        .iter()
+        .flat_map(|s| {
+            s.keys
+                .iter()
+                .filter(|k| k.source == kubectl_smi::catalog::KeySource::Generated)
+                .map(move |k| format!("{}/{}", s.name, k.name))
+        })
+        .collect();
+    if generated.is_empty() {
+        return None;
+    }
+    let pointer = if loaded.merged.pointer("/smi/secrets").is_some() {
+        "/smi/secrets"
+    } else {
+        "/smi"
+    };
+    Some(loaded.problem_at(
+        pointer,
+        Rule::Missing,
+        "no `backup` key",
+        &format!(
+            "smi.secrets.backup, where the keys the catalog generates ({}) are backed up before they reach the cluster (an age-encrypted file directory, AWS Secrets Manager or OCI Vault; docs/values.md): without it they could be lost for good (needed by `kubectl smi secrets create` when it generates keys, as on a first install, unless --no-backup)",
+            generated.join(", ")
+        ),
+    ))
 }

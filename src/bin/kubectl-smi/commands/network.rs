@@ -171,9 +171,12 @@ fn change(args: &NetworkRulesArgs) -> Result<ExitStatus, Error> {
             security_groups::plan_delete(&smi.environment, &existing)
         } else {
             let (wanted, skipped) = security_groups::desired(&smi.environment, &rules, &groups);
-            security_groups::plan_apply(wanted, skipped, &existing)
+            let mut plan = security_groups::plan_apply(wanted, skipped, &existing);
+            plan.allow_all_egress = security_groups::allow_all_egress(&groups.nodes, &existing);
+            plan
         };
         skipped_note(&plan);
+        allow_all_note(&plan);
         if args.dry_run == DryRunMode::Client {
             print_plan(&plan, json, true)?;
             return Ok(ExitStatus::Success);
@@ -205,6 +208,22 @@ fn skipped_note(plan: &RulesPlan) {
         "{} internet ingress rule(s) printed but not applied: no load balancer security group is named. The AWS Load Balancer Controller manages its own frontend group unless you attach one with service.beta.kubernetes.io/aws-load-balancer-security-groups; name that group in smi.cloud.aws.securityGroups.loadBalancer or --load-balancer-security-group",
         plan.skipped.len()
     )]);
+}
+
+/// Warns of the nodes' allow-all egress rules, which make the egress rules moot: named, with
+/// the command that revokes each (kubectl-smi never revokes them).
+fn allow_all_note(plan: &RulesPlan) {
+    let warnings: Vec<String> = plan
+        .allow_all_egress
+        .iter()
+        .map(|rule| {
+            format!(
+                "the nodes' security group {} has the allow-all egress rule {} (all protocols to {}): while it is there the egress rules restrict nothing, they only add to it. kubectl-smi never revokes it. Once every destination the nodes need has a rule (these, and the EKS API, ECR, the VPC's DNS resolver), revoke it: {}",
+                rule.group_id, rule.rule_id, rule.cidr, rule.revoke_command
+            )
+        })
+        .collect();
+    report::warnings(&warnings);
 }
 
 /// The plan (dry run) or the summary after the changes.
@@ -243,6 +262,18 @@ fn print_plan(plan: &RulesPlan, json: bool, dry_run: bool) -> Result<(), Error> 
         ));
         for rule in &plan.present {
             text.push_str(&format!("  {rule}\n"));
+        }
+    }
+    if !plan.allow_all_egress.is_empty() {
+        text.push_str(&format!(
+            "allow-all egress, left in place: the egress rules restrict nothing while it is there ({}):\n",
+            plan.allow_all_egress.len()
+        ));
+        for rule in &plan.allow_all_egress {
+            text.push_str(&format!(
+                "  {} egress all protocols to {} ({}): {}\n",
+                rule.group_id, rule.cidr, rule.rule_id, rule.revoke_command
+            ));
         }
     }
     if !plan.skipped.is_empty() {

@@ -106,7 +106,7 @@ pub fn exec(args: RenderArgs) -> Result<ExitStatus, Error> {
 
 /// The post-render: values first (invalid values leave stdout empty), then the stream.
 pub fn post_render(args: RenderArgs) -> Result<ExitStatus, Error> {
-    report::post_render_strategy(args.post_render_strategy.name());
+    report::post_render_run(args.post_render_strategy.name());
     let loaded = values::load(&args.values.paths())?;
     let typed = loaded.typed_for(values::needs::Command::Render)?;
     super::check_inline_overlays(&loaded, &typed)?;

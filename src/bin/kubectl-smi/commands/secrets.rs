@@ -230,22 +230,34 @@ fn create(args: SecretsCreateArgs) -> Result<(), Error> {
         skip_precheck: args.skip_precheck,
     };
     let dry_run = options.dry_run;
-    let created = super::runtime()?.block_on(async {
-        match cluster::connect(&args.kube.cluster_options()).await {
-            Ok(conn) => secrets::create(&conn, options).await,
-            // Nothing configured (not a broken or unreachable cluster): plan offline.
-            Err(ClusterError::NoConfig) if dry_run == DryRun::Client => {
-                let planned = secrets::plan_offline(options).await;
-                if planned.is_err() {
-                    // The error that follows comes from a plan made without the cluster.
-                    let _ = writeln!(std::io::stderr(), "{}", secrets::OFFLINE_NOTE);
+    let created = super::runtime()?
+        .block_on(async {
+            match cluster::connect(&args.kube.cluster_options()).await {
+                Ok(conn) => secrets::create(&conn, options).await,
+                // Nothing configured (not a broken or unreachable cluster): plan offline.
+                Err(ClusterError::NoConfig) if dry_run == DryRun::Client => {
+                    let planned = secrets::plan_offline(options).await;
+                    if planned.is_err() {
+                        // The error that follows comes from a plan made without the cluster.
+                        let _ = writeln!(std::io::stderr(), "{}", secrets::OFFLINE_NOTE);
+                    }
+                    planned
                 }
-                planned
+                Err(e) => Err(e.into()),
             }
-            Err(e) => Err(e.into()),
-        }
-        .map_err(Error::from)
-    })?;
+            .map_err(Error::from)
+        })
+        .map_err(
+            |error| match (&error, super::backup_problem(&loaded.files, &loaded.values)) {
+                (Error::Secrets(SecretsError::NoBackupTarget { .. }), Some(problem)) => {
+                    Error::InValues {
+                        error: Box::new(error),
+                        problem: Box::new(problem),
+                    }
+                }
+                _ => error,
+            },
+        )?;
     // An offline plan says so first, on the stream its summary goes to.
     let note = if created.offline {
         format!("{}\n", secrets::OFFLINE_NOTE)

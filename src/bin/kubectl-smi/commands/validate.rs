@@ -28,17 +28,8 @@ pub struct ValidateArgs {
 pub fn exec(args: ValidateArgs) -> Result<ExitStatus, Error> {
     let paths = args.values.paths();
     let problems = match values::load_valid(&paths) {
-        Ok((loaded, values))
-            if !loaded.needs(&values).is_empty()
-                || !super::inline_overlay_problems(&loaded, &values).is_empty() =>
-        {
-            let mut problems: Vec<Problem> = loaded
-                .needs(&values)
-                .into_iter()
-                .map(|(problem, _)| problem)
-                .collect();
-            problems.extend(super::inline_overlay_problems(&loaded, &values));
-            problems
+        Ok((loaded, values)) if !command_problems(&loaded, &values).is_empty() => {
+            command_problems(&loaded, &values)
         }
         Ok((_, values)) => {
             let summary = format!(
@@ -62,6 +53,21 @@ pub fn exec(args: ValidateArgs) -> Result<ExitStatus, Error> {
         None,
     );
     Ok(ExitStatus::Failure)
+}
+
+/// What some command would refuse in values that pass the contract, each problem once, in
+/// the order of the checks: the needs of [`values::needs`], the inline overlays, the backup
+/// target of `secrets create`, the IAM limits of `policies`.
+fn command_problems(loaded: &values::LoadedValues, values: &values::Values) -> Vec<Problem> {
+    let mut problems: Vec<Problem> = loaded
+        .needs(values)
+        .into_iter()
+        .map(|(problem, _)| problem)
+        .collect();
+    problems.extend(super::inline_overlay_problems(loaded, values));
+    problems.extend(super::backup_problem(loaded, values));
+    problems.extend(super::policies::default_limit_problems(loaded, values));
+    problems
 }
 
 fn render(paths: &[PathBuf], problems: &[Problem], format: ReportFormat, summary: &str) -> String {

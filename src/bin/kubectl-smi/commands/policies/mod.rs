@@ -12,7 +12,7 @@ use kubectl_smi::policies::format::{self, documents, write_dir};
 use kubectl_smi::policies::{
     Format, Generated, PoliciesError, aws_section, generate_aws, generate_oci,
 };
-use kubectl_smi::values::{self, Provider, Smi};
+use kubectl_smi::values::{self, LoadedValues, Problem, Provider, Rule, Smi, Values};
 
 use super::ExitStatus;
 use crate::cli::{DryRunMode, KubeArgs, client_only_dry_run, values_paths};
@@ -173,11 +173,12 @@ pub fn exec(args: PoliciesArgs) -> Result<ExitStatus, Error> {
             "--apply, --dry-run, `policies check` and `policies delete` work on AWS; for OCI apply the output of -o terraform or -o script (`sh policies.sh delete` or `terraform destroy` removes it)".into(),
         )),
         Provider::Oci => output(&generate_oci(smi)?, &format).map(|()| ExitStatus::Success),
-        Provider::Aws => run_aws(smi, &args, mode, &format),
+        Provider::Aws => run_aws(&loaded, smi, &args, mode, &format),
     }
 }
 
 fn run_aws(
+    loaded: &LoadedValues,
     smi: &Smi,
     args: &PoliciesArgs,
     mode: Mode,
@@ -226,6 +227,16 @@ fn run_aws(
     if let Generated::Aws(offline) = generate_aws(smi, &offline)?
         && matches!(mode, Mode::Generate | Mode::Apply { .. })
     {
+        // A breach the values cause is refused with the problem `validate` reports at the
+        // value; one that --migrate-trust adds, as the limit error alone.
+        if let Some((problem, breach)) =
+            limit_problems(loaded, &offline, &limits).into_iter().next()
+        {
+            return Err(Error::InValues {
+                error: Box::new(breach.into_error().into()),
+                problem: Box::new(problem),
+            });
+        }
         limits::check(&migrate(offline), &limits)?;
     }
     if mode == Mode::Generate && !aws::needs_caller_identity(section, &overrides) {
@@ -488,4 +499,91 @@ fn conflicts(plan: &plan::Plan) -> Result<(), Error> {
         }
         .into())
     }
+}
+
+/// The values problems behind the IAM limits the policies of these values break: one per
+/// value that makes a document too long (the first breach it causes), with that breach.
+/// `validate` reports them with IAM's default limits; `policies` refuses with the first.
+pub fn limit_problems(
+    loaded: &LoadedValues,
+    policies: &aws::AwsPolicies,
+    limits: &limits::Limits,
+) -> Vec<(Problem, limits::Breach)> {
+    let mut out: Vec<(Problem, limits::Breach)> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for breach in limits::breaches(policies, limits) {
+        let pointer = match (breach.what, policies.identity) {
+            ("policy document", _) if breach.cause.starts_with("smi.cloud.aws.kmsKeyArns") => {
+                "/smi/cloud/aws/kmsKeyArns".to_owned()
+            }
+            ("policy document", _) => breach
+                .cause
+                .strip_prefix("smi.cloud.aws.buckets.")
+                .map_or_else(
+                    || "/smi/cloud/aws".to_owned(),
+                    |b| format!("/smi/cloud/aws/buckets/{b}"),
+                ),
+            (_, kubectl_smi::values::AwsIdentity::Irsa) => "/smi/cloud/aws/oidcIssuer".to_owned(),
+            _ => "/smi/cloud/aws".to_owned(),
+        };
+        if seen.contains(&pointer) || loaded.merged.pointer(&pointer).is_none() {
+            continue;
+        }
+        seen.push(pointer.clone());
+        let quota = if breach.what == "trust policy" {
+            format!(
+                "; the limit is the account's \"Role trust policy length\" quota ({} unless raised in Service Quotas, at most {}; pass a raised one with --trust-policy-quota)",
+                limits::TRUST_POLICY_SIZE,
+                limits::TRUST_POLICY_SIZE_MAX
+            )
+        } else {
+            String::new()
+        };
+        let problem = loaded.problem_at(
+            &pointer,
+            Rule::Range,
+            &format!(
+                "a value that makes the {} of {} {} characters",
+                breach.what, breach.subject, breach.size
+            ),
+            &format!(
+                "a shorter value: IAM refuses a {} over {} characters, whitespace not counted{quota} (needed by `kubectl smi policies`)",
+                breach.what, breach.limit
+            ),
+        );
+        out.push((problem, breach));
+    }
+    out
+}
+
+/// [`limit_problems`] with IAM's default limits, for `validate`: the policies these AWS values
+/// make, built offline (the account id, when the values have none, is a placeholder of the
+/// same length: sizes do not depend on it). Nothing when the policies cannot be built (the
+/// values' other problems say why).
+pub fn default_limit_problems(loaded: &LoadedValues, values: &Values) -> Vec<Problem> {
+    let smi = &values.smi;
+    if smi.cloud.provider != Provider::Aws {
+        return Vec::new();
+    }
+    let Ok(section) = aws_section(smi) else {
+        return Vec::new();
+    };
+    let overrides = Overrides {
+        account_id: section
+            .account_id
+            .clone()
+            .or_else(|| Some("000000000000".into())),
+        partition: None,
+        oidc_issuer: None,
+    };
+    let Ok(target) = aws::resolve_target(section, &overrides, None) else {
+        return Vec::new();
+    };
+    let Ok(Generated::Aws(policies)) = generate_aws(smi, &target) else {
+        return Vec::new();
+    };
+    limit_problems(loaded, &policies, &limits::Limits::default())
+        .into_iter()
+        .map(|(problem, _)| problem)
+        .collect()
 }
