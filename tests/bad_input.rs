@@ -1,7 +1,7 @@
 //! Malformed manifest streams: a clear error naming the document and line, exit code 1, and
 //! nothing at all on standard output. Never a panic, never a hang (each run has a timeout).
 
-use crate::support::{example, kubectl_smi, ok};
+use crate::support::{example, kubectl_smi, ok, ok_output};
 
 fn run_bad(input: Vec<u8>) -> (i32, String, Vec<u8>) {
     let output = kubectl_smi()
@@ -149,12 +149,33 @@ fn an_empty_stream_comes_back_as_a_comment_helm4_accepts_as_no_document() {
     // Helm 4 calls the post-renderer with an empty stream for a chart that renders nothing
     // and refuses an empty output ("produced empty output").
     for input in ["", "\n \n"] {
-        kubectl_smi()
+        let output = kubectl_smi()
             .args(["render", "-f"])
             .arg(example("values-aws.yaml"))
             .write_stdin(input)
-            .assert()
-            .success()
-            .stdout("# kubectl-smi: no manifests\n");
+            .output()
+            .unwrap();
+        assert_eq!(ok_output(&output), "# kubectl-smi: no manifests\n");
+        // In a pipe, an empty input is also what a failed `helm template` leaves.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("warning: standard input held no manifests")
+                && stderr.contains("set -o pipefail"),
+            "{stderr}"
+        );
     }
+    // Under the separate strategy Helm 4 sends a release without hooks as an empty call:
+    // nothing to warn about.
+    let separate = kubectl_smi()
+        .args(["render", "--post-render-strategy=separate", "-f"])
+        .arg(example("values-aws.yaml"))
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(ok_output(&separate), "# kubectl-smi: no manifests\n");
+    assert!(
+        separate.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&separate.stderr)
+    );
 }

@@ -98,7 +98,7 @@ fn without_the_passphrase_no_secret_is_written() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("hint: no secret was applied to the cluster"),
+        stderr.contains("hint: fix the backup target and run again: no secret was written"),
         "{stderr}"
     );
     let output = cluster

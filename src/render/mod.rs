@@ -392,8 +392,19 @@ pub struct Rendered {
 pub fn render(input: impl std::io::Read, options: &RenderOptions) -> Result<Rendered, RenderError> {
     let filters = filters(options)?;
     let text = read_input(input, &options.limits)?;
-    run(&filters, text, options.limits)
+    let empty = text.trim().is_empty();
+    let mut rendered = run(&filters, text, options.limits)?;
+    // A post-render of nothing is legitimate (a chart that renders nothing, and under the
+    // separate strategy a release without hooks), but in a pipe it is also what a failed
+    // `helm template` leaves: say so, except where Helm itself sends empty calls.
+    if empty && options.strategy != PostRenderStrategy::Separate {
+        rendered.warnings.push(EMPTY_INPUT_WARNING.to_owned());
+    }
+    Ok(rendered)
 }
+
+/// The warning for a standard input holding no manifests at all.
+pub const EMPTY_INPUT_WARNING: &str = "standard input held no manifests, so the output is `# kubectl-smi: no manifests` (no document). If the chart renders nothing, that is right; if a command piped into this one failed (e.g. `helm template`), its error is above: in scripts, `set -o pipefail` makes the pipeline fail with it";
 
 /// Runs `filters` in order on the manifest stream `text`, within `limits`. The output is
 /// complete or absent: an error leaves nothing half-written.

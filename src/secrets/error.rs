@@ -334,7 +334,7 @@ impl Hint for SecretsError {
                 "check the private key in the cluster, or rotate it with --rotate"
             }
             SecretsError::Backup { .. } => {
-                "no secret was applied to the cluster (its namespace may have been created or labelled); fix the backup target and run again"
+                "fix the backup target and run again: no secret was written (outside a dry run, the namespace may have been created or labelled first)"
             }
             SecretsError::BackupUnsupported(..) => {
                 "use another backup target: file, awsSecretsManager or ociVault"
