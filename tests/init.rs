@@ -21,6 +21,8 @@ fn fill(placeholder: &str) -> Option<String> {
         "EKS cluster name" => "dtp-prod",
         "IAM role name prefix, e.g. dtp-staging-" => "dtp-prod-",
         "calico or kubernetes" => "calico",
+        "sg-... of the worker nodes" => "sg-0123456789abcdef0",
+        "sg-... attached to the load balancer" => "sg-0fedcba9876543210",
         "OCI region identifier, e.g. eu-frankfurt-1" => "eu-frankfurt-1",
         "compartment OCID of the cluster, ocid1.compartment.oc1.." => {
             "ocid1.compartment.oc1..aaaaaaaa3j4zzeqtk2cotfoak2qh6bn5ba3jgoe4hxubv7elvycrzjb5e7fa"
@@ -135,6 +137,48 @@ fn a_filled_skeleton_validates_renders_and_gives_policies_and_network_rules() {
             "{catalog}"
         );
     }
+}
+
+#[test]
+fn the_commented_security_groups_validate_once_uncommented_and_filled() {
+    let skeleton = skeleton("aws");
+    // The `# securityGroups:` line and the two commented lines under it.
+    let mut under = 0;
+    let uncommented: String = skeleton
+        .lines()
+        .map(|line| {
+            let body = line.trim_start();
+            let indent = &line[..line.len() - body.len()];
+            if body == "# securityGroups:" {
+                under = 3;
+            }
+            match body.strip_prefix("# ") {
+                Some(rest) if under > 0 => {
+                    under -= 1;
+                    format!("{indent}{rest}\n")
+                }
+                _ => format!("{line}\n"),
+            }
+        })
+        .collect();
+    assert!(
+        uncommented.contains("securityGroups:\n        nodes: \"<"),
+        "{uncommented}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let values = write_file(dir.path(), "aws.yaml", &filled(&uncommented));
+    let valid = ok(&mut smi(&["validate"], &values));
+    assert!(valid.contains("valid (provider aws"), "{valid}");
+    let plan = smi(&["network", "rules", "--apply", "--dry-run"], &values)
+        .output()
+        .unwrap();
+    // The group ids are read from the values: the run gets as far as asking EC2 (no
+    // credentials here), not to a missing-group error.
+    assert!(
+        !String::from_utf8_lossy(&plan.stderr).contains("securityGroups.nodes"),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
 }
 
 #[test]
