@@ -179,3 +179,31 @@ fn an_empty_stream_comes_back_as_a_comment_helm4_accepts_as_no_document() {
         String::from_utf8_lossy(&separate.stderr)
     );
 }
+
+#[test]
+fn a_release_namespace_other_than_the_values_is_refused_before_the_stream_is_read() {
+    let stream = std::fs::read(example("rendered-helm3.yaml")).unwrap();
+    let refused = kubectl_smi()
+        .args(["render", "--release-namespace", "staging", "-f"])
+        .arg(example("values-aws.yaml"))
+        .write_stdin(stream.clone())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(refused.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("the release installs into namespace staging, but the values' namespace is prod (from smi.namespace)")
+            && stderr.contains("hint: install into the values' namespace"),
+        "{stderr}"
+    );
+    let same = ok(kubectl_smi()
+        .args(["render", "--release-namespace", "prod", "-f"])
+        .arg(example("values-aws.yaml"))
+        .write_stdin(stream.clone()));
+    let without = ok(kubectl_smi()
+        .args(["render", "-f"])
+        .arg(example("values-aws.yaml"))
+        .write_stdin(stream));
+    assert_eq!(same, without, "the same namespace changes nothing");
+}

@@ -267,6 +267,13 @@ fn argocd_generate_run_as_the_cmp_server_does_equals_helm_template_piped_into_re
         let log = dir.path().join("helm-args.json");
         // Argo CD sets KUBE_VERSION and KUBE_API_VERSIONS, possibly empty; an application
         // outside Argo CD's namespace is named `<namespace>_<name>`.
+        // The application's destination is the values' namespace (what the printed
+        // Application and ApplicationSet name).
+        let namespace = match values {
+            "aws" => "prod",
+            "aws-irsa" => "dtp-irsa",
+            _ => "dtp",
+        };
         for (kube_version, api_versions) in
             [("", ""), ("1.31.0", "monitoring.coreos.com/v1,apps/v1")]
         {
@@ -276,6 +283,7 @@ fn argocd_generate_run_as_the_cmp_server_does_equals_helm_template_piped_into_re
                 &path,
                 &home,
                 &[
+                    ("ARGOCD_APP_NAMESPACE", namespace),
                     ("ARGOCD_APP_NAME", "team-apps_smi-prod"),
                     ("KUBE_VERSION", kube_version),
                     ("KUBE_API_VERSIONS", api_versions),
@@ -295,7 +303,7 @@ fn argocd_generate_run_as_the_cmp_server_does_equals_helm_template_piped_into_re
                 "smi-prod",
                 ".",
                 "--namespace",
-                "prod",
+                namespace,
                 "--values",
                 "values-env.yaml",
                 "--values",
@@ -336,6 +344,29 @@ fn argocd_generate_run_as_the_cmp_server_does_equals_helm_template_piped_into_re
             let text = stdout(&out);
             assert!(text.contains("kind: Deployment"), "{values}: {text}");
         }
+        // An application whose destination is not the values' namespace (a cluster label
+        // naming another one) fails closed: nothing for Argo CD to apply or prune.
+        let out = run_generate(
+            &argv,
+            &app,
+            &path,
+            &home,
+            &[
+                ("ARGOCD_APP_NAMESPACE", "elsewhere"),
+                ("ARGOCD_APP_NAME", "smi-prod"),
+                ("ARGOCD_ENV_SMI_VALUES", "values-env.yaml:values-site.yaml"),
+                ("HELM_ARGS_LOG", log.to_str().unwrap()),
+            ],
+        );
+        assert!(!out.status.success(), "{values}: {}", support::text(&out));
+        assert!(out.stdout.is_empty(), "{values}: nothing on stdout");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "the release installs into namespace elsewhere, but the values' namespace is {namespace}"
+            )),
+            "{values}: {stderr}"
+        );
     }
 }
 

@@ -18,6 +18,10 @@ pub const PLUGIN_NAME: &str = "kubectl-smi";
 /// ApplicationSet makes one application per labelled cluster.
 pub const ENVIRONMENT_LABEL: &str = "smi.dtplatform.io/environment";
 
+/// The cluster label an [`application_set`] reads the release namespace from, for an
+/// environment whose `smi.namespace` is not its name (default: the environment's name).
+pub const NAMESPACE_LABEL: &str = "smi.dtplatform.io/namespace";
+
 /// Where the sidecar finds its plugin file (argocd-cmp-server's fixed path).
 pub const PLUGIN_CONFIG_PATH: &str = "/home/argocd/cmp-server/config/plugin.yaml";
 
@@ -47,7 +51,7 @@ manifests="$(mktemp)"
 rendered="$(mktemp)"
 trap 'rm -f "$manifests" "$rendered"' EXIT
 helm template "$release" . --namespace "$ARGOCD_APP_NAMESPACE" "$@" > "$manifests"
-SMI_VALUES="$values" kubectl-smi render --post-render-strategy combined < "$manifests" > "$rendered"
+SMI_VALUES="$values" kubectl-smi render --post-render-strategy combined --release-namespace "$ARGOCD_APP_NAMESPACE" < "$manifests" > "$rendered"
 if ! grep -q '^kind:' "$rendered"; then
   echo "kubectl-smi: the render holds no object; refusing to hand Argo CD an empty application (it would prune every resource)" >&2
   exit 1
@@ -196,6 +200,12 @@ pub fn application(setup: &Setup) -> Value {
 /// it after the applications that install the CRDs.
 pub fn application_set(setup: &Setup) -> Value {
     let environment = format!("{{{{index .metadata.labels \"{ENVIRONMENT_LABEL}\"}}}}");
+    // The cluster's namespace label, else the environment's name (kubectl-smi's default
+    // namespace): never the namespace of the values this was printed from, which is one
+    // environment's. The render refuses a namespace its environment's values do not name.
+    let namespace = format!(
+        "{{{{index .metadata.labels \"{NAMESPACE_LABEL}\" | default (index .metadata.labels \"{ENVIRONMENT_LABEL}\")}}}}"
+    );
     json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "ApplicationSet",
@@ -229,7 +239,7 @@ pub fn application_set(setup: &Setup) -> Value {
                             ],
                         },
                     },
-                    "destination": {"server": "{{.server}}", "namespace": setup.namespace},
+                    "destination": {"server": "{{.server}}", "namespace": namespace},
                     "syncPolicy": sync_policy(),
                 },
             },

@@ -88,6 +88,18 @@ pub enum Error {
         /// The values problem behind it.
         problem: Box<kubectl_smi::values::Problem>,
     },
+    /// `render --release-namespace` names another namespace than the values'.
+    #[error(
+        "the release installs into namespace {release}, but the values' namespace is {values} (from {setting}): what kubectl-smi adds and the roles and secrets made for the values would be in {values}"
+    )]
+    ReleaseNamespace {
+        /// The release's namespace.
+        release: String,
+        /// The values' namespace.
+        values: String,
+        /// The values key it comes from.
+        setting: &'static str,
+    },
     /// A file the command was asked to write could not be written.
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {
@@ -136,6 +148,9 @@ impl Hint for Error {
             Error::Runtime(_) => Some("check the process limits (ulimit -u) and try again"),
             Error::Output(_) => None,
             Error::WriteFile { .. } => Some("check that the directory exists and is writable"),
+            Error::ReleaseNamespace { .. } => Some(
+                "install into the values' namespace (helm -n, the application's destination namespace), or set smi.namespace to the release's namespace in this environment's values",
+            ),
         }
     }
 }

@@ -53,6 +53,13 @@ pub struct RenderArgs {
     /// Largest manifest stream accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_input_bytes: usize,
+
+    /// The namespace the release installs into (`helm -n`, an Argo CD application's
+    /// destination): refused unless it is the values' namespace (smi.namespace, else
+    /// smi.environment), where kubectl-smi puts what it adds. Helm does not tell a
+    /// post-renderer its namespace, so only a caller that knows it can check.
+    #[arg(long, value_name = "NAMESPACE")]
+    pub release_namespace: Option<String>,
 }
 
 /// `--post-render-strategy`: Helm 4.2's post-render strategies.
@@ -109,6 +116,19 @@ pub fn post_render(args: RenderArgs) -> Result<ExitStatus, Error> {
     report::post_render_run(args.post_render_strategy.name());
     let loaded = values::load(&args.values.paths())?;
     let typed = loaded.typed_for(values::needs::Command::Render)?;
+    if let Some(release) = &args.release_namespace
+        && release != typed.smi.namespace()
+    {
+        return Err(Error::ReleaseNamespace {
+            release: release.clone(),
+            values: typed.smi.namespace().to_owned(),
+            setting: if typed.smi.namespace.is_some() {
+                "smi.namespace"
+            } else {
+                "smi.environment, as smi.namespace is unset"
+            },
+        });
+    }
     super::check_inline_overlays(&loaded, &typed)?;
     let mut overlay_dirs = args.overlays.clone();
     overlay_dirs.extend(
