@@ -251,14 +251,27 @@ fn delete_revokes_exactly_the_rules_with_the_environments_prefix() {
 
     let plan = stdout(&run(&moto, &extra, &["--delete", "--dry-run"]).success());
     assert!(plan.contains("  revoke sgr-"), "{plan}");
-    let deleted = stdout(&run(&moto, &extra, &["--delete"]).success());
+    // --delete alone plans too, as `policies delete` does: revoking needs --apply.
+    let applied = rules_of(&ec2, &nodes);
+    let planned = stdout(&run(&moto, &extra, &["--delete"]).success());
+    assert!(
+        planned.contains("  revoke sgr-")
+            && planned.ends_with("to revoke them: the same command with --apply\n"),
+        "{planned}"
+    );
+    assert_eq!(
+        rules_of(&ec2, &nodes),
+        applied,
+        "--delete alone changes nothing"
+    );
+    let deleted = stdout(&run(&moto, &extra, &["--delete", "--apply"]).success());
     assert!(deleted.contains("revoked "), "{deleted}");
     assert_eq!(
         rules_of(&ec2, &nodes),
         before,
         "the default rule and another environment's rule stay"
     );
-    let again = stdout(&run(&moto, &extra, &["--delete"]).success());
+    let again = stdout(&run(&moto, &extra, &["--delete", "--apply"]).success());
     assert_eq!(again, "nothing to change\n");
 }
 
@@ -296,9 +309,10 @@ fn bad_groups_and_providers_are_refused_before_any_change() {
         stderr(&out)
     );
 
-    let out = run(&moto, &none, &["--apply", "--delete"]).code(2);
+    // --delete --apply without a group is refused like --apply alone, before any call.
+    let out = run(&moto, &none, &["--apply", "--delete"]).code(1);
     assert!(
-        stderr(&out).contains("cannot be used with"),
+        stderr(&out).contains("no security group for the worker nodes"),
         "{}",
         stderr(&out)
     );

@@ -36,10 +36,12 @@ pub struct NetworkRulesArgs {
     pub target: Option<RulesTarget>,
     /// AWS: authorize the egress rules on the nodes' security group, and the 80/443 ingress
     /// rules on the load balancer's group if one is named; rules that exist are left alone.
-    #[arg(long, conflicts_with = "delete")]
+    /// With --delete: revoke what --delete plans.
+    #[arg(long)]
     pub apply: bool,
-    /// AWS: revoke the rules kubectl-smi authorized (those whose description starts with
-    /// `smi <environment>: `) from the named groups.
+    /// AWS: plan the removal of the rules kubectl-smi authorized (those whose description
+    /// starts with `smi <environment>: `) from the named groups; --apply revokes them (as
+    /// `policies delete` plans and `policies delete --apply` removes).
     #[arg(long)]
     pub delete: bool,
     /// With --apply or --delete (or alone, for --apply): print the plan made from what the
@@ -177,8 +179,13 @@ fn change(args: &NetworkRulesArgs) -> Result<ExitStatus, Error> {
         };
         skipped_note(&plan);
         allow_all_note(&plan);
-        if args.dry_run == DryRunMode::Client {
+        // A delete plans unless --apply says to revoke, as `policies delete` does.
+        if args.dry_run == DryRunMode::Client || (args.delete && !args.apply) {
             print_plan(&plan, json, true)?;
+            if args.delete && args.dry_run != DryRunMode::Client && !json && !plan.revoke.is_empty()
+            {
+                output::write(b"to revoke them: the same command with --apply\n")?;
+            }
             return Ok(ExitStatus::Success);
         }
         let result = ec2
