@@ -15,6 +15,8 @@ Writes into --out (default dist/):
                                        format (gpg clear-signed), so that
                                        `helm plugin install <url>/kubectl-smi-<version>.tgz`
                                        verifies it
+  kubectl-smi-release-key.gpg          with --sign KEY: the key's public part as a binary
+                                       keyring, for `helm plugin install --keyring FILE`
   kubectl-smi_v<version>_<os>_<arch>.tar.gz   the krew archive of each target (the binary)
   smi.yaml                             krew/smi.yaml rendered for the tag, as
                                        krew-release-bot renders it: each built platform's
@@ -245,6 +247,24 @@ def sign(block, key, prov_path):
         f.write(signed)
 
 
+KEYRING_NAME = "kubectl-smi-release-key.gpg"
+
+
+def export_key(key, path):
+    """The signing key's public part as a binary OpenPGP keyring, the form
+    `helm plugin install --keyring FILE` reads, published beside the archive."""
+    try:
+        exported = subprocess.run(
+            ["gpg", "--batch", "--export", key], capture_output=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise ReleaseError(f"gpg could not export the public key {key!r}: {exc}")
+    if not exported:
+        raise ReleaseError(f"gpg exported nothing for {key!r}")
+    with open(path, "wb") as f:
+        f.write(exported)
+
+
 def build(root, target):
     command = ["cargo", "build", "--release", "--locked", "--target", target]
     print("release: " + " ".join(command), file=sys.stderr)
@@ -300,6 +320,7 @@ def main(argv):
         if args.sign:
             block = provenance_block(read(os.path.join(root, "plugin.yaml")), plugin_name, sums[plugin_name])
             sign(block, args.sign, os.path.join(out, plugin_name + ".prov"))
+            export_key(args.sign, os.path.join(out, KEYRING_NAME))
 
         lines = [f"{sums[name]}  {name}\n" for name in sorted(written)]
         with open(os.path.join(out, "SHA256SUMS"), "w", encoding="utf-8") as f:

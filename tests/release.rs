@@ -126,6 +126,25 @@ fn the_provenance_signs_the_archive(dist: &Path, gnupg: &Path) {
         "{}",
         crate::support::text(&verified)
     );
+    // The published keyring alone verifies it, as `helm plugin install --keyring FILE` does.
+    let keyring = dist.join("kubectl-smi-release-key.gpg");
+    assert!(keyring.is_file(), "--sign publishes the public key");
+    let only_keyring = tempfile::tempdir().unwrap();
+    let Ok(verified) = std::process::Command::new("gpgv")
+        .env("GNUPGHOME", only_keyring.path())
+        .arg("--keyring")
+        .arg(&keyring)
+        .arg(&prov)
+        .output()
+    else {
+        eprintln!("SKIPPED: gpgv is not installed: the published keyring is not checked");
+        return;
+    };
+    assert!(
+        verified.status.success(),
+        "{}",
+        crate::support::text(&verified)
+    );
     let _ = std::process::Command::new("gpgconf")
         .args(["--kill", "gpg-agent"])
         .env("GNUPGHOME", gnupg)
