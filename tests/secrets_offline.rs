@@ -474,3 +474,27 @@ fn a_local_backup_of_the_namespace_is_read_offline_as_a_real_run_would() {
         "nothing written"
     );
 }
+
+#[test]
+fn quoted_values_and_trailing_blanks_in_an_env_file_are_named_without_their_value() {
+    let offline = Offline::new();
+    let env: String = SUPPLIED
+        .iter()
+        .map(|(k, v)| match *k {
+            "POSTGRES_PASSWORD" => format!("{k}=\"{v}\"\n"),
+            "MONGODB_PASSWORD" => format!("{k}={v} \n"),
+            _ => format!("{k}={v}\n"),
+        })
+        .collect();
+    std::fs::write(&offline.env_file, env).unwrap();
+    let output = offline.plan(&[]);
+    ok_output(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("credentials.env:2: the value of POSTGRES_PASSWORD is written in quotes, which stay part of the value")
+            && stderr.contains("credentials.env:4: the value of MONGODB_PASSWORD ends with blanks"),
+        "{stderr}"
+    );
+    assert_no_values(&output, &supplied());
+    offline.assert_nothing_written();
+}

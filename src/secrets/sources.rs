@@ -104,6 +104,34 @@ pub fn parse_env_file(path: &Path, bytes: &[u8]) -> Result<Vec<SuppliedEntry>, S
     Ok(entries)
 }
 
+/// What looks like a mistake in a value written on an env file line (kubectl's format takes
+/// the value as written): quotes around it, which stay part of the value, or blanks at its
+/// end. One sentence per such entry, naming the key and the line, never the value. Entries
+/// from `--from-file` (bytes as they are) are not judged.
+pub fn suspicious_values(entries: &[SuppliedEntry]) -> Vec<String> {
+    entries
+        .iter()
+        .filter(|e| e.origin.line.is_some())
+        .filter_map(|e| {
+            let bytes = e.value.as_bytes();
+            let quoted = bytes.len() >= 2
+                && matches!(bytes[0], b'"' | b'\'')
+                && bytes[bytes.len() - 1] == bytes[0];
+            let why = if quoted {
+                "is written in quotes, which stay part of the value (an env file has no quoting, as in kubectl create secret --from-env-file)"
+            } else if bytes.last().is_some_and(|b| matches!(b, b' ' | b'\t')) {
+                "ends with blanks, which stay part of the value"
+            } else {
+                return None;
+            };
+            Some(format!(
+                "{}: the value of {} {why}: remove them unless they belong to it",
+                e.origin, e.key
+            ))
+        })
+        .collect()
+}
+
 /// Reads `KEY=PATH`: the whole file is the value (binary allowed).
 pub fn read_from_file(argument: &str) -> Result<SuppliedEntry, SecretsError> {
     let (key, path) = argument
@@ -277,6 +305,18 @@ mod tests {
         assert_eq!(entries[0].value.as_bytes(), b"dtp");
         assert_eq!(entries[1].value.as_bytes(), b"\"a=b c\"");
         assert_eq!(entries[1].origin.to_string(), "creds.env:4");
+    }
+
+    #[test]
+    fn quoted_values_and_trailing_blanks_are_named_without_the_value() {
+        let entries =
+            parse("A=\"secret-a\"\nB='b'\nC=plain\nD=ends \nE=\"only-open\nF=\"\n").unwrap();
+        let notes = suspicious_values(&entries);
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(notes[0].starts_with("creds.env:1: the value of A is written in quotes"));
+        assert!(notes[1].starts_with("creds.env:2: the value of B is written in quotes"));
+        assert!(notes[2].starts_with("creds.env:4: the value of D ends with blanks"));
+        assert!(notes.iter().all(|n| !n.contains("secret-a")));
     }
 
     #[test]

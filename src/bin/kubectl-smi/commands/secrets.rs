@@ -186,6 +186,7 @@ fn create(args: SecretsCreateArgs) -> Result<(), Error> {
     for argument in &args.from_file {
         entries.push(sources::read_from_file(argument).map_err(Error::from)?);
     }
+    report::warnings(&sources::suspicious_values(&entries));
     let supplied = sources::resolve(entries, &loaded.catalog).map_err(Error::from)?;
     let backup_config = smi.secrets.backup.as_ref();
     let base_dir = loaded.files.base_dir();
