@@ -30,7 +30,7 @@ use serde_json::Value;
 use build::TreeBuilder;
 pub use edit::EditError;
 pub use editor::{Edit, Path};
-pub use emit::{Layout, emit};
+pub use emit::{Layout, emit, emit_into};
 pub use error::{Location, StreamError};
 pub use fields::{Field, Fields};
 pub use limits::Limits;
@@ -324,12 +324,6 @@ impl Stream {
         f: impl FnOnce(&mut Edit<'_>),
     ) -> Result<Vec<PatchOperation>, StreamError> {
         let item_path = object.item.map(|i| vec!["items".to_owned(), i.to_string()]);
-        let name = self.header(object).display_name();
-        let failed = |source| StreamError::Edit {
-            document: object.document + 1,
-            object: name,
-            source,
-        };
         let tree = self.tree(object.document)?;
         let root = match &item_path {
             Some(path) => tree
@@ -341,7 +335,11 @@ impl Stream {
         let mut edit = Edit::new(root);
         f(&mut edit);
         let result = edit.finish();
-        let ops = result.map_err(failed)?;
+        let ops = result.map_err(|source| StreamError::Edit {
+            document: object.document + 1,
+            object: self.header(object).display_name(),
+            source,
+        })?;
         if ops.is_empty() {
             return Ok(ops);
         }
@@ -387,6 +385,8 @@ impl Stream {
         let mut ends_with_newline = true;
         let reemitted = self.last_block_scalar_reemitted();
         let last = self.documents.len().saturating_sub(1);
+        // A changed document is written here first, then all at once.
+        let mut text = String::new();
         for (index, doc) in self.documents.iter().enumerate() {
             let range = doc.scanned.range.clone();
             let tree = match (&doc.tree, doc.changed) {
@@ -404,18 +404,20 @@ impl Stream {
                     },
                 ) => {
                     let head = &self.source[range.start..*head_end];
-                    out.write_all(head.as_bytes())?;
+                    text.clear();
+                    text.push_str(head);
                     if tree.root.tag.is_some() && scan::head_has_properties(head) {
                         // The head already carries the root's tag: not written twice.
                         let untagged = Node {
                             tag: None,
                             ..tree.root.clone()
                         };
-                        out.write_all(emit(&untagged, tree.layout).as_bytes())?;
+                        emit_into(&untagged, tree.layout, &mut text);
                     } else {
-                        out.write_all(emit(&tree.root, tree.layout).as_bytes())?;
+                        emit_into(&tree.root, tree.layout, &mut text);
                     }
-                    out.write_all(&self.source.as_bytes()[*tail_start..range.end])?;
+                    text.push_str(&self.source[*tail_start..range.end]);
+                    out.write_all(text.as_bytes())?;
                 }
                 _ => out.write_all(self.source[range.clone()].as_bytes())?,
             }
@@ -436,7 +438,9 @@ impl Stream {
                 HelmForm::SourceComments => write!(out, "---\n# Source: {template}\n")?,
                 HelmForm::FilenameAnnotations => out.write_all(b"---\n")?,
             }
-            out.write_all(emit(node, Layout::default()).as_bytes())?;
+            text.clear();
+            emit_into(node, Layout::default(), &mut text);
+            out.write_all(text.as_bytes())?;
         }
         Ok(())
     }
