@@ -35,7 +35,7 @@ pub use error::{Location, StreamError};
 pub use fields::{Field, Fields};
 pub use limits::Limits;
 pub use resolve::{plain_is_unambiguous, resolve_plain};
-pub use scan::{FILENAME_ANNOTATION, Header};
+pub use scan::{FILENAME_ANNOTATION, Header, Prebuild};
 pub use tree::{Comments, Content, Entry, Item, Node, Scalar, ScalarStyle, Written, json_key_of};
 
 use build::Tree;
@@ -135,13 +135,25 @@ impl Stream {
         limits: Limits,
         fields: Fields,
     ) -> Result<Stream, StreamError> {
-        let scanned = scan::scan(&source, &limits, scan::Expect::Objects, &fields)?;
+        Stream::parse_prebuilding(source, limits, fields, None)
+    }
+
+    /// [`Stream::parse_recording`], building on the way the trees of the documents
+    /// `prebuild` wants (see [`Prebuild`]): the same trees as built later, without reading
+    /// those documents a second time.
+    pub fn parse_prebuilding(
+        source: String,
+        limits: Limits,
+        fields: Fields,
+        prebuild: Option<&Prebuild<'_>>,
+    ) -> Result<Stream, StreamError> {
+        let scanned = scan::scan(&source, &limits, scan::Expect::Objects, &fields, prebuild)?;
         let mut stream = Stream {
             documents: scanned
                 .into_iter()
-                .map(|scanned| Document {
+                .map(|mut scanned| Document {
+                    tree: scanned.tree.take(),
                     scanned,
-                    tree: None,
                     items: Vec::new(),
                     changed: false,
                 })
@@ -244,7 +256,8 @@ impl Stream {
     }
 
     /// The value at a JSON pointer of the object: `json(object)?.pointer(pointer)`, answered
-    /// from what the scan recorded when it can (then no tree is built).
+    /// from what the scan recorded when it can (then no tree is built): while no change was
+    /// made to the document, whether its tree is built or not.
     pub fn pointer(
         &mut self,
         object: ObjectRef,
@@ -252,7 +265,7 @@ impl Stream {
     ) -> Result<Option<Value>, StreamError> {
         let doc = &self.documents[object.document];
         if object.item.is_none()
-            && doc.tree.is_none()
+            && !doc.changed
             && let Some(recorded) = &doc.scanned.recorded
             && let Some((leaf, rest)) = self.fields.lookup(pointer)
             && let Some(value) = fields::answer(recorded, leaf, rest)
