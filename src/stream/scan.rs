@@ -119,8 +119,8 @@ pub fn scan_building(
     scan_with(source, limits, expect, fields, tree, None)
 }
 
-fn scan_with<'a>(
-    source: &'a str,
+fn scan_with(
+    source: &str,
     limits: &Limits,
     expect: Expect,
     fields: &Fields,
