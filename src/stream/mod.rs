@@ -9,7 +9,9 @@
 //! Reading is one pass of YAML events over the whole stream (the syntax check of every
 //! document, and the budget); on the way it records the few fields filters look at in many
 //! documents (`Stream::parse_recording`, `Stream::pointer`). A document's tree is built only
-//! when a filter reads it in full or changes it.
+//! when a filter reads it in full or changes it: on the way, from the events read, for the
+//! documents filters say they are about to change (`Stream::parse_prebuilding`), or later,
+//! by reading the document's text again.
 
 mod build;
 mod edit;
