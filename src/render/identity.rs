@@ -21,14 +21,14 @@ use super::hooks::{
 };
 use super::namespace::PlatformNamespace;
 use super::workload::{
-    below, container_paths, is_workload, map_mut, pod_spec_path, service_account_fields,
-    service_account_in, set_env,
+    below, container_paths, is_workload, map_mut, pod_spec_path, recorded_service_account,
+    service_account_fields, service_account_in, set_env, workload_kinds,
 };
 use super::{Context, Filter, RenderError};
 use crate::catalog::{
     SERVICE_ACCOUNTS, SecretSpec, ServiceAccount, secret_catalog, service_account as table_entry,
 };
-use crate::stream::{Content, HelmForm, ObjectRef, Stream};
+use crate::stream::{Content, HelmForm, ObjectRef, Prebuild, Stream};
 use crate::values::{AwsIdentity, Provider, Smi};
 
 pub const ROLE_ARN_ANNOTATION: &str = "smi.dtplatform.io/role-arn";
@@ -96,6 +96,26 @@ impl Filter for Identity {
 
     fn fields(&self) -> Vec<crate::stream::Field> {
         service_account_fields()
+    }
+
+    fn prebuild(&self) -> Option<Prebuild<'_>> {
+        let oci = matches!(self.wiring, Wiring::Oci { .. });
+        let mut kinds = vec!["ServiceAccount".to_owned()];
+        if oci {
+            kinds.extend(workload_kinds());
+        }
+        Some(Prebuild {
+            kinds,
+            wanted: Box::new(move |header, field| {
+                if header.kind == "ServiceAccount" {
+                    return header.name.as_deref().and_then(table_entry).is_some();
+                }
+                oci && recorded_service_account(&header.kind, field)
+                    .as_deref()
+                    .and_then(table_entry)
+                    .is_some()
+            }),
+        })
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {

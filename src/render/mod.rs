@@ -37,7 +37,7 @@ use serde_json::Value;
 use crate::catalog::INJECTED_BY;
 use crate::error::Hint;
 use crate::stream::{
-    Content, Edit, Field, Fields, Limits, ObjectRef, Stream, StreamError, read_input,
+    Content, Edit, Field, Fields, Limits, ObjectRef, Prebuild, Stream, StreamError, read_input,
 };
 use crate::values::Values;
 
@@ -72,6 +72,12 @@ pub trait Filter {
     /// Reads and changes the stream; every change goes through `cx`, which records it under
     /// this filter's name.
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError>;
+    /// The documents this filter is about to change, as far as the reading pass can tell
+    /// (see [`Prebuild`]): their trees are built during that pass. Only a head start, so
+    /// it may name too many or too few: the output is the same either way.
+    fn prebuild(&self) -> Option<Prebuild<'_>> {
+        None
+    }
 }
 
 /// The filters for these options, in the order they run. Fails on values or overlay files
@@ -419,7 +425,19 @@ pub fn run(
             .flat_map(|f| f.fields())
             .chain(hooks::hook_fields()),
     );
-    let mut stream = Stream::parse_recording(text, limits, fields)?;
+    let prebuilds: Vec<Prebuild<'_>> = filters.iter().filter_map(|f| f.prebuild()).collect();
+    let prebuild = (!prebuilds.is_empty()).then(|| Prebuild {
+        kinds: prebuilds
+            .iter()
+            .flat_map(|p| p.kinds.iter().cloned())
+            .collect(),
+        wanted: Box::new(|header, field| {
+            prebuilds
+                .iter()
+                .any(|p| p.kinds.contains(&header.kind) && (p.wanted)(header, field))
+        }),
+    });
+    let mut stream = Stream::parse_prebuilding(text, limits, fields, prebuild.as_ref())?;
     let mut cx = Context {
         changes: Vec::new(),
         warnings: Vec::new(),

@@ -6,12 +6,12 @@ use serde_json::json;
 
 use super::namespace::PlatformNamespace;
 use super::workload::{
-    below, container_paths, is_workload, items, pod_spec_path, service_account_fields,
-    service_account_in, str_at,
+    below, container_paths, is_workload, items, pod_spec_path, recorded_service_account,
+    service_account_fields, service_account_in, str_at, workload_kinds,
 };
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SecretSpec, secret_catalog};
-use crate::stream::{Edit, Stream};
+use crate::stream::{Edit, Prebuild, Stream};
 use crate::values::Smi;
 
 /// Gives each workload the secrets of the catalog its service account consumes.
@@ -42,6 +42,16 @@ impl Filter for SecretRefs {
 
     fn fields(&self) -> Vec<crate::stream::Field> {
         service_account_fields()
+    }
+
+    fn prebuild(&self) -> Option<Prebuild<'_>> {
+        Some(Prebuild {
+            kinds: workload_kinds(),
+            wanted: Box::new(|header, field| {
+                recorded_service_account(&header.kind, field)
+                    .is_some_and(|sa| self.catalog.iter().any(|s| s.consumers.contains(&sa)))
+            }),
+        })
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {

@@ -133,6 +133,22 @@ pub fn service_account_in(
     Ok(value.and_then(|v| v.as_str().map(str::to_owned)))
 }
 
+/// [`service_account_in`] from the values the reading pass recorded (`field`), for
+/// [`Prebuild`](crate::stream::Prebuild); `None` also when they were not recorded.
+pub fn recorded_service_account(
+    kind: &str,
+    field: &dyn Fn(&str) -> Option<Value>,
+) -> Option<String> {
+    let [name, deprecated] = service_account_pointers(kind)?;
+    let value = field(name).or_else(|| field(deprecated))?;
+    value.as_str().map(str::to_owned)
+}
+
+/// The kinds of objects that run pods.
+pub fn workload_kinds() -> Vec<String> {
+    WORKLOAD_KINDS.iter().map(|k| (*k).to_owned()).collect()
+}
+
 /// `<pod spec>/serviceAccountName` and `<pod spec>/serviceAccount` of a workload kind.
 fn service_account_pointers(kind: &str) -> Option<[&'static str; 2]> {
     Some(match pod_spec_pointer(kind)? {

@@ -37,6 +37,118 @@ pub fn build(text: &str, content: Range<usize>, max_depth: usize) -> Result<Tree
         .ok_or_else(|| "the document has no content".to_owned())
 }
 
+/// Builds the tree of the document whose events (read without comments, by a pass over a
+/// whole stream) are `events`, in `source`; the comments are found in the text between the
+/// events, and given to the builder where the parser would have given them: before the
+/// event that follows them, except the comment on a block scalar's header line (`key: |
+/// # note`), which the parser reads with the scalar and gives after it. `content` is as for
+/// [`build`]. The same tree as [`build`] of the document's text (positions aside: they are
+/// offsets and lines in `source`).
+pub fn build_from_events(
+    source: &str,
+    content: Range<usize>,
+    events: &mut Vec<(Event<'_>, Span)>,
+) -> Option<Tree> {
+    let mut b = TreeBuilder::new(source, content);
+    let mut cursor: Option<usize> = None;
+    let mut after = Vec::new();
+    for (event, span) in events.drain(..) {
+        let start = offset(span.start);
+        if let Some(from) = cursor
+            && start > from
+        {
+            let block = matches!(&event, Event::Scalar(_, Style::Literal | Style::Folded, ..));
+            let header = if block {
+                block_header_line(source, from, start)
+            } else {
+                usize::MAX
+            };
+            for (at, text, right) in comments_between(source, from, start) {
+                let line = span.start.line() - line_breaks(&source[at..start]);
+                let mark = granit_parser::Marker::new(at, line, 0).with_byte_offset(Some(at));
+                let comment = (text, right, Span::new(mark, mark));
+                if at >= header {
+                    after.push(comment);
+                } else {
+                    let (text, right, span) = comment;
+                    b.event(Event::Comment(Cow::Borrowed(text), placement(right)), &span);
+                }
+            }
+        }
+        cursor = Some(cursor.map_or(offset(span.end), |c| c.max(offset(span.end))));
+        b.event(event, &span);
+        for (text, right, span) in after.drain(..) {
+            b.event(Event::Comment(Cow::Borrowed(text), placement(right)), &span);
+        }
+        if b.is_done() {
+            break;
+        }
+    }
+    b.finish()
+}
+
+fn placement(right: bool) -> Placement {
+    if right {
+        Placement::Right
+    } else {
+        Placement::Free
+    }
+}
+
+/// Line breaks in `text` (LF, CR LF, or a lone CR).
+fn line_breaks(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(i, b)| **b == b'\n' || (**b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .count()
+}
+
+/// The comments in `source[from..to]`, text between two events (indicators, properties,
+/// blanks and comments only): (offset of `#`, text after it, whether written after
+/// something on its line). A `#` starts a comment at a line's start, after a blank, or
+/// right after the event before (a token that a `#` cannot continue).
+fn comments_between(source: &str, from: usize, to: usize) -> Vec<(usize, &str, bool)> {
+    let bytes = source.as_bytes();
+    let mut found = Vec::new();
+    let mut i = from;
+    while i < to {
+        if bytes[i] == b'#' && (i == from || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r')) {
+            let end = source[i..]
+                .find(['\n', '\r'])
+                .map_or(source.len(), |n| i + n);
+            let line_start = source[..i].rfind(['\n', '\r']).map_or(0, |n| n + 1);
+            let right = !source[line_start..i].trim_matches([' ', '\t']).is_empty();
+            found.push((i, &source[i + 1..end], right));
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    found
+}
+
+/// Where the line of a block scalar's header (`|` or `>`, before the scalar's text at
+/// `to`) starts, in `source[from..to]`: comments from there on are read with the scalar.
+fn block_header_line(source: &str, from: usize, to: usize) -> usize {
+    let gap = &source[from..to];
+    let mut header = usize::MAX;
+    let mut line_start = from;
+    for line in gap.split_inclusive(['\n', '\r']) {
+        // The line without its comment.
+        let code = match line.find('#') {
+            Some(i) => &line[..i],
+            None => line,
+        };
+        if code.contains(['|', '>']) {
+            header = line_start;
+        }
+        line_start += line.len();
+    }
+    header
+}
+
 /// Turns the parser's events for one document (comments included) into its [`Tree`]: fed
 /// by [`build`], or by a reader that walks the events for its own checks at the same time,
 /// so that the text is parsed once. Events after the first document's root are ignored.

@@ -284,24 +284,22 @@ fn walk(
     };
     match node.map(|n| &n.content) {
         Some(Content::Mapping(entries)) if mapping_is_simple(entries) => {
-            let mut seen: Vec<String> = Vec::with_capacity(entries.len());
             for entry in entries {
-                let Some(key) = entry.key.json_key() else {
+                let Some(key) = entry.key.json_key_cow() else {
                     continue;
                 };
-                let under = below(&key);
-                seen.push(key);
-                if under.is_empty() {
+                if !touched.iter().any(|(p, _)| p[depth] == *key) {
                     continue;
                 }
-                path.push(seen.last().expect("pushed above").clone());
+                let under = below(&key);
+                path.push(key.into_owned());
                 walk(Some(&entry.value), path, &under, ops);
                 path.pop();
             }
             // Keys that are gone: removed after the others, as diff does.
             for (p, before) in touched {
-                let key = &p[path.len()];
-                if p.len() == path.len() + 1 && !seen.contains(key) {
+                let key = &p[depth];
+                if p.len() == depth + 1 && !entries.iter().any(|e| e.key.is_key(key)) {
                     path.push(key.clone());
                     diff_at(before.as_ref(), None, path, ops);
                     path.pop();
@@ -309,13 +307,22 @@ fn walk(
             }
         }
         Some(Content::Sequence(items)) => {
-            for (index, item) in items.iter().enumerate() {
-                let under = below(&index.to_string());
-                if under.is_empty() {
-                    continue;
-                }
+            // The items touched below, in document order.
+            let mut indices: Vec<usize> = touched
+                .iter()
+                .filter_map(|(p, _)| parse_index(&p[depth]))
+                .filter(|i| *i < items.len())
+                .collect();
+            indices.sort_unstable();
+            indices.dedup();
+            for index in indices {
+                let under: Vec<&(Vec<String>, Option<Value>)> = touched
+                    .iter()
+                    .filter(|(p, _)| parse_index(&p[depth]) == Some(index))
+                    .copied()
+                    .collect();
                 path.push(index.to_string());
-                walk(Some(&item.value), path, &under, ops);
+                walk(Some(&items[index].value), path, &under, ops);
                 path.pop();
             }
         }
@@ -336,10 +343,18 @@ fn walk(
 
 /// Whether a mapping's JSON view is its entries in order: no merge key, no repeated key.
 fn mapping_is_simple(entries: &[Entry]) -> bool {
-    let mut keys = std::collections::HashSet::with_capacity(entries.len());
-    entries
-        .iter()
-        .all(|e| !e.key.is_merge_key() && e.key.json_key().is_some_and(|k| keys.insert(k)))
+    let mut keys = Vec::with_capacity(entries.len());
+    for e in entries {
+        if e.key.is_merge_key() {
+            return false;
+        }
+        match e.key.json_key_cow() {
+            Some(k) => keys.push(k),
+            None => return false,
+        }
+    }
+    keys.sort_unstable();
+    keys.windows(2).all(|pair| pair[0] != pair[1])
 }
 
 fn diff_at(

@@ -26,20 +26,26 @@ impl Default for Layout {
 
 /// The document's content as YAML text, ending with a newline.
 pub fn emit(root: &Node, layout: Layout) -> String {
-    let mut w = Writer {
-        out: String::new(),
-        layout,
-    };
-    w.root(root);
-    w.out
+    let mut out = String::new();
+    emit_into(root, layout, &mut out);
+    out
 }
 
-struct Writer {
-    out: String,
+/// [`emit`], appending to `out`.
+pub fn emit_into(root: &Node, layout: Layout, out: &mut String) {
+    let mut w = Writer { out, layout };
+    w.root(root);
+}
+
+struct Writer<'o> {
+    out: &'o mut String,
     layout: Layout,
 }
 
-impl Writer {
+/// Spaces for indentation, written a slice at a time.
+const SPACES: &str = "                                                                ";
+
+impl Writer<'_> {
     fn root(&mut self, node: &Node) {
         let tag = node.tag.as_deref();
         match &node.content {
@@ -171,9 +177,7 @@ impl Writer {
                 match s.style {
                     // A null key (`: v`) stays null; block scalars cannot be implicit keys.
                     ScalarStyle::Plain if s.text.is_empty() => self.out.push('~'),
-                    ScalarStyle::Literal | ScalarStyle::Folded => {
-                        double_quoted(&s.text, &mut self.out)
-                    }
+                    ScalarStyle::Literal | ScalarStyle::Folded => double_quoted(&s.text, self.out),
                     _ => self.scalar(s),
                 }
             }
@@ -209,10 +213,15 @@ impl Writer {
             ScalarStyle::Plain if plain_is_well_formed(&s.text) => self.out.push_str(&s.text),
             ScalarStyle::SingleQuoted if single_quotable(&s.text) => {
                 self.out.push('\'');
-                self.out.push_str(&s.text.replace('\'', "''"));
+                for (i, part) in s.text.split('\'').enumerate() {
+                    if i > 0 {
+                        self.out.push_str("''");
+                    }
+                    self.out.push_str(part);
+                }
                 self.out.push('\'');
             }
-            _ => double_quoted(&s.text, &mut self.out),
+            _ => double_quoted(&s.text, self.out),
         }
     }
 
@@ -267,7 +276,12 @@ impl Writer {
     }
 
     fn pad(&mut self, indent: usize) {
-        self.out.extend(std::iter::repeat_n(' ', indent));
+        let mut left = indent;
+        while left > 0 {
+            let n = left.min(SPACES.len());
+            self.out.push_str(&SPACES[..n]);
+            left -= n;
+        }
     }
 }
 
@@ -276,6 +290,9 @@ fn starts_bare(first: Option<&Comments>) -> bool {
 }
 
 fn single_quotable(text: &str) -> bool {
+    if text.bytes().all(|b| (0x20..=0x7E).contains(&b)) {
+        return true;
+    }
     text.chars().all(|c| is_printable(c) && c != '\t')
 }
 

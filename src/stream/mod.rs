@@ -9,7 +9,9 @@
 //! Reading is one pass of YAML events over the whole stream (the syntax check of every
 //! document, and the budget); on the way it records the few fields filters look at in many
 //! documents (`Stream::parse_recording`, `Stream::pointer`). A document's tree is built only
-//! when a filter reads it in full or changes it.
+//! when a filter reads it in full or changes it: on the way, from the events read, for the
+//! documents filters say they are about to change (`Stream::parse_prebuilding`), or later,
+//! by reading the document's text again.
 
 mod build;
 mod edit;
@@ -30,12 +32,12 @@ use serde_json::Value;
 use build::TreeBuilder;
 pub use edit::EditError;
 pub use editor::{Edit, Path};
-pub use emit::{Layout, emit};
+pub use emit::{Layout, emit, emit_into};
 pub use error::{Location, StreamError};
 pub use fields::{Field, Fields};
 pub use limits::Limits;
 pub use resolve::{plain_is_unambiguous, resolve_plain};
-pub use scan::{FILENAME_ANNOTATION, Header};
+pub use scan::{FILENAME_ANNOTATION, Header, Prebuild};
 pub use tree::{Comments, Content, Entry, Item, Node, Scalar, ScalarStyle, Written, json_key_of};
 
 use build::Tree;
@@ -135,13 +137,25 @@ impl Stream {
         limits: Limits,
         fields: Fields,
     ) -> Result<Stream, StreamError> {
-        let scanned = scan::scan(&source, &limits, scan::Expect::Objects, &fields)?;
+        Stream::parse_prebuilding(source, limits, fields, None)
+    }
+
+    /// [`Stream::parse_recording`], building on the way the trees of the documents
+    /// `prebuild` wants (see [`Prebuild`]): the same trees as built later, without reading
+    /// those documents a second time.
+    pub fn parse_prebuilding(
+        source: String,
+        limits: Limits,
+        fields: Fields,
+        prebuild: Option<&Prebuild<'_>>,
+    ) -> Result<Stream, StreamError> {
+        let scanned = scan::scan(&source, &limits, scan::Expect::Objects, &fields, prebuild)?;
         let mut stream = Stream {
             documents: scanned
                 .into_iter()
-                .map(|scanned| Document {
+                .map(|mut scanned| Document {
+                    tree: scanned.tree.take(),
                     scanned,
-                    tree: None,
                     items: Vec::new(),
                     changed: false,
                 })
@@ -244,7 +258,8 @@ impl Stream {
     }
 
     /// The value at a JSON pointer of the object: `json(object)?.pointer(pointer)`, answered
-    /// from what the scan recorded when it can (then no tree is built).
+    /// from what the scan recorded when it can (then no tree is built): while no change was
+    /// made to the document, whether its tree is built or not.
     pub fn pointer(
         &mut self,
         object: ObjectRef,
@@ -252,7 +267,7 @@ impl Stream {
     ) -> Result<Option<Value>, StreamError> {
         let doc = &self.documents[object.document];
         if object.item.is_none()
-            && doc.tree.is_none()
+            && !doc.changed
             && let Some(recorded) = &doc.scanned.recorded
             && let Some((leaf, rest)) = self.fields.lookup(pointer)
             && let Some(value) = fields::answer(recorded, leaf, rest)
@@ -324,12 +339,6 @@ impl Stream {
         f: impl FnOnce(&mut Edit<'_>),
     ) -> Result<Vec<PatchOperation>, StreamError> {
         let item_path = object.item.map(|i| vec!["items".to_owned(), i.to_string()]);
-        let name = self.header(object).display_name();
-        let failed = |source| StreamError::Edit {
-            document: object.document + 1,
-            object: name,
-            source,
-        };
         let tree = self.tree(object.document)?;
         let root = match &item_path {
             Some(path) => tree
@@ -341,7 +350,11 @@ impl Stream {
         let mut edit = Edit::new(root);
         f(&mut edit);
         let result = edit.finish();
-        let ops = result.map_err(failed)?;
+        let ops = result.map_err(|source| StreamError::Edit {
+            document: object.document + 1,
+            object: self.header(object).display_name(),
+            source,
+        })?;
         if ops.is_empty() {
             return Ok(ops);
         }
@@ -387,6 +400,8 @@ impl Stream {
         let mut ends_with_newline = true;
         let reemitted = self.last_block_scalar_reemitted();
         let last = self.documents.len().saturating_sub(1);
+        // A changed document is written here first, then all at once.
+        let mut text = String::new();
         for (index, doc) in self.documents.iter().enumerate() {
             let range = doc.scanned.range.clone();
             let tree = match (&doc.tree, doc.changed) {
@@ -404,18 +419,20 @@ impl Stream {
                     },
                 ) => {
                     let head = &self.source[range.start..*head_end];
-                    out.write_all(head.as_bytes())?;
+                    text.clear();
+                    text.push_str(head);
                     if tree.root.tag.is_some() && scan::head_has_properties(head) {
                         // The head already carries the root's tag: not written twice.
                         let untagged = Node {
                             tag: None,
                             ..tree.root.clone()
                         };
-                        out.write_all(emit(&untagged, tree.layout).as_bytes())?;
+                        emit_into(&untagged, tree.layout, &mut text);
                     } else {
-                        out.write_all(emit(&tree.root, tree.layout).as_bytes())?;
+                        emit_into(&tree.root, tree.layout, &mut text);
                     }
-                    out.write_all(&self.source.as_bytes()[*tail_start..range.end])?;
+                    text.push_str(&self.source[*tail_start..range.end]);
+                    out.write_all(text.as_bytes())?;
                 }
                 _ => out.write_all(self.source[range.clone()].as_bytes())?,
             }
@@ -436,7 +453,9 @@ impl Stream {
                 HelmForm::SourceComments => write!(out, "---\n# Source: {template}\n")?,
                 HelmForm::FilenameAnnotations => out.write_all(b"---\n")?,
             }
-            out.write_all(emit(node, Layout::default()).as_bytes())?;
+            text.clear();
+            emit_into(node, Layout::default(), &mut text);
+            out.write_all(text.as_bytes())?;
         }
         Ok(())
     }

@@ -13,9 +13,17 @@ const FALSE_WORDS: [&str; 11] = [
     "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
 ];
 const NULL_WORDS: [&str; 5] = ["", "~", "null", "Null", "NULL"];
+/// The longest of the words above (`false`): a longer text is none of them.
+const LONGEST_WORD: usize = 5;
 
 /// The value a plain scalar has for Kubernetes (go-yaml v2 resolution rules).
 pub fn resolve_plain(text: &str) -> Value {
+    if text.len() > LONGEST_WORD {
+        return match text.as_bytes()[0] {
+            b'0'..=b'9' | b'+' | b'-' | b'.' => resolve_number(text),
+            _ => Value::String(text.to_owned()),
+        };
+    }
     if TRUE_WORDS.contains(&text) {
         return Value::Bool(true);
     }
@@ -34,6 +42,17 @@ pub fn resolve_plain(text: &str) -> Value {
 /// Whether a plain scalar surely reads as the text it spells, without resolving it: it is
 /// no boolean or null word and does not start like a number.
 pub fn plain_is_surely_text(text: &str) -> bool {
+    !matches!(
+        text.as_bytes().first(),
+        None | Some(b'0'..=b'9' | b'+' | b'-' | b'.')
+    ) && (text.len() > LONGEST_WORD
+        || (!TRUE_WORDS.contains(&text)
+            && !FALSE_WORDS.contains(&text)
+            && !NULL_WORDS.contains(&text)))
+}
+
+#[cfg(test)]
+fn plain_is_surely_text_slowly(text: &str) -> bool {
     !matches!(
         text.as_bytes().first(),
         None | Some(b'0'..=b'9' | b'+' | b'-' | b'.')
@@ -165,6 +184,41 @@ pub fn plain_is_unambiguous(text: &str) -> bool {
 
 /// Whether `text` is syntactically a single-line plain scalar in block context.
 pub fn plain_is_well_formed(text: &str) -> bool {
+    match plain_ascii_is_well_formed(text.as_bytes()) {
+        Some(answer) => answer,
+        None => plain_is_well_formed_slowly(text),
+    }
+}
+
+/// [`plain_is_well_formed`] in one pass over the bytes, for text of printable ASCII (the
+/// usual case); `None` for anything else (other characters, tabs, `---`/`...` starts).
+fn plain_ascii_is_well_formed(b: &[u8]) -> Option<bool> {
+    let (&first, rest) = b.split_first()?;
+    if b.starts_with(b"---") || b.starts_with(b"...") {
+        return None;
+    }
+    let indicator_as_text =
+        matches!(first, b'-' | b'?' | b':') && rest.first().is_some_and(|c| *c != b' ');
+    if b"-?:,[]{}#&*!|>'\"%@`".contains(&first) && !indicator_as_text {
+        return Some(false);
+    }
+    if first == b' ' || matches!(b.last(), Some(b' ' | b':')) {
+        return Some(false);
+    }
+    let mut previous = 0u8;
+    for &c in b {
+        if !(0x20..=0x7E).contains(&c) {
+            return None;
+        }
+        if (previous == b':' && c == b' ') || (previous == b' ' && c == b'#') {
+            return Some(false);
+        }
+        previous = c;
+    }
+    Some(true)
+}
+
+fn plain_is_well_formed_slowly(text: &str) -> bool {
     let Some(first) = text.chars().next() else {
         return false;
     };
@@ -211,6 +265,111 @@ pub fn is_printable(c: char) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Texts that exercise every branch of the plain-scalar checks.
+    const SAMPLES: &[&str] = &[
+        "",
+        " ",
+        "a",
+        "ab",
+        "abcde",
+        "abcdef",
+        "false",
+        "False",
+        "FALSE",
+        "falsey",
+        "on",
+        "On",
+        "onion",
+        "~",
+        "null",
+        "nulls",
+        "y",
+        "n",
+        "-",
+        "-a",
+        "- a",
+        "--",
+        "---",
+        "--- x",
+        "---x",
+        "...",
+        "... x",
+        "....",
+        "?x",
+        "? x",
+        ":x",
+        ": x",
+        "a:",
+        "a: b",
+        "a:b",
+        "a #b",
+        "a#b",
+        "#a",
+        "&a",
+        "*a",
+        "!a",
+        "|",
+        ">",
+        "'",
+        "\"",
+        "%x",
+        "@x",
+        "`x",
+        ",x",
+        "[x",
+        "]x",
+        "{x",
+        "}x",
+        "x ",
+        " x",
+        "tab\there",
+        "a\tb",
+        ":\t",
+        "a\t#",
+        "-\t",
+        "caf\u{e9}",
+        "\u{e9}: x",
+        "x\u{85}y",
+        "\u{feff}x",
+        "a: \u{e9}",
+        "\u{e9}a #b",
+        "kube-system",
+        "http://x.y/z",
+        "0755",
+        "1e3",
+        "-12",
+        ".5",
+        "+1",
+        "2001-12-14",
+        "registry.example-domain.com/dtplatform/itemsvc:4.12.0",
+        "256Mi",
+        "50m",
+    ];
+
+    #[test]
+    fn fast_paths_answer_as_the_full_checks() {
+        for text in SAMPLES {
+            assert_eq!(
+                plain_is_well_formed(text),
+                plain_is_well_formed_slowly(text),
+                "{text:?}"
+            );
+            assert_eq!(
+                plain_is_surely_text(text),
+                plain_is_surely_text_slowly(text),
+                "{text:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_paths_answer_as_the_full_checks_on_any_text(text in "[ -~\t\u{e9}\u{85}]{0,8}") {
+            proptest::prop_assert_eq!(plain_is_well_formed(&text), plain_is_well_formed_slowly(&text));
+            proptest::prop_assert_eq!(plain_is_surely_text(&text), plain_is_surely_text_slowly(&text));
+        }
+    }
 
     #[test]
     fn yaml_1_1_booleans_and_nulls_resolve_as_kubernetes_reads_them() {

@@ -10,10 +10,10 @@ use std::ops::Range;
 use granit_parser::{Event, Options, Parser, ScalarStyle, Span};
 use serde_json::{Map, Value};
 
-use super::build::TreeBuilder;
 use super::build::scalar_style;
+use super::build::{Tree, TreeBuilder, build_from_events};
 use super::error::{Location, StreamError};
-use super::fields::{FieldNode, Fields, Recorded};
+use super::fields::{FieldNode, Fields, Recorded, answer};
 use super::limits::Limits;
 use super::resolve::plain_is_surely_text;
 use super::tree::{json_key_of, scalar_json};
@@ -58,6 +58,21 @@ pub struct Scanned {
     /// The values found at the wanted fields; `None` when the document's JSON view needs
     /// its tree (aliases, tags, collection keys) or no field was wanted.
     pub recorded: Option<Recorded>,
+    /// The document's tree, built on the way when a [`Prebuild`] wanted it.
+    pub tree: Option<Tree>,
+}
+
+/// The documents whose trees the reading pass builds on the way (from the events it reads
+/// anyway, comments found in the text between them), because filters are about to change
+/// them: this saves reading them a second time. Only a head start: a document not built
+/// here is built when it is first opened, to the same tree.
+pub struct Prebuild<'f> {
+    /// The kinds of the documents that may be wanted; others are not looked at.
+    pub kinds: Vec<String>,
+    /// Whether a document of one of those kinds is wanted, from its header and the values
+    /// the pass recorded (`field(pointer)`: `None` when not recorded or absent).
+    #[allow(clippy::type_complexity)]
+    pub wanted: Box<dyn Fn(&Header, &dyn Fn(&str) -> Option<Value>) -> bool + 'f>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,8 +102,9 @@ pub fn scan(
     limits: &Limits,
     expect: Expect,
     fields: &Fields,
+    prebuild: Option<&Prebuild<'_>>,
 ) -> Result<Vec<Scanned>, StreamError> {
-    scan_building(source, limits, expect, fields, None)
+    scan_with(source, limits, expect, fields, None, prebuild)
 }
 
 /// [`scan`], feeding every event (comments included) to `tree` as well, so that a document
@@ -98,7 +114,18 @@ pub fn scan_building(
     limits: &Limits,
     expect: Expect,
     fields: &Fields,
+    tree: Option<&mut TreeBuilder<'_>>,
+) -> Result<Vec<Scanned>, StreamError> {
+    scan_with(source, limits, expect, fields, tree, None)
+}
+
+fn scan_with(
+    source: &str,
+    limits: &Limits,
+    expect: Expect,
+    fields: &Fields,
     mut tree: Option<&mut TreeBuilder<'_>>,
+    prebuild: Option<&Prebuild<'_>>,
 ) -> Result<Vec<Scanned>, StreamError> {
     let mut options = Options::default();
     options.set_emit_comments(tree.is_some());
@@ -112,6 +139,9 @@ pub fn scan_building(
         counted: (0, 1),
         expect,
         fields,
+        prebuild,
+        events: Vec::new(),
+        buffering: false,
     };
     for next in Parser::new_from_str_with_options(source, options) {
         match next {
@@ -119,7 +149,10 @@ pub fn scan_building(
                 if let Some(tree) = tree.as_deref_mut() {
                     tree.event(event.clone(), &span);
                 }
-                scanner.event(event, span)?
+                scanner.event(&event, span)?;
+                if scanner.buffering {
+                    scanner.events.push((event, span));
+                }
             }
             Err(e) => {
                 let line = e.marker().line();
@@ -147,6 +180,11 @@ struct Scanner<'a> {
     counted: (usize, usize),
     expect: Expect,
     fields: &'a Fields,
+    prebuild: Option<&'a Prebuild<'a>>,
+    /// The events of the document being read, while it may be one to build.
+    events: Vec<(Event<'a>, Span)>,
+    /// Whether the document being read may be one to build (its events are kept).
+    buffering: bool,
 }
 
 struct DocState {
@@ -205,20 +243,61 @@ enum Place {
     Elsewhere,
 }
 
-impl Scanner<'_> {
-    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), StreamError> {
+impl<'a> Scanner<'a> {
+    fn event(&mut self, event: &Event<'_>, span: Span) -> Result<(), StreamError> {
         match event {
-            Event::DocumentStart(explicit, _) => self.start_document(explicit, &span),
-            Event::DocumentEnd => self.end_document(),
-            Event::MappingStart(_, anchor, tag) => self.open(true, anchor, tag.is_some(), &span),
-            Event::SequenceStart(_, anchor, tag) => self.open(false, anchor, tag.is_some(), &span),
+            Event::DocumentStart(explicit, _) => {
+                self.events.clear();
+                self.buffering = self.prebuild.is_some();
+                self.start_document(*explicit, &span)
+            }
+            Event::DocumentEnd => {
+                let done = self.end_document();
+                self.events.clear();
+                self.buffering = false;
+                done
+            }
+            Event::MappingStart(_, anchor, tag) => self.open(true, *anchor, tag.is_some(), &span),
+            Event::SequenceStart(_, anchor, tag) => self.open(false, *anchor, tag.is_some(), &span),
             Event::MappingEnd | Event::SequenceEnd => self.close(&span),
             Event::Scalar(text, style, anchor, tag) => {
-                self.scalar(&text, style, anchor, tag.is_some(), &span)
+                self.scalar(text, *style, *anchor, tag.is_some(), &span)?;
+                if self.buffering
+                    && let (Some(doc), Some(prebuild)) = (&self.current, self.prebuild)
+                    && !doc.header.kind.is_empty()
+                    && !prebuild.kinds.contains(&doc.header.kind)
+                {
+                    // Not a kind any filter builds early: no need to keep its events.
+                    self.buffering = false;
+                    self.events.clear();
+                }
+                Ok(())
             }
-            Event::Alias(id) => self.alias(id, &span),
+            Event::Alias(id) => self.alias(*id, &span),
             _ => Ok(()),
         }
+    }
+
+    /// The tree of the document just read, when a [`Prebuild`] wants it.
+    fn prebuilt(
+        &mut self,
+        header: &Header,
+        recorded: Option<&Recorded>,
+        content: Range<usize>,
+    ) -> Option<Tree> {
+        let prebuild = self.prebuild?;
+        if !self.buffering || !prebuild.kinds.contains(&header.kind) {
+            return None;
+        }
+        let fields = self.fields;
+        let field = |pointer: &str| -> Option<Value> {
+            let (leaf, rest) = fields.lookup(pointer)?;
+            answer(recorded?, leaf, rest)?
+        };
+        if !(prebuild.wanted)(header, &field) {
+            return None;
+        }
+        build_from_events(self.source, content, &mut self.events)
     }
 
     fn start_document(&mut self, explicit: bool, span: &Span) -> Result<(), StreamError> {
@@ -283,6 +362,7 @@ impl Scanner<'_> {
         let number = self.docs.len() + 1;
         let mut header = doc.header;
         let range = doc.start..self.source.len();
+        let mut tree = None;
         let body = match (doc.root, doc.content) {
             (None | Some(Root::Scalar { empty: true }), _) | (_, None) => ScannedBody::Empty,
             (Some(root), Some(content)) => {
@@ -302,6 +382,7 @@ impl Scanner<'_> {
                 if self.expect == Expect::Objects {
                     check_object(root, &header, at)?;
                 }
+                tree = self.prebuilt(&header, doc.recorded.as_ref(), head_end..tail_start);
                 ScannedBody::Object {
                     header,
                     head_end,
@@ -314,6 +395,7 @@ impl Scanner<'_> {
             line: doc.line,
             body,
             recorded: doc.recorded,
+            tree,
         });
         Ok(())
     }
@@ -751,5 +833,160 @@ fn next_line_start(source: &str, offset: usize) -> usize {
         Some(i) if source[offset + i..].starts_with("\r\n") => offset + i + 2,
         Some(i) => offset + i + 1,
         None => source.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::build::build;
+    use crate::stream::tree::{Content, Node};
+
+    /// Comments everywhere the builder keeps them, in the forms the parser reads.
+    const COMMENTED: &[&str] = &[
+        "# head\n---\n# Source: x\napiVersion: v1 # r1\n# above kind\nkind: A\nspec:\n  # first\n  a: 1\n  list:\n  # above item\n  - x # rx\n  -   # dash\n    y: 2\n  # trailing\nz: {a: 1, # in flow\n  b: 2}\n# tail\n",
+        "apiVersion: v1\nkind: A\na: | # hdr\n  text # not\n  more\n\n# after block\nb: &x #c1\n  v\nc: \"q # not\" # yes\nd: !!str # t\n  w\ne:\n- - a # in\n  # own\n- ? k # kk\n  : v\nf: >- # folded\n  x\n  y\ng: |+\n  kept\n\n# own after keep\nh: 1\n",
+        "apiVersion: v1\r\nkind: A # crlf\r\n# above\r\nx:\r\n  - 1 # one\r\n  # two\r\n  - 2\r\n",
+        "apiVersion: v1\nkind: A\nlist: [a, # ra\n  b, # rb\n  # own in flow\n  c]\nmap:\n  k: v#not\n  q: 'x' # after quote\n  e: # empty\n  n:\n    # nested first\n    m: 1\n",
+        "apiVersion: v1\nkind: A\nanchors:\n  base: &b # on anchor\n    x: 1\n  use:\n    <<: *b # merge\n    y: 2\n  tagged: !custom # on tag\n    z: 3\n---\napiVersion: v1\nkind: B\nk: |\n  no final break # text",
+        "apiVersion: v1\nkind: A\nseq:\n# at the key's column\n- a\n-\t# after a tab\n  - nested # r\n  # own nested\n- # dash then map\n  m: 1\n  # end of map\n# end of seq\nafter: x # r\n# before next\n---\n# head of next\napiVersion: v1\nkind: B\n",
+        "apiVersion: v1\nkind: A\n? complex # on key\n: value # on value\nquoted: 'it''s' # r\nplain: multi\n  line # r\nempty_flow: {} # r\nempty_seq: [] # r\nnull_value: # r\n# own before last\nlast: ~\n",
+        "apiVersion: v1\nkind: A\nk: |2 # indented\n    two more\n  base\nm: >\n\n  folded after blank # text\nn: \"multi\n  line\" # r\nlast: 1 # last right\n",
+    ];
+
+    fn inputs() -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut inputs: Vec<(String, String)> = COMMENTED
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("commented {i}"), (*t).to_owned()))
+            .collect();
+        let mut dirs = vec![
+            root.join("examples"),
+            root.join("tests/golden/render"),
+            root.join("fuzz/corpus/render"),
+            root.join("../shared/data/corpora"),
+        ];
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    inputs.push((path.display().to_string(), text));
+                }
+            }
+        }
+        inputs
+    }
+
+    /// The node without where it is written (offsets and lines differ between a document
+    /// read alone and read in its stream).
+    fn unplaced(node: &Node) -> Node {
+        let mut node = node.clone();
+        fn strip(node: &mut Node) {
+            node.written = None;
+            match &mut node.content {
+                Content::Mapping(entries) => {
+                    for e in entries {
+                        strip(&mut e.key);
+                        strip(&mut e.value);
+                    }
+                }
+                Content::Sequence(items) => {
+                    for i in items {
+                        strip(&mut i.value);
+                    }
+                }
+                Content::Scalar(_) => {}
+            }
+        }
+        strip(&mut node);
+        node
+    }
+
+    #[test]
+    fn trees_built_while_reading_are_those_built_from_the_document_alone() {
+        let limits = Limits::default();
+        let fields = Fields::new(["/spec/template/spec/serviceAccountName"]);
+        let mut compared = 0;
+        for (name, text) in inputs() {
+            let plain = match scan(&text, &limits, Expect::Objects, &fields, None) {
+                Ok(plain) => plain,
+                // Not a stream of objects: nothing to build.
+                Err(_) if !name.starts_with("commented") => continue,
+                Err(e) => panic!("{name}: {e}"),
+            };
+            let mut kinds: Vec<String> = plain
+                .iter()
+                .filter_map(|d| match &d.body {
+                    ScannedBody::Object { header, .. } => Some(header.kind.clone()),
+                    ScannedBody::Empty => None,
+                })
+                .collect();
+            kinds.sort();
+            kinds.dedup();
+            let every = Prebuild {
+                kinds,
+                wanted: Box::new(|_, _| true),
+            };
+            let built = scan(&text, &limits, Expect::Objects, &fields, Some(&every))
+                .expect("reads as without building");
+            assert_eq!(built.len(), plain.len(), "{name}");
+            for (i, doc) in built.iter().enumerate() {
+                let ScannedBody::Object {
+                    head_end,
+                    tail_start,
+                    ..
+                } = &doc.body
+                else {
+                    continue;
+                };
+                let alone = build(
+                    &text[doc.range.clone()],
+                    (head_end - doc.range.start)..(tail_start - doc.range.start),
+                    limits.max_depth,
+                );
+                let (Some(tree), Ok(alone)) = (&doc.tree, alone) else {
+                    panic!(
+                        "{name}, document {}: built {} alone {}",
+                        i + 1,
+                        doc.tree.is_some(),
+                        "?"
+                    );
+                };
+                compared += 1;
+                assert_eq!(
+                    unplaced(&tree.root),
+                    unplaced(&alone.root),
+                    "{name}, document {}",
+                    i + 1
+                );
+                assert_eq!(tree.layout, alone.layout, "{name}, document {}", i + 1);
+            }
+        }
+        assert!(compared > 500, "only {compared} documents compared");
+    }
+
+    #[test]
+    fn documents_no_prebuild_wants_are_not_built() {
+        let text = "apiVersion: v1\nkind: A\nmetadata: {name: a}\n---\napiVersion: v1\nkind: B\nmetadata: {name: b}\n---\napiVersion: v1\nkind: A\nmetadata: {name: c}\n";
+        let only_a_named_c = Prebuild {
+            kinds: vec!["A".to_owned()],
+            wanted: Box::new(|h, _| h.name.as_deref() == Some("c")),
+        };
+        let docs = scan(
+            text,
+            &Limits::default(),
+            Expect::Objects,
+            &Fields::default(),
+            Some(&only_a_named_c),
+        )
+        .unwrap();
+        let built: Vec<bool> = docs.iter().map(|d| d.tree.is_some()).collect();
+        assert_eq!(built, [false, false, true]);
     }
 }

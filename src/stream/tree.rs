@@ -187,6 +187,16 @@ impl Node {
         json_key_of(self.to_json())
     }
 
+    /// [`Node::json_key`], borrowing the key's text when it is the key.
+    pub fn json_key_cow(&self) -> Option<std::borrow::Cow<'_, str>> {
+        if let (Content::Scalar(s), None) = (&self.content, &self.tag)
+            && (s.style != ScalarStyle::Plain || plain_is_surely_text(&s.text))
+        {
+            return Some(std::borrow::Cow::Borrowed(&s.text));
+        }
+        json_key_of(self.to_json()).map(std::borrow::Cow::Owned)
+    }
+
     /// A new node for a JSON value, written so that every YAML reader reads the same value.
     pub fn from_json(value: &Value) -> Node {
         let content = match value {
