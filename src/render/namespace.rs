@@ -30,11 +30,7 @@ impl PlatformNamespace {
     pub fn new(smi: &Smi) -> PlatformNamespace {
         PlatformNamespace {
             name: smi.namespace().to_owned(),
-            setting: if smi.namespace.is_some() {
-                "smi.namespace"
-            } else {
-                "smi.environment, as smi.namespace is unset"
-            },
+            setting: smi.namespace_setting(),
         }
     }
 

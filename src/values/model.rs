@@ -53,6 +53,16 @@ impl Smi {
     pub fn namespace(&self) -> &str {
         self.namespace.as_deref().unwrap_or(&self.environment)
     }
+
+    /// Where [`Smi::namespace`] comes from, in words for messages: `smi.namespace`, or
+    /// `smi.environment, as smi.namespace is unset`.
+    pub fn namespace_setting(&self) -> &'static str {
+        if self.namespace.is_some() {
+            "smi.namespace"
+        } else {
+            "smi.environment, as smi.namespace is unset"
+        }
+    }
 }
 
 /// The three DNS names of step 1 of the guide.

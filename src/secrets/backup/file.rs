@@ -69,6 +69,24 @@ impl FileTarget {
         }
     }
 
+    /// Reads the backup file at `path`, refusing one of another namespace than `namespace`.
+    fn read_of(
+        &self,
+        path: &Path,
+        keys: &DecryptKeys,
+        namespace: &str,
+    ) -> Result<BackupDocument, SecretsError> {
+        let document = read_backup_file(path, keys).map_err(|m| self.error(m))?;
+        if document.namespace != namespace {
+            return Err(self.error(format!(
+                "{} is a backup of namespace {:?}",
+                path.display(),
+                document.namespace
+            )));
+        }
+        Ok(document)
+    }
+
     fn passphrase(&self) -> Result<SecretString, SecretsError> {
         let text = match &self.passphrase_file {
             Some(path) => {
@@ -230,14 +248,7 @@ impl FileTarget {
                 path.display()
             )));
         }
-        let document = read_backup_file(&path, &keys).map_err(|m| self.error(m))?;
-        if document.namespace != namespace {
-            return Err(self.error(format!(
-                "{} is a backup of namespace {:?}",
-                path.display(),
-                document.namespace
-            )));
-        }
+        let document = self.read_of(&path, &keys, namespace)?;
         Ok(Some(Found {
             location: path.display().to_string(),
             values: document.keys,
@@ -264,14 +275,7 @@ impl FileTarget {
                 path.display()
             )));
         };
-        let document = read_backup_file(&path, &keys).map_err(|m| self.error(m))?;
-        if document.namespace != namespace {
-            return Err(self.error(format!(
-                "{} is a backup of namespace {:?}",
-                path.display(),
-                document.namespace
-            )));
-        }
+        let document = self.read_of(&path, &keys, namespace)?;
         Ok(Latest::Found(Found {
             location: path.display().to_string(),
             values: document.keys,

@@ -122,11 +122,7 @@ pub fn post_render(args: RenderArgs) -> Result<ExitStatus, Error> {
         return Err(Error::ReleaseNamespace {
             release: release.clone(),
             values: typed.smi.namespace().to_owned(),
-            setting: if typed.smi.namespace.is_some() {
-                "smi.namespace"
-            } else {
-                "smi.environment, as smi.namespace is unset"
-            },
+            setting: typed.smi.namespace_setting(),
         });
     }
     super::check_inline_overlays(&loaded, &typed)?;

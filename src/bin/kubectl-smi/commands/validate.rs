@@ -28,17 +28,19 @@ pub struct ValidateArgs {
 pub fn exec(args: ValidateArgs) -> Result<ExitStatus, Error> {
     let paths = args.values.paths();
     let problems = match values::load_valid(&paths) {
-        Ok((loaded, values)) if !command_problems(&loaded, &values).is_empty() => {
-            command_problems(&loaded, &values)
-        }
-        Ok((_, values)) => {
-            let summary = format!(
-                "provider {}, namespace {}",
-                values.smi.cloud.provider.name(),
-                values.smi.namespace()
-            );
-            output::write(render(&paths, &[], args.output, &summary).as_bytes())?;
-            return Ok(ExitStatus::Success);
+        Ok((loaded, values)) => {
+            let problems = command_problems(&loaded, &values);
+            if !problems.is_empty() {
+                problems
+            } else {
+                let summary = format!(
+                    "provider {}, namespace {}",
+                    values.smi.cloud.provider.name(),
+                    values.smi.namespace()
+                );
+                output::write(render(&paths, &[], args.output, &summary).as_bytes())?;
+                return Ok(ExitStatus::Success);
+            }
         }
         Err(ValuesError::Invalid { problems }) => problems,
         Err(e) => return Err(e.into()),
