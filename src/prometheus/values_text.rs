@@ -72,7 +72,7 @@ fn entry<'a>(node: &'a Node, name: &str) -> Option<(usize, &'a Node)> {
     };
     entries.iter().rev().find_map(|e| match &e.key.content {
         Content::Scalar(key) if key.text == name => {
-            Some((e.key.written.map_or(0, |w| w.column), &e.value))
+            Some((e.key.written.map_or(0, |w| w.column as usize), &e.value))
         }
         _ => None,
     })
@@ -96,10 +96,10 @@ fn place(node: &Node) -> Option<Place> {
     };
     Some(Place {
         shape,
-        start: at.start,
-        end: at.end,
-        column: at.column,
-        close: at.close,
+        start: at.start as usize,
+        end: at.end as usize,
+        column: at.column as usize,
+        close: at.close as usize,
         empty,
     })
 }

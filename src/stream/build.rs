@@ -224,11 +224,11 @@ impl<'a> TreeBuilder<'a> {
                 let text = block_scalar_value(text, style, self.text, span);
                 let node = Node {
                     content: Content::Scalar(Scalar {
-                        text: text.into_owned(),
+                        text: text.as_ref().into(),
                         style: scalar_style(style),
                     }),
                     tag: tag.map(|t| tag_text(&t)),
-                    trailing: Vec::new(),
+                    trailing: Box::default(),
                     written: Some(written(span, false)),
                 };
                 if anchor != 0 {
@@ -292,8 +292,8 @@ impl<'a> TreeBuilder<'a> {
                 Content::Sequence(items) => items.last_mut().map(|i| &mut i.comments),
                 Content::Scalar(_) => None,
             };
-            if let Some(c) = last.filter(|c| c.right.is_none()) {
-                c.right = text;
+            if let Some(c) = last.filter(|c| Comments::of(c).right.is_none()) {
+                c.get_or_insert_with(Box::default).right = text;
                 return;
             }
         }
@@ -327,7 +327,7 @@ impl<'a> TreeBuilder<'a> {
             node: Node {
                 content,
                 tag: tag.map(|t| tag_text(&t)),
-                trailing: Vec::new(),
+                trailing: Box::default(),
                 written: Some(written(span, style != StructureStyle::Block)),
             },
             anchor,
@@ -372,11 +372,14 @@ impl<'a> TreeBuilder<'a> {
         if let Some(w) = open.node.written.as_mut()
             && w.flow
         {
-            w.close = offset(span.start);
-            w.end = offset(span.end);
+            w.close = position(offset(span.start));
+            w.end = position(offset(span.end));
         }
-        open.node.trailing.append(&mut self.pending);
-        open.node.trailing.extend(open.next.above);
+        if !self.pending.is_empty() || !open.next.above.is_empty() {
+            let mut trailing = std::mem::take(&mut self.pending);
+            trailing.extend(open.next.above);
+            open.node.trailing = trailing.into_boxed_slice();
+        }
         if open.anchor != 0 {
             self.anchors.insert(open.anchor, open.node.clone());
         }
@@ -408,7 +411,7 @@ impl<'a> TreeBuilder<'a> {
                     entries.push(Entry {
                         key,
                         value: node,
-                        comments,
+                        comments: comments.boxed(),
                     });
                 }
             },
@@ -417,7 +420,7 @@ impl<'a> TreeBuilder<'a> {
                 comments.above.extend(own);
                 items.push(Item {
                     value: node,
-                    comments,
+                    comments: comments.boxed(),
                 });
             }
             Content::Scalar(_) => {}
@@ -459,14 +462,20 @@ fn written(span: &Span, flow: bool) -> Written {
     let start = offset(span.start);
     let end = offset(span.end);
     Written {
-        start,
-        end,
-        line: span.start.line(),
-        column: span.start.col(),
+        start: position(start),
+        end: position(end),
+        line: position(span.start.line()),
+        column: position(span.start.col()),
         flow,
-        close: end,
+        close: position(end),
         alias: false,
     }
+}
+
+/// An offset, line or column as a node keeps it: the input is at most 4 GiB (the cap of
+/// [`Limits::max_bytes`](super::Limits::max_bytes)), so it fits.
+pub(super) fn position(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 pub(super) fn scalar_style(style: Style) -> ScalarStyle {
@@ -480,10 +489,11 @@ pub(super) fn scalar_style(style: Style) -> ScalarStyle {
 }
 
 /// A tag as it can be written without `%TAG` directives.
-fn tag_text(tag: &Tag) -> String {
+fn tag_text(tag: &Tag) -> Box<str> {
     match tag.handle() {
         "tag:yaml.org,2002:" => format!("!!{}", tag.suffix()),
         "!" => format!("!{}", tag.suffix()),
         handle => format!("!<{}{}>", handle, tag.suffix()),
     }
+    .into_boxed_str()
 }

@@ -4,7 +4,7 @@
 use json_patch::PatchOperation;
 use serde_json::Value;
 
-use super::tree::{Comments, Content, Entry, Item, Node, parse_index};
+use super::tree::{Content, Entry, Item, Node, parse_index};
 
 /// Why an operation could not be applied to a document.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -76,7 +76,7 @@ fn add(parent: &mut Node, key: &str, value: &Value, path: &str) -> Result<(), Ed
                 None => entries.push(Entry {
                     key: Node::from_json(&Value::String(key.to_owned())),
                     value: Node::from_json(value),
-                    comments: Comments::default(),
+                    comments: None,
                 }),
             }
             Ok(())
@@ -95,7 +95,7 @@ fn add(parent: &mut Node, key: &str, value: &Value, path: &str) -> Result<(), Ed
                 index,
                 Item {
                     value: Node::from_json(value),
-                    comments: Comments::default(),
+                    comments: None,
                 },
             );
             Ok(())

@@ -16,7 +16,7 @@ use json_patch::jsonptr::PointerBuf;
 use serde_json::Value;
 
 use super::edit::{EditError, apply};
-use super::tree::{Comments, Content, Entry, Item, Node, parse_index};
+use super::tree::{Content, Entry, Item, Node, parse_index};
 
 /// A path in an object: JSON Pointer tokens, unescaped (`["metadata", "annotations", "a/b"]`).
 pub type Path = [String];
@@ -135,7 +135,7 @@ impl<'a> Edit<'a> {
                 entries.push(Entry {
                     key: Node::from_json(&Value::String(path[depth].clone())),
                     value: Node::from_json(&nested),
-                    comments: Comments::default(),
+                    comments: None,
                 });
             }
         } else if depth > 0 {
@@ -160,7 +160,7 @@ impl<'a> Edit<'a> {
                 if let Content::Sequence(items) = &mut list.content {
                     items.push(Item {
                         value: Node::from_json(&value),
-                        comments: Comments::default(),
+                        comments: None,
                     });
                 }
             }

@@ -80,7 +80,7 @@ impl Writer<'_> {
 
     fn entries(&mut self, entries: &[Entry], indent: usize) {
         for entry in entries {
-            self.lines(&entry.comments.above, indent);
+            self.lines(&Comments::of(&entry.comments).above, indent);
             self.pad(indent);
             self.entry(entry, indent);
         }
@@ -94,12 +94,12 @@ impl Writer<'_> {
             Content::Sequence(_) if !self.layout.indent_sequences => indent,
             _ => indent + self.layout.indent,
         };
-        self.after_indicator(&entry.value, &entry.comments, indent, child);
+        self.after_indicator(&entry.value, Comments::of(&entry.comments), indent, child);
     }
 
     fn items(&mut self, items: &[Item], indent: usize) {
         for item in items {
-            self.lines(&item.comments.above, indent);
+            self.lines(&Comments::of(&item.comments).above, indent);
             self.pad(indent);
             self.out.push('-');
             self.item_value(item, indent + 2);
@@ -136,23 +136,25 @@ impl Writer<'_> {
     /// unless something (a tag, a comment) must be written between the dash and its content.
     fn item_value(&mut self, item: &Item, child: usize) {
         let value = &item.value;
-        let bare = value.tag.is_none() && item.comments.right.is_none();
+        let bare = value.tag.is_none() && Comments::of(&item.comments).right.is_none();
         match &value.content {
             Content::Mapping(entries)
-                if bare && starts_bare(entries.first().map(|e| &e.comments)) =>
+                if bare && starts_bare(entries.first().map(|e| Comments::of(&e.comments))) =>
             {
                 self.out.push(' ');
                 self.entry(&entries[0], child);
                 self.entries(&entries[1..], child);
                 self.trailing(&value.trailing, child);
             }
-            Content::Sequence(items) if bare && starts_bare(items.first().map(|i| &i.comments)) => {
+            Content::Sequence(items)
+                if bare && starts_bare(items.first().map(|i| Comments::of(&i.comments))) =>
+            {
                 self.out.push_str(" -");
                 self.item_value(&items[0], child + 2);
                 self.items(&items[1..], child);
                 self.trailing(&value.trailing, child);
             }
-            _ => self.after_indicator(value, &item.comments, child - 2, child),
+            _ => self.after_indicator(value, Comments::of(&item.comments), child - 2, child),
         }
     }
 

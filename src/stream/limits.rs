@@ -6,7 +6,8 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest input accepted, in bytes. Helm keeps a release in one Kubernetes Secret or
-    /// ConfigMap (1 MiB, compressed), so real releases are far below this.
+    /// ConfigMap (1 MiB, compressed), so real releases are far below this. Never more
+    /// than [`MAX_INPUT_BYTES`](super::MAX_INPUT_BYTES) (4 GiB) is read.
     pub max_bytes: usize,
     /// Most documents in one stream.
     pub max_documents: usize,

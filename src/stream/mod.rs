@@ -82,15 +82,21 @@ struct Document {
     changed: bool,
 }
 
-/// Reads at most `limits.max_bytes` bytes and checks they are UTF-8 text.
+/// The largest stream read whatever the limits say: 4 GiB less one byte, so that every
+/// offset in it fits the 32 bits a tree node keeps ([`Written`]).
+pub const MAX_INPUT_BYTES: usize = u32::MAX as usize;
+
+/// Reads at most `limits.max_bytes` bytes (and never more than [`MAX_INPUT_BYTES`]) and
+/// checks they are UTF-8 text.
 pub fn read_input(mut input: impl Read, limits: &Limits) -> Result<String, StreamError> {
+    let limit = limits.max_bytes.min(MAX_INPUT_BYTES);
     let mut bytes = Vec::new();
-    let cap = limits.max_bytes as u64 + 1;
-    input.by_ref().take(cap).read_to_end(&mut bytes)?;
-    if bytes.len() > limits.max_bytes {
-        return Err(StreamError::TooLarge {
-            limit: limits.max_bytes,
-        });
+    input
+        .by_ref()
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Err(StreamError::TooLarge { limit });
     }
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];

@@ -1,6 +1,7 @@
 //! The editable form of a document: a YAML node tree that remembers how each scalar was
 //! written (so it can be written back with the same meaning) and the comments around entries.
 
+use compact_str::CompactString;
 use serde_json::{Map, Number, Value};
 
 use super::resolve::{plain_is_surely_text, plain_is_unambiguous, resolve_plain};
@@ -23,8 +24,9 @@ pub enum ScalarStyle {
 /// A scalar: its text and how it was (or is to be) written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scalar {
-    /// The scalar's content after YAML escape processing and folding.
-    pub text: String,
+    /// The scalar's content after YAML escape processing and folding (kept inline, without
+    /// an allocation, up to 24 bytes: most keys and values of a manifest).
+    pub text: CompactString,
     /// How it is written.
     pub style: ScalarStyle,
 }
@@ -38,6 +40,29 @@ pub struct Comments {
     pub right: Option<String>,
 }
 
+/// No comments, for an entry or item that has none.
+static NO_COMMENTS: Comments = Comments {
+    above: Vec::new(),
+    right: None,
+};
+
+impl Comments {
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.above.is_empty() && self.right.is_none()
+    }
+
+    /// The form an [`Entry`] or [`Item`] keeps: `None` when there are none.
+    pub fn boxed(self) -> Option<Box<Comments>> {
+        (!self.is_empty()).then(|| Box::new(self))
+    }
+
+    /// The comments of an entry or item (empty ones for `None`).
+    pub fn of(comments: &Option<Box<Comments>>) -> &Comments {
+        comments.as_deref().unwrap_or(&NO_COMMENTS)
+    }
+}
+
 /// One entry of a mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -45,8 +70,9 @@ pub struct Entry {
     pub key: Node,
     /// The value, as written.
     pub value: Node,
-    /// The comments above the entry and at the end of its first line.
-    pub comments: Comments,
+    /// The comments above the entry and at the end of its first line; `None` for none (most
+    /// entries: boxed, so that an entry without comments stays small).
+    pub comments: Option<Box<Comments>>,
 }
 
 /// One item of a sequence.
@@ -54,8 +80,8 @@ pub struct Entry {
 pub struct Item {
     /// The item, as written.
     pub value: Node,
-    /// The comments above the item and at the end of its first line.
-    pub comments: Comments,
+    /// The comments above the item and at the end of its first line; `None` for none.
+    pub comments: Option<Box<Comments>>,
 }
 
 /// What a node holds.
@@ -76,30 +102,32 @@ pub struct Node {
     /// A scalar with its written form, a mapping's entries or a sequence's items.
     pub content: Content,
     /// An explicit tag as it must be written (`!!str`, `!custom`), if any.
-    pub tag: Option<String>,
+    pub tag: Option<Box<str>>,
     /// Own-line comments after the last entry or item of a collection.
-    pub trailing: Vec<String>,
+    pub trailing: Box<[String]>,
     /// Where the node is written in the text it was read from; `None` for nodes the tool
     /// made (a collection the tool changed keeps where it was read).
     pub written: Option<Written>,
 }
 
-/// Where a node is written in the text it was read from (byte offsets into that text).
+/// Where a node is written in the text it was read from (byte offsets into that text, which
+/// is at most 4 GiB: [`Limits::max_bytes`](super::Limits::max_bytes) is capped there, so
+/// that positions fit in 32 bits and a node stays small).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Written {
     /// Offset of the node's first character (a block collection's first key or dash).
-    pub start: usize,
+    pub start: u32,
     /// Offset just past its last character: of its last descendant for a block
     /// collection, of the closing bracket for a flow one.
-    pub end: usize,
+    pub end: u32,
     /// 1-based line of `start`.
-    pub line: usize,
+    pub line: u32,
     /// 0-based column (in characters) of `start`.
-    pub column: usize,
+    pub column: u32,
     /// A collection written in flow style (`{...}`, `[...]`).
     pub flow: bool,
     /// Offset of a flow collection's closing bracket (`end` otherwise).
-    pub close: usize,
+    pub close: u32,
     /// Written as an alias (`*name`): the node is a copy of the anchored one, whose own
     /// nodes keep the anchor's positions.
     pub alias: bool,
@@ -111,7 +139,7 @@ impl Node {
         Node {
             content,
             tag: None,
-            trailing: Vec::new(),
+            trailing: Box::default(),
             written: None,
         }
     }
@@ -182,7 +210,7 @@ impl Node {
         if let (Content::Scalar(s), None) = (&self.content, &self.tag)
             && (s.style != ScalarStyle::Plain || plain_is_surely_text(&s.text))
         {
-            return Some(s.text.clone());
+            return Some(s.text.to_string());
         }
         json_key_of(self.to_json())
     }
@@ -204,7 +232,7 @@ impl Node {
             Value::Bool(b) => plain(if *b { "true" } else { "false" }),
             Value::Number(n) => plain(&number_text(n)),
             Value::String(s) => Content::Scalar(Scalar {
-                text: s.clone(),
+                text: s.as_str().into(),
                 style: new_string_style(s),
             }),
             Value::Array(items) => Content::Sequence(
@@ -212,7 +240,7 @@ impl Node {
                     .iter()
                     .map(|v| Item {
                         value: Node::from_json(v),
-                        comments: Comments::default(),
+                        comments: None,
                     })
                     .collect(),
             ),
@@ -221,7 +249,7 @@ impl Node {
                     .map(|(k, v)| Entry {
                         key: Node::from_json(&Value::String(k.clone())),
                         value: Node::from_json(v),
-                        comments: Comments::default(),
+                        comments: None,
                     })
                     .collect(),
             ),
@@ -345,7 +373,7 @@ pub fn json_key_of(value: Value) -> Option<String> {
 
 fn plain(text: &str) -> Content {
     Content::Scalar(Scalar {
-        text: text.to_owned(),
+        text: text.into(),
         style: ScalarStyle::Plain,
     })
 }
@@ -397,4 +425,26 @@ fn merge_sources(value: &Node) -> Option<Map<String, Value>> {
         }
     }
     Some(entries)
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Trees of changed documents are built, moved and freed by the thousand: an entry
+    /// without comments is kept small (comments boxed, 32-bit positions, scalars inline up
+    /// to 24 bytes). A field added to `Node` shows here.
+    #[test]
+    fn nodes_stay_small() {
+        assert_eq!(std::mem::size_of::<Option<Written>>(), 24);
+        assert!(
+            std::mem::size_of::<Node>() <= 88,
+            "{}",
+            std::mem::size_of::<Node>()
+        );
+        assert!(
+            std::mem::size_of::<Entry>() <= 184,
+            "{}",
+            std::mem::size_of::<Entry>()
+        );
+    }
 }

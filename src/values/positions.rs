@@ -57,7 +57,9 @@ impl PositionIndex {
             return;
         };
         let source = match node.content {
-            Content::Scalar(_) if !at.alias => source_text(text, at.start, at.end),
+            Content::Scalar(_) if !at.alias => {
+                source_text(text, at.start as usize, at.end as usize)
+            }
             _ => None,
         };
         self.nodes.insert(
@@ -110,8 +112,8 @@ fn source_text(text: &str, start: usize, end: usize) -> Option<String> {
 
 fn position(at: &stream::Written) -> Position {
     Position {
-        line: at.line,
-        column: at.column + 1,
+        line: at.line as usize,
+        column: at.column as usize + 1,
     }
 }
 
