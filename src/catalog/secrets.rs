@@ -326,9 +326,13 @@ fn is_dns_subdomain(name: &str) -> bool {
         })
 }
 
-/// The built-in secret catalog.
+/// The built-in secret catalog (read from its embedded YAML once per process: every render
+/// builds two filters from it).
 pub fn default_secrets() -> Vec<SecretSpec> {
-    serde_saphyr::from_str(DEFAULT_CATALOG).expect("the built-in secret catalog is valid")
+    static CATALOG: std::sync::LazyLock<Vec<SecretSpec>> = std::sync::LazyLock::new(|| {
+        serde_saphyr::from_str(DEFAULT_CATALOG).expect("the built-in secret catalog is valid")
+    });
+    CATALOG.clone()
 }
 
 /// The built-in catalog with the values' entries applied: an entry with the name of a

@@ -80,6 +80,26 @@ struct Document {
     /// Headers of the items of a `kind: List`.
     items: Vec<Header>,
     changed: bool,
+    /// Where edits changed the document's data: the parent of each operation's path (an
+    /// added or removed item shifts its siblings), escaped. Recorded fields elsewhere still
+    /// answer as the scan read them.
+    changed_at: Vec<json_patch::jsonptr::PointerBuf>,
+}
+
+impl Document {
+    /// Whether the value at `pointer` is still the one the scan read: no edit changed it, an
+    /// ancestor of it, or something inside it.
+    fn unchanged_at(&self, pointer: &str) -> bool {
+        if !self.changed {
+            return true;
+        }
+        let Ok(pointer) = json_patch::jsonptr::Pointer::parse(pointer) else {
+            return false;
+        };
+        self.changed_at
+            .iter()
+            .all(|at| !pointer.starts_with(at) && !at.starts_with(pointer))
+    }
 }
 
 /// The largest stream read whatever the limits say: 4 GiB less one byte, so that every
@@ -105,6 +125,21 @@ pub fn read_input(mut input: impl Read, limits: &Limits) -> Result<String, Strea
             at: text_location(&text, text.len()),
         }
     })
+}
+
+/// The parents of the paths an operation changes (its `from` too, for `move` and `copy`):
+/// values under them, or above them, are no longer the ones the scan read.
+fn changed_parents(op: &PatchOperation) -> Vec<json_patch::jsonptr::PointerBuf> {
+    let from = match op {
+        PatchOperation::Move(m) => Some(&m.from),
+        PatchOperation::Copy(c) => Some(&c.from),
+        _ => None,
+    };
+    [Some(op.path()), from.map(|f| f.as_ref())]
+        .into_iter()
+        .flatten()
+        .map(|path| path.parent().unwrap_or(path).to_buf())
+        .collect()
 }
 
 /// Line, column and document number of a byte offset, by counting separators.
@@ -164,6 +199,7 @@ impl Stream {
                     scanned,
                     items: Vec::new(),
                     changed: false,
+                    changed_at: Vec::new(),
                 })
                 .collect(),
             source,
@@ -273,9 +309,9 @@ impl Stream {
     ) -> Result<Option<Value>, StreamError> {
         let doc = &self.documents[object.document];
         if object.item.is_none()
-            && !doc.changed
             && let Some(recorded) = &doc.scanned.recorded
             && let Some((leaf, rest)) = self.fields.lookup(pointer)
+            && doc.unchanged_at(pointer)
             && let Some(value) = fields::answer(recorded, leaf, rest)
         {
             return Ok(value);
@@ -364,8 +400,10 @@ impl Stream {
         if ops.is_empty() {
             return Ok(ops);
         }
-        self.documents[object.document].changed = true;
+        let doc = &mut self.documents[object.document];
+        doc.changed = true;
         let Some(path) = item_path else {
+            doc.changed_at.extend(ops.iter().flat_map(changed_parents));
             return Ok(ops);
         };
         let tree = self.tree(object.document)?;
@@ -374,10 +412,13 @@ impl Stream {
             self.documents[object.document].items[object.item.expect("an item")] = header;
         }
         let prefix = json_patch::jsonptr::PointerBuf::from_tokens(path.iter().map(String::as_str));
-        Ok(ops
+        let ops: Vec<PatchOperation> = ops
             .into_iter()
             .map(|op| editor::prefixed(op, &prefix))
-            .collect())
+            .collect();
+        let doc = &mut self.documents[object.document];
+        doc.changed_at.extend(ops.iter().flat_map(changed_parents));
+        Ok(ops)
     }
 
     /// Adds a new object at the end of the stream, named `template` for Helm (`# Source:`
@@ -590,4 +631,66 @@ fn item_header(item: &Value) -> Option<Header> {
             .and_then(Value::as_str)
             .map(str::to_owned),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(tokens: &[&str]) -> Vec<String> {
+        tokens.iter().map(|t| (*t).to_owned()).collect()
+    }
+
+    /// After an edit, a recorded field answers from the scan only where the edit changed
+    /// nothing: never a stale value, at, above or beside (a shifted list item) the change.
+    #[test]
+    fn recorded_fields_answer_where_edits_changed_nothing() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\n  labels:\n    x: \"1\"\nspec:\n  template:\n    spec:\n      serviceAccountName: sa\n      containers:\n        - name: one\n        - name: two\n";
+        let pointers = [
+            "/metadata/name",
+            "/metadata/labels",
+            "/metadata/labels/x",
+            "/spec/template/spec/serviceAccountName",
+            "/spec/template/spec/containers/0/name",
+            "/spec/template/spec/containers/1/name",
+        ];
+        let object = ObjectRef {
+            document: 0,
+            item: None,
+        };
+        let edits: [(&[&str], Value); 3] = [
+            (&["metadata", "labels", "y"], Value::from("2")),
+            (
+                &["spec", "template", "spec", "containers", "0", "name"],
+                Value::from("zero"),
+            ),
+            (
+                &["spec", "template", "spec", "serviceAccountName"],
+                Value::from("other"),
+            ),
+        ];
+        for (at, value) in edits {
+            let mut stream =
+                Stream::parse_recording(text.to_owned(), Limits::default(), Fields::new(pointers))
+                    .unwrap();
+            stream
+                .edit(object, |e| e.set(&path(at), value.clone()))
+                .unwrap();
+            let mut built = Stream::parse(text.to_owned(), Limits::default()).unwrap();
+            built
+                .edit(object, |e| e.set(&path(at), value.clone()))
+                .unwrap();
+            for pointer in pointers {
+                assert_eq!(
+                    stream.pointer(object, pointer).unwrap(),
+                    built.pointer(object, pointer).unwrap(),
+                    "{pointer} after setting {at:?}"
+                );
+            }
+            let untouched = "/metadata/name";
+            assert!(stream.documents[0].unchanged_at(untouched), "{at:?}");
+            let top = format!("/{}", at[0]);
+            assert!(!stream.documents[0].unchanged_at(&top), "{at:?}");
+        }
+    }
 }
