@@ -325,10 +325,15 @@ impl Node {
     /// Whether this key node reads as the JSON object key `token` (`on` reads as "true"):
     /// a string key compares its text, anything else its JSON key.
     pub fn is_key(&self, token: &str) -> bool {
-        if let (Content::Scalar(s), None) = (&self.content, &self.tag)
-            && (s.style != ScalarStyle::Plain || plain_is_surely_text(&s.text))
-        {
-            return s.text == token;
+        if let (Content::Scalar(s), None) = (&self.content, &self.tag) {
+            if s.style != ScalarStyle::Plain {
+                return s.text == token;
+            }
+            // A plain key reads as its text unless YAML resolves it (`on`, `1.0`, `~`).
+            let same = s.text == token;
+            if plain_is_surely_text(&s.text) {
+                return same;
+            }
         }
         self.json_key().as_deref() == Some(token)
     }
