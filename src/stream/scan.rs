@@ -72,7 +72,7 @@ pub struct Prebuild<'f> {
     /// Whether a document of one of those kinds is wanted, from its header and the values
     /// the pass recorded (`field(pointer)`: `None` when not recorded or absent).
     #[allow(clippy::type_complexity)]
-    pub wanted: Box<dyn Fn(&Header, &dyn Fn(&str) -> Option<Value>) -> bool + 'f>,
+    pub wanted: Box<dyn Fn(&Header, &dyn Fn(&str) -> Option<Value>) -> bool + Sync + 'f>,
 }
 
 #[derive(Debug, Clone)]
@@ -104,7 +104,106 @@ pub fn scan(
     fields: &Fields,
     prebuild: Option<&Prebuild<'_>>,
 ) -> Result<Vec<Scanned>, StreamError> {
+    if let Some(split) = parallel_split(source)
+        && let Some(docs) = scan_in_two(source, split, limits, expect, fields, prebuild)
+    {
+        return Ok(docs);
+    }
     scan_with(source, limits, expect, fields, None, prebuild)
+}
+
+/// Streams from this size up are read in two halves on two threads (when the machine has
+/// two cores): about 10 ms of reading, far more than starting a thread costs.
+pub const PARALLEL_SCAN_BYTES: usize = 512 * 1024;
+
+/// Where to cut `source` in two for [`scan_in_two`]: the start of the first `---` line (a
+/// document start marker: `---` then a blank, a line break or the end) after the middle.
+/// `None` for a small stream, on one core, or when the halves could read differently from
+/// the whole: a stream with directives (`%YAML`, `%TAG`, which belong to the document after
+/// them) or with carriage returns (line numbers are then counted two ways).
+fn parallel_split(source: &str) -> Option<usize> {
+    if source.len() < PARALLEL_SCAN_BYTES
+        || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2
+        || source.starts_with('%')
+        || source.contains("\n%")
+        || source.contains('\r')
+    {
+        return None;
+    }
+    let bytes = source.as_bytes();
+    let mut from = source.len() / 2;
+    loop {
+        let newline = from + bytes[from..].iter().position(|b| *b == b'\n')?;
+        let line = newline + 1;
+        if bytes[line..].starts_with(b"---")
+            && matches!(bytes.get(line + 3), None | Some(b' ' | b'\t' | b'\n'))
+        {
+            return Some(line);
+        }
+        from = line;
+    }
+}
+
+/// [`scan`] of `source[..split]` and `source[split..]` at the same time, the second half's
+/// offsets and lines then moved to where they are in `source`: the same documents as one
+/// scan of the whole. `None` when either half fails or the two exceed the document limit:
+/// the caller then reads the whole in one piece, for the error with its exact place.
+fn scan_in_two(
+    source: &str,
+    split: usize,
+    limits: &Limits,
+    expect: Expect,
+    fields: &Fields,
+    prebuild: Option<&Prebuild<'_>>,
+) -> Option<Vec<Scanned>> {
+    let (first, second) = std::thread::scope(|scope| {
+        let second =
+            scope.spawn(|| scan_with(&source[split..], limits, expect, fields, None, prebuild));
+        let first = scan_to_end(&source[..split], limits, expect, fields, None, prebuild);
+        (first, second.join())
+    });
+    let second = match second {
+        Ok(second) => second.ok()?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    // The parser's line at the cut, as it counts lines (which is not always one per `\n`):
+    // the trees' positions in the second half move by it, the documents' by line breaks.
+    let (mut docs, parser_line) = first.ok()?;
+    // Text before a stream's first `---` belongs to its first document: a first half with no
+    // object in it (comments only) would read as a document of its own.
+    let object = |doc: &Scanned| matches!(doc.body, ScannedBody::Object { .. });
+    if !docs.iter().any(object) || docs.len() + second.len() > limits.max_documents {
+        return None;
+    }
+    let lines = source[..split].bytes().filter(|b| *b == b'\n').count();
+    docs.extend(
+        second
+            .into_iter()
+            .map(|doc| doc.moved(split, lines, parser_line.saturating_sub(1))),
+    );
+    Some(docs)
+}
+
+impl Scanned {
+    /// The document as found `offset` bytes and `lines` line breaks further into the input
+    /// (`parser_lines` lines as the parser counts them, for the tree's positions).
+    fn moved(mut self, offset: usize, lines: usize, parser_lines: usize) -> Scanned {
+        self.range = self.range.start + offset..self.range.end + offset;
+        self.line += lines;
+        if let ScannedBody::Object {
+            head_end,
+            tail_start,
+            ..
+        } = &mut self.body
+        {
+            *head_end += offset;
+            *tail_start += offset;
+        }
+        if let Some(tree) = &mut self.tree {
+            tree.root.move_written(offset, parser_lines);
+        }
+        self
+    }
 }
 
 /// [`scan`], feeding every event (comments included) to `tree` as well, so that a document
@@ -124,9 +223,22 @@ fn scan_with(
     limits: &Limits,
     expect: Expect,
     fields: &Fields,
-    mut tree: Option<&mut TreeBuilder<'_>>,
+    tree: Option<&mut TreeBuilder<'_>>,
     prebuild: Option<&Prebuild<'_>>,
 ) -> Result<Vec<Scanned>, StreamError> {
+    scan_to_end(source, limits, expect, fields, tree, prebuild).map(|(docs, _)| docs)
+}
+
+/// [`scan_with`], also giving the parser's line at the end of `source` (1-based, as its
+/// positions count lines).
+fn scan_to_end(
+    source: &str,
+    limits: &Limits,
+    expect: Expect,
+    fields: &Fields,
+    mut tree: Option<&mut TreeBuilder<'_>>,
+    prebuild: Option<&Prebuild<'_>>,
+) -> Result<(Vec<Scanned>, usize), StreamError> {
     let mut options = Options::default();
     options.set_emit_comments(tree.is_some());
     options.block_nesting_limit = limits.max_depth;
@@ -143,9 +255,13 @@ fn scan_with(
         events: Vec::new(),
         buffering: false,
     };
+    let mut end_line = 1;
     for next in Parser::new_from_str_with_options(source, options) {
         match next {
             Ok((event, span)) => {
+                if let Event::StreamEnd = event {
+                    end_line = span.start.line();
+                }
                 if let Some(tree) = tree.as_deref_mut() {
                     tree.event(event.clone(), &span);
                 }
@@ -168,7 +284,7 @@ fn scan_with(
             }
         }
     }
-    Ok(scanner.docs)
+    Ok((scanner.docs, end_line))
 }
 
 struct Scanner<'a> {
@@ -906,6 +1022,111 @@ mod tests {
         }
         strip(&mut node);
         node
+    }
+
+    /// A stream read in two halves on two threads gives the same documents, trees and
+    /// recorded values as read whole, cut at any of its document start lines; and fails
+    /// (to be read whole, for the exact error) exactly where the whole fails.
+    #[test]
+    fn a_stream_read_in_two_halves_reads_as_a_whole() {
+        let limits = Limits::default();
+        let fields = Fields::new(["/spec/template/spec/serviceAccountName", "/metadata/labels"]);
+        let mut cuts = 0;
+        for (name, text) in inputs() {
+            let every = Prebuild {
+                kinds: [
+                    "Deployment",
+                    "ServiceAccount",
+                    "ConfigMap",
+                    "StatefulSet",
+                    "Job",
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+                wanted: Box::new(|_, _| true),
+            };
+            let whole = scan_with(&text, &limits, Expect::Objects, &fields, None, Some(&every));
+            let markers: Vec<usize> = text
+                .match_indices("\n---")
+                .map(|(i, _)| i + 1)
+                .filter(|&i| {
+                    matches!(
+                        text.as_bytes().get(i + 3),
+                        None | Some(b' ' | b'\t' | b'\n')
+                    )
+                })
+                .collect();
+            let picks = [
+                markers.first(),
+                markers.get(markers.len() / 2),
+                markers.last(),
+            ];
+            for &split in picks.into_iter().flatten() {
+                let halves = scan_in_two(
+                    &text,
+                    split,
+                    &limits,
+                    Expect::Objects,
+                    &fields,
+                    Some(&every),
+                );
+                match (&whole, halves) {
+                    (Ok(whole), Some(halves)) => {
+                        cuts += 1;
+                        assert_eq!(whole.len(), halves.len(), "{name} cut at {split}");
+                        for (i, (w, h)) in whole.iter().zip(&halves).enumerate() {
+                            let (w, h) = (format!("{w:?}"), format!("{h:?}"));
+                            let at = w.bytes().zip(h.bytes()).position(|(a, b)| a != b);
+                            let around = |t: &str, at: usize| {
+                                t.get(at.saturating_sub(120)..(at + 60).min(t.len()))
+                                    .unwrap_or_default()
+                                    .to_owned()
+                            };
+                            if let Some(at) = at {
+                                panic!(
+                                    "{name} cut at {split}, document {}: whole {} / halves {}",
+                                    i + 1,
+                                    around(&w, at),
+                                    around(&h, at)
+                                );
+                            }
+                            assert_eq!(
+                                w.len(),
+                                h.len(),
+                                "{name} cut at {split}, document {}",
+                                i + 1
+                            );
+                        }
+                    }
+                    (Err(_), None) => {}
+                    // Comments only before the cut: read whole.
+                    (Ok(_), None)
+                        if text[..split].lines().all(|l| {
+                            let l = l.trim();
+                            l.is_empty() || l.starts_with('#') || l == "---"
+                        }) => {}
+                    (whole, halves) => panic!(
+                        "{name} cut at {split}: whole {}, halves {}",
+                        if whole.is_ok() { "reads" } else { "fails" },
+                        if halves.is_some() { "read" } else { "fail" }
+                    ),
+                }
+            }
+        }
+        assert!(cuts > 40, "only {cuts} cuts compared");
+    }
+
+    #[test]
+    fn a_stream_is_cut_at_the_first_document_start_after_its_middle() {
+        let document =
+            "---\napiVersion: v1\nkind: ConfigMap\ndata:\n  a: |\n    --- not a marker\n";
+        let text = document.repeat(PARALLEL_SCAN_BYTES / document.len() + 2);
+        let split = parallel_split(&text).expect("large enough");
+        assert!(split >= text.len() / 2 && split - text.len() / 2 <= document.len());
+        assert!(text[split..].starts_with("---\napiVersion"));
+        assert_eq!(parallel_split(&text[..PARALLEL_SCAN_BYTES - 1]), None);
+        assert_eq!(parallel_split(&format!("%YAML 1.2\n{text}")), None);
+        assert_eq!(parallel_split(&text.replace('\n', "\r\n")), None);
     }
 
     #[test]

@@ -144,6 +144,39 @@ impl Node {
         }
     }
 
+    /// Moves where this node and those inside it are written by `offset` bytes and `lines`
+    /// lines (a tree read from a part of a text, placed in the whole).
+    pub(super) fn move_written(&mut self, offset: usize, lines: usize) {
+        let (offset, lines) = (
+            super::build::position(offset),
+            super::build::position(lines),
+        );
+        self.move_by(offset, lines);
+    }
+
+    fn move_by(&mut self, offset: u32, lines: u32) {
+        if let Some(w) = &mut self.written {
+            w.start += offset;
+            w.end += offset;
+            w.close += offset;
+            w.line += lines;
+        }
+        match &mut self.content {
+            Content::Scalar(_) => {}
+            Content::Mapping(entries) => {
+                for e in entries {
+                    e.key.move_by(offset, lines);
+                    e.value.move_by(offset, lines);
+                }
+            }
+            Content::Sequence(items) => {
+                for i in items {
+                    i.value.move_by(offset, lines);
+                }
+            }
+        }
+    }
+
     /// The node's meaning as Kubernetes reads it, as JSON.
     pub fn to_json(&self) -> Value {
         match &self.content {
