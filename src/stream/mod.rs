@@ -127,9 +127,9 @@ pub fn read_input(mut input: impl Read, limits: &Limits) -> Result<String, Strea
     })
 }
 
-/// Bytes of documents to re-write from which [`Stream::write`] uses a second thread: about
-/// 3 ms of writing, well above what starting a thread costs (tens of microseconds).
-pub const PARALLEL_WRITE_BYTES: usize = 256 * 1024;
+/// Bytes of documents to re-write from which [`Stream::write`] uses a second thread: a
+/// few hundred microseconds of writing, several times what starting a thread costs.
+pub const PARALLEL_WRITE_BYTES: usize = 32 * 1024;
 
 /// The parents of the paths an operation changes (its `from` too, for `move` and `copy`):
 /// values under them, or above them, are no longer the ones the scan read.
