@@ -10,7 +10,7 @@ use granit_parser::{
 };
 
 use super::emit::Layout;
-use super::tree::{Comments, Content, Entry, Item, Node, Scalar, ScalarStyle, Written};
+use super::tree::{Comments, Content, Entry, Item, Node, Scalar, ScalarStyle, Written, position};
 
 /// A parsed document: its tree and the indentation habits to write it back with.
 #[derive(Debug, Clone)]
@@ -470,12 +470,6 @@ fn written(span: &Span, flow: bool) -> Written {
         close: position(end),
         alias: false,
     }
-}
-
-/// An offset, line or column as a node keeps it: the input is at most 4 GiB (the cap of
-/// [`Limits::max_bytes`](super::Limits::max_bytes)), so it fits.
-pub(super) fn position(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 pub(super) fn scalar_style(style: Style) -> ScalarStyle {

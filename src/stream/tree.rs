@@ -133,6 +133,12 @@ pub struct Written {
     pub alias: bool,
 }
 
+/// An offset, line or column as a node keeps it: the input is at most 4 GiB (the cap of
+/// [`Limits::max_bytes`](super::Limits::max_bytes)), so it fits.
+pub(super) fn position(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 impl Node {
     /// A node of `content` with no tag and no trailing comments.
     pub fn new(content: Content) -> Self {
@@ -147,10 +153,7 @@ impl Node {
     /// Moves where this node and those inside it are written by `offset` bytes and `lines`
     /// lines (a tree read from a part of a text, placed in the whole).
     pub(super) fn move_written(&mut self, offset: usize, lines: usize) {
-        let (offset, lines) = (
-            super::build::position(offset),
-            super::build::position(lines),
-        );
+        let (offset, lines) = (position(offset), position(lines));
         self.move_by(offset, lines);
     }
 
