@@ -453,26 +453,31 @@ impl Stream {
     pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
         let reemitted = self.last_block_scalar_reemitted();
         let count = self.documents.len();
-        let mut text = String::with_capacity(self.output_size_hint());
+        let mut text = String::new();
         match self.parallel_split() {
             Some(split) => {
-                let second = std::thread::scope(|scope| {
+                let (first, second) = std::thread::scope(|scope| {
                     let second = scope.spawn(|| {
-                        let mut text = String::new();
-                        self.write_documents(split..count, reemitted.as_ref(), &mut text);
-                        text
+                        let from = self.documents[split].scanned.range.start;
+                        debug_assert!(
+                            split < count,
+                            "parallel_split leaves the second half documents"
+                        );
+                        let mut second = Vec::with_capacity((self.source.len() - from) * 17 / 16);
+                        self.write_documents(split..count, reemitted.as_ref(), &mut second)
+                            .map(|()| second)
                     });
-                    self.write_documents(0..split, reemitted.as_ref(), &mut text);
-                    second.join()
+                    let first = self.write_documents(0..split, reemitted.as_ref(), out);
+                    (first, second.join())
                 });
+                first?;
                 match second {
-                    Ok(second) => text.push_str(&second),
+                    Ok(second) => out.write_all(&second?)?,
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             }
-            None => self.write_documents(0..count, reemitted.as_ref(), &mut text),
+            None => self.write_documents(0..count, reemitted.as_ref(), out)?,
         }
-        out.write_all(text.as_bytes())?;
         let mut ends_with_newline = match self
             .documents
             .iter()
@@ -502,15 +507,17 @@ impl Stream {
         Ok(())
     }
 
-    /// The documents of `range`, appended to `out`: unchanged ones verbatim, changed ones
+    /// The documents of `range`, written to `out`: unchanged ones verbatim, changed ones
     /// re-written (and the last one through `reemitted`, when given).
     fn write_documents(
         &self,
         range: std::ops::Range<usize>,
         reemitted: Option<&Tree>,
-        out: &mut String,
-    ) {
+        out: &mut impl Write,
+    ) -> std::io::Result<()> {
         let last = self.documents.len().saturating_sub(1);
+        // A changed document is written here first, then all at once.
+        let mut text = String::new();
         for index in range {
             let doc = &self.documents[index];
             let range = doc.scanned.range.clone();
@@ -529,22 +536,25 @@ impl Stream {
                     },
                 ) => {
                     let head = &self.source[range.start..*head_end];
-                    out.push_str(head);
+                    text.clear();
+                    text.push_str(head);
                     if tree.root.tag.is_some() && scan::head_has_properties(head) {
                         // The head already carries the root's tag: not written twice.
                         let untagged = Node {
                             tag: None,
                             ..tree.root.clone()
                         };
-                        emit_into(&untagged, tree.layout, out);
+                        emit_into(&untagged, tree.layout, &mut text);
                     } else {
-                        emit_into(&tree.root, tree.layout, out);
+                        emit_into(&tree.root, tree.layout, &mut text);
                     }
-                    out.push_str(&self.source[*tail_start..range.end]);
+                    text.push_str(&self.source[*tail_start..range.end]);
+                    out.write_all(text.as_bytes())?;
                 }
-                _ => out.push_str(&self.source[range]),
+                _ => out.write_all(self.source[range].as_bytes())?,
             }
         }
+        Ok(())
     }
 
     /// Where to cut the documents in two for writing on two threads: `None` when the
@@ -574,6 +584,7 @@ impl Stream {
                 seen >= total / 2
             })
             .map(|i| i + 1)
+            .filter(|&split| split < self.documents.len())
     }
 
     /// The last document's tree, when objects are added after it, the input ends without a
@@ -734,13 +745,29 @@ mod tests {
         );
         let mut parallel = Vec::new();
         stream.write(&mut parallel).unwrap();
-        let mut one_thread = String::new();
-        stream.write_documents(0..count, None, &mut one_thread);
+        let mut one_thread = Vec::new();
+        stream
+            .write_documents(0..count, None, &mut one_thread)
+            .unwrap();
+        let one_thread = String::from_utf8(one_thread).unwrap();
         assert!(
             one_thread.contains("  labels:\n    a: \"1\"\n"),
             "re-written"
         );
         assert_eq!(String::from_utf8(parallel).unwrap(), one_thread);
+
+        // One large document: nothing to share.
+        let data: String = (0..3000).map(|i| format!("  k{i}: v{i}\n")).collect();
+        let text =
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n{data}");
+        let mut stream = Stream::parse(text.clone(), Limits::default()).unwrap();
+        for object in stream.objects() {
+            stream.rewrite(object).unwrap();
+        }
+        assert_eq!(stream.parallel_split(), None);
+        let mut written = Vec::new();
+        stream.write(&mut written).unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), text);
     }
 
     /// After an edit, a recorded field answers from the scan only where the edit changed
