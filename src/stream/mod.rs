@@ -131,6 +131,12 @@ pub fn read_input(mut input: impl Read, limits: &Limits) -> Result<String, Strea
 /// few hundred microseconds of writing, several times what starting a thread costs.
 pub const PARALLEL_WRITE_BYTES: usize = 32 * 1024;
 
+/// Whether a second thread can run beside this one: the machine, or the container's CPU
+/// quota and affinity (which `available_parallelism` reads), allows two at once.
+pub(crate) fn has_two_cores() -> bool {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2
+}
+
 /// The parents of the paths an operation changes (its `from` too, for `move` and `copy`):
 /// values under them, or above them, are no longer the ones the scan read.
 fn changed_parents(op: &PatchOperation) -> Vec<json_patch::jsonptr::PointerBuf> {
@@ -569,9 +575,7 @@ impl Stream {
             .filter(|d| rewritten(d))
             .map(size)
             .sum();
-        if total < PARALLEL_WRITE_BYTES
-            || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2
-        {
+        if total < PARALLEL_WRITE_BYTES || !has_two_cores() {
             return None;
         }
         let mut seen = 0;

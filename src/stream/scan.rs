@@ -124,7 +124,7 @@ pub const PARALLEL_SCAN_BYTES: usize = 32 * 1024;
 /// them) or with carriage returns (line numbers are then counted two ways).
 fn parallel_split(source: &str) -> Option<usize> {
     if source.len() < PARALLEL_SCAN_BYTES
-        || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2
+        || !super::has_two_cores()
         || source.starts_with('%')
         || source.contains("\n%")
         || source.contains('\r')

@@ -366,9 +366,8 @@ impl Node {
                 return s.text == token;
             }
             // A plain key reads as its text unless YAML resolves it (`on`, `1.0`, `~`).
-            let same = s.text == token;
             if plain_is_surely_text(&s.text) {
-                return same;
+                return s.text == token;
             }
         }
         self.json_key().as_deref() == Some(token)
