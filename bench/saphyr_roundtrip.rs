@@ -6,6 +6,10 @@
 
 use std::io::{Read, Write};
 
+/// The allocator kubectl-smi's binary uses, so that the comparison is of the work only.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut input = String::new();
     std::io::stdin()

@@ -10,6 +10,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kubectl_smi::render::{RenderOptions, render};
 use kubectl_smi::stream::Limits;
 
+/// The allocator the binary uses (see `src/bin/kubectl-smi/main.rs`), for both sides.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod baseline {
     include!("../bench/saphyr_baseline.rs");
 }

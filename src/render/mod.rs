@@ -142,6 +142,43 @@ impl Context {
         Ok(())
     }
 
+    /// [`Context::change`] of many objects: each job names its object (in stream order) and
+    /// the reason, and `edit` changes the object from the job's data. The edits run through
+    /// [`Stream::edit_each`] (on two threads when there are many); the changes are recorded
+    /// in the jobs' order, and the first failed edit is the error.
+    pub fn change_each<J: Sync>(
+        &mut self,
+        stream: &mut Stream,
+        jobs: Vec<(ObjectRef, String, J)>,
+        edit: impl Fn(&mut Edit<'_>, &J) + Sync,
+    ) -> Result<(), RenderError> {
+        let filter = self.filter;
+        let patches = stream.edit_each(
+            &jobs,
+            |(object, _, _)| *object,
+            |e, (_, _, job)| {
+                edit(e, job);
+                if e.changed() {
+                    mark_injected(e, filter);
+                }
+            },
+        );
+        for ((object, reason, _), patch) in jobs.into_iter().zip(patches) {
+            let patch = patch?;
+            if patch.is_empty() {
+                continue;
+            }
+            self.changes.push(Change {
+                object: stream.header(object).display_name(),
+                document: Some(object.document + 1),
+                filter,
+                reason,
+                patch,
+            });
+        }
+        Ok(())
+    }
+
     /// Adds an object to the release, or updates the one of the same kind and name that the
     /// stream already has (never a duplicate).
     pub fn add_or_update(
@@ -451,6 +488,7 @@ pub fn run(
     stream
         .write(&mut output)
         .map_err(|e| RenderError::Stream(StreamError::Io(e)))?;
+    stream.free();
     if output.iter().all(u8::is_ascii_whitespace) {
         // Helm 4 refuses an empty output; a comment is a stream of no document to every
         // reader (a chart that renders nothing installs).

@@ -11,7 +11,7 @@ use super::workload::{
 };
 use super::{Context, Filter, RenderError};
 use crate::catalog::{SecretSpec, secret_catalog};
-use crate::stream::{Edit, Prebuild, Stream};
+use crate::stream::{Edit, ObjectRef, Prebuild, Stream};
 use crate::values::Smi;
 
 /// Gives each workload the secrets of the catalog its service account consumes.
@@ -55,42 +55,72 @@ impl Filter for SecretRefs {
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
+        // Each workload's kind and secrets are found first, then the workloads are edited
+        // (on two threads when there are many). A workload refused on the way ends the
+        // finding; the workloads before it are edited first, so that the error reported is
+        // the first in stream order, as when each was edited in turn.
+        let mut jobs = Vec::new();
+        let mut refused = None;
         for object in stream.objects() {
-            let kind = stream.header(object).kind.clone();
-            if !is_workload(&kind) {
-                continue;
+            match self.job(stream, object) {
+                Ok(Some(job)) => jobs.push(job),
+                Ok(None) => {}
+                Err(e) => {
+                    refused = Some(e);
+                    break;
+                }
             }
-            let Some(sa) = service_account_in(stream, object, &kind)? else {
-                continue;
-            };
-            let secrets: Vec<&SecretSpec> = self
-                .catalog
-                .iter()
-                .filter(|s| s.consumers.contains(&sa))
-                .collect();
-            if secrets.is_empty() {
-                continue;
-            }
-            let names: Vec<&str> = secrets.iter().map(|s| s.name.as_str()).collect();
-            self.namespace.check(stream, object, |ns| {
-                format!(
-                    "its pods run as {sa} and would reference {}, which `kubectl smi secrets create` puts in {ns}",
-                    names.join(", ")
-                )
-            })?;
-            let reason = format!("pods run as {sa}, which receives {}", names.join(", "));
-            cx.change(stream, object, reason, |o| {
-                if let Some(spec) = pod_spec_path(o, &kind) {
-                    for secret in &secrets {
-                        match &secret.mount_path {
-                            None => add_env_from(o, &spec, &secret.name),
-                            Some(path) => add_volume(o, &spec, &secret.name, path),
-                        }
+        }
+        cx.change_each(stream, jobs, |o, (kind, secrets)| {
+            if let Some(spec) = pod_spec_path(o, kind) {
+                for secret in secrets {
+                    match &secret.mount_path {
+                        None => add_env_from(o, &spec, &secret.name),
+                        Some(path) => add_volume(o, &spec, &secret.name, path),
                     }
                 }
-            })?;
+            }
+        })?;
+        refused.map_or(Ok(()), Err)
+    }
+}
+
+/// A workload to edit: its kind and the secrets its service account receives.
+type Job<'c> = (String, Vec<&'c SecretSpec>);
+
+impl SecretRefs {
+    /// The edit `object` needs: `None` for an object that is not a workload or whose
+    /// service account receives no secret. Errors: a workload outside the namespace the
+    /// secrets are created in, or a document that cannot be read.
+    fn job(
+        &self,
+        stream: &mut Stream,
+        object: ObjectRef,
+    ) -> Result<Option<(ObjectRef, String, Job<'_>)>, RenderError> {
+        let kind = stream.header(object).kind.clone();
+        if !is_workload(&kind) {
+            return Ok(None);
         }
-        Ok(())
+        let Some(sa) = service_account_in(stream, object, &kind)? else {
+            return Ok(None);
+        };
+        let secrets: Vec<&SecretSpec> = self
+            .catalog
+            .iter()
+            .filter(|s| s.consumers.contains(&sa))
+            .collect();
+        if secrets.is_empty() {
+            return Ok(None);
+        }
+        let names: Vec<&str> = secrets.iter().map(|s| s.name.as_str()).collect();
+        self.namespace.check(stream, object, |ns| {
+            format!(
+                "its pods run as {sa} and would reference {}, which `kubectl smi secrets create` puts in {ns}",
+                names.join(", ")
+            )
+        })?;
+        let reason = format!("pods run as {sa}, which receives {}", names.join(", "));
+        Ok(Some((object, reason, (kind, secrets))))
     }
 }
 

@@ -271,7 +271,7 @@ fn walk(
         return;
     }
     if let Some((_, before)) = touched.iter().find(|(p, _)| p.len() == path.len()) {
-        diff_at(before.as_ref(), node.map(Node::to_json).as_ref(), path, ops);
+        diff_at(before.as_ref(), node.map(Node::to_json), path, ops);
         return;
     }
     let depth = path.len();
@@ -336,7 +336,7 @@ fn walk(
                 let inner = touched.iter().map(|t| (*t).clone()).collect();
                 restore(before, path.len(), inner);
             }
-            diff_at(before.as_ref(), after.as_ref(), path, ops);
+            diff_at(before.as_ref(), after, path, ops);
         }
     }
 }
@@ -357,9 +357,10 @@ fn mapping_is_simple(entries: &[Entry]) -> bool {
     keys.windows(2).all(|pair| pair[0] != pair[1])
 }
 
+/// The operations that turn `before` into `after` at `path` (`None`: absent).
 fn diff_at(
     before: Option<&Value>,
-    after: Option<&Value>,
+    after: Option<Value>,
     path: &[String],
     ops: &mut Vec<PatchOperation>,
 ) {
@@ -368,13 +369,13 @@ fn diff_at(
         (None, None) => {}
         (None, Some(after)) => ops.push(PatchOperation::Add(json_patch::AddOperation {
             path: pointer,
-            value: after.clone(),
+            value: after,
         })),
         (Some(_), None) => ops.push(PatchOperation::Remove(json_patch::RemoveOperation {
             path: pointer,
         })),
         (Some(before), Some(after)) => {
-            for op in json_patch::diff(before, after).0 {
+            for op in json_patch::diff(before, &after).0 {
                 ops.push(prefixed(op, &pointer));
             }
         }

@@ -203,15 +203,37 @@ pub fn plain_is_unambiguous(text: &str) -> bool {
     {
         return false;
     }
-    let lower = text.to_ascii_lowercase();
-    if TRUE_WORDS.contains(&lower.as_str())
-        || FALSE_WORDS.contains(&lower.as_str())
-        || NULL_WORDS.contains(&lower.as_str())
-        || matches!(lower.as_str(), "<<" | "=")
-    {
+    if is_word_in_any_case(text) {
         return false;
     }
     plain_is_well_formed(text)
+}
+
+/// Whether `text`, in any case, is one of the boolean and null words or `<<` or `=`
+/// (lower-cased on the stack: new strings are checked by the thousand).
+fn is_word_in_any_case(text: &str) -> bool {
+    if text.len() > LONGEST_WORD {
+        return false;
+    }
+    let mut buffer = [0u8; LONGEST_WORD];
+    let lower = &mut buffer[..text.len()];
+    lower.copy_from_slice(text.as_bytes());
+    lower.make_ascii_lowercase();
+    matches!(
+        &*lower,
+        b"y" | b"yes"
+            | b"true"
+            | b"on"
+            | b"n"
+            | b"no"
+            | b"false"
+            | b"off"
+            | b""
+            | b"~"
+            | b"null"
+            | b"<<"
+            | b"="
+    )
 }
 
 /// Whether `text` is syntactically a single-line plain scalar in block context.
@@ -395,6 +417,29 @@ mod tests {
         }
     }
 
+    /// The allocation-free check of [`plain_is_unambiguous`] against the lists, lower-cased.
+    fn is_word_in_any_case_slowly(text: &str) -> bool {
+        let lower = text.to_ascii_lowercase();
+        TRUE_WORDS.contains(&lower.as_str())
+            || FALSE_WORDS.contains(&lower.as_str())
+            || NULL_WORDS.contains(&lower.as_str())
+            || matches!(lower.as_str(), "<<" | "=")
+    }
+
+    #[test]
+    fn words_in_any_case_are_the_lists_lower_cased() {
+        let texts = [
+            "yES", "tRue", "FaLsE", "oN", "nULL", "<<", "=", "", "~", "offf", "Nope",
+        ];
+        for text in texts.iter().chain(SAMPLES) {
+            assert_eq!(
+                is_word_in_any_case(text),
+                is_word_in_any_case_slowly(text),
+                "{text:?}"
+            );
+        }
+    }
+
     #[test]
     fn fast_paths_answer_as_the_full_checks() {
         for text in SAMPLES {
@@ -416,6 +461,7 @@ mod tests {
         fn fast_paths_answer_as_the_full_checks_on_any_text(text in "[ -~\t\u{e9}\u{85}]{0,8}") {
             proptest::prop_assert_eq!(plain_is_well_formed(&text), plain_is_well_formed_slowly(&text));
             proptest::prop_assert_eq!(plain_is_surely_text(&text), plain_is_surely_text_slowly(&text));
+            proptest::prop_assert_eq!(is_word_in_any_case(&text), is_word_in_any_case_slowly(&text));
         }
     }
 

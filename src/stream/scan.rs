@@ -158,12 +158,22 @@ fn scan_in_two(
     prebuild: Option<&Prebuild<'_>>,
 ) -> Option<Vec<Scanned>> {
     let (first, second) = std::thread::scope(|scope| {
-        let second =
-            scope.spawn(|| scan_with(&source[split..], limits, expect, fields, None, prebuild));
+        // The second half is moved into place on its own thread, by the line breaks before
+        // it.
+        let second = scope.spawn(|| {
+            let docs = scan_with(&source[split..], limits, expect, fields, None, prebuild)?;
+            let lines = source[..split].bytes().filter(|b| *b == b'\n').count();
+            Ok::<_, StreamError>((
+                docs.into_iter()
+                    .map(|doc| doc.moved(split, lines, lines))
+                    .collect::<Vec<_>>(),
+                lines,
+            ))
+        });
         let first = scan_to_end(&source[..split], limits, expect, fields, None, prebuild);
         (first, second.join())
     });
-    let second = match second {
+    let (mut second, lines) = match second {
         Ok(second) => second.ok()?,
         Err(panic) => std::panic::resume_unwind(panic),
     };
@@ -176,12 +186,13 @@ fn scan_in_two(
     if !docs.iter().any(object) || docs.len() + second.len() > limits.max_documents {
         return None;
     }
-    let lines = source[..split].bytes().filter(|b| *b == b'\n').count();
-    docs.extend(
-        second
-            .into_iter()
-            .map(|doc| doc.moved(split, lines, parser_line.saturating_sub(1))),
-    );
+    let correction = parser_line.saturating_sub(1) as i64 - lines as i64;
+    if correction != 0 {
+        for tree in second.iter_mut().filter_map(|doc| doc.tree.as_mut()) {
+            tree.root.move_written(0, correction);
+        }
+    }
+    docs.append(&mut second);
     Some(docs)
 }
 
@@ -201,7 +212,8 @@ impl Scanned {
             *tail_start += offset;
         }
         if let Some(tree) = &mut self.tree {
-            tree.root.move_written(offset, parser_lines);
+            tree.root
+                .move_written(offset, i64::try_from(parser_lines).unwrap_or(i64::MAX));
         }
         self
     }

@@ -151,18 +151,19 @@ impl Node {
     }
 
     /// Moves where this node and those inside it are written by `offset` bytes and `lines`
-    /// lines (a tree read from a part of a text, placed in the whole).
-    pub(super) fn move_written(&mut self, offset: usize, lines: usize) {
-        let (offset, lines) = (position(offset), position(lines));
-        self.move_by(offset, lines);
+    /// lines (a tree read from a part of a text, placed in the whole; `lines` is negative
+    /// only to correct an earlier move).
+    pub(super) fn move_written(&mut self, offset: usize, lines: i64) {
+        let lines = i32::try_from(lines).unwrap_or(if lines < 0 { i32::MIN } else { i32::MAX });
+        self.move_by(position(offset), lines);
     }
 
-    fn move_by(&mut self, offset: u32, lines: u32) {
+    fn move_by(&mut self, offset: u32, lines: i32) {
         if let Some(w) = &mut self.written {
             w.start += offset;
             w.end += offset;
             w.close += offset;
-            w.line += lines;
+            w.line = w.line.wrapping_add_signed(lines);
         }
         match &mut self.content {
             Content::Scalar(_) => {}
@@ -267,10 +268,7 @@ impl Node {
             Value::Null => plain("null"),
             Value::Bool(b) => plain(if *b { "true" } else { "false" }),
             Value::Number(n) => plain(&number_text(n)),
-            Value::String(s) => Content::Scalar(Scalar {
-                text: s.as_str().into(),
-                style: new_string_style(s),
-            }),
+            Value::String(s) => new_string(s),
             Value::Array(items) => Content::Sequence(
                 items
                     .iter()
@@ -283,7 +281,7 @@ impl Node {
             Value::Object(map) => Content::Mapping(
                 map.iter()
                     .map(|(k, v)| Entry {
-                        key: Node::from_json(&Value::String(k.clone())),
+                        key: Node::new(new_string(k)),
                         value: Node::from_json(v),
                         comments: None,
                     })
@@ -424,6 +422,14 @@ fn number_text(n: &Number) -> String {
     } else {
         n.to_string()
     }
+}
+
+/// A new string scalar, written as [`new_string_style`] says.
+fn new_string(s: &str) -> Content {
+    Content::Scalar(Scalar {
+        text: s.into(),
+        style: new_string_style(s),
+    })
 }
 
 fn new_string_style(s: &str) -> ScalarStyle {

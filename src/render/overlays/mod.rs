@@ -19,6 +19,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use json_patch::PatchOperation;
 use serde::Deserialize;
@@ -292,15 +293,11 @@ fn load_all(options: &RenderOptions) -> Result<Vec<Loaded>, RenderError> {
     let smi = &options.values.smi;
     let mut overlays = Vec::new();
     if smi.overlays.defaults {
-        let defaults = match smi.cloud.provider {
-            Provider::Aws => AWS_DEFAULTS,
-            Provider::Oci => OCI_DEFAULTS,
-        };
-        for (file, text) in defaults {
+        for (file, overlay) in shipped_defaults(smi.cloud.provider)? {
             overlays.push(Loaded {
-                file: file.to_string(),
+                file: (*file).to_owned(),
                 shipped: true,
-                overlay: parse(file, text)?,
+                overlay: overlay.clone(),
             });
         }
     }
@@ -371,6 +368,36 @@ fn overlay_files(dir: &Path) -> Result<Vec<PathBuf>, RenderError> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// The overlays shipped for `provider`, parsed once per process (their text is built in,
+/// and parsing it was a twentieth of rendering the platform example). Errors: the
+/// [`RenderError::Overlay`] of a shipped file that does not parse (the tests read them all).
+fn shipped_defaults(provider: Provider) -> Result<&'static [(&'static str, Overlay)], RenderError> {
+    type Parsed = Result<Vec<(&'static str, Overlay)>, (String, String)>;
+    fn parse_all(defaults: &[(&'static str, &str)]) -> Parsed {
+        defaults
+            .iter()
+            .map(|(file, text)| match parse(file, text) {
+                Ok(overlay) => Ok((*file, overlay)),
+                Err(RenderError::Overlay { file, problem }) => Err((file, problem)),
+                Err(other) => Err(((*file).to_owned(), other.to_string())),
+            })
+            .collect()
+    }
+    static AWS: LazyLock<Parsed> = LazyLock::new(|| parse_all(AWS_DEFAULTS));
+    static OCI: LazyLock<Parsed> = LazyLock::new(|| parse_all(OCI_DEFAULTS));
+    let parsed = match provider {
+        Provider::Aws => &*AWS,
+        Provider::Oci => &*OCI,
+    };
+    match parsed {
+        Ok(overlays) => Ok(overlays),
+        Err((file, problem)) => Err(RenderError::Overlay {
+            file: file.clone(),
+            problem: problem.clone(),
+        }),
+    }
 }
 
 fn parse(file: &str, text: &str) -> Result<Overlay, RenderError> {
