@@ -129,17 +129,28 @@ impl Context {
                 mark_injected(e, filter);
             }
         })?;
+        self.record(stream, object, reason.into(), patch);
+        Ok(())
+    }
+
+    /// Records an edit of `object` under the running filter's name, unless it changed nothing.
+    fn record(
+        &mut self,
+        stream: &Stream,
+        object: ObjectRef,
+        reason: String,
+        patch: Vec<PatchOperation>,
+    ) {
         if patch.is_empty() {
-            return Ok(());
+            return;
         }
         self.changes.push(Change {
             object: stream.header(object).display_name(),
             document: Some(object.document + 1),
-            filter,
-            reason: reason.into(),
+            filter: self.filter,
+            reason,
             patch,
         });
-        Ok(())
     }
 
     /// [`Context::change`] of many objects: each job names its object (in stream order) and
@@ -164,17 +175,7 @@ impl Context {
             },
         );
         for ((object, reason, _), patch) in jobs.into_iter().zip(patches) {
-            let patch = patch?;
-            if patch.is_empty() {
-                continue;
-            }
-            self.changes.push(Change {
-                object: stream.header(object).display_name(),
-                document: Some(object.document + 1),
-                filter,
-                reason,
-                patch,
-            });
+            self.record(stream, object, reason, patch?);
         }
         Ok(())
     }

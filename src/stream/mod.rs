@@ -227,6 +227,23 @@ pub fn read_input(mut input: impl Read, limits: &Limits) -> Result<String, Strea
     })
 }
 
+/// Runs `first` on this thread and `second` on a second thread at the same time; both
+/// results. A panic on the second thread is raised again here. (Reading, editing, writing and
+/// freeing a big stream share their work this way.)
+pub(crate) fn on_two_threads<A, B: Send>(
+    first: impl FnOnce() -> A,
+    second: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    std::thread::scope(|scope| {
+        let second = scope.spawn(second);
+        let first = first();
+        match second.join() {
+            Ok(second) => (first, second),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
 /// Objects to edit from which [`Stream::edit_each`] uses a second thread: an edit takes a
 /// few microseconds, so 64 of them take several times what starting a thread costs.
 pub const PARALLEL_EDITS: usize = 64;
@@ -511,14 +528,11 @@ impl Stream {
         let cut = object_of(&jobs[split]).document;
         let (first_documents, second_documents) = documents.split_at_mut(cut);
         let (first_jobs, second_jobs) = jobs.split_at(split);
-        let (mut first, second) = std::thread::scope(|scope| {
-            let second = scope.spawn(|| edit_run(second_documents, cut, second_jobs));
-            (edit_run(first_documents, 0, first_jobs), second.join())
-        });
-        match second {
-            Ok(second) => first.extend(second),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
+        let (mut first, second) = on_two_threads(
+            || edit_run(first_documents, 0, first_jobs),
+            || edit_run(second_documents, cut, second_jobs),
+        );
+        first.extend(second);
         first
     }
 
@@ -553,8 +567,9 @@ impl Stream {
         let mut text = String::new();
         match self.parallel_split() {
             Some(split) => {
-                let (first, second) = std::thread::scope(|scope| {
-                    let second = scope.spawn(|| {
+                let (first, second) = on_two_threads(
+                    || self.write_documents(0..split, reemitted.as_ref(), out),
+                    || {
                         let from = self.documents[split].scanned.range.start;
                         debug_assert!(
                             split < count,
@@ -563,15 +578,10 @@ impl Stream {
                         let mut second = Vec::with_capacity((self.source.len() - from) * 17 / 16);
                         self.write_documents(split..count, reemitted.as_ref(), &mut second)
                             .map(|()| second)
-                    });
-                    let first = self.write_documents(0..split, reemitted.as_ref(), out);
-                    (first, second.join())
-                });
+                    },
+                );
                 first?;
-                match second {
-                    Ok(second) => out.write_all(&second?)?,
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
+                out.write_all(&second?)?;
             }
             None => self.write_documents(0..count, reemitted.as_ref(), out)?,
         }
@@ -611,10 +621,7 @@ impl Stream {
         match self.parallel_split() {
             Some(split) => {
                 let second = self.documents.split_off(split);
-                std::thread::scope(|scope| {
-                    scope.spawn(move || drop(second));
-                    drop(self);
-                });
+                on_two_threads(move || drop(self), move || drop(second));
             }
             None => drop(self),
         }

@@ -157,26 +157,22 @@ fn scan_in_two(
     fields: &Fields,
     prebuild: Option<&Prebuild<'_>>,
 ) -> Option<Vec<Scanned>> {
-    let (first, second) = std::thread::scope(|scope| {
+    let (first, second) = super::on_two_threads(
+        || scan_to_end(&source[..split], limits, expect, fields, None, prebuild),
         // The second half is moved into place on its own thread, by the line breaks before
         // it.
-        let second = scope.spawn(|| {
+        || {
             let docs = scan_with(&source[split..], limits, expect, fields, None, prebuild)?;
             let lines = source[..split].bytes().filter(|b| *b == b'\n').count();
             Ok::<_, StreamError>((
                 docs.into_iter()
-                    .map(|doc| doc.moved(split, lines, lines))
+                    .map(|doc| doc.moved(split, lines))
                     .collect::<Vec<_>>(),
                 lines,
             ))
-        });
-        let first = scan_to_end(&source[..split], limits, expect, fields, None, prebuild);
-        (first, second.join())
-    });
-    let (mut second, lines) = match second {
-        Ok(second) => second.ok()?,
-        Err(panic) => std::panic::resume_unwind(panic),
-    };
+        },
+    );
+    let (mut second, lines) = second.ok()?;
     // The parser's line at the cut, as it counts lines (which is not always one per `\n`):
     // the trees' positions in the second half move by it, the documents' by line breaks.
     let (mut docs, parser_line) = first.ok()?;
@@ -198,8 +194,9 @@ fn scan_in_two(
 
 impl Scanned {
     /// The document as found `offset` bytes and `lines` line breaks further into the input
-    /// (`parser_lines` lines as the parser counts them, for the tree's positions).
-    fn moved(mut self, offset: usize, lines: usize, parser_lines: usize) -> Scanned {
+    /// (its tree's lines too: [`scan_in_two`] corrects them where the parser counted lines
+    /// differently).
+    fn moved(mut self, offset: usize, lines: usize) -> Scanned {
         self.range = self.range.start + offset..self.range.end + offset;
         self.line += lines;
         if let ScannedBody::Object {
@@ -213,7 +210,7 @@ impl Scanned {
         }
         if let Some(tree) = &mut self.tree {
             tree.root
-                .move_written(offset, i64::try_from(parser_lines).unwrap_or(i64::MAX));
+                .move_written(offset, i64::try_from(lines).unwrap_or(i64::MAX));
         }
         self
     }
