@@ -48,6 +48,7 @@ impl Filter for Autoscaler {
         vec![
             Field::of_kinds(&SCALED_KINDS, "/spec/template/metadata/labels"),
             Field::of_kinds(&["HorizontalPodAutoscaler"], "/spec/scaleTargetRef/name"),
+            Field::of_kinds(&["HorizontalPodAutoscaler"], "/spec/metrics"),
         ]
     }
 
@@ -75,7 +76,7 @@ impl Filter for Autoscaler {
             self.namespace.check(stream, object, |ns| {
                 format!("it would not scale the Script Worker in {ns}")
             })?;
-            let hpa = stream.json(object)?;
+            let metrics = stream.pointer(object, "/spec/metrics")?;
             found = true;
             let display = stream.header(object).display_name();
             if !stream
@@ -87,7 +88,7 @@ impl Filter for Autoscaler {
                     "{display} is not autoscaling/v2: it cannot follow the external metric {QUEUE_METRIC}, so the Script Worker will not scale with its job queue (step 5). {}",
                     autoscaler_advice()
                 ));
-            } else if !follows_queue_metric(&hpa) {
+            } else if !follows_queue_metric(metrics.as_ref()) {
                 cx.warn(format!(
                     "{display} does not follow the external metric {QUEUE_METRIC}: the Script Worker will not scale with its job queue (step 5). {}",
                     autoscaler_advice()
@@ -121,16 +122,14 @@ impl Filter for Autoscaler {
     }
 }
 
-fn follows_queue_metric(hpa: &Value) -> bool {
-    hpa.pointer("/spec/metrics")
-        .and_then(Value::as_array)
-        .is_some_and(|metrics| {
-            metrics.iter().any(|m| {
-                m["type"] == "External"
-                    && m.pointer("/external/metric/name").and_then(Value::as_str)
-                        == Some(QUEUE_METRIC)
-            })
+/// Whether a HorizontalPodAutoscaler's `spec.metrics` holds the external queue metric.
+fn follows_queue_metric(metrics: Option<&Value>) -> bool {
+    metrics.and_then(Value::as_array).is_some_and(|metrics| {
+        metrics.iter().any(|m| {
+            m["type"] == "External"
+                && m.pointer("/external/metric/name").and_then(Value::as_str) == Some(QUEUE_METRIC)
         })
+    })
 }
 
 /// The Deployment (or other workload) running the Script Worker pods.

@@ -14,6 +14,10 @@ use crate::values::Smi;
 /// The annotation external-dns reads the names to create from.
 const EXTERNAL_DNS_HOSTNAME: &str = "external-dns.alpha.kubernetes.io/hostname";
 
+/// [`EXTERNAL_DNS_HOSTNAME`]'s JSON pointer in an object.
+const EXTERNAL_DNS_HOSTNAME_POINTER: &str =
+    "/metadata/annotations/external-dns.alpha.kubernetes.io~1hostname";
+
 /// Warns about Ingress hosts (rules, TLS, external-dns annotation) that are not `smi.dns`
 /// names, and about `smi.dns` names no Ingress routes.
 #[derive(Debug)]
@@ -48,6 +52,7 @@ impl Filter for IngressHosts {
         vec![
             Field::of_kinds(&["Ingress"], "/spec/rules"),
             Field::of_kinds(&["Ingress"], "/spec/tls"),
+            Field::of_kinds(&["Ingress"], EXTERNAL_DNS_HOSTNAME_POINTER),
         ]
     }
 
@@ -62,9 +67,7 @@ impl Filter for IngressHosts {
             let display = stream.header(object).display_name();
             let rules = stream.pointer(object, "/spec/rules")?;
             let tls = stream.pointer(object, "/spec/tls")?;
-            let annotation = stream
-                .pointer(object, "/metadata/annotations")?
-                .and_then(|a| a.get(EXTERNAL_DNS_HOSTNAME).cloned());
+            let annotation = stream.pointer(object, EXTERNAL_DNS_HOSTNAME_POINTER)?;
             let rule_hosts = strings(rules.as_ref(), |rule| rule.get("host"));
             let tls_hosts: Vec<String> = tls
                 .as_ref()

@@ -11,6 +11,10 @@ use crate::prometheus::service_monitor;
 use crate::stream::{Field, ObjectRef, Stream};
 use crate::values::Smi;
 
+/// The scriptmanager Service's `app.kubernetes.io/instance` label, which the ServiceMonitor
+/// selects on.
+const INSTANCE_LABEL_POINTER: &str = "/metadata/labels/app.kubernetes.io~1instance";
+
 /// Adds the scriptmanager ServiceMonitor to the release that holds the scriptmanager Service.
 #[derive(Debug)]
 pub struct ServiceMonitor {
@@ -42,7 +46,11 @@ impl Filter for ServiceMonitor {
     }
 
     fn fields(&self) -> Vec<Field> {
-        vec![Field::of_kinds(&["Service"], "/spec/selector")]
+        vec![
+            Field::of_kinds(&["Service"], "/spec/selector"),
+            Field::of_kinds(&["Service"], INSTANCE_LABEL_POINTER),
+            Field::of_kinds(&["Service"], "/spec/ports"),
+        ]
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
@@ -55,12 +63,10 @@ impl Filter for ServiceMonitor {
         self.namespace.check(stream, service, |ns| {
             format!("the ServiceMonitor's namespaceSelector selects {ns}, so Prometheus would not scrape it")
         })?;
-        let json = stream.json(service)?;
+        let label = stream.pointer(service, INSTANCE_LABEL_POINTER)?;
         let object = stream.header(service).display_name();
         let instance = &self.instance;
-        let found = json
-            .pointer("/metadata/labels/app.kubernetes.io~1instance")
-            .and_then(Value::as_str);
+        let found = label.as_ref().and_then(Value::as_str);
         if found != Some(instance) {
             // The charts label it `scriptmanager-<env_name>`: say which environment that is.
             let labelled = match found {
@@ -80,10 +86,12 @@ impl Filter for ServiceMonitor {
                 hint: "render the charts with the same environment as smi.environment (the charts' own environment value; examples/staging shows both set), or set smi.environment to the env_name the charts were rendered with",
             });
         }
-        let ports = json
-            .pointer("/spec/ports")
-            .and_then(Value::as_array)
-            .cloned()
+        let ports = stream
+            .pointer(service, "/spec/ports")?
+            .and_then(|ports| match ports {
+                Value::Array(ports) => Some(ports),
+                _ => None,
+            })
             .unwrap_or_default();
         if !ports
             .iter()

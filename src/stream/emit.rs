@@ -3,7 +3,7 @@
 //! quoting that pins their meaning.
 
 use super::resolve::{is_printable, plain_is_well_formed};
-use super::tree::{Comments, Content, Entry, Item, Node, Scalar, ScalarStyle};
+use super::tree::{Comments, Content, Entry, Item, Node, Scalar, ScalarStyle, Written};
 
 /// Indentation habits of a document, detected from its source so that a re-written document
 /// differs from the original only where it changed.
@@ -180,7 +180,7 @@ impl Writer<'_> {
                     // A null key (`: v`) stays null; block scalars cannot be implicit keys.
                     ScalarStyle::Plain if s.text.is_empty() => self.out.push('~'),
                     ScalarStyle::Literal | ScalarStyle::Folded => double_quoted(&s.text, self.out),
-                    _ => self.scalar(s),
+                    _ => self.scalar(s, key.written),
                 }
             }
             // A collection as a key: rare; written in flow form as JSON, which YAML reads alike.
@@ -197,14 +197,16 @@ impl Writer<'_> {
             self.out.push(' ');
         }
         match &node.content {
-            Content::Scalar(s) => self.scalar(s),
+            Content::Scalar(s) => self.scalar(s, node.written),
             Content::Mapping(_) => self.out.push_str("{}"),
             Content::Sequence(_) => self.out.push_str("[]"),
         }
     }
 
     /// A scalar on one line (block scalars are written by `literal`).
-    fn scalar(&mut self, s: &Scalar) {
+    /// A scalar, in its style when its text can be written that way; `written` is where the
+    /// node was read from (`None` for a node the tool made).
+    fn scalar(&mut self, s: &Scalar, written: Option<Written>) {
         match s.style {
             ScalarStyle::Plain if s.text.is_empty() => {
                 // `key:` with nothing after it: null, as written.
@@ -212,7 +214,11 @@ impl Writer<'_> {
                     self.out.pop();
                 }
             }
-            ScalarStyle::Plain if plain_is_well_formed(&s.text) => self.out.push_str(&s.text),
+            ScalarStyle::Plain
+                if plain_needs_no_check(s, written) || plain_is_well_formed(&s.text) =>
+            {
+                self.out.push_str(&s.text)
+            }
             ScalarStyle::SingleQuoted if single_quotable(&s.text) => {
                 self.out.push('\'');
                 for (i, part) in s.text.split('\'').enumerate() {
@@ -310,6 +316,32 @@ fn is_literal(s: &Scalar) -> bool {
         && body
             .split('\n')
             .all(|line| line.is_empty() || !line.chars().all(|c| c == ' ' || c == '\t'))
+}
+
+/// Whether a plain scalar reads back the same written as it is, without
+/// [`plain_is_well_formed`]'s checks of each byte against the one before:
+/// - one the tool made (`written` is `None`): it is plain only when
+///   [`plain_is_unambiguous`](super::resolve::plain_is_unambiguous) said so, which checks
+///   that (numbers, booleans and null are plain by their spelling);
+/// - one the parser read as plain on one line of a valid document (its text is as long as
+///   its span: folding a line break into a space always shortens a scalar of a Kubernetes
+///   object, whose lines go on indented) that is printable ASCII and cannot be read at a
+///   line's start as a document marker. Others are checked: text with tabs or other
+///   characters (YAML 1.1 readers take NEL, LS and PS for line breaks, which a YAML 1.2
+///   parser reads as text), and text folded from several lines.
+fn plain_needs_no_check(s: &Scalar, written: Option<Written>) -> bool {
+    let Some(w) = written else {
+        debug_assert!(plain_is_well_formed(&s.text), "{:?} made plain", s.text);
+        return true;
+    };
+    !w.alias
+        && (w.end - w.start) as usize == s.text.len()
+        && !s.text.starts_with("---")
+        && !s.text.starts_with("...")
+        // Every byte, without stopping at the first: the compiler checks many at once.
+        && s.text
+            .bytes()
+            .fold(true, |ascii, b| ascii & (b.wrapping_sub(0x20) < 0x5F))
 }
 
 /// A double-quoted scalar: every character that is not printable is escaped.

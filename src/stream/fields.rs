@@ -209,11 +209,13 @@ impl Fields {
                 Some(i) => (&tail[..i], &tail[i..]),
                 None => (tail, ""),
             };
+            let children = &self.nodes[node as usize].children;
             node = if token.contains('~') {
-                self.key_child(node, &unescape(token))?
+                children.iter().find(|c| is_escaped_form(token, &c.token))
             } else {
-                self.key_child(node, token)?
-            };
+                children.iter().find(|c| c.token == token)
+            }
+            .map(|c| c.node)?;
             rest = next;
         }
     }
@@ -242,6 +244,33 @@ fn tokens(pointer: &str) -> Option<Vec<String>> {
     }
     let tail = pointer.strip_prefix('/')?;
     Some(tail.split('/').map(unescape).collect())
+}
+
+/// Whether the pointer token `escaped` (RFC 6901: `~1` for `/`, `~0` for `~`) reads as
+/// `token`, without building the unescaped text.
+fn is_escaped_form(escaped: &str, token: &str) -> bool {
+    if !escaped.contains('~') {
+        return escaped == token;
+    }
+    let mut rest = token.as_bytes();
+    let mut bytes = escaped.as_bytes().iter();
+    while let Some(&b) = bytes.next() {
+        let b = match (b, b == b'~') {
+            (_, true) => match bytes.next() {
+                Some(b'1') => b'/',
+                Some(b'0') => b'~',
+                // Not an escape `Value::pointer` reads this way: only the unescaped compare
+                // below could match, as before.
+                _ => return unescape(escaped) == token,
+            },
+            (b, false) => b,
+        };
+        match rest.split_first() {
+            Some((&first, tail)) if first == b => rest = tail,
+            _ => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 fn unescape(token: &str) -> String {
@@ -298,5 +327,24 @@ mod tests {
         assert!(f.index_child(ports, 0).is_some());
         assert!(f.index_child(ports, 1).is_none());
         assert!(Fields::new(["", "x"]).root().is_none());
+    }
+
+    #[test]
+    fn escaped_tokens_are_compared_as_unescaped() {
+        for (escaped, token, same) in [
+            ("helm.sh~1hook", "helm.sh/hook", true),
+            ("a~0b", "a~b", true),
+            ("a~01", "a~1", true),
+            ("a~10", "a/0", true),
+            ("a~1", "a/b", false),
+            ("a~1b", "a/", false),
+            ("a~2", "a~2", true),
+            ("a~", "a~", true),
+            ("plain", "plain", true),
+            ("plain", "plai", false),
+        ] {
+            assert_eq!(is_escaped_form(escaped, token), same, "{escaped} {token}");
+            assert_eq!(unescape(escaped) == token, same, "{escaped} {token}");
+        }
     }
 }

@@ -168,9 +168,8 @@ impl Document {
         if ops.is_empty() {
             return Ok(ops);
         }
-        self.changed = true;
         let Some(path) = item_path else {
-            self.changed_at.extend(ops.iter().flat_map(changed_parents));
+            self.record_changed(&ops);
             return Ok(ops);
         };
         let tree = self.tree(source, limits, object.document)?;
@@ -183,7 +182,7 @@ impl Document {
             .into_iter()
             .map(|op| editor::prefixed(op, &prefix))
             .collect();
-        self.changed_at.extend(ops.iter().flat_map(changed_parents));
+        self.record_changed(&ops);
         Ok(ops)
     }
 
@@ -193,12 +192,23 @@ impl Document {
         if !self.changed {
             return true;
         }
-        let Ok(pointer) = json_patch::jsonptr::Pointer::parse(pointer) else {
+        if json_patch::jsonptr::Pointer::parse(pointer).is_err() {
             return false;
-        };
-        self.changed_at
-            .iter()
-            .all(|at| !pointer.starts_with(at) && !at.starts_with(pointer))
+        }
+        self.changed_at.iter().all(|at| {
+            !is_token_prefix(at.as_str(), pointer) && !is_token_prefix(pointer, at.as_str())
+        })
+    }
+
+    /// Records that the operations `ops` changed the document: where (the parents of the
+    /// paths they change, each once).
+    fn record_changed(&mut self, ops: &[PatchOperation]) {
+        self.changed = true;
+        for at in ops.iter().flat_map(changed_parents) {
+            if !self.changed_at.contains(&at) {
+                self.changed_at.push(at);
+            }
+        }
     }
 }
 
@@ -263,6 +273,14 @@ pub(crate) fn has_two_cores() -> bool {
 
 /// The parents of the paths an operation changes (its `from` too, for `move` and `copy`):
 /// values under them, or above them, are no longer the ones the scan read.
+/// Whether the JSON pointer `prefix` is `pointer` or one of its ancestors (token by token:
+/// `/a/b` is one of `/a/b/c`'s, not of `/a/bc`'s). Both are escaped (RFC 6901), where only
+/// `/` separates tokens, so comparing the text is comparing the tokens.
+fn is_token_prefix(prefix: &str, pointer: &str) -> bool {
+    pointer.starts_with(prefix)
+        && (pointer.len() == prefix.len() || pointer.as_bytes()[prefix.len()] == b'/')
+}
+
 fn changed_parents(op: &PatchOperation) -> Vec<json_patch::jsonptr::PointerBuf> {
     let from = match op {
         PatchOperation::Move(m) => Some(&m.from),
@@ -991,6 +1009,36 @@ mod tests {
             assert!(stream.documents[0].unchanged_at(untouched), "{at:?}");
             let top = format!("/{}", at[0]);
             assert!(!stream.documents[0].unchanged_at(&top), "{at:?}");
+        }
+    }
+
+    #[test]
+    fn token_prefixes_are_whole_tokens() {
+        for (prefix, pointer, expected) in [
+            ("", "/a", true),
+            ("", "", true),
+            ("/a", "/a", true),
+            ("/a", "/a/b", true),
+            ("/a/b", "/a/bc", false),
+            ("/a~1b", "/a~1b/c", true),
+            ("/a", "/a~1b", false),
+            ("/a/b", "/a", false),
+            (
+                "/spec/template/spec/containers/0/env",
+                "/spec/template/spec/containers/0",
+                false,
+            ),
+        ] {
+            assert_eq!(
+                is_token_prefix(prefix, pointer),
+                expected,
+                "{prefix} {pointer}"
+            );
+            let (p, q) = (
+                json_patch::jsonptr::Pointer::parse(prefix).unwrap(),
+                json_patch::jsonptr::Pointer::parse(pointer).unwrap(),
+            );
+            assert_eq!(q.starts_with(p), expected, "jsonptr: {prefix} {pointer}");
         }
     }
 }
