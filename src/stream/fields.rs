@@ -65,6 +65,8 @@ struct TrieNode {
 #[derive(Debug, Clone)]
 struct Child {
     token: String,
+    /// The token as a JSON pointer writes it (RFC 6901: `~0` for `~`, `~1` for `/`).
+    escaped: String,
     /// The token as a sequence index, read the way `Value::pointer` reads it.
     index: Option<usize>,
     node: u32,
@@ -117,38 +119,43 @@ impl Fields {
             return fields;
         }
         fields.nodes.push(TrieNode::default());
-        fields.insert(0, &kept);
+        fields.insert(0, &mut kept, 0);
         fields
     }
 
-    /// Adds the (sorted, prefix-free) paths below `node`, depth first.
-    fn insert(&mut self, node: usize, paths: &[(Vec<String>, Option<Vec<String>>)]) {
-        if paths.len() == 1 && paths[0].0.is_empty() {
+    /// Adds the (sorted, prefix-free) paths below `node`, which stands for their first
+    /// `depth` tokens, depth first.
+    fn insert(
+        &mut self,
+        node: usize,
+        paths: &mut [(Vec<String>, Option<Vec<String>>)],
+        depth: usize,
+    ) {
+        if let [(path, kinds)] = paths
+            && path.len() == depth
+        {
             self.nodes[node].leaf = true;
-            self.nodes[node].kinds = paths[0].1.clone();
+            self.nodes[node].kinds = kinds.take();
             self.nodes[node].end = node as u32 + 1;
             return;
         }
         let mut start = 0;
         while start < paths.len() {
-            let token = &paths[start].0[0];
+            let token = &paths[start].0[depth];
             let end = start
                 + paths[start..]
                     .iter()
-                    .take_while(|p| &p.0[0] == token)
+                    .take_while(|p| &p.0[depth] == token)
                     .count();
             let child = self.nodes.len();
             self.nodes.push(TrieNode::default());
             self.nodes[node].children.push(Child {
+                escaped: token.replace('~', "~0").replace('/', "~1"),
                 token: token.clone(),
                 index: pointer_index(token),
                 node: child as u32,
             });
-            let rest: Vec<(Vec<String>, Option<Vec<String>>)> = paths[start..end]
-                .iter()
-                .map(|(p, kinds)| (p[1..].to_vec(), kinds.clone()))
-                .collect();
-            self.insert(child, &rest);
+            self.insert(child, &mut paths[start..end], depth + 1);
             start = end;
         }
         self.nodes[node].end = self.nodes.len() as u32;
@@ -205,17 +212,23 @@ impl Fields {
                 return Some((node, rest));
             }
             let tail = rest.strip_prefix('/')?;
-            let (token, next) = match tail.find('/') {
+            // Tokens are short: a loop finds the `/` sooner than `str::find`'s searcher.
+            let (token, next) = match tail.bytes().position(|b| b == b'/') {
                 Some(i) => (&tail[..i], &tail[i..]),
                 None => (tail, ""),
             };
             let children = &self.nodes[node as usize].children;
-            node = if token.contains('~') {
-                children.iter().find(|c| is_escaped_form(token, &c.token))
-            } else {
-                children.iter().find(|c| c.token == token)
-            }
-            .map(|c| c.node)?;
+            node = children
+                .iter()
+                .find(|c| c.escaped == token)
+                // A `~` that escapes nothing (`~2`) is read as itself, as `Value::pointer`
+                // reads it.
+                .or_else(|| {
+                    token
+                        .contains('~')
+                        .then(|| children.iter().find(|c| is_escaped_form(token, &c.token)))?
+                })
+                .map(|c| c.node)?;
             rest = next;
         }
     }
@@ -274,6 +287,9 @@ fn is_escaped_form(escaped: &str, token: &str) -> bool {
 }
 
 fn unescape(token: &str) -> String {
+    if !token.contains('~') {
+        return token.to_owned();
+    }
     token.replace("~1", "/").replace("~0", "~")
 }
 
@@ -327,6 +343,12 @@ mod tests {
         assert!(f.index_child(ports, 0).is_some());
         assert!(f.index_child(ports, 1).is_none());
         assert!(Fields::new(["", "x"]).root().is_none());
+        // Escapes as `Value::pointer` reads them, `~` escaping nothing included.
+        let f = Fields::new(["/a~0b/c~1d", "/e~2f"]);
+        assert_eq!(f.lookup("/a~0b/c~1d/x").unwrap().1, "/x");
+        assert_eq!(f.lookup("/e~2f").unwrap().1, "");
+        assert!(f.lookup("/a~1b/c~1d").is_none());
+        assert!(f.lookup("/a~0b/c~0d").is_none());
     }
 
     #[test]
