@@ -119,65 +119,60 @@ impl Filter for Identity {
     }
 
     fn apply(&self, stream: &mut Stream, cx: &mut Context) -> Result<(), RenderError> {
-        let wiring = &self.wiring;
         let mut present = BTreeSet::new();
         let mut referenced = BTreeSet::new();
         // The hooks that are service accounts of the table or run as one, by account.
         let mut hooks: BTreeMap<&str, Vec<Hook>> = BTreeMap::new();
         let mut hook_accounts = BTreeSet::new();
+        // The objects to change are found first (with the checks), then changed together
+        // (on two threads when there are many). A check that fails ends the finding; the
+        // objects before it are changed first, so that the error reported is the first in
+        // stream order, as when each was changed in turn.
+        let mut jobs = Vec::new();
+        let mut refused = None;
         for object in stream.objects() {
-            let header = stream.header(object);
-            if header.kind == "ServiceAccount" {
-                if let Some(sa) = header.name.as_deref().and_then(table_entry) {
-                    self.namespace.check(stream, object, |ns| {
-                        format!("its cloud identity (role trust, Pod Identity association, OCI policies) is for {ns}/{}", sa.name)
-                    })?;
-                    present.insert(sa.name);
-                    if let Some(hook) = hook_of(stream, object)? {
-                        hook_accounts.insert(sa.name);
-                        hooks.entry(sa.name).or_default().push(hook);
-                    }
-                    self.annotate_service_account(stream, cx, object, sa, wiring)?;
-                }
-            } else if is_workload(&header.kind) {
-                let kind = header.kind.clone();
-                let Some(sa) = service_account_in(stream, object, &kind)?
-                    .as_deref()
-                    .and_then(table_entry)
-                else {
-                    continue;
-                };
-                self.namespace.check(stream, object, |ns| {
-                    format!(
-                        "its pods run as {}, whose cloud identity is for {ns}/{}",
-                        sa.name, sa.name
-                    )
-                })?;
-                referenced.insert(sa.name);
-                if let Some(hook) = hook_of(stream, object)? {
-                    hooks.entry(sa.name).or_default().push(hook);
-                }
-                if let Wiring::Oci { region } = &wiring {
-                    cx.change(
-                        stream,
-                        object,
-                        format!(
-                            "pods run as {}: OKE workload identity for the OCI SDK",
-                            sa.name
-                        ),
-                        |o| {
-                            if let Some(spec) = pod_spec_path(o, &kind) {
-                                let lists = ["initContainers", "containers"];
-                                for container in container_paths(o, &spec, &lists) {
-                                    set_env(o, &container, "OCI_RESOURCE_PRINCIPAL_VERSION", "2.2");
-                                    set_env(o, &container, "OCI_RESOURCE_PRINCIPAL_REGION", region);
-                                }
-                            }
-                        },
-                    )?;
+            match self.job(
+                stream,
+                object,
+                &mut present,
+                &mut referenced,
+                &mut hooks,
+                &mut hook_accounts,
+            ) {
+                Ok(Some(job)) => jobs.push(job),
+                Ok(None) => {}
+                Err(e) => {
+                    refused = Some(e);
+                    break;
                 }
             }
         }
+        cx.change_each(stream, jobs, |o, job| match job {
+            Job::ServiceAccount(annotations) => {
+                let metadata = ["metadata".to_owned()];
+                if let Some(Content::Mapping(_)) = o.get(&metadata).map(|n| &n.content) {
+                    for (key, value) in annotations {
+                        o.set(
+                            &below(&metadata, &["annotations", key]),
+                            Value::String(value.clone()),
+                        );
+                    }
+                }
+            }
+            Job::Workload { kind, region } => {
+                if let Some(spec) = pod_spec_path(o, kind) {
+                    let lists = ["initContainers", "containers"];
+                    for container in container_paths(o, &spec, &lists) {
+                        set_env(o, &container, "OCI_RESOURCE_PRINCIPAL_VERSION", "2.2");
+                        set_env(o, &container, "OCI_RESOURCE_PRINCIPAL_REGION", region);
+                    }
+                }
+            }
+        })?;
+        if let Some(e) = refused {
+            return Err(e);
+        }
+        let wiring = &self.wiring;
         if let Wiring::PodIdentity {
             role_arns,
             ack: true,
@@ -248,15 +243,84 @@ fn make_hook(object: &mut Value, hook: &Hook) {
     );
 }
 
+/// The change an object gets from [`Identity`].
+enum Job<'a> {
+    /// A service account of the table: these annotations (key, value) under
+    /// `metadata.annotations`.
+    ServiceAccount(Vec<(&'static str, String)>),
+    /// A workload running as one, on OKE: the OCI SDK's resource principal variables in each
+    /// container.
+    Workload { kind: String, region: &'a str },
+}
+
 impl Identity {
-    fn annotate_service_account(
+    /// What `object` needs (`None`: nothing), after its checks; on the way, records the
+    /// service accounts present and referenced and the hooks that use them. Errors: an
+    /// object outside the platform's namespace, or a document that cannot be read.
+    fn job(
         &self,
         stream: &mut Stream,
-        cx: &mut Context,
         object: ObjectRef,
+        present: &mut BTreeSet<&'static str>,
+        referenced: &mut BTreeSet<&'static str>,
+        hooks: &mut BTreeMap<&'static str, Vec<Hook>>,
+        hook_accounts: &mut BTreeSet<&'static str>,
+    ) -> Result<Option<(ObjectRef, String, Job<'_>)>, RenderError> {
+        let header = stream.header(object);
+        if header.kind == "ServiceAccount" {
+            let Some(sa) = header.name.as_deref().and_then(table_entry) else {
+                return Ok(None);
+            };
+            self.namespace.check(stream, object, |ns| {
+                format!("its cloud identity (role trust, Pod Identity association, OCI policies) is for {ns}/{}", sa.name)
+            })?;
+            present.insert(sa.name);
+            if let Some(hook) = hook_of(stream, object)? {
+                hook_accounts.insert(sa.name);
+                hooks.entry(sa.name).or_default().push(hook);
+            }
+            let (reason, annotations) = self.service_account_annotations(sa);
+            return Ok(Some((object, reason, Job::ServiceAccount(annotations))));
+        }
+        if !is_workload(&header.kind) {
+            return Ok(None);
+        }
+        let kind = header.kind.clone();
+        let Some(sa) = service_account_in(stream, object, &kind)?
+            .as_deref()
+            .and_then(table_entry)
+        else {
+            return Ok(None);
+        };
+        self.namespace.check(stream, object, |ns| {
+            format!(
+                "its pods run as {}, whose cloud identity is for {ns}/{}",
+                sa.name, sa.name
+            )
+        })?;
+        referenced.insert(sa.name);
+        if let Some(hook) = hook_of(stream, object)? {
+            hooks.entry(sa.name).or_default().push(hook);
+        }
+        Ok(match &self.wiring {
+            Wiring::Oci { region } => Some((
+                object,
+                format!(
+                    "pods run as {}: OKE workload identity for the OCI SDK",
+                    sa.name
+                ),
+                Job::Workload { kind, region },
+            )),
+            _ => None,
+        })
+    }
+
+    /// The reason and the annotations (key, value) of a service account of the table.
+    fn service_account_annotations(
+        &self,
         sa: &ServiceAccount,
-        wiring: &Wiring,
-    ) -> Result<(), RenderError> {
+    ) -> (String, Vec<(&'static str, String)>) {
+        let wiring = &self.wiring;
         let buckets: Vec<&str> = sa.buckets.iter().map(|b| b.purpose()).collect();
         let mut annotations: Vec<(&str, String)> = vec![(BUCKETS_ANNOTATION, buckets.join(","))];
         let reason = match wiring {
@@ -285,18 +349,10 @@ impl Identity {
                 "OKE workload identity: the OCI policies name this service account".to_owned()
             }
         };
-        let reason = format!("{reason}; buckets {}", buckets.join(", "));
-        cx.change(stream, object, reason, |o| {
-            let metadata = ["metadata".to_owned()];
-            if let Some(Content::Mapping(_)) = o.get(&metadata).map(|n| &n.content) {
-                for (key, value) in annotations {
-                    o.set(
-                        &below(&metadata, &["annotations", key]),
-                        Value::String(value),
-                    );
-                }
-            }
-        })
+        (
+            format!("{reason}; buckets {}", buckets.join(", ")),
+            annotations,
+        )
     }
 }
 
