@@ -299,8 +299,6 @@ pub(crate) fn has_two_cores() -> bool {
     *TWO.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2)
 }
 
-/// The parents of the paths an operation changes (its `from` too, for `move` and `copy`):
-/// values under them, or above them, are no longer the ones the scan read.
 /// Whether the JSON pointer `prefix` is `pointer` or one of its ancestors (token by token:
 /// `/a/b` is one of `/a/b/c`'s, not of `/a/bc`'s). Both are escaped (RFC 6901), where only
 /// `/` separates tokens, so comparing the text is comparing the tokens.
@@ -309,6 +307,8 @@ fn is_token_prefix(prefix: &str, pointer: &str) -> bool {
         && (pointer.len() == prefix.len() || pointer.as_bytes()[prefix.len()] == b'/')
 }
 
+/// The parents of the paths an operation changes (its `from` too, for `move` and `copy`):
+/// values under them, or above them, are no longer the ones the scan read.
 fn changed_parents(op: &PatchOperation) -> Vec<json_patch::jsonptr::PointerBuf> {
     let from = match op {
         PatchOperation::Move(m) => Some(&m.from),
